@@ -1,0 +1,341 @@
+// Package config reads the service's configuration from environment variables
+// (the names in DESIGN.md are fixed) and checks it once, at start-up: a bad
+// value stops the process with a message naming the variable.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments.
+const (
+	EnvDevelopment = "development"
+	EnvTest        = "test"
+	EnvProduction  = "production"
+)
+
+// DevJWTSecret signs tokens outside production when JWT_SECRET is unset.
+// Production refuses it.
+const DevJWTSecret = "ultramarket-development-only-jwt-secret-do-not-use"
+
+// RateLimit is N requests per Per for one client; Off disables the limit.
+type RateLimit struct {
+	N   int
+	Per time.Duration
+	Off bool
+}
+
+func (r RateLimit) String() string {
+	if r.Off {
+		return "off"
+	}
+	return fmt.Sprintf("%d/%s", r.N, r.Per)
+}
+
+// Config is every setting of the service.
+type Config struct {
+	Env      string
+	HTTPAddr string
+	OpsAddr  string
+
+	DatabaseURL string
+	RedisURL    string
+
+	JWTSecret       string
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+
+	CORSOrigins    []string
+	TrustedProxies []*net.IPNet
+	RateLimitAuth  RateLimit
+	RateLimitAPI   RateLimit
+
+	OrderPaymentTTL     time.Duration
+	ExpirySweepInterval time.Duration
+
+	CatalogURL             string
+	CatalogTimeout         time.Duration
+	CatalogBreakerFailures int
+	CatalogBreakerOpen     time.Duration
+
+	PaymeLogin       string
+	PaymeAllowedIPs  []*net.IPNet
+	PaymeMerchantID  string
+	PaymeKey         string
+	PaymeCheckoutURL string
+
+	ClickServiceID      string
+	ClickMerchantID     string
+	ClickSecretKey      string
+	ClickMerchantUserID string
+
+	MigrateOnStart  bool
+	SeedDemo        bool
+	ShutdownTimeout time.Duration
+}
+
+// IsProduction reports whether APP_ENV is production.
+func (c Config) IsProduction() bool { return c.Env == EnvProduction }
+
+// Load reads the configuration through lookup (os.LookupEnv in main, a map in
+// tests) and validates it. The error lists every bad variable at once.
+func Load(lookup func(string) (string, bool)) (Config, error) {
+	r := reader{lookup: lookup}
+	var c Config
+
+	c.Env = r.str("APP_ENV", EnvDevelopment)
+	switch c.Env {
+	case EnvDevelopment, EnvTest, EnvProduction:
+	default:
+		r.fail("APP_ENV", "must be development, test or production")
+	}
+	prod := c.Env == EnvProduction
+
+	c.HTTPAddr = r.addr("HTTP_ADDR", ":5000")
+	c.OpsAddr = r.addr("OPS_ADDR", "127.0.0.1:9090")
+	c.DatabaseURL = r.url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ultramarket?sslmode=disable", "postgres", "postgresql")
+	c.RedisURL = r.url("REDIS_URL", "redis://127.0.0.1:6379/0", "redis", "rediss")
+
+	c.JWTSecret = r.str("JWT_SECRET", "")
+	switch {
+	case prod && c.JWTSecret == "":
+		r.fail("JWT_SECRET", "is required in production")
+	case prod && c.JWTSecret == DevJWTSecret:
+		r.fail("JWT_SECRET", "must not be the development value in production")
+	case prod && len(c.JWTSecret) < 32:
+		r.fail("JWT_SECRET", "must be at least 32 bytes in production")
+	case c.JWTSecret == "":
+		c.JWTSecret = DevJWTSecret
+	}
+	c.AccessTokenTTL = r.duration("ACCESS_TOKEN_TTL", 15*time.Minute)
+	c.RefreshTokenTTL = r.duration("REFRESH_TOKEN_TTL", 720*time.Hour)
+	if c.RefreshTokenTTL > 0 && c.AccessTokenTTL > c.RefreshTokenTTL {
+		r.fail("ACCESS_TOKEN_TTL", "must not be longer than REFRESH_TOKEN_TTL")
+	}
+
+	c.CORSOrigins = r.origins("CORS_ORIGINS", "http://localhost:3000", prod)
+	c.TrustedProxies = r.cidrs("TRUSTED_PROXIES")
+	c.RateLimitAuth = r.rateLimit("RATE_LIMIT_AUTH", "100/15m")
+	c.RateLimitAPI = r.rateLimit("RATE_LIMIT_API", "1000/1m")
+
+	c.OrderPaymentTTL = r.duration("ORDER_PAYMENT_TTL", 24*time.Hour)
+	c.ExpirySweepInterval = r.duration("EXPIRY_SWEEP_INTERVAL", time.Minute)
+
+	c.CatalogURL = r.str("CATALOG_URL", "")
+	if c.CatalogURL != "" {
+		c.CatalogURL = strings.TrimRight(r.url("CATALOG_URL", "", "http", "https"), "/")
+	}
+	c.CatalogTimeout = r.duration("CATALOG_TIMEOUT", 3*time.Second)
+	c.CatalogBreakerFailures = r.positiveInt("CATALOG_BREAKER_FAILURES", 5)
+	c.CatalogBreakerOpen = r.duration("CATALOG_BREAKER_OPEN", 10*time.Second)
+
+	c.PaymeLogin = r.str("PAYME_LOGIN", "Paycom")
+	if c.PaymeLogin == "" {
+		r.fail("PAYME_LOGIN", "must not be empty")
+	}
+	c.PaymeAllowedIPs = r.cidrs("PAYME_ALLOWED_IPS")
+	c.PaymeMerchantID = r.str("PAYME_MERCHANT_ID", "")
+	c.PaymeKey = r.str("PAYME_KEY", "")
+	c.PaymeCheckoutURL = strings.TrimRight(r.url("PAYME_CHECKOUT_URL", "https://checkout.paycom.uz", "https", "http"), "/")
+
+	c.ClickServiceID = r.digits("CLICK_SERVICE_ID")
+	c.ClickMerchantID = r.digits("CLICK_MERCHANT_ID")
+	c.ClickSecretKey = r.str("CLICK_SECRET_KEY", "")
+	c.ClickMerchantUserID = r.digits("CLICK_MERCHANT_USER_ID")
+	if prod {
+		for name, v := range map[string]string{
+			"PAYME_MERCHANT_ID": c.PaymeMerchantID, "PAYME_KEY": c.PaymeKey,
+			"CLICK_SERVICE_ID": c.ClickServiceID, "CLICK_MERCHANT_ID": c.ClickMerchantID,
+			"CLICK_SECRET_KEY": c.ClickSecretKey, "CLICK_MERCHANT_USER_ID": c.ClickMerchantUserID,
+		} {
+			if v == "" {
+				r.fail(name, "is required in production")
+			}
+		}
+	}
+
+	dev := c.Env == EnvDevelopment
+	c.MigrateOnStart = r.boolean("MIGRATE_ON_START", dev)
+	c.SeedDemo = r.boolean("SEED_DEMO", dev)
+	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", 15*time.Second)
+
+	if err := errors.Join(r.errs...); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// reader collects one error per bad variable instead of stopping at the first.
+type reader struct {
+	lookup func(string) (string, bool)
+	errs   []error
+}
+
+func (r *reader) fail(name, msg string) {
+	r.errs = append(r.errs, fmt.Errorf("config: %s %s", name, msg))
+}
+
+func (r *reader) str(name, def string) string {
+	if v, ok := r.lookup(name); ok {
+		return strings.TrimSpace(v)
+	}
+	return def
+}
+
+func (r *reader) addr(name, def string) string {
+	v := r.str(name, def)
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		r.fail(name, "must be host:port (for example :5000)")
+		return v
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		r.fail(name, "has an invalid port")
+	}
+	return v
+}
+
+// url checks the scheme and never echoes the value: it may hold a password.
+func (r *reader) url(name, def string, schemes ...string) string {
+	v := r.str(name, def)
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" {
+		r.fail(name, "must be a URL like "+schemes[0]+"://host:port/...")
+		return v
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return v
+		}
+	}
+	r.fail(name, "must use the scheme "+strings.Join(schemes, " or "))
+	return v
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d <= 0 {
+		r.fail(name, "must be a positive duration such as 15s, 10m or 24h")
+		return def
+	}
+	return d
+}
+
+func (r *reader) positiveInt(name string, def int) int {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n <= 0 {
+		r.fail(name, "must be a positive integer")
+		return def
+	}
+	return n
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		r.fail(name, "must be true or false")
+		return def
+	}
+	return b
+}
+
+func (r *reader) digits(name string) string {
+	v := r.str(name, "")
+	for _, ch := range v {
+		if ch < '0' || ch > '9' {
+			r.fail(name, "must be a number")
+			return ""
+		}
+	}
+	return v
+}
+
+func (r *reader) origins(name, def string, prod bool) []string {
+	var out []string
+	for _, o := range strings.Split(r.str(name, def), ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if o == "*" {
+			if prod {
+				r.fail(name, "must not be * in production")
+				return nil
+			}
+			out = append(out, o)
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			r.fail(name, "must be a comma-separated list of origins like https://ultramarket.uz")
+			return nil
+		}
+		out = append(out, strings.TrimSuffix(o, "/"))
+	}
+	return out
+}
+
+// cidrs parses a comma-separated list of IPs and CIDRs; a bare IP is a /32 (/128).
+func (r *reader) cidrs(name string) []*net.IPNet {
+	var out []*net.IPNet
+	for _, s := range strings.Split(r.str(name, ""), ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !strings.Contains(s, "/") {
+			ip := net.ParseIP(s)
+			if ip == nil {
+				r.fail(name, "must be a comma-separated list of IPs or CIDRs")
+				return nil
+			}
+			bits := 128
+			if ip4 := ip.To4(); ip4 != nil {
+				ip, bits = ip4, 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			r.fail(name, "must be a comma-separated list of IPs or CIDRs")
+			return nil
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// rateLimit parses "N/duration" (e.g. 100/15m) or "off".
+func (r *reader) rateLimit(name, def string) RateLimit {
+	v := r.str(name, def)
+	if strings.EqualFold(v, "off") {
+		return RateLimit{Off: true}
+	}
+	ns, ds, ok := strings.Cut(v, "/")
+	n, err1 := strconv.Atoi(ns)
+	d, err2 := time.ParseDuration(ds)
+	if !ok || err1 != nil || err2 != nil || n <= 0 || d <= 0 {
+		r.fail(name, "must be N/duration (for example 100/15m) or off")
+		return RateLimit{Off: true}
+	}
+	return RateLimit{N: n, Per: d}
+}

@@ -1,0 +1,143 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ultramarket/gateway/cmd/ultramarket/config"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func prodEnv() map[string]string {
+	return map[string]string{
+		"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32), "CORS_ORIGINS": "https://ultramarket.uz",
+		"PAYME_MERCHANT_ID": "m1", "PAYME_KEY": "k1", "CLICK_SERVICE_ID": "1", "CLICK_MERCHANT_ID": "2",
+		"CLICK_SECRET_KEY": "s", "CLICK_MERCHANT_USER_ID": "3",
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := config.Load(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, "development", c.Env)
+	assert.Equal(t, ":5000", c.HTTPAddr)
+	assert.Equal(t, "127.0.0.1:9090", c.OpsAddr)
+	assert.Equal(t, config.DevJWTSecret, c.JWTSecret)
+	assert.Equal(t, 15*time.Minute, c.AccessTokenTTL)
+	assert.Equal(t, 720*time.Hour, c.RefreshTokenTTL)
+	assert.Equal(t, []string{"http://localhost:3000"}, c.CORSOrigins)
+	assert.Equal(t, config.RateLimit{N: 100, Per: 15 * time.Minute}, c.RateLimitAuth)
+	assert.Equal(t, config.RateLimit{N: 1000, Per: time.Minute}, c.RateLimitAPI)
+	assert.Equal(t, 24*time.Hour, c.OrderPaymentTTL)
+	assert.Equal(t, 3*time.Second, c.CatalogTimeout)
+	assert.Equal(t, 5, c.CatalogBreakerFailures)
+	assert.Equal(t, 10*time.Second, c.CatalogBreakerOpen)
+	assert.Equal(t, time.Minute, c.ExpirySweepInterval)
+	assert.Equal(t, "Paycom", c.PaymeLogin)
+	assert.Equal(t, "https://checkout.paycom.uz", c.PaymeCheckoutURL)
+	assert.True(t, c.MigrateOnStart)
+	assert.True(t, c.SeedDemo)
+	assert.Equal(t, 15*time.Second, c.ShutdownTimeout)
+	assert.Empty(t, c.CatalogURL)
+}
+
+func TestProductionDefaultsOffAndValid(t *testing.T) {
+	c, err := config.Load(env(prodEnv()))
+	require.NoError(t, err)
+	assert.False(t, c.MigrateOnStart)
+	assert.False(t, c.SeedDemo)
+	assert.True(t, c.IsProduction())
+}
+
+func TestBadValuesNameTheVariable(t *testing.T) {
+	cases := []struct {
+		name, key, value, want string
+	}{
+		{"env", "APP_ENV", "staging", "APP_ENV"},
+		{"addr", "HTTP_ADDR", "5000", "HTTP_ADDR"},
+		{"db", "DATABASE_URL", "mysql://x", "DATABASE_URL"},
+		{"redis", "REDIS_URL", "::", "REDIS_URL"},
+		{"ttl", "ACCESS_TOKEN_TTL", "15", "ACCESS_TOKEN_TTL"},
+		{"negative ttl", "ORDER_PAYMENT_TTL", "-1h", "ORDER_PAYMENT_TTL"},
+		{"cors", "CORS_ORIGINS", "localhost:3000", "CORS_ORIGINS"},
+		{"proxies", "TRUSTED_PROXIES", "10.0.0.0/33", "TRUSTED_PROXIES"},
+		{"rate", "RATE_LIMIT_API", "1000 per minute", "RATE_LIMIT_API"},
+		{"rate zero", "RATE_LIMIT_AUTH", "0/1m", "RATE_LIMIT_AUTH"},
+		{"breaker", "CATALOG_BREAKER_FAILURES", "0", "CATALOG_BREAKER_FAILURES"},
+		{"catalog", "CATALOG_URL", "ftp://catalog", "CATALOG_URL"},
+		{"payme ips", "PAYME_ALLOWED_IPS", "185.234.113.1,nope", "PAYME_ALLOWED_IPS"},
+		{"bool", "SEED_DEMO", "yes please", "SEED_DEMO"},
+		{"click id", "CLICK_SERVICE_ID", "12a", "CLICK_SERVICE_ID"},
+		{"shutdown", "SHUTDOWN_TIMEOUT", "soon", "SHUTDOWN_TIMEOUT"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := config.Load(env(map[string]string{c.key: c.value}))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+}
+
+func TestSecretsNeverEchoed(t *testing.T) {
+	_, err := config.Load(env(map[string]string{"DATABASE_URL": "mysql://user:hunter2@db/x"}))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "hunter2")
+}
+
+func TestProductionRefusals(t *testing.T) {
+	cases := map[string]func(m map[string]string){
+		"JWT_SECRET":             func(m map[string]string) { delete(m, "JWT_SECRET") },
+		"JWT_SECRET ":            func(m map[string]string) { m["JWT_SECRET"] = config.DevJWTSecret },
+		"JWT_SECRET  ":           func(m map[string]string) { m["JWT_SECRET"] = strings.Repeat("s", 31) },
+		"CORS_ORIGINS":           func(m map[string]string) { m["CORS_ORIGINS"] = "https://a.uz,*" },
+		"PAYME_KEY":              func(m map[string]string) { delete(m, "PAYME_KEY") },
+		"PAYME_MERCHANT_ID":      func(m map[string]string) { delete(m, "PAYME_MERCHANT_ID") },
+		"CLICK_SECRET_KEY":       func(m map[string]string) { delete(m, "CLICK_SECRET_KEY") },
+		"CLICK_SERVICE_ID":       func(m map[string]string) { delete(m, "CLICK_SERVICE_ID") },
+		"CLICK_MERCHANT_ID":      func(m map[string]string) { delete(m, "CLICK_MERCHANT_ID") },
+		"CLICK_MERCHANT_USER_ID": func(m map[string]string) { delete(m, "CLICK_MERCHANT_USER_ID") },
+	}
+	for want, mutate := range cases {
+		t.Run(want, func(t *testing.T) {
+			m := prodEnv()
+			mutate(m)
+			_, err := config.Load(env(m))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), strings.TrimSpace(want))
+		})
+	}
+}
+
+func TestListsAndLimits(t *testing.T) {
+	c, err := config.Load(env(map[string]string{
+		"CORS_ORIGINS":      "https://ultramarket.uz, https://admin.ultramarket.uz/",
+		"TRUSTED_PROXIES":   "10.0.0.0/8, 192.168.1.7",
+		"PAYME_ALLOWED_IPS": "185.234.113.1,185.234.113.0/28",
+		"RATE_LIMIT_AUTH":   "off",
+		"RATE_LIMIT_API":    "50/30s",
+		"CATALOG_URL":       "http://catalog:8080/",
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"https://ultramarket.uz", "https://admin.ultramarket.uz"}, c.CORSOrigins)
+	require.Len(t, c.TrustedProxies, 2)
+	assert.Equal(t, "192.168.1.7/32", c.TrustedProxies[1].String())
+	require.Len(t, c.PaymeAllowedIPs, 2)
+	assert.True(t, c.RateLimitAuth.Off)
+	assert.Equal(t, config.RateLimit{N: 50, Per: 30 * time.Second}, c.RateLimitAPI)
+	assert.Equal(t, "http://catalog:8080", c.CatalogURL)
+}
+
+func TestAllErrorsReportedAtOnce(t *testing.T) {
+	_, err := config.Load(env(map[string]string{"APP_ENV": "x", "SHUTDOWN_TIMEOUT": "y"}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "APP_ENV")
+	assert.Contains(t, err.Error(), "SHUTDOWN_TIMEOUT")
+}

@@ -1,0 +1,63 @@
+package ports
+
+//go:generate go run github.com/golang/mock/mockgen -source=catalog.go -destination=mocks/catalog.go -package=mocks
+
+import (
+	"context"
+
+	"github.com/ultramarket/gateway/domain/money"
+	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/domain/user"
+)
+
+// Caller is who a catalog call is made for; the HTTP catalog forwards it.
+type Caller struct {
+	UserID    string // "" for anonymous
+	Role      user.Role
+	RequestID string
+}
+
+// ProductQuery narrows a product list.
+type ProductQuery struct {
+	Q        string
+	Category string
+	SellerID string
+	Page     int
+	PageSize int
+}
+
+// ProductPage is one page of a product list.
+type ProductPage struct {
+	Items []*product.Product
+	Total int
+}
+
+// ReservationItem is a quantity of one product held for an order.
+type ReservationItem struct {
+	ProductID string
+	Quantity  int64
+}
+
+// Catalog is the product catalog: the upstream microservice or the built-in one.
+// Unreachable upstreams return errors wrapping domain.ErrUpstreamUnavailable.
+type Catalog interface {
+	List(ctx context.Context, q ProductQuery, c Caller) (ProductPage, error)
+	Get(ctx context.Context, id string, c Caller) (*product.Product, error)
+	Create(ctx context.Context, d product.Draft, c Caller) (*product.Product, error)
+	Replace(ctx context.Context, id string, d product.Draft, c Caller) (*product.Product, error)
+	Delete(ctx context.Context, id string, c Caller) error
+	// Lookup returns the products among ids that exist (in any order); one call
+	// for a whole cart or order.
+	Lookup(ctx context.Context, ids []string, c Caller) ([]*product.Product, error)
+	// Reserve holds stock for an order, all items or none; not enough stock
+	// returns a *product.InsufficientStockError.
+	Reserve(ctx context.Context, orderID string, items []ReservationItem, c Caller) error
+	// Release gives an order's reservation back; releasing twice is not an error.
+	Release(ctx context.Context, orderID string, c Caller) error
+}
+
+// PaymentLinks builds the URLs a buyer follows to pay an order.
+type PaymentLinks interface {
+	PaymeURL(orderID string, amount money.Money, returnURL string) (string, error)
+	ClickURL(orderID string, amount money.Money, returnURL string) (string, error)
+}

@@ -1,0 +1,35 @@
+package ports
+
+//go:generate go run github.com/golang/mock/mockgen -source=orders.go -destination=mocks/orders.go -package=mocks
+
+import (
+	"context"
+	"time"
+
+	"github.com/ultramarket/gateway/domain/order"
+)
+
+// OrderFilter narrows an order list. UserID "" means every user (admins).
+type OrderFilter struct {
+	UserID   string
+	Status   order.Status // "" = any
+	Page     int
+	PageSize int
+}
+
+// OrderRepository stores orders with their items. A missing order returns
+// order.ErrNotFound.
+type OrderRepository interface {
+	Create(ctx context.Context, o *order.Order) error
+	// Update saves the status and its timestamps (items never change).
+	Update(ctx context.Context, o *order.Order) error
+	Get(ctx context.Context, id string) (*order.Order, error)
+	// GetForUpdate locks the order row until the transaction in ctx ends; every
+	// payment webhook for the order serialises on it.
+	GetForUpdate(ctx context.Context, id string) (*order.Order, error)
+	List(ctx context.Context, f OrderFilter) (orders []*order.Order, total int, err error)
+	// LockOverdue locks up to limit pending_payment orders created before
+	// cutoff, skipping rows another transaction holds, so several instances
+	// sweeping at once never process one order twice.
+	LockOverdue(ctx context.Context, cutoff time.Time, limit int) ([]*order.Order, error)
+}

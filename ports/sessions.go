@@ -1,0 +1,69 @@
+package ports
+
+//go:generate go run github.com/golang/mock/mockgen -source=sessions.go -destination=mocks/sessions.go -package=mocks
+
+import (
+	"context"
+	"time"
+
+	"github.com/ultramarket/gateway/domain/session"
+	"github.com/ultramarket/gateway/domain/user"
+)
+
+// SessionStore keeps sessions where every gateway instance sees them at once
+// (Redis). A session that the store does not know returns session.ErrNotFound.
+// Errors reaching the store wrap domain.ErrUnavailable.
+type SessionStore interface {
+	Create(ctx context.Context, s *session.Session) error
+	Get(ctx context.Context, id string) (*session.Session, error)
+	// Update loads the session, applies fn and saves the result atomically with
+	// respect to other Updates of the same session (one of two concurrent
+	// refreshes with the same token wins). What fn changed is saved even when fn
+	// returns an error, because a domain rule may change state and report it
+	// (reuse detection revokes the session and returns session.ErrReuse); that
+	// error is then returned.
+	Update(ctx context.Context, id string, fn func(s *session.Session) error) (*session.Session, error)
+	// Revoke ends one session; ending an ended or unknown session is not an error.
+	Revoke(ctx context.Context, id string, now time.Time) error
+	// RevokeAllForUser ends every session of the user except exceptID ("" for none).
+	RevokeAllForUser(ctx context.Context, userID, exceptID string, now time.Time) error
+	// ListActive returns the user's sessions that have not ended, newest first.
+	ListActive(ctx context.Context, userID string, now time.Time) ([]*session.Session, error)
+	// CheckAccess is the per-request check behind every bearer token: nil when
+	// the session exists, belongs to userID and has not ended; session.ErrRevoked
+	// otherwise (a session the store lost counts as ended).
+	CheckAccess(ctx context.Context, sessionID, userID string, now time.Time) error
+}
+
+// AccessClaims is what an access token asserts.
+type AccessClaims struct {
+	UserID    string
+	Role      user.Role
+	SessionID string
+	TokenID   string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+}
+
+// TokenIssuer signs and verifies access tokens and makes refresh tokens.
+type TokenIssuer interface {
+	// IssueAccess signs claims (TokenID, IssuedAt and ExpiresAt are filled in).
+	IssueAccess(c AccessClaims) (token string, claims AccessClaims, err error)
+	// ParseAccess verifies a token: session.ErrTokenExpired when it is past its
+	// expiry, session.ErrTokenInvalid for anything else wrong with it.
+	ParseAccess(token string) (AccessClaims, error)
+	// NewRefresh makes an opaque refresh token for the session and the hash
+	// that is stored instead of it.
+	NewRefresh(sessionID string) (token, hash string, err error)
+	// ParseRefresh splits a refresh token into its session id and hash;
+	// session.ErrTokenInvalid when it is malformed.
+	ParseRefresh(token string) (sessionID, hash string, err error)
+}
+
+// PasswordHasher hashes passwords with a slow, salted function.
+type PasswordHasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	// Verify reports whether password matches encoded. It takes as long for a
+	// mismatch as for a match.
+	Verify(ctx context.Context, encoded, password string) (bool, error)
+}
