@@ -1,0 +1,291 @@
+// Package order holds the order aggregate: its items frozen at the price of
+// the moment, the shipping address, and the status machine
+// pending_payment → paid → shipped → delivered, with cancel and refund exits.
+package order
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/money"
+)
+
+// Status is where an order is in its life. The values are stored and sent to
+// clients as they are.
+type Status string
+
+const (
+	StatusPendingPayment Status = "pending_payment"
+	StatusPaid           Status = "paid"
+	StatusShipped        Status = "shipped"
+	StatusDelivered      Status = "delivered"
+	StatusCancelled      Status = "cancelled"
+	StatusRefunded       Status = "refunded"
+)
+
+// Statuses lists every status in life order, for filters and analytics.
+var Statuses = []Status{StatusPendingPayment, StatusPaid, StatusShipped, StatusDelivered, StatusCancelled, StatusRefunded}
+
+// ParseStatus accepts exactly the stored spellings.
+func ParseStatus(s string) (Status, error) {
+	st := Status(s)
+	if slices.Contains(Statuses, st) {
+		return st, nil
+	}
+	return "", ErrInvalidStatus
+}
+
+var (
+	ErrNotFound = fmt.Errorf("order: %w", domain.ErrNotFound)
+	// ErrInvalidStatus and ErrEmpty are ValidationErrors so the edge can name the field.
+	ErrInvalidStatus     error = domain.Invalid("status", "unknown order status")
+	ErrEmpty             error = domain.Invalid("items", "must contain at least one item")
+	ErrIllegalTransition       = fmt.Errorf("order: illegal status transition: %w", domain.ErrConflict)
+	// ErrNotPayable: API code order_not_payable.
+	ErrNotPayable = fmt.Errorf("order: not payable: %w", domain.ErrConflict)
+	// ErrCannotRefund: goods already left the warehouse, so money cannot go back automatically.
+	ErrCannotRefund = fmt.Errorf("order: shipped or delivered, cannot refund: %w", domain.ErrConflict)
+)
+
+const (
+	MaxItems        = 100
+	MaxQuantity     = 100
+	MaxNoteChars    = 1000
+	maxRegionChars  = 100
+	maxCityChars    = 100
+	maxStreetChars  = 200
+	addressFieldPfx = "shipping_address."
+)
+
+// Item is one order line, priced when the order was placed so later price
+// changes do not alter what the customer agreed to pay.
+type Item struct {
+	ProductID, Name string
+	UnitPrice       money.Money
+	Quantity        int64
+}
+
+// LineTotal is UnitPrice × Quantity. New has already refused lines that
+// overflow, so the error cannot happen for items of a created order.
+func (i Item) LineTotal() money.Money {
+	t, _ := i.UnitPrice.Times(i.Quantity)
+	return t
+}
+
+// Address is where the order is shipped.
+type Address struct {
+	Region, City, Street, Phone string
+}
+
+var phonePattern = regexp.MustCompile(`^\+998[0-9]{9}$`)
+
+func (a Address) trimmed() Address {
+	return Address{
+		Region: strings.TrimSpace(a.Region), City: strings.TrimSpace(a.City),
+		Street: strings.TrimSpace(a.Street), Phone: strings.TrimSpace(a.Phone),
+	}
+}
+
+// Validate checks the trimmed fields; the courier needs every one of them.
+func (a Address) Validate() error {
+	return a.validate(&domain.ValidationError{}).OrNil()
+}
+
+func (a Address) validate(verr *domain.ValidationError) *domain.ValidationError {
+	t := a.trimmed()
+	checkLen := func(field, v string, max int) {
+		if n := utf8.RuneCountInString(v); n < 1 || n > max {
+			verr.Add(addressFieldPfx+field, fmt.Sprintf("must be 1..%d characters", max))
+		}
+	}
+	checkLen("region", t.Region, maxRegionChars)
+	checkLen("city", t.City, maxCityChars)
+	checkLen("street", t.Street, maxStreetChars)
+	if !phonePattern.MatchString(t.Phone) {
+		verr.Add(addressFieldPfx+"phone", "must be +998 followed by 9 digits")
+	}
+	return verr
+}
+
+// Order is one purchase by one user.
+type Order struct {
+	id, userID string
+	status     Status
+	items      []Item
+	total      money.Money
+	address    Address
+	note       string
+
+	createdAt, updatedAt, paidAt, shippedAt, deliveredAt, cancelledAt, refundedAt time.Time
+}
+
+// New places an order. Lines for the same product are merged so stock is
+// reserved once per product and the limits apply to what is really bought.
+func New(id, userID string, items []Item, addr Address, note string, now time.Time) (*Order, error) {
+	if len(items) == 0 {
+		return nil, ErrEmpty
+	}
+	verr := &domain.ValidationError{}
+
+	merged := make([]Item, 0, len(items))
+	firstIndex := make([]int, 0, len(items)) // input index of each merged line, for field names
+	pos := make(map[string]int, len(items))
+	tooMany := make(map[int]bool)
+	for i, it := range items {
+		field := fmt.Sprintf("items[%d].", i)
+		ok := true
+		if it.ProductID == "" {
+			verr.Add(field+"product_id", "must not be empty")
+			ok = false
+		}
+		if it.Quantity < 1 || it.Quantity > MaxQuantity {
+			verr.Add(field+"quantity", fmt.Sprintf("must be 1..%d", MaxQuantity))
+			ok = false
+		}
+		if it.UnitPrice.Tiyin() <= 0 {
+			verr.Add(field+"unit_price", "must be positive")
+			ok = false
+		}
+		if !ok {
+			continue
+		}
+		if j, seen := pos[it.ProductID]; seen {
+			// Both addends are ≤ MaxQuantity here, so the sum cannot overflow.
+			merged[j].Quantity += it.Quantity
+			if merged[j].Quantity > MaxQuantity && !tooMany[j] {
+				tooMany[j] = true
+				verr.Add(fmt.Sprintf("items[%d].quantity", firstIndex[j]),
+					fmt.Sprintf("must be 1..%d in total for one product", MaxQuantity))
+			}
+			if merged[j].Quantity > MaxQuantity {
+				merged[j].Quantity = MaxQuantity // keep later sums bounded
+			}
+			continue
+		}
+		pos[it.ProductID] = len(merged)
+		firstIndex = append(firstIndex, i)
+		merged = append(merged, it)
+	}
+	if len(pos) > MaxItems {
+		verr.Add("items", fmt.Sprintf("must contain at most %d distinct products", MaxItems))
+	}
+
+	var total money.Money
+	if len(verr.Fields) == 0 {
+		for _, it := range merged {
+			line, err := it.UnitPrice.Times(it.Quantity)
+			if err == nil {
+				total, err = total.Add(line)
+			}
+			if err != nil {
+				verr.Add("items", "order total is too large")
+				break
+			}
+		}
+	}
+
+	note = strings.TrimSpace(note)
+	if utf8.RuneCountInString(note) > MaxNoteChars {
+		verr.Add("note", fmt.Sprintf("must be at most %d characters", MaxNoteChars))
+	}
+	addr.validate(verr)
+	if err := verr.OrNil(); err != nil {
+		return nil, err
+	}
+	return &Order{
+		id: id, userID: userID, status: StatusPendingPayment, items: merged, total: total,
+		address: addr.trimmed(), note: note, createdAt: now, updatedAt: now,
+	}, nil
+}
+
+// Restore rebuilds a stored order; adapters only.
+func Restore(id, userID string, status Status, items []Item, total money.Money, addr Address, note string,
+	createdAt, updatedAt, paidAt, shippedAt, deliveredAt, cancelledAt, refundedAt time.Time) *Order {
+	return &Order{
+		id: id, userID: userID, status: status, items: slices.Clone(items), total: total, address: addr, note: note,
+		createdAt: createdAt, updatedAt: updatedAt, paidAt: paidAt, shippedAt: shippedAt,
+		deliveredAt: deliveredAt, cancelledAt: cancelledAt, refundedAt: refundedAt,
+	}
+}
+
+func (o *Order) ID() string             { return o.id }
+func (o *Order) UserID() string         { return o.userID }
+func (o *Order) Status() Status         { return o.status }
+func (o *Order) Items() []Item          { return slices.Clone(o.items) }
+func (o *Order) Total() money.Money     { return o.total }
+func (o *Order) Address() Address       { return o.address }
+func (o *Order) Note() string           { return o.note }
+func (o *Order) CreatedAt() time.Time   { return o.createdAt }
+func (o *Order) UpdatedAt() time.Time   { return o.updatedAt }
+func (o *Order) PaidAt() time.Time      { return o.paidAt }
+func (o *Order) ShippedAt() time.Time   { return o.shippedAt }
+func (o *Order) DeliveredAt() time.Time { return o.deliveredAt }
+func (o *Order) CancelledAt() time.Time { return o.cancelledAt }
+func (o *Order) RefundedAt() time.Time  { return o.refundedAt }
+
+// CheckPayable is asked before a payment attempt is accepted.
+func (o *Order) CheckPayable() error {
+	if o.status != StatusPendingPayment {
+		return ErrNotPayable
+	}
+	return nil
+}
+
+// MarkPaid is called only by a payment gateway's success.
+func (o *Order) MarkPaid(now time.Time) error {
+	if err := o.CheckPayable(); err != nil {
+		return err
+	}
+	o.status, o.paidAt, o.updatedAt = StatusPaid, now, now
+	return nil
+}
+
+// Cancel ends an unpaid order; a paid one can only be refunded.
+func (o *Order) Cancel(now time.Time) error {
+	if o.status != StatusPendingPayment {
+		return ErrIllegalTransition
+	}
+	o.status, o.cancelledAt, o.updatedAt = StatusCancelled, now, now
+	return nil
+}
+
+// Refund is driven by payment gateways, which retry, hence idempotent.
+func (o *Order) Refund(now time.Time) error {
+	switch o.status {
+	case StatusRefunded:
+		return nil
+	case StatusPaid:
+		o.status, o.refundedAt, o.updatedAt = StatusRefunded, now, now
+		return nil
+	case StatusShipped, StatusDelivered:
+		return ErrCannotRefund
+	}
+	return ErrIllegalTransition
+}
+
+// AdvanceTo is the admin's fulfilment step. paid and refunded come only from
+// gateways and cancelled only from Cancel, so nothing else is reachable here.
+func (o *Order) AdvanceTo(target Status, now time.Time) error {
+	switch {
+	case o.status == StatusPaid && target == StatusShipped:
+		o.status, o.shippedAt, o.updatedAt = StatusShipped, now, now
+	case o.status == StatusShipped && target == StatusDelivered:
+		o.status, o.deliveredAt, o.updatedAt = StatusDelivered, now, now
+	default:
+		return ErrIllegalTransition
+	}
+	return nil
+}
+
+// IsOverdue tells the expiry job which unpaid orders to cancel.
+func (o *Order) IsOverdue(now time.Time, ttl time.Duration) bool {
+	return o.status == StatusPendingPayment && now.Sub(o.createdAt) >= ttl
+}
+
+// OwnedBy is the ownership check for order-scoped resources.
+func (o *Order) OwnedBy(userID string) bool { return userID != "" && o.userID == userID }

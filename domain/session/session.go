@@ -1,0 +1,150 @@
+// Package session holds one login on one device: its refresh-token family,
+// reuse detection (a replayed refresh token ends the whole session) and the
+// errors the token layer reports.
+package session
+
+import (
+	"fmt"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ultramarket/gateway/domain"
+)
+
+var (
+	ErrNotFound = fmt.Errorf("session: %w", domain.ErrNotFound)
+	// ErrRevoked is an ended session (API code token_revoked).
+	ErrRevoked = fmt.Errorf("session: revoked: %w", domain.ErrUnauthorized)
+	// ErrReuse wraps ErrRevoked because a replayed token is answered exactly
+	// like an ended session, but the caller may want to log it as theft.
+	ErrReuse = fmt.Errorf("session: refresh token reused, session revoked: %w", ErrRevoked)
+	// ErrExpired wraps ErrRevoked: an expired session is an ended one.
+	ErrExpired = fmt.Errorf("session: expired: %w", ErrRevoked)
+	// ErrUnknownToken is a token this session never issued (API code unauthorized).
+	ErrUnknownToken = fmt.Errorf("session: unknown refresh token: %w", domain.ErrUnauthorized)
+
+	// ErrTokenExpired is an access token past its exp (API code token_expired).
+	ErrTokenExpired = fmt.Errorf("session: access token expired: %w", domain.ErrUnauthorized)
+	// ErrTokenInvalid is a malformed or forged access token (API code unauthorized).
+	ErrTokenInvalid = fmt.Errorf("session: access token invalid: %w", domain.ErrUnauthorized)
+)
+
+const (
+	maxUserAgentBytes = 512
+	// maxUsedHashes bounds the stored family; a token older than the last 64
+	// rotations is reported as unknown instead of as reuse.
+	maxUsedHashes = 64
+)
+
+// Session stores only hashes of refresh tokens, so a leaked row cannot be
+// replayed.
+type Session struct {
+	id, userID, userAgent, ip, currentHash      string
+	usedHashes                                  []string
+	createdAt, lastUsedAt, expiresAt, revokedAt time.Time
+}
+
+// New starts a session that lives ttl from now unless rotated.
+func New(id, userID, refreshHash, userAgent, ip string, now time.Time, ttl time.Duration) (*Session, error) {
+	verr := &domain.ValidationError{}
+	if id == "" {
+		verr.Add("id", "must not be empty")
+	}
+	if userID == "" {
+		verr.Add("user_id", "must not be empty")
+	}
+	if refreshHash == "" {
+		verr.Add("refresh_token", "must not be empty")
+	}
+	if ttl <= 0 {
+		verr.Add("ttl", "must be positive")
+	}
+	if err := verr.OrNil(); err != nil {
+		return nil, err
+	}
+	return &Session{
+		id: id, userID: userID, userAgent: truncateUTF8(userAgent, maxUserAgentBytes), ip: ip,
+		currentHash: refreshHash, createdAt: now, lastUsedAt: now, expiresAt: now.Add(ttl),
+	}, nil
+}
+
+// Restore rebuilds a stored session; adapters only.
+func Restore(id, userID, userAgent, ip, currentHash string, usedHashes []string, createdAt, lastUsedAt, expiresAt, revokedAt time.Time) *Session {
+	return &Session{
+		id: id, userID: userID, userAgent: userAgent, ip: ip, currentHash: currentHash,
+		usedHashes: slices.Clone(usedHashes),
+		createdAt:  createdAt, lastUsedAt: lastUsedAt, expiresAt: expiresAt, revokedAt: revokedAt,
+	}
+}
+
+func (s *Session) ID() string            { return s.id }
+func (s *Session) UserID() string        { return s.userID }
+func (s *Session) UserAgent() string     { return s.userAgent }
+func (s *Session) IP() string            { return s.ip }
+func (s *Session) CurrentHash() string   { return s.currentHash }
+func (s *Session) UsedHashes() []string  { return slices.Clone(s.usedHashes) }
+func (s *Session) CreatedAt() time.Time  { return s.createdAt }
+func (s *Session) LastUsedAt() time.Time { return s.lastUsedAt }
+func (s *Session) ExpiresAt() time.Time  { return s.expiresAt }
+func (s *Session) RevokedAt() time.Time  { return s.revokedAt }
+
+// IsRevoked reports an explicit end (logout, reuse, password change, ...).
+func (s *Session) IsRevoked() bool { return !s.revokedAt.IsZero() }
+
+// IsActive is what access-token checks ask: the session must be neither
+// revoked nor past its expiry.
+func (s *Session) IsActive(now time.Time) bool {
+	return !s.IsRevoked() && now.Before(s.expiresAt)
+}
+
+// Rotate exchanges the presented refresh token for newHash. A token that was
+// already exchanged means two parties hold the family, so the whole session
+// ends rather than guessing which one is legitimate.
+func (s *Session) Rotate(presentedHash, newHash string, now time.Time, ttl time.Duration) error {
+	if s.IsRevoked() {
+		return ErrRevoked
+	}
+	if !now.Before(s.expiresAt) {
+		return ErrExpired
+	}
+	switch {
+	case presentedHash != "" && presentedHash == s.currentHash:
+		s.usedHashes = append(s.usedHashes, s.currentHash)
+		if n := len(s.usedHashes); n > maxUsedHashes {
+			s.usedHashes = slices.Clone(s.usedHashes[n-maxUsedHashes:])
+		}
+		s.currentHash = newHash
+		s.lastUsedAt = now
+		s.expiresAt = now.Add(ttl)
+		return nil
+	case presentedHash != "" && slices.Contains(s.usedHashes, presentedHash):
+		s.Revoke(now)
+		return ErrReuse
+	}
+	return ErrUnknownToken
+}
+
+// Revoke ends the session; the first end time is kept so a later logout
+// does not rewrite when the session really ended.
+func (s *Session) Revoke(now time.Time) {
+	if s.revokedAt.IsZero() {
+		s.revokedAt = now
+	}
+}
+
+// Touch records activity for the session list without extending the expiry.
+func (s *Session) Touch(now time.Time) { s.lastUsedAt = now }
+
+// truncateUTF8 cuts at a rune boundary so a stored user agent is never
+// invalid UTF-8.
+func truncateUTF8(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}

@@ -1,0 +1,235 @@
+package session_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/session"
+)
+
+var t0 = time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+
+const ttl = 30 * 24 * time.Hour
+
+func newSession(t *testing.T) *session.Session {
+	t.Helper()
+	s, err := session.New("s1", "u1", "h0", "curl/8", "10.0.0.1", t0, ttl)
+	require.NoError(t, err)
+	return s
+}
+
+func TestErrorChains(t *testing.T) {
+	assert.ErrorIs(t, session.ErrNotFound, domain.ErrNotFound)
+	assert.ErrorIs(t, session.ErrRevoked, domain.ErrUnauthorized)
+	assert.ErrorIs(t, session.ErrReuse, session.ErrRevoked)
+	assert.ErrorIs(t, session.ErrReuse, domain.ErrUnauthorized)
+	assert.ErrorIs(t, session.ErrExpired, session.ErrRevoked)
+	assert.ErrorIs(t, session.ErrUnknownToken, domain.ErrUnauthorized)
+	assert.False(t, errors.Is(session.ErrUnknownToken, session.ErrRevoked), "unknown token is plain unauthorized")
+	assert.ErrorIs(t, session.ErrTokenExpired, domain.ErrUnauthorized)
+	assert.ErrorIs(t, session.ErrTokenInvalid, domain.ErrUnauthorized)
+	assert.False(t, errors.Is(session.ErrTokenExpired, session.ErrRevoked))
+	assert.False(t, errors.Is(session.ErrTokenInvalid, session.ErrTokenExpired))
+}
+
+func TestNew(t *testing.T) {
+	s := newSession(t)
+	assert.Equal(t, "s1", s.ID())
+	assert.Equal(t, "u1", s.UserID())
+	assert.Equal(t, "h0", s.CurrentHash())
+	assert.Empty(t, s.UsedHashes())
+	assert.Equal(t, "curl/8", s.UserAgent())
+	assert.Equal(t, "10.0.0.1", s.IP())
+	assert.Equal(t, t0, s.CreatedAt())
+	assert.Equal(t, t0, s.LastUsedAt())
+	assert.Equal(t, t0.Add(ttl), s.ExpiresAt())
+	assert.True(t, s.RevokedAt().IsZero())
+	assert.False(t, s.IsRevoked())
+	assert.True(t, s.IsActive(t0))
+}
+
+func TestNewValidation(t *testing.T) {
+	_, err := session.New("s", "u", "", "", "", t0, ttl)
+	assert.ErrorIs(t, err, domain.ErrValidation)
+	_, err = session.New("s", "u", "h", "", "", t0, 0)
+	assert.ErrorIs(t, err, domain.ErrValidation)
+}
+
+func TestNewTruncatesUserAgent(t *testing.T) {
+	cases := []struct {
+		name    string
+		ua      string
+		wantLen int
+	}{
+		{"511", strings.Repeat("a", 511), 511},
+		{"512", strings.Repeat("a", 512), 512},
+		{"513", strings.Repeat("a", 513), 512},
+		{"long", strings.Repeat("a", 5000), 512},
+		// 511 ASCII + a 2-byte rune would straddle byte 512: the whole rune goes.
+		{"rune straddles", strings.Repeat("a", 511) + "ж" + "tail", 511},
+		{"rune ends at 512", strings.Repeat("a", 510) + "ж" + "tail", 512},
+	}
+	for _, c := range cases {
+		s, err := session.New("s", "u", "h", c.ua, "", t0, ttl)
+		require.NoError(t, err)
+		assert.Len(t, s.UserAgent(), c.wantLen, c.name)
+		assert.True(t, strings.HasPrefix(c.ua, s.UserAgent()), c.name)
+		assert.True(t, utf8Valid(s.UserAgent()), c.name)
+	}
+}
+
+func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+
+func TestIsActiveBoundary(t *testing.T) {
+	s := newSession(t)
+	exp := s.ExpiresAt()
+	assert.True(t, s.IsActive(exp.Add(-time.Nanosecond)))
+	assert.False(t, s.IsActive(exp), "expires exactly at expiresAt")
+	assert.False(t, s.IsActive(exp.Add(time.Millisecond)))
+	s.Revoke(t0)
+	assert.False(t, s.IsActive(t0))
+}
+
+func TestRotateHappyPath(t *testing.T) {
+	s := newSession(t)
+	t1 := t0.Add(time.Hour)
+	require.NoError(t, s.Rotate("h0", "h1", t1, ttl))
+	assert.Equal(t, "h1", s.CurrentHash())
+	assert.Equal(t, []string{"h0"}, s.UsedHashes())
+	assert.Equal(t, t1, s.LastUsedAt())
+	assert.Equal(t, t1.Add(ttl), s.ExpiresAt(), "rotation slides the expiry")
+	assert.Equal(t, t0, s.CreatedAt())
+
+	t2 := t1.Add(time.Hour)
+	require.NoError(t, s.Rotate("h1", "h2", t2, time.Hour))
+	assert.Equal(t, "h2", s.CurrentHash())
+	assert.Equal(t, []string{"h0", "h1"}, s.UsedHashes())
+	assert.Equal(t, t2.Add(time.Hour), s.ExpiresAt())
+}
+
+func TestRotateTable(t *testing.T) {
+	t1 := t0.Add(time.Hour)
+	type setup func(*session.Session)
+	rotated := func(s *session.Session) { require.NoError(t, s.Rotate("h0", "h1", t0, ttl)) }
+	revoked := func(s *session.Session) { s.Revoke(t0) }
+	cases := []struct {
+		name        string
+		prep        setup
+		presented   string
+		now         time.Time
+		want        error
+		wantCurrent string
+		wantRevoked bool
+	}{
+		{"current token", nil, "h0", t1, nil, "new", false},
+		{"unknown token", nil, "zz", t1, session.ErrUnknownToken, "h0", false},
+		{"empty token", nil, "", t1, session.ErrUnknownToken, "h0", false},
+		{"used token → reuse", rotated, "h0", t1, session.ErrReuse, "h1", true},
+		{"current after rotation", rotated, "h1", t1, nil, "new", false},
+		{"revoked, current token", revoked, "h0", t1, session.ErrRevoked, "h0", true},
+		{"revoked, unknown token", revoked, "zz", t1, session.ErrRevoked, "h0", true},
+		{"expired exactly", nil, "h0", t0.Add(ttl), session.ErrExpired, "h0", false},
+		{"expired later", nil, "h0", t0.Add(ttl + time.Second), session.ErrExpired, "h0", false},
+		{"just before expiry", nil, "h0", t0.Add(ttl - time.Nanosecond), nil, "new", false},
+		{"expired, used token", rotated, "h0", t0.Add(2 * ttl), session.ErrExpired, "h1", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSession(t)
+			if c.prep != nil {
+				c.prep(s)
+			}
+			before := s.UsedHashes()
+			err := s.Rotate(c.presented, "new", c.now, ttl)
+			if c.want == nil {
+				require.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, c.want)
+				assert.Equal(t, before, s.UsedHashes(), "failed rotation keeps the family")
+			}
+			assert.Equal(t, c.wantCurrent, s.CurrentHash())
+			assert.Equal(t, c.wantRevoked, s.IsRevoked())
+		})
+	}
+}
+
+func TestReuseRevokesAtNowAndEndsTheNewestToken(t *testing.T) {
+	s := newSession(t)
+	require.NoError(t, s.Rotate("h0", "h1", t0, ttl))
+	t1 := t0.Add(time.Minute)
+	assert.ErrorIs(t, s.Rotate("h0", "x", t1, ttl), session.ErrReuse)
+	assert.Equal(t, t1, s.RevokedAt())
+	// The legitimate holder's newest token no longer works either.
+	assert.ErrorIs(t, s.Rotate("h1", "h2", t1.Add(time.Second), ttl), session.ErrRevoked)
+	assert.False(t, s.IsActive(t1))
+}
+
+func TestUsedHashesKeepsLast64(t *testing.T) {
+	for _, rotations := range []int{1, 63, 64, 65, 66, 70, 129} {
+		s := newSession(t)
+		for i := 0; i < rotations; i++ {
+			require.NoError(t, s.Rotate(fmt.Sprintf("h%d", i), fmt.Sprintf("h%d", i+1), t0, ttl))
+		}
+		used := s.UsedHashes()
+		first := max(0, rotations-64)
+		require.Len(t, used, rotations-first, "after %d rotations", rotations)
+		for j, h := range used {
+			assert.Equal(t, fmt.Sprintf("h%d", first+j), h, "after %d rotations", rotations)
+		}
+		if first > 0 {
+			// Older than the kept window → unknown, not reuse, and the session survives.
+			assert.ErrorIs(t, s.Rotate(fmt.Sprintf("h%d", first-1), "x", t0, ttl), session.ErrUnknownToken)
+			assert.False(t, s.IsRevoked())
+		}
+		assert.ErrorIs(t, s.Rotate(fmt.Sprintf("h%d", first), "x", t0, ttl), session.ErrReuse)
+	}
+}
+
+func TestUsedHashesIsACopy(t *testing.T) {
+	used := []string{"a", "b"}
+	s := session.Restore("s", "u", "", "", "c", used, t0, t0, t0.Add(ttl), time.Time{})
+	used[0] = "mutated"
+	assert.Equal(t, []string{"a", "b"}, s.UsedHashes())
+	got := s.UsedHashes()
+	got[1] = "mutated"
+	assert.Equal(t, []string{"a", "b"}, s.UsedHashes())
+	assert.ErrorIs(t, s.Rotate("a", "d", t0, ttl), session.ErrReuse)
+}
+
+func TestRevokeIsIdempotent(t *testing.T) {
+	s := newSession(t)
+	t1, t2 := t0.Add(time.Minute), t0.Add(time.Hour)
+	s.Revoke(t1)
+	assert.True(t, s.IsRevoked())
+	assert.Equal(t, t1, s.RevokedAt())
+	s.Revoke(t2)
+	assert.Equal(t, t1, s.RevokedAt(), "first revocation time is kept")
+}
+
+func TestTouch(t *testing.T) {
+	s := newSession(t)
+	t1 := t0.Add(time.Hour)
+	s.Touch(t1)
+	assert.Equal(t, t1, s.LastUsedAt())
+	assert.Equal(t, t0.Add(ttl), s.ExpiresAt(), "touch does not extend the session")
+}
+
+func TestRestore(t *testing.T) {
+	t1, t2, t3 := t0.Add(time.Hour), t0.Add(ttl), t0.Add(2*time.Hour)
+	s := session.Restore("s", "u", "ua", "ip", "cur", nil, t0, t1, t2, t3)
+	assert.Equal(t, "ua", s.UserAgent())
+	assert.Equal(t, "ip", s.IP())
+	assert.Equal(t, "cur", s.CurrentHash())
+	assert.Equal(t, t1, s.LastUsedAt())
+	assert.Equal(t, t2, s.ExpiresAt())
+	assert.Equal(t, t3, s.RevokedAt())
+	assert.True(t, s.IsRevoked())
+	assert.False(t, s.IsActive(t0))
+}
