@@ -67,3 +67,16 @@ type PasswordHasher interface {
 	// mismatch as for a match.
 	Verify(ctx context.Context, encoded, password string) (bool, error)
 }
+
+// LoginGuard counts failed logins for one email from one client in a window
+// shared by every instance, and locks the pair out past the limit. It fails
+// closed: when its store cannot be reached it returns an error wrapping
+// domain.ErrUnavailable, and the login is refused.
+type LoginGuard interface {
+	// Check returns how long the pair is still locked out (0 when it is not).
+	Check(ctx context.Context, email, client string) (retryAfter time.Duration, err error)
+	// Fail records a failed login and returns the lockout it caused, if any.
+	Fail(ctx context.Context, email, client string) (retryAfter time.Duration, err error)
+	// Reset forgets the pair's failures after a successful login.
+	Reset(ctx context.Context, email, client string) error
+}

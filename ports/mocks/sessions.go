@@ -276,3 +276,70 @@ func (mr *MockPasswordHasherMockRecorder) Verify(ctx, encoded, password interfac
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Verify", reflect.TypeOf((*MockPasswordHasher)(nil).Verify), ctx, encoded, password)
 }
+
+// MockLoginGuard is a mock of LoginGuard interface.
+type MockLoginGuard struct {
+	ctrl     *gomock.Controller
+	recorder *MockLoginGuardMockRecorder
+}
+
+// MockLoginGuardMockRecorder is the mock recorder for MockLoginGuard.
+type MockLoginGuardMockRecorder struct {
+	mock *MockLoginGuard
+}
+
+// NewMockLoginGuard creates a new mock instance.
+func NewMockLoginGuard(ctrl *gomock.Controller) *MockLoginGuard {
+	mock := &MockLoginGuard{ctrl: ctrl}
+	mock.recorder = &MockLoginGuardMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockLoginGuard) EXPECT() *MockLoginGuardMockRecorder {
+	return m.recorder
+}
+
+// Check mocks base method.
+func (m *MockLoginGuard) Check(ctx context.Context, email, client string) (time.Duration, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Check", ctx, email, client)
+	ret0, _ := ret[0].(time.Duration)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Check indicates an expected call of Check.
+func (mr *MockLoginGuardMockRecorder) Check(ctx, email, client interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Check", reflect.TypeOf((*MockLoginGuard)(nil).Check), ctx, email, client)
+}
+
+// Fail mocks base method.
+func (m *MockLoginGuard) Fail(ctx context.Context, email, client string) (time.Duration, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Fail", ctx, email, client)
+	ret0, _ := ret[0].(time.Duration)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Fail indicates an expected call of Fail.
+func (mr *MockLoginGuardMockRecorder) Fail(ctx, email, client interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Fail", reflect.TypeOf((*MockLoginGuard)(nil).Fail), ctx, email, client)
+}
+
+// Reset mocks base method.
+func (m *MockLoginGuard) Reset(ctx context.Context, email, client string) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Reset", ctx, email, client)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// Reset indicates an expected call of Reset.
+func (mr *MockLoginGuardMockRecorder) Reset(ctx, email, client interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Reset", reflect.TypeOf((*MockLoginGuard)(nil).Reset), ctx, email, client)
+}

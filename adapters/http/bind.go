@@ -1,0 +1,149 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ultramarket/gateway/domain"
+)
+
+// Bind decodes the JSON object in the request body into dst (a pointer to a
+// DTO struct), strictly:
+//
+//   - an empty body reads as {}, so bodiless POSTs like logout need no special case;
+//   - invalid, truncated or trailing JSON, or a value that is not an object →
+//     *BadRequestError (400 bad_request);
+//   - an unknown field → *domain.ValidationError (422) naming it, with
+//     message "unknown field": a typo in an optional field must not be
+//     silently ignored;
+//   - a value of the wrong type or out of range for its field → 422 naming
+//     the field by its JSON path ("shipping_address.phone");
+//   - a body over the limit → 413 payload_too_large.
+//
+// Bind only reads; checking values (lengths, ranges, formats) is the
+// handler's or the domain's job. Use pointer fields where "absent" and
+// "zero" must differ. Decode timestamps and other values with custom
+// UnmarshalJSON as strings and parse them in the handler, so an error can
+// name its field.
+func Bind(c echo.Context, dst any) error {
+	req := c.Request()
+	var raw []byte
+	if req.Body != nil {
+		limit, ok := c.Get(bodyLimitKey).(int64)
+		if !ok || limit <= 0 {
+			limit = DefaultBodyLimit
+		}
+		// Limited here as well as in the middleware, so Bind stays safe on a
+		// route that is exempt from it.
+		b, err := io.ReadAll(http.MaxBytesReader(c.Response().Writer, req.Body, limit))
+		if err != nil {
+			if isTooLarge(err) {
+				return echo.ErrStatusRequestEntityTooLarge
+			}
+			return &BadRequestError{Detail: "The request body could not be read."}
+		}
+		raw = b
+	}
+
+	body := bytes.Trim(raw, " \t\r\n") // JSON's whitespace
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	if body[0] != '{' {
+		return &BadRequestError{Detail: "The request body must be a JSON object."}
+	}
+
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &BadRequestError{Detail: "The request body must hold a single JSON object."}
+	}
+	return nil
+}
+
+func isTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge)
+}
+
+// unknownFieldPrefix is how encoding/json reports DisallowUnknownFields
+// violations; it has no typed error for them.
+const unknownFieldPrefix = "json: unknown field "
+
+func decodeError(err error) error {
+	var (
+		syntax    *json.SyntaxError
+		typ       *json.UnmarshalTypeError
+		badTarget *json.InvalidUnmarshalError
+	)
+	switch {
+	case errors.As(err, &syntax):
+		return &BadRequestError{Detail: "The request body is not valid JSON."}
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return &BadRequestError{Detail: "The request body is truncated JSON."}
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "body"
+		}
+		return domain.Invalid(field, typeMessage(typ))
+	case errors.As(err, &badTarget):
+		return err // a handler passed a non-pointer: a bug, let it be a 500
+	case strings.HasPrefix(err.Error(), unknownFieldPrefix):
+		name, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), unknownFieldPrefix))
+		if uerr != nil {
+			name = strings.TrimPrefix(err.Error(), unknownFieldPrefix)
+		}
+		return domain.Invalid(name, "unknown field")
+	default:
+		// A custom UnmarshalJSON refused a value; encoding/json does not say
+		// which field it was.
+		return domain.Invalid("body", "contains an invalid value")
+	}
+}
+
+// typeMessage says what the field should have been, in the client's terms
+// (JSON types), not Go's.
+func typeMessage(e *json.UnmarshalTypeError) string {
+	t := e.Type
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "has the wrong type"
+	}
+	isNumber := strings.HasPrefix(e.Value, "number")
+	switch t.Kind() {
+	case reflect.String:
+		return "must be a string"
+	case reflect.Bool:
+		return "must be a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if isNumber {
+			return "must be a whole number within range"
+		}
+		return "must be an integer"
+	case reflect.Float32, reflect.Float64:
+		if isNumber {
+			return "must be a number within range"
+		}
+		return "must be a number"
+	case reflect.Slice, reflect.Array:
+		return "must be an array"
+	case reflect.Struct, reflect.Map:
+		return "must be an object"
+	}
+	return "has the wrong type"
+}

@@ -1,0 +1,64 @@
+// Package http is the gateway's HTTP edge: the Echo servers, their middleware,
+// strict JSON binding and the one place that turns errors into
+// application/problem+json (RFC 9457).
+//
+// The package is named after what it adapts, WTF Dial style; import it under
+// another name to keep net/http usable:
+//
+//	import httpapi "github.com/ultramarket/gateway/adapters/http"
+//
+// # Two servers
+//
+// NewPublic builds the listener clients use (HTTP_ADDR): /health, /health/ready
+// and, once features register them, /api/... . NewOps builds the operator
+// listener (OPS_ADDR): /health/detailed and /metrics. They are separate Echo
+// instances so that nothing mounted on the public one can ever expose metrics
+// or runtime details.
+//
+// # Adding routes
+//
+// A feature adds its routes from its own file through a Register function
+// taking the public *echo.Echo, and never touches server.go:
+//
+//	// products.go
+//	func RegisterProducts(e *echo.Echo, h *ProductHandlers, mw ...echo.MiddlewareFunc) {
+//		g := e.Group("/api/products", mw...) // e.g. rate limiting, authentication
+//		g.GET("", h.list)
+//		g.GET("/:id", h.get)
+//	}
+//
+// and cmd/ultramarket calls httpapi.RegisterProducts(public, ...) after
+// NewPublic. Everything NewPublic installs with e.Use (request id, security
+// headers, access log, metrics, recover, CORS, body limit) already wraps every
+// route, including ones registered later.
+//
+// # Handlers
+//
+//   - Read bodies with Bind, never c.Bind: Bind refuses unknown fields, answers
+//     malformed JSON with 400 and wrong types with 422 naming the field.
+//
+//   - Return errors, do not write error responses. Domain errors are mapped by
+//     category (domain.ErrNotFound → 404 not_found, ...). Where API.md names a
+//     specific code, add one line next to the handler:
+//
+//     func init() { RegisterProblem(user.ErrEmailTaken, http.StatusConflict, "email_taken", "An account with this email already exists.") }
+//
+//     Specific problems are matched (errors.Is) before categories, in
+//     registration order.
+//
+//   - A rate limit answers with &RateLimitedError{RetryAfter: d}; the 429 then
+//     carries Retry-After. Any other error in the chain with a
+//     RetryAfterHint() time.Duration method (say, a login lockout from the
+//     application layer) gets the same header.
+//
+//   - Use c.RealIP() for the client address: it believes X-Forwarded-For only
+//     from Config.TrustedProxies.
+//
+//   - Log with the request's context (slog.InfoContext(c.Request().Context(), ...))
+//     through a logger wrapped by NewLogHandler, and the line carries request_id.
+//     RequestIDFromContext gives the id to forward upstream (X-Request-ID).
+//
+//   - Payment webhooks (/api/payments/payme, /api/payments/click/*) answer in
+//     their gateways' formats and are exempt from the body-limit middleware;
+//     they limit bodies themselves.
+package http

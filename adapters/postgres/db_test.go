@@ -1,0 +1,162 @@
+package postgres_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ultramarket/gateway/adapters/postgres"
+	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/test/testenv"
+)
+
+func tables(t *testing.T, db *sqlx.DB) []string {
+	t.Helper()
+	var names []string
+	require.NoError(t, db.SelectContext(ctx(t), &names, `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = 'public' AND table_name <> 'goose_db_version' ORDER BY table_name`))
+	return names
+}
+
+func TestMigrateRoundTripAndStatus(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t) // already up
+	c := ctx(t)
+	all := []string{"cart_items", "click_transactions", "idempotency_keys", "order_items", "order_settlements",
+		"orders", "payme_transactions", "products", "stock_reservations", "users"}
+	require.Equal(t, all, tables(t, db))
+
+	var out bytes.Buffer
+	require.NoError(t, postgres.Migrate(c, db.DB, "status", &out))
+	assert.Contains(t, out.String(), "00001_users_catalog.sql")
+	assert.Contains(t, out.String(), "00003_payments.sql")
+	assert.NotContains(t, out.String(), "pending")
+
+	out.Reset()
+	require.NoError(t, postgres.Migrate(c, db.DB, "up", &out), "up again is a no-op")
+	assert.Contains(t, out.String(), "up to date")
+
+	out.Reset()
+	require.NoError(t, postgres.Migrate(c, db.DB, "down", &out))
+	assert.Contains(t, out.String(), "00003_payments.sql")
+	assert.NotContains(t, tables(t, db), "payme_transactions")
+	assert.Contains(t, tables(t, db), "orders")
+
+	out.Reset()
+	require.NoError(t, postgres.Migrate(c, db.DB, "status", &out))
+	assert.Regexp(t, `00003_payments\.sql\s+pending`, out.String())
+	assert.Regexp(t, `00002_orders\.sql\s+applied`, out.String())
+
+	require.NoError(t, postgres.Migrate(c, db.DB, "reset", &out))
+	assert.Empty(t, tables(t, db), "every Down drops what its Up made")
+	var fns int
+	require.NoError(t, db.GetContext(c, &fns, `SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+		WHERE n.nspname = 'public'`))
+	assert.Zero(t, fns, "functions dropped too")
+
+	out.Reset()
+	require.NoError(t, postgres.Migrate(c, db.DB, "down", &out), "down with nothing applied is not an error")
+
+	require.NoError(t, postgres.Migrate(c, db.DB, "up", nil))
+	assert.Equal(t, all, tables(t, db))
+
+	pending, err := postgres.MigrationsPending(c, db.DB)
+	require.NoError(t, err)
+	assert.False(t, pending)
+
+	err = postgres.Migrate(c, db.DB, "sideways", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "unknown migrate command")
+}
+
+func TestMigrateConcurrentUpIsSerialised(t *testing.T) {
+	t.Parallel()
+	dbURL := testenv.EmptyDatabaseURL(t)
+	require.NoError(t, postgres.EnsureDatabase(ctx(t), dbURL))
+	a, b := testenv.OpenURL(t, dbURL), testenv.OpenURL(t, dbURL)
+	errs := make(chan error, 2)
+	for _, db := range []*sqlx.DB{a, b} {
+		go func() { errs <- postgres.Migrate(context.Background(), db.DB, "up", nil) }()
+	}
+	require.NoError(t, <-errs)
+	require.NoError(t, <-errs)
+	assert.Len(t, tables(t, a), 10)
+}
+
+func TestEnsureDatabaseCreatesMissingAndIsIdempotent(t *testing.T) {
+	t.Parallel()
+	dbURL := testenv.EmptyDatabaseURL(t)
+	c := ctx(t)
+
+	_, err := postgres.Open(c, dbURL, postgres.PoolOptions{})
+	require.Error(t, err, "the database does not exist yet")
+
+	require.NoError(t, postgres.EnsureDatabase(c, dbURL))
+	require.NoError(t, postgres.EnsureDatabase(c, dbURL), "second call: exists, nothing to do")
+
+	// Racing callers: one creates, the others see 42P04 or the existing row.
+	race := testenv.EmptyDatabaseURL(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- postgres.EnsureDatabase(context.Background(), race) }()
+	}
+	for range 4 {
+		require.NoError(t, <-errs)
+	}
+
+	db, err := postgres.Open(c, dbURL, postgres.PoolOptions{})
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, postgres.NewPinger(db).Ping(c))
+}
+
+func TestEnsureDatabaseQuotesTheName(t *testing.T) {
+	t.Parallel()
+	base := testenv.EmptyDatabaseURL(t)
+	odd := strings.Replace(base, "/ut_", "/ut_Odd%22Name%20", 1) // ut_Odd"Name <hex>
+	require.NotEqual(t, base, odd)
+	c := ctx(t)
+	require.NoError(t, postgres.EnsureDatabase(c, odd))
+	t.Cleanup(func() {
+		admin := testenv.OpenURL(t, testenv.PostgresAdminURL())
+		var name string
+		require.NoError(t, admin.GetContext(context.Background(), &name,
+			`SELECT datname FROM pg_database WHERE datname LIKE 'ut_Odd"Name %'`))
+		_, err := admin.ExecContext(context.Background(), `DROP DATABASE "`+strings.ReplaceAll(name, `"`, `""`)+`" WITH (FORCE)`)
+		require.NoError(t, err)
+	})
+	db, err := postgres.Open(c, odd, postgres.PoolOptions{})
+	require.NoError(t, err)
+	_ = db.Close()
+}
+
+func TestOpenUnreachableIsUnavailable(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	_, err := postgres.Open(ctx(t), "postgres://postgres:secret@127.0.0.1:1/x?sslmode=disable&connect_timeout=2",
+		postgres.PoolOptions{PingTimeout: 2 * time.Second})
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, domain.ErrUnavailable), "%v", err)
+	assert.NotContains(t, err.Error(), "secret")
+	assert.Less(t, time.Since(start), 5*time.Second)
+
+	_, err = postgres.Open(ctx(t), "postgres://postgres:secret@[::1", postgres.PoolOptions{})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "secret")
+}
+
+func TestPingerReportsAClosedPool(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t)
+	p := postgres.NewPinger(db)
+	require.NoError(t, p.Ping(ctx(t)))
+	require.NoError(t, db.Close())
+	require.Error(t, p.Ping(ctx(t)))
+}

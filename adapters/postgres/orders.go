@@ -1,0 +1,294 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/ultramarket/gateway/domain/money"
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// OrderRepo implements ports.OrderRepository. An order is always read with its
+// items: one query for the order rows, one for all their items.
+type OrderRepo struct {
+	db *sqlx.DB
+}
+
+var _ ports.OrderRepository = (*OrderRepo)(nil)
+
+// NewOrderRepo returns an OrderRepo on db.
+func NewOrderRepo(db *sqlx.DB) *OrderRepo { return &OrderRepo{db: db} }
+
+const orderColumns = `id, user_id, status, total, currency, shipping_region, shipping_city, shipping_street,
+	shipping_phone, note, created_at, updated_at, paid_at, shipped_at, delivered_at, cancelled_at, refunded_at`
+
+type orderRow struct {
+	ID             string       `db:"id"`
+	UserID         string       `db:"user_id"`
+	Status         string       `db:"status"`
+	Total          int64        `db:"total"`
+	Currency       string       `db:"currency"`
+	ShippingRegion string       `db:"shipping_region"`
+	ShippingCity   string       `db:"shipping_city"`
+	ShippingStreet string       `db:"shipping_street"`
+	ShippingPhone  string       `db:"shipping_phone"`
+	Note           string       `db:"note"`
+	CreatedAt      time.Time    `db:"created_at"`
+	UpdatedAt      time.Time    `db:"updated_at"`
+	PaidAt         sql.NullTime `db:"paid_at"`
+	ShippedAt      sql.NullTime `db:"shipped_at"`
+	DeliveredAt    sql.NullTime `db:"delivered_at"`
+	CancelledAt    sql.NullTime `db:"cancelled_at"`
+	RefundedAt     sql.NullTime `db:"refunded_at"`
+}
+
+type orderItemRow struct {
+	OrderID   string `db:"order_id"`
+	ProductID string `db:"product_id"`
+	Name      string `db:"name"`
+	UnitPrice int64  `db:"unit_price"`
+	Quantity  int64  `db:"quantity"`
+	LineTotal int64  `db:"line_total"`
+}
+
+func (r orderItemRow) toDomain() (order.Item, error) {
+	price, err := money.FromTiyin(r.UnitPrice)
+	if err != nil || price.IsZero() {
+		return order.Item{}, fmt.Errorf("order %s item %s: unit price %d: %w", r.OrderID, r.ProductID, r.UnitPrice, ErrCorrupt)
+	}
+	if r.Quantity < 1 || r.Quantity > order.MaxQuantity {
+		return order.Item{}, fmt.Errorf("order %s item %s: quantity %d: %w", r.OrderID, r.ProductID, r.Quantity, ErrCorrupt)
+	}
+	it := order.Item{ProductID: r.ProductID, Name: r.Name, UnitPrice: price, Quantity: r.Quantity}
+	if line, err := price.Times(r.Quantity); err != nil || line.Tiyin() != r.LineTotal {
+		return order.Item{}, fmt.Errorf("order %s item %s: line total %d: %w", r.OrderID, r.ProductID, r.LineTotal, ErrCorrupt)
+	}
+	return it, nil
+}
+
+// toDomain rebuilds the order from its row and item rows, re-checking what
+// the domain relies on: a known status, one currency, a positive total that
+// is the sum of the lines.
+func (r orderRow) toDomain(itemRows []orderItemRow) (*order.Order, error) {
+	status, err := order.ParseStatus(r.Status)
+	if err != nil {
+		return nil, fmt.Errorf("order %s: status %q: %w", r.ID, r.Status, ErrCorrupt)
+	}
+	if r.Currency != money.Currency {
+		return nil, fmt.Errorf("order %s: currency %q: %w", r.ID, r.Currency, ErrCorrupt)
+	}
+	total, err := money.FromTiyin(r.Total)
+	if err != nil || total.IsZero() {
+		return nil, fmt.Errorf("order %s: total %d: %w", r.ID, r.Total, ErrCorrupt)
+	}
+	if len(itemRows) == 0 {
+		return nil, fmt.Errorf("order %s: no items: %w", r.ID, ErrCorrupt)
+	}
+	items := make([]order.Item, 0, len(itemRows))
+	var sum money.Money
+	for _, ir := range itemRows {
+		it, err := ir.toDomain()
+		if err != nil {
+			return nil, err
+		}
+		if sum, err = sum.Add(it.LineTotal()); err != nil {
+			return nil, fmt.Errorf("order %s: items overflow: %w", r.ID, ErrCorrupt)
+		}
+		items = append(items, it)
+	}
+	if !sum.Equal(total) {
+		return nil, fmt.Errorf("order %s: total %d, items sum to %d: %w", r.ID, r.Total, sum.Tiyin(), ErrCorrupt)
+	}
+	addr := order.Address{Region: r.ShippingRegion, City: r.ShippingCity, Street: r.ShippingStreet, Phone: r.ShippingPhone}
+	return order.Restore(r.ID, r.UserID, status, items, total, addr, r.Note,
+		r.CreatedAt.UTC(), r.UpdatedAt.UTC(), fromNull(r.PaidAt), fromNull(r.ShippedAt),
+		fromNull(r.DeliveredAt), fromNull(r.CancelledAt), fromNull(r.RefundedAt)), nil
+}
+
+// Create inserts the order and its items in one statement, so they are
+// stored together even outside a transaction (the deferred
+// orders_total_matches_items check sees both).
+func (r *OrderRepo) Create(ctx context.Context, o *order.Order) error {
+	items := o.Items()
+	productIDs := make([]string, len(items))
+	names := make([]string, len(items))
+	prices := make([]int64, len(items))
+	quantities := make([]int64, len(items))
+	lineTotals := make([]int64, len(items))
+	for i, it := range items {
+		productIDs[i], names[i] = it.ProductID, it.Name
+		prices[i], quantities[i], lineTotals[i] = it.UnitPrice.Tiyin(), it.Quantity, it.LineTotal().Tiyin()
+	}
+	a := o.Address()
+	_, err := ext(ctx, r.db).ExecContext(ctx, `WITH o AS (
+			INSERT INTO orders (`+orderColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+			RETURNING id
+		)
+		INSERT INTO order_items (order_id, product_id, position, name, unit_price, quantity, line_total)
+		SELECT o.id, i.product_id, i.ord - 1, i.name, i.unit_price, i.quantity, i.line_total
+		FROM o, unnest($18::uuid[], $19::text[], $20::bigint[], $21::bigint[], $22::bigint[])
+			WITH ORDINALITY AS i (product_id, name, unit_price, quantity, line_total, ord)`,
+		o.ID(), o.UserID(), string(o.Status()), o.Total().Tiyin(), money.Currency,
+		a.Region, a.City, a.Street, a.Phone, o.Note(),
+		dbTime(o.CreatedAt()), dbTime(o.UpdatedAt()), nullTime(o.PaidAt()), nullTime(o.ShippedAt()),
+		nullTime(o.DeliveredAt()), nullTime(o.CancelledAt()), nullTime(o.RefundedAt()),
+		pq.StringArray(productIDs), pq.StringArray(names), pq.Int64Array(prices), pq.Int64Array(quantities),
+		pq.Int64Array(lineTotals))
+	if err != nil {
+		return fmt.Errorf("insert order %s: %w", o.ID(), mapError(err))
+	}
+	return nil
+}
+
+// Update saves the status and its timestamps; items and amounts never change.
+func (r *OrderRepo) Update(ctx context.Context, o *order.Order) error {
+	if !validID(o.ID()) {
+		return fmt.Errorf("update order %s: %w", o.ID(), order.ErrNotFound)
+	}
+	res, err := ext(ctx, r.db).ExecContext(ctx, `UPDATE orders
+		SET status = $2, updated_at = $3, paid_at = $4, shipped_at = $5, delivered_at = $6,
+			cancelled_at = $7, refunded_at = $8
+		WHERE id = $1`,
+		o.ID(), string(o.Status()), dbTime(o.UpdatedAt()), nullTime(o.PaidAt()), nullTime(o.ShippedAt()),
+		nullTime(o.DeliveredAt()), nullTime(o.CancelledAt()), nullTime(o.RefundedAt()))
+	if err != nil {
+		return fmt.Errorf("update order %s: %w", o.ID(), mapError(err))
+	}
+	return mustAffect(res, fmt.Sprintf("update order %s", o.ID()), order.ErrNotFound)
+}
+
+// Get returns the order with its items, or order.ErrNotFound.
+func (r *OrderRepo) Get(ctx context.Context, id string) (*order.Order, error) {
+	return r.get(ctx, id, "")
+}
+
+// GetForUpdate is Get that also locks the order row until the transaction in
+// ctx ends (items are immutable and need no lock).
+func (r *OrderRepo) GetForUpdate(ctx context.Context, id string) (*order.Order, error) {
+	return r.get(ctx, id, " FOR UPDATE")
+}
+
+func (r *OrderRepo) get(ctx context.Context, id, suffix string) (*order.Order, error) {
+	if !validID(id) {
+		return nil, fmt.Errorf("select order %s: %w", id, order.ErrNotFound)
+	}
+	q := ext(ctx, r.db)
+	var row orderRow
+	err := sqlx.GetContext(ctx, q, &row, `SELECT `+orderColumns+` FROM orders WHERE id = $1`+suffix, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("select order %s: %w", id, order.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select order %s: %w", id, mapError(err))
+	}
+	orders, err := r.withItems(ctx, q, []orderRow{row})
+	if err != nil {
+		return nil, err
+	}
+	return orders[0], nil
+}
+
+// List returns one page of orders, newest first, and how many match in total.
+func (r *OrderRepo) List(ctx context.Context, f ports.OrderFilter) ([]*order.Order, int, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.UserID != "" {
+		if !validID(f.UserID) {
+			return []*order.Order{}, 0, nil // no order belongs to a user that cannot exist
+		}
+		where = append(where, "user_id = "+arg(f.UserID))
+	}
+	if f.Status != "" {
+		where = append(where, "status = "+arg(string(f.Status)))
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+
+	q := ext(ctx, r.db)
+	var total int
+	if err := sqlx.GetContext(ctx, q, &total, `SELECT count(*) FROM orders`+cond, args...); err != nil {
+		return nil, 0, fmt.Errorf("count orders: %w", mapError(err))
+	}
+	limit, offset := pageOf(f.Page, f.PageSize)
+	query := `SELECT ` + orderColumns + ` FROM orders` + cond +
+		` ORDER BY created_at DESC, id DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(offset)
+	var rows []orderRow
+	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
+		return nil, 0, fmt.Errorf("list orders: %w", mapError(err))
+	}
+	orders, err := r.withItems(ctx, q, rows)
+	if err != nil {
+		return nil, 0, err
+	}
+	return orders, total, nil
+}
+
+// LockOverdue locks up to limit pending_payment orders created before cutoff,
+// oldest first, skipping rows another transaction holds. It must run in a
+// transaction (ErrNoTx otherwise): the locks are what keep two sweepers apart.
+func (r *OrderRepo) LockOverdue(ctx context.Context, cutoff time.Time, limit int) ([]*order.Order, error) {
+	if !inTx(ctx, r.db) {
+		return nil, fmt.Errorf("lock overdue orders: %w", ErrNoTx)
+	}
+	if limit <= 0 {
+		return []*order.Order{}, nil
+	}
+	q := ext(ctx, r.db)
+	var rows []orderRow
+	err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+orderColumns+` FROM orders
+		WHERE status = 'pending_payment' AND created_at < $1
+		ORDER BY created_at, id
+		LIMIT $2
+		FOR UPDATE SKIP LOCKED`, dbTime(cutoff), limit)
+	if err != nil {
+		return nil, fmt.Errorf("lock overdue orders before %s: %w", cutoff.UTC().Format(time.RFC3339), mapError(err))
+	}
+	return r.withItems(ctx, q, rows)
+}
+
+// withItems loads the items of all rows in one query and builds the orders,
+// keeping the order of rows.
+func (r *OrderRepo) withItems(ctx context.Context, q sqlx.ExtContext, rows []orderRow) ([]*order.Order, error) {
+	out := make([]*order.Order, 0, len(rows))
+	if len(rows) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(rows))
+	for i, row := range rows {
+		ids[i] = row.ID
+	}
+	var itemRows []orderItemRow
+	err := sqlx.SelectContext(ctx, q, &itemRows, `SELECT order_id, product_id, name, unit_price, quantity, line_total
+		FROM order_items WHERE order_id = ANY($1::uuid[])
+		ORDER BY order_id, position, product_id`, pq.StringArray(ids))
+	if err != nil {
+		return nil, fmt.Errorf("select items of %d orders: %w", len(ids), mapError(err))
+	}
+	byOrder := make(map[string][]orderItemRow, len(rows))
+	for _, ir := range itemRows {
+		byOrder[ir.OrderID] = append(byOrder[ir.OrderID], ir)
+	}
+	for _, row := range rows {
+		o, err := row.toDomain(byOrder[row.ID])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}

@@ -1,0 +1,213 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ultramarket/gateway/domain/money"
+	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// PaymeRepo implements ports.PaymeRepository.
+type PaymeRepo struct {
+	db *sqlx.DB
+}
+
+var _ ports.PaymeRepository = (*PaymeRepo)(nil)
+
+// NewPaymeRepo returns a PaymeRepo on db.
+func NewPaymeRepo(db *sqlx.DB) *PaymeRepo { return &PaymeRepo{db: db} }
+
+const paymeColumns = `id, payme_id, payme_time, order_id, account, amount, state, reason,
+	create_time, perform_time, cancel_time`
+
+type paymeRow struct {
+	ID          string        `db:"id"`
+	PaymeID     string        `db:"payme_id"`
+	PaymeTime   int64         `db:"payme_time"`
+	OrderID     string        `db:"order_id"`
+	Account     []byte        `db:"account"`
+	Amount      int64         `db:"amount"`
+	State       int16         `db:"state"`
+	Reason      sql.NullInt16 `db:"reason"`
+	CreateTime  int64         `db:"create_time"`
+	PerformTime int64         `db:"perform_time"`
+	CancelTime  int64         `db:"cancel_time"`
+}
+
+func (r paymeRow) toDomain() (*payment.PaymeTransaction, error) {
+	state := payment.PaymeState(r.State)
+	switch state {
+	case payment.PaymeCreated, payment.PaymePerformed, payment.PaymeCancelled, payment.PaymeCancelledAfterPerform:
+	default:
+		return nil, fmt.Errorf("payme transaction %s: state %d: %w", r.ID, r.State, ErrCorrupt)
+	}
+	var reason *payment.Reason
+	if r.Reason.Valid {
+		rs, err := payment.ParseReason(int(r.Reason.Int16))
+		if err != nil {
+			return nil, fmt.Errorf("payme transaction %s: reason %d: %w", r.ID, r.Reason.Int16, ErrCorrupt)
+		}
+		reason = &rs
+	}
+	amount, err := money.FromTiyin(r.Amount)
+	if err != nil || amount.IsZero() {
+		return nil, fmt.Errorf("payme transaction %s: amount %d: %w", r.ID, r.Amount, ErrCorrupt)
+	}
+	account := map[string]string{}
+	if len(r.Account) > 0 {
+		if err := json.Unmarshal(r.Account, &account); err != nil {
+			return nil, fmt.Errorf("payme transaction %s: account: %w (%v)", r.ID, ErrCorrupt, err)
+		}
+	}
+	if r.PaymeTime <= 0 || r.CreateTime <= 0 || r.PerformTime < 0 || r.CancelTime < 0 {
+		return nil, fmt.Errorf("payme transaction %s: times: %w", r.ID, ErrCorrupt)
+	}
+	return payment.RestorePaymeTransaction(r.ID, r.PaymeID, r.OrderID, r.PaymeTime, amount, account,
+		state, reason, r.CreateTime, r.PerformTime, r.CancelTime), nil
+}
+
+func reasonValue(r *payment.Reason) sql.NullInt16 {
+	if r == nil {
+		return sql.NullInt16{}
+	}
+	return sql.NullInt16{Int16: int16(*r), Valid: true}
+}
+
+// Insert stores a new transaction. A second live (state 1 or 2) transaction
+// for the order returns payment.ErrOrderHeld (payme_one_live_tx_per_order); a
+// Payme id stored already returns payment.ErrDuplicate; an unknown order
+// returns order.ErrNotFound.
+func (r *PaymeRepo) Insert(ctx context.Context, t *payment.PaymeTransaction) error {
+	account, err := json.Marshal(nonNilMap(t.Account()))
+	if err != nil {
+		return fmt.Errorf("insert payme transaction %s: account: %w", t.PaymeID(), err)
+	}
+	_, err = ext(ctx, r.db).ExecContext(ctx, `INSERT INTO payme_transactions (`+paymeColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		t.ID(), t.PaymeID(), t.PaymeTime(), t.OrderID(), account, t.Amount().Tiyin(), int16(t.State()),
+		reasonValue(t.Reason()), t.CreateTime(), t.PerformTime(), t.CancelTime())
+	if err != nil {
+		return fmt.Errorf("insert payme transaction %s for order %s: %w", t.PaymeID(), t.OrderID(), mapError(err))
+	}
+	return nil
+}
+
+// Update saves the state, reason and times (the rest never changes).
+// Performing a transaction while another one of the order is live returns
+// payment.ErrOrderHeld.
+func (r *PaymeRepo) Update(ctx context.Context, t *payment.PaymeTransaction) error {
+	if !validID(t.ID()) {
+		return fmt.Errorf("update payme transaction %s: %w", t.ID(), payment.ErrNotFound)
+	}
+	res, err := ext(ctx, r.db).ExecContext(ctx, `UPDATE payme_transactions
+		SET state = $2, reason = $3, perform_time = $4, cancel_time = $5
+		WHERE id = $1`,
+		t.ID(), int16(t.State()), reasonValue(t.Reason()), t.PerformTime(), t.CancelTime())
+	if err != nil {
+		return fmt.Errorf("update payme transaction %s: %w", t.ID(), mapError(err))
+	}
+	return mustAffect(res, fmt.Sprintf("update payme transaction %s", t.ID()), payment.ErrNotFound)
+}
+
+// GetByPaymeIDForUpdate returns the transaction with Payme's id, locked, or
+// payment.ErrNotFound.
+func (r *PaymeRepo) GetByPaymeIDForUpdate(ctx context.Context, paymeID string) (*payment.PaymeTransaction, error) {
+	var row paymeRow
+	err := sqlx.GetContext(ctx, ext(ctx, r.db), &row,
+		`SELECT `+paymeColumns+` FROM payme_transactions WHERE payme_id = $1 FOR UPDATE`, paymeID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("select payme transaction %s: %w", paymeID, payment.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select payme transaction %s: %w", paymeID, mapError(err))
+	}
+	return row.toDomain()
+}
+
+// ListLiveByOrderForUpdate returns the order's state-1 and state-2
+// transactions, locked, oldest first.
+func (r *PaymeRepo) ListLiveByOrderForUpdate(ctx context.Context, orderID string) ([]*payment.PaymeTransaction, error) {
+	if !validID(orderID) {
+		return []*payment.PaymeTransaction{}, nil
+	}
+	return r.list(ctx, fmt.Sprintf("live payme transactions of order %s", orderID),
+		`WHERE order_id = $1 AND state IN (1, 2) ORDER BY payme_time, id FOR UPDATE`, orderID)
+}
+
+// ListByOrder returns every transaction of the order, oldest first.
+func (r *PaymeRepo) ListByOrder(ctx context.Context, orderID string) ([]*payment.PaymeTransaction, error) {
+	if !validID(orderID) {
+		return []*payment.PaymeTransaction{}, nil
+	}
+	return r.list(ctx, fmt.Sprintf("payme transactions of order %s", orderID),
+		`WHERE order_id = $1 ORDER BY payme_time, id`, orderID)
+}
+
+// ListByPaymeTime returns the transactions with from <= payme_time <= to
+// (Unix ms), oldest first: GetStatement.
+func (r *PaymeRepo) ListByPaymeTime(ctx context.Context, from, to int64) ([]*payment.PaymeTransaction, error) {
+	return r.list(ctx, fmt.Sprintf("payme transactions from %d to %d", from, to),
+		`WHERE payme_time BETWEEN $1 AND $2 ORDER BY payme_time, id`, from, to)
+}
+
+// LockTimedOut locks up to limit state-1 transactions whose Payme time is
+// before paymeTimeBefore (ms), oldest first, skipping locked rows. It must run
+// in a transaction (ErrNoTx otherwise).
+func (r *PaymeRepo) LockTimedOut(ctx context.Context, paymeTimeBefore int64, limit int) ([]*payment.PaymeTransaction, error) {
+	if !inTx(ctx, r.db) {
+		return nil, fmt.Errorf("lock timed-out payme transactions: %w", ErrNoTx)
+	}
+	if limit <= 0 {
+		return []*payment.PaymeTransaction{}, nil
+	}
+	return r.list(ctx, fmt.Sprintf("timed-out payme transactions before %d", paymeTimeBefore),
+		`WHERE state = 1 AND payme_time < $1 ORDER BY payme_time, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+		paymeTimeBefore, limit)
+}
+
+// HasLive reports whether the order has a state-1 transaction with Payme time
+// at or after paymeTimeSince (ms), i.e. one not yet timed out.
+func (r *PaymeRepo) HasLive(ctx context.Context, orderID string, paymeTimeSince int64) (bool, error) {
+	if !validID(orderID) {
+		return false, nil
+	}
+	var live bool
+	err := sqlx.GetContext(ctx, ext(ctx, r.db), &live, `SELECT EXISTS (
+		SELECT 1 FROM payme_transactions WHERE order_id = $1 AND state = 1 AND payme_time >= $2)`,
+		orderID, paymeTimeSince)
+	if err != nil {
+		return false, fmt.Errorf("check live payme transaction of order %s: %w", orderID, mapError(err))
+	}
+	return live, nil
+}
+
+func (r *PaymeRepo) list(ctx context.Context, what, tail string, args ...any) ([]*payment.PaymeTransaction, error) {
+	var rows []paymeRow
+	if err := sqlx.SelectContext(ctx, ext(ctx, r.db), &rows,
+		`SELECT `+paymeColumns+` FROM payme_transactions `+tail, args...); err != nil {
+		return nil, fmt.Errorf("select %s: %w", what, mapError(err))
+	}
+	out := make([]*payment.PaymeTransaction, 0, len(rows))
+	for _, row := range rows {
+		t, err := row.toDomain()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}

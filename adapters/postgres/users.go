@@ -1,0 +1,187 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ultramarket/gateway/domain/user"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// UserRepo implements ports.UserRepository.
+type UserRepo struct {
+	db *sqlx.DB
+}
+
+var _ ports.UserRepository = (*UserRepo)(nil)
+
+// NewUserRepo returns a UserRepo on db.
+func NewUserRepo(db *sqlx.DB) *UserRepo { return &UserRepo{db: db} }
+
+const userColumns = `id, email, password_hash, full_name, phone, role, status, created_at, updated_at`
+
+type userRow struct {
+	ID           string         `db:"id"`
+	Email        string         `db:"email"`
+	PasswordHash string         `db:"password_hash"`
+	FullName     string         `db:"full_name"`
+	Phone        sql.NullString `db:"phone"`
+	Role         string         `db:"role"`
+	Status       string         `db:"status"`
+	CreatedAt    time.Time      `db:"created_at"`
+	UpdatedAt    time.Time      `db:"updated_at"`
+}
+
+func (r userRow) toDomain() (*user.User, error) {
+	role, err := user.ParseRole(r.Role)
+	if err != nil {
+		return nil, fmt.Errorf("user %s: role %q: %w", r.ID, r.Role, ErrCorrupt)
+	}
+	status, err := user.ParseStatus(r.Status)
+	if err != nil {
+		return nil, fmt.Errorf("user %s: status %q: %w", r.ID, r.Status, ErrCorrupt)
+	}
+	if r.Email == "" || r.PasswordHash == "" {
+		return nil, fmt.Errorf("user %s: empty email or password hash: %w", r.ID, ErrCorrupt)
+	}
+	return user.Restore(r.ID, r.Email, r.PasswordHash, r.FullName, r.Phone.String, role, status,
+		r.CreatedAt.UTC(), r.UpdatedAt.UTC()), nil
+}
+
+// Create inserts u; an email already in use returns user.ErrEmailTaken.
+func (r *UserRepo) Create(ctx context.Context, u *user.User) error {
+	_, err := ext(ctx, r.db).ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		u.ID(), u.Email(), u.PasswordHash(), u.FullName(), nullString(u.Phone()), string(u.Role()), string(u.Status()),
+		dbTime(u.CreatedAt()), dbTime(u.UpdatedAt()))
+	if err != nil {
+		return fmt.Errorf("insert user %s: %w", u.ID(), mapError(err))
+	}
+	return nil
+}
+
+// Update saves every field but the id and creation time.
+func (r *UserRepo) Update(ctx context.Context, u *user.User) error {
+	if !validID(u.ID()) {
+		return fmt.Errorf("update user %s: %w", u.ID(), user.ErrNotFound)
+	}
+	res, err := ext(ctx, r.db).ExecContext(ctx, `UPDATE users
+		SET email = $2, password_hash = $3, full_name = $4, phone = $5, role = $6, status = $7, updated_at = $8
+		WHERE id = $1`,
+		u.ID(), u.Email(), u.PasswordHash(), u.FullName(), nullString(u.Phone()), string(u.Role()), string(u.Status()),
+		dbTime(u.UpdatedAt()))
+	if err != nil {
+		return fmt.Errorf("update user %s: %w", u.ID(), mapError(err))
+	}
+	return mustAffect(res, fmt.Sprintf("update user %s", u.ID()), user.ErrNotFound)
+}
+
+// GetByID returns the user or user.ErrNotFound.
+func (r *UserRepo) GetByID(ctx context.Context, id string) (*user.User, error) {
+	return r.getBy(ctx, "id", id, "")
+}
+
+// GetByEmail takes a normalised email.
+func (r *UserRepo) GetByEmail(ctx context.Context, email string) (*user.User, error) {
+	return r.getBy(ctx, "email", email, "")
+}
+
+// GetForUpdate locks the user's row until the transaction in ctx ends.
+func (r *UserRepo) GetForUpdate(ctx context.Context, id string) (*user.User, error) {
+	return r.getBy(ctx, "id", id, " FOR UPDATE")
+}
+
+func (r *UserRepo) getBy(ctx context.Context, column, value, suffix string) (*user.User, error) {
+	if column == "id" && !validID(value) {
+		return nil, fmt.Errorf("select user %s: %w", value, user.ErrNotFound)
+	}
+	var row userRow
+	err := sqlx.GetContext(ctx, ext(ctx, r.db), &row,
+		`SELECT `+userColumns+` FROM users WHERE `+column+` = $1`+suffix, value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("select user by %s %s: %w", column, value, user.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select user by %s %s: %w", column, value, mapError(err))
+	}
+	return row.toDomain()
+}
+
+// CountActiveSuperAdminsForUpdate locks every active super_admin row and
+// counts them. Row locks cannot be taken with COUNT, so the ids are selected.
+// Under READ COMMITTED a row another transaction demoted or blocked while we
+// waited for its lock is re-checked and drops out of the result.
+func (r *UserRepo) CountActiveSuperAdminsForUpdate(ctx context.Context) (int, error) {
+	var ids []string
+	err := sqlx.SelectContext(ctx, ext(ctx, r.db), &ids, `SELECT id FROM users
+		WHERE role = 'super_admin' AND status = 'active' ORDER BY id FOR UPDATE`)
+	if err != nil {
+		return 0, fmt.Errorf("lock active super admins: %w", mapError(err))
+	}
+	return len(ids), nil
+}
+
+// List returns one page of users, newest first, and how many match in total.
+func (r *UserRepo) List(ctx context.Context, f ports.UserFilter) ([]*user.User, int, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		p := arg(likePattern(q))
+		where = append(where, "(email ILIKE "+p+" OR full_name ILIKE "+p+")")
+	}
+	if f.Role != "" {
+		where = append(where, "role = "+arg(string(f.Role)))
+	}
+	if f.Status != "" {
+		where = append(where, "status = "+arg(string(f.Status)))
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+
+	q := ext(ctx, r.db)
+	var total int
+	if err := sqlx.GetContext(ctx, q, &total, `SELECT count(*) FROM users`+cond, args...); err != nil {
+		return nil, 0, fmt.Errorf("count users: %w", mapError(err))
+	}
+	limit, offset := pageOf(f.Page, f.PageSize)
+	query := `SELECT ` + userColumns + ` FROM users` + cond +
+		` ORDER BY created_at DESC, id DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(offset)
+	var rows []userRow
+	err := sqlx.SelectContext(ctx, q, &rows, query, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", mapError(err))
+	}
+	users := make([]*user.User, 0, len(rows))
+	for _, row := range rows {
+		u, err := row.toDomain()
+		if err != nil {
+			return nil, 0, err
+		}
+		users = append(users, u)
+	}
+	return users, total, nil
+}
+
+// mustAffect turns "no row updated" into notFound.
+func mustAffect(res sql.Result, what string, notFound error) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: rows affected: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, notFound)
+	}
+	return nil
+}

@@ -1,0 +1,65 @@
+// Package auth holds the identity use cases: registration, login, token
+// refresh, logout, the session list, password change and the per-request
+// check behind every bearer token.
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ultramarket/gateway/domain"
+)
+
+var (
+	// ErrInvalidCredentials answers both an unknown email and a wrong password
+	// (API code invalid_credentials), so a client cannot tell which it was.
+	ErrInvalidCredentials = fmt.Errorf("auth: invalid credentials: %w", domain.ErrUnauthorized)
+	// ErrLockedOut is the category of *LockedOutError (API code rate_limited).
+	// No domain category means "too many requests", so it stands alone.
+	ErrLockedOut = errors.New("auth: too many failed logins")
+)
+
+// LockedOutError refuses a login for an email and client that failed too
+// often; the edge answers 429 with Retry-After.
+type LockedOutError struct {
+	RetryAfter time.Duration
+}
+
+func (e *LockedOutError) Error() string {
+	return fmt.Sprintf("auth: too many failed logins, retry after %s", e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrLockedOut) true for every LockedOutError.
+func (e *LockedOutError) Is(target error) bool { return target == ErrLockedOut }
+
+// TokenTypeBearer is the only token type issued.
+const TokenTypeBearer = "Bearer"
+
+// Tokens is the pair a client gets on register, login and refresh.
+type Tokens struct {
+	AccessToken  string
+	RefreshToken string
+	TokenType    string // always TokenTypeBearer
+	ExpiresIn    int64  // seconds the access token lives
+}
+
+// addFields copies the fields of a *domain.ValidationError in err to verr,
+// leaving out the fields in skip. An err that is not a validation error is
+// returned, since it cannot be merged.
+func addFields(verr *domain.ValidationError, err error, skip ...string) error {
+	if err == nil {
+		return nil
+	}
+	var v *domain.ValidationError
+	if !errors.As(err, &v) {
+		return err
+	}
+	for _, f := range v.Fields {
+		if !slices.Contains(skip, f.Field) {
+			verr.Add(f.Field, f.Message)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/golang/mock/gomock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ultramarket/gateway/application/auth"
+	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/session"
+	"github.com/ultramarket/gateway/domain/user"
+	"github.com/ultramarket/gateway/ports"
+	"github.com/ultramarket/gateway/ports/mocks"
+)
+
+// inlineTx runs fn directly: the use case's atomicity is the adapter's job,
+// tested against real Postgres.
+type inlineTx struct{}
+
+func (inlineTx) WithinTx(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+type fixedID string
+
+func (f fixedID) NewID() string { return string(f) }
+
+var now = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+
+const (
+	refreshTTL = 720 * time.Hour
+	userID     = "6f1c9a52-3b7e-4d0a-9c1e-2a4b5c6d7e8f"
+	sessionID  = "0b5e7d3a-1c2f-4e6a-8b9d-0c1e2f3a4b5c"
+	otherSID   = "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"
+)
+
+func activeUser(role user.Role) *user.User {
+	return user.Restore(userID, "ann@example.uz", "stored-hash", "Ann", "", role, user.StatusActive, now, now)
+}
+
+func blockedUser() *user.User {
+	return user.Restore(userID, "ann@example.uz", "stored-hash", "Ann", "", user.RoleCustomer, user.StatusBlocked, now, now)
+}
+
+func claimsOf(uid, sid string) ports.AccessClaims {
+	return ports.AccessClaims{UserID: uid, Role: user.RoleCustomer, SessionID: sid, TokenID: "jti", IssuedAt: now, ExpiresAt: now.Add(15 * time.Minute)}
+}
+
+func fieldsOf(t *testing.T, err error) []string {
+	t.Helper()
+	var verr *domain.ValidationError
+	require.ErrorAs(t, err, &verr)
+	out := make([]string, 0, len(verr.Fields))
+	for _, f := range verr.Fields {
+		out = append(out, f.Field)
+	}
+	return out
+}
+
+// expectSessionStart expects the three calls that open a session for u and
+// returns the calls (for InOrder) and a pointer that receives the stored
+// session.
+func expectSessionStart(sessions *mocks.MockSessionStore, tokens *mocks.MockTokenIssuer, u *user.User, sid string) ([]*gomock.Call, **session.Session) {
+	var stored *session.Session
+	calls := []*gomock.Call{
+		tokens.EXPECT().NewRefresh(sid).Return(sid+".refresh", "refresh-hash", nil),
+		tokens.EXPECT().IssueAccess(ports.AccessClaims{UserID: u.ID(), Role: u.Role(), SessionID: sid}).
+			DoAndReturn(func(c ports.AccessClaims) (string, ports.AccessClaims, error) {
+				c.TokenID, c.IssuedAt, c.ExpiresAt = "jti", now, now.Add(15*time.Minute)
+				return "access.jwt", c, nil
+			}),
+		sessions.EXPECT().Create(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, s *session.Session) error {
+			stored = s
+			return nil
+		}),
+	}
+	return calls, &stored
+}
+
+func assertTokens(t *testing.T, sid string, got auth.Tokens) {
+	t.Helper()
+	assert.Equal(t, auth.Tokens{AccessToken: "access.jwt", RefreshToken: sid + ".refresh", TokenType: "Bearer", ExpiresIn: 900}, got)
+}
+
+func TestLockedOutError_MatchesCategoryAndCarriesRetryAfter(t *testing.T) {
+	var err error = joined(&auth.LockedOutError{RetryAfter: 90 * time.Second})
+	assert.ErrorIs(t, err, auth.ErrLockedOut)
+	var locked *auth.LockedOutError
+	require.ErrorAs(t, err, &locked)
+	assert.Equal(t, 90*time.Second, locked.RetryAfter)
+	assert.NotErrorIs(t, err, domain.ErrUnauthorized)
+	assert.Contains(t, locked.Error(), "1m30s")
+}
+
+func TestErrInvalidCredentials_IsUnauthorized(t *testing.T) {
+	assert.ErrorIs(t, auth.ErrInvalidCredentials, domain.ErrUnauthorized)
+}
+
+func joined(err error) error { return errors.Join(errors.New("context"), err) }

@@ -1,0 +1,120 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/user"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// Login exchanges an email and password for a new session.
+type Login struct {
+	users   ports.UserRepository
+	hasher  ports.PasswordHasher
+	guard   ports.LoginGuard
+	starter sessionStarter
+	// dummyHash is verified against when there is no account, so an unknown
+	// email costs as much time as a wrong password and cannot be told apart.
+	dummyHash string
+}
+
+// NewLogin wires the use case. It hashes a random password once, with the
+// same hasher and cost as real accounts, for the unknown-email path.
+func NewLogin(users ports.UserRepository, hasher ports.PasswordHasher, guard ports.LoginGuard, sessions ports.SessionStore, tokens ports.TokenIssuer, ids ports.IDGenerator, clock ports.Clock, refreshTTL time.Duration) (*Login, error) {
+	dummy, err := hasher.Hash(context.Background(), rand.Text())
+	if err != nil {
+		return nil, fmt.Errorf("login: hash the dummy password: %w", err)
+	}
+	return &Login{
+		users: users, hasher: hasher, guard: guard, dummyHash: dummy,
+		starter: sessionStarter{sessions: sessions, tokens: tokens, ids: ids, clock: clock, refreshTTL: refreshTTL},
+	}, nil
+}
+
+// LoginInput is the login form plus where it came from; IP is the client
+// address as derived through the trusted proxies, and keys the lockout.
+type LoginInput struct {
+	Email     string
+	Password  string
+	UserAgent string
+	IP        string
+}
+
+// LoginResult is the account and its new session's tokens.
+type LoginResult struct {
+	User   *user.User
+	Tokens Tokens
+}
+
+// Handle returns ErrInvalidCredentials for an unknown or malformed email and
+// for a wrong password alike, *LockedOutError while the email and client are
+// locked out (even with the right password), and user.ErrBlocked for a
+// blocked account with the right password. Only an empty field is a
+// validation error: anything more would tell the email policy to a guesser.
+func (uc *Login) Handle(ctx context.Context, in LoginInput) (LoginResult, error) {
+	verr := &domain.ValidationError{}
+	if strings.TrimSpace(in.Email) == "" {
+		verr.Add("email", "must not be empty")
+	}
+	if in.Password == "" {
+		verr.Add("password", "must not be empty")
+	}
+	if err := verr.OrNil(); err != nil {
+		return LoginResult{}, err
+	}
+
+	email, emailErr := user.NormalizeEmail(in.Email)
+	if emailErr != nil {
+		// No account can have it; it still keys the lockout so a malformed
+		// email behaves like any unknown one.
+		email = strings.ToLower(strings.TrimSpace(in.Email))
+	}
+	retryAfter, err := uc.guard.Check(ctx, email, in.IP)
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("check login lockout: %w", err)
+	}
+	if retryAfter > 0 {
+		return LoginResult{}, &LockedOutError{RetryAfter: retryAfter}
+	}
+
+	var u *user.User
+	if emailErr == nil {
+		u, err = uc.users.GetByEmail(ctx, email)
+		if err != nil && !errors.Is(err, user.ErrNotFound) {
+			return LoginResult{}, err
+		}
+	}
+	hash := uc.dummyHash
+	if u != nil {
+		hash = u.PasswordHash()
+	}
+	ok, err := uc.hasher.Verify(ctx, hash, in.Password)
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("verify password: %w", err)
+	}
+	if u == nil || !ok {
+		// A lockout this failure causes applies from the next attempt: this
+		// one is answered like any other wrong guess.
+		if _, err := uc.guard.Fail(ctx, email, in.IP); err != nil {
+			return LoginResult{}, fmt.Errorf("record failed login: %w", err)
+		}
+		return LoginResult{}, ErrInvalidCredentials
+	}
+	if !u.IsActive() {
+		return LoginResult{}, fmt.Errorf("login user %s: %w", u.ID(), user.ErrBlocked)
+	}
+	if err := uc.guard.Reset(ctx, email, in.IP); err != nil {
+		return LoginResult{}, fmt.Errorf("reset login failures: %w", err)
+	}
+	tokens, err := uc.starter.start(ctx, u, in.UserAgent, in.IP)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	return LoginResult{User: u, Tokens: tokens}, nil
+}

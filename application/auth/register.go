@@ -1,0 +1,87 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/user"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// Register opens a customer account and logs it in.
+type Register struct {
+	users   ports.UserRepository
+	hasher  ports.PasswordHasher
+	ids     ports.IDGenerator
+	clock   ports.Clock
+	starter sessionStarter
+}
+
+// NewRegister wires the use case; refreshTTL is how long a session lives
+// without a refresh.
+func NewRegister(users ports.UserRepository, hasher ports.PasswordHasher, sessions ports.SessionStore, tokens ports.TokenIssuer, ids ports.IDGenerator, clock ports.Clock, refreshTTL time.Duration) *Register {
+	return &Register{
+		users: users, hasher: hasher, ids: ids, clock: clock,
+		starter: sessionStarter{sessions: sessions, tokens: tokens, ids: ids, clock: clock, refreshTTL: refreshTTL},
+	}
+}
+
+// RegisterInput is the sign-up form plus where it came from. Phone may be "".
+type RegisterInput struct {
+	Email     string
+	Password  string
+	FullName  string
+	Phone     string
+	UserAgent string
+	IP        string
+}
+
+// RegisterResult is the new account and its first session's tokens.
+type RegisterResult struct {
+	User   *user.User
+	Tokens Tokens
+}
+
+// Handle validates every field first and reports all that are wrong at once;
+// the slow hash runs only for a valid form. A taken email returns
+// user.ErrEmailTaken.
+func (uc *Register) Handle(ctx context.Context, in RegisterInput) (RegisterResult, error) {
+	now := uc.clock.Now()
+	verr := &domain.ValidationError{}
+	email, err := user.NormalizeEmail(in.Email)
+	if err := addFields(verr, err); err != nil {
+		return RegisterResult{}, err
+	}
+	// With an invalid email, email is "" and only the other rules apply.
+	if err := addFields(verr, user.CheckPassword(in.Password, email)); err != nil {
+		return RegisterResult{}, err
+	}
+	// The aggregate owns the full_name and phone rules; it gets its hash once
+	// the form is known to be valid.
+	u, newErr := user.New(uc.ids.NewID(), in.Email, "", in.FullName, in.Phone, now)
+	if err := addFields(verr, newErr, "email"); err != nil { // email is reported above
+		return RegisterResult{}, err
+	}
+	if err := verr.OrNil(); err != nil {
+		return RegisterResult{}, err
+	}
+	if newErr != nil {
+		return RegisterResult{}, newErr
+	}
+
+	hash, err := uc.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return RegisterResult{}, fmt.Errorf("hash password: %w", err)
+	}
+	u.SetPasswordHash(hash, now)
+	if err := uc.users.Create(ctx, u); err != nil {
+		return RegisterResult{}, err
+	}
+	tokens, err := uc.starter.start(ctx, u, in.UserAgent, in.IP)
+	if err != nil {
+		return RegisterResult{}, err
+	}
+	return RegisterResult{User: u, Tokens: tokens}, nil
+}

@@ -1,0 +1,233 @@
+// Package app wires the adapters to the use cases and runs the service: it is
+// what `ultramarket serve` runs, and what end-to-end tests boot.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/labstack/echo/v4"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/ultramarket/gateway/adapters/crypto"
+	httpapi "github.com/ultramarket/gateway/adapters/http"
+	"github.com/ultramarket/gateway/adapters/metrics"
+	"github.com/ultramarket/gateway/adapters/postgres"
+	"github.com/ultramarket/gateway/adapters/redis"
+	"github.com/ultramarket/gateway/adapters/system"
+	"github.com/ultramarket/gateway/application/health"
+	"github.com/ultramarket/gateway/cmd/ultramarket/config"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// Options are the settings that do not come from the environment.
+type Options struct {
+	Logger  *slog.Logger
+	Version string
+	// Stdout receives the one-time demo credentials (not the JSON log).
+	Stdout io.Writer
+	// RedisPrefix starts every Redis key; tests give each app its own.
+	RedisPrefix string
+	// HasherParams overrides the argon2id cost (tests use cheap parameters).
+	HasherParams *crypto.Params
+}
+
+// App is the running service: its pools, use cases and two listeners.
+type App struct {
+	cfg     config.Config
+	log     *slog.Logger
+	db      *sqlx.DB
+	redis   goredis.UniversalClient
+	metrics *metrics.Metrics
+	public  *echo.Echo
+	ops     *echo.Echo
+
+	publicLn, opsLn net.Listener
+}
+
+// Build opens the pools (creating and migrating the database when
+// MIGRATE_ON_START is set), seeds demo data when SEED_DEMO is set, and wires
+// the HTTP servers. It does not listen yet.
+func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = io.Discard
+	}
+	if opts.RedisPrefix == "" {
+		opts.RedisPrefix = "um:"
+	}
+	a := &App{cfg: cfg, log: opts.Logger}
+	defer func() {
+		if err != nil {
+			a.closePools()
+		}
+	}()
+
+	if cfg.MigrateOnStart {
+		if err := postgres.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+			return nil, fmt.Errorf("ensure database: %w", err)
+		}
+	}
+	if a.db, err = postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{}); err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if cfg.MigrateOnStart {
+		if err := postgres.Migrate(ctx, a.db.DB, "up", io.Discard); err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+	}
+	if a.redis, err = redis.Open(cfg.RedisURL); err != nil {
+		return nil, fmt.Errorf("open redis: %w", err)
+	}
+	// Without Redis the gateway still serves products, orders and payments;
+	// readiness reports it down. So this is a warning, not a failure.
+	if err := redis.NewPinger(a.redis).Ping(ctx); err != nil {
+		a.log.Warn("redis is not reachable at start-up", "err", err)
+	}
+
+	params := crypto.DefaultParams
+	if opts.HasherParams != nil {
+		params = *opts.HasherParams
+	}
+	hasher, err := crypto.NewPasswordHasher(params, 0)
+	if err != nil {
+		return nil, err
+	}
+	clock, ids := system.Clock{}, system.UUIDs{}
+	tx := postgres.NewTxManager(a.db)
+	users := postgres.NewUserRepo(a.db)
+
+	if cfg.SeedDemo {
+		if err := seedDemo(ctx, a.db, tx, users, hasher, ids, clock, opts.Stdout); err != nil {
+			return nil, fmt.Errorf("seed demo data: %w", err)
+		}
+	}
+
+	a.metrics = metrics.New()
+	a.metrics.WatchDBPool(a.db.Stats)
+	checker := health.NewChecker(clock, map[string]ports.Pinger{
+		"postgres": postgres.NewPinger(a.db),
+		"redis":    redis.NewPinger(a.redis),
+	})
+	httpCfg := httpapi.Config{
+		Env:            cfg.Env,
+		CORSOrigins:    cfg.CORSOrigins,
+		TrustedProxies: cfg.TrustedProxies,
+		Version:        opts.Version,
+		StartedAt:      clock.Now(),
+	}
+	deps := httpapi.Deps{Metrics: a.metrics, Logger: a.log, Health: checker, DBStats: a.db.Stats}
+	a.public = httpapi.NewPublic(httpCfg, deps)
+	a.ops = httpapi.NewOps(httpCfg, deps)
+	return a, nil
+}
+
+// Listen binds both listeners, so a caller (or a test using ":0") knows the
+// addresses before serving.
+func (a *App) Listen() error {
+	var err error
+	if a.publicLn, err = net.Listen("tcp", a.cfg.HTTPAddr); err != nil {
+		return fmt.Errorf("listen HTTP_ADDR: %w", err)
+	}
+	if a.opsLn, err = net.Listen("tcp", a.cfg.OpsAddr); err != nil {
+		_ = a.publicLn.Close()
+		return fmt.Errorf("listen OPS_ADDR: %w", err)
+	}
+	return nil
+}
+
+// PublicAddr and OpsAddr are the bound addresses (after Listen).
+func (a *App) PublicAddr() string { return a.publicLn.Addr().String() }
+func (a *App) OpsAddr() string    { return a.opsLn.Addr().String() }
+
+// Run serves until ctx is done, then shuts down gracefully: both listeners
+// close at once (new connections are refused), in-flight requests get up to
+// SHUTDOWN_TIMEOUT to finish, then the pools close. A clean shutdown returns nil.
+func (a *App) Run(ctx context.Context) error {
+	servers := []*http.Server{
+		a.newServer(a.public, "public"),
+		a.newServer(a.ops, "ops"),
+	}
+	listeners := []net.Listener{a.publicLn, a.opsLn}
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func(srv *http.Server, ln net.Listener) {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+				return
+			}
+			errc <- nil
+		}(srv, listeners[i])
+	}
+	a.log.Info("serving", "http_addr", a.PublicAddr(), "ops_addr", a.OpsAddr(), "env", a.cfg.Env)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+		// A listener failed on its own; shut the other down too.
+	}
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	var shutdownErr error
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			// Requests still running past the timeout are cut off.
+			_ = srv.Close()
+			shutdownErr = errors.Join(shutdownErr, fmt.Errorf("shutdown: %w", err))
+		}
+	}
+	a.closePools()
+	a.log.Info("stopped")
+	return errors.Join(serveErr, shutdownErr)
+}
+
+func (a *App) newServer(h http.Handler, name string) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.With("server", name).Handler(), slog.LevelWarn),
+	}
+}
+
+func (a *App) closePools() {
+	if a.redis != nil {
+		_ = a.redis.Close()
+	}
+	if a.db != nil {
+		_ = a.db.Close()
+	}
+}
+
+// Serve is `ultramarket serve`: build, listen, run until ctx is done.
+func Serve(ctx context.Context, cfg config.Config, opts Options) error {
+	start := time.Now()
+	a, err := Build(ctx, cfg, opts)
+	if err != nil {
+		return err
+	}
+	if err := a.Listen(); err != nil {
+		a.closePools()
+		return err
+	}
+	a.log.Info("ready", "startup_ms", time.Since(start).Milliseconds())
+	return a.Run(ctx)
+}
+
+// Public is the public router, for tests that need to add a route (for
+// example a slow one, to watch a graceful shutdown drain it).
+func (a *App) Public() *echo.Echo { return a.public }

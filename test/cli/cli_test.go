@@ -1,0 +1,217 @@
+// Package cli runs the built ultramarket binary the way an operator does:
+// migrate, create-admin, serve and SIGTERM.
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ultramarket/gateway/test/testenv"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ultramarket-cli")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "ultramarket")
+	build := exec.Command("go", "build", "-o", binary, "github.com/ultramarket/gateway/cmd/ultramarket")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		panic("build ultramarket: " + err.Error())
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type runResult struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, env []string, args ...string) runResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = append(baseEnv(), env...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return runResult{code: code, stdout: out.String(), stderr: errOut.String()}
+}
+
+// baseEnv keeps PATH and HOME but none of the service's own variables.
+func baseEnv() []string {
+	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "APP_ENV=test"}
+}
+
+func TestMigrateStatusUpDown(t *testing.T) {
+	dbURL := testenv.EmptyDatabaseURL(t)
+	env := []string{"DATABASE_URL=" + dbURL}
+
+	r := run(t, env, "migrate", "up")
+	require.Equal(t, 0, r.code, r.stderr+r.stdout)
+
+	r = run(t, env, "migrate", "status")
+	require.Equal(t, 0, r.code, r.stderr+r.stdout)
+	assert.Contains(t, r.stdout, "00001_users_catalog.sql")
+	assert.NotContains(t, strings.ToLower(r.stdout), "pending")
+
+	r = run(t, env, "migrate", "down")
+	require.Equal(t, 0, r.code, r.stderr+r.stdout)
+	r = run(t, env, "migrate", "status")
+	require.Equal(t, 0, r.code, r.stderr+r.stdout)
+	assert.Contains(t, strings.ToLower(r.stdout), "pending")
+
+	r = run(t, env, "migrate", "sideways")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "usage")
+}
+
+func TestCreateAdminCreatesThenPromotes(t *testing.T) {
+	dbURL := testenv.EmptyDatabaseURL(t)
+	env := []string{"DATABASE_URL=" + dbURL}
+
+	r := run(t, env, "create-admin", "--email", "Boss@UltraMarket.uz", "--password", "Sufficiently-l0ng")
+	require.Equal(t, 0, r.code, r.stderr+r.stdout)
+	assert.Contains(t, r.stdout, "created super_admin boss@ultramarket.uz")
+	assert.NotContains(t, r.stdout+r.stderr, "Sufficiently-l0ng", "the password is never printed")
+
+	// Again, with the password from the environment: promotes, does not duplicate.
+	r = run(t, append(env, "ULTRAMARKET_ADMIN_PASSWORD=Another-passw0rd"), "create-admin", "--email", "boss@ultramarket.uz")
+	require.Equal(t, 0, r.code, r.stderr+r.stdout)
+	assert.Contains(t, r.stdout, "promoted boss@ultramarket.uz")
+
+	db := testenv.OpenURL(t, dbURL)
+	var role, status string
+	var n int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM users`).Scan(&n))
+	require.NoError(t, db.QueryRow(`SELECT role, status FROM users WHERE email = 'boss@ultramarket.uz'`).Scan(&role, &status))
+	assert.Equal(t, 1, n)
+	assert.Equal(t, "super_admin", role)
+	assert.Equal(t, "active", status)
+
+	r = run(t, env, "create-admin", "--email", "weak@ultramarket.uz", "--password", "short")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout+r.stderr, "password")
+	assert.NotContains(t, r.stdout+r.stderr, `"short"`)
+
+	r = run(t, env, "create-admin", "--email", "nobody@ultramarket.uz")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "usage")
+}
+
+func TestBadConfigurationNamesTheVariable(t *testing.T) {
+	r := run(t, []string{"SHUTDOWN_TIMEOUT=soon"}, "serve")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "SHUTDOWN_TIMEOUT")
+
+	r = run(t, []string{"APP_ENV=production", "JWT_SECRET=short"}, "serve")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "JWT_SECRET")
+	assert.NotContains(t, r.stderr, "=short")
+}
+
+func TestServeCreatesDatabaseSeedsAndStopsOnSIGTERM(t *testing.T) {
+	dbURL := testenv.EmptyDatabaseURL(t) // does not exist yet: serve creates it
+	cmd := exec.Command(binary, "serve")
+	cmd.Env = append(baseEnv(), "APP_ENV=development", "DATABASE_URL="+dbURL,
+		"HTTP_ADDR=127.0.0.1:0", "OPS_ADDR=127.0.0.1:0", "REDIS_URL="+testenv.RedisURL())
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	// Read the log until the "serving" line tells the bound address.
+	lines := make(chan string, 100)
+	go func() {
+		s := bufio.NewScanner(stdout)
+		for s.Scan() {
+			lines <- s.Text()
+		}
+		close(lines)
+	}()
+	var addr string
+	var printed []string
+	deadline := time.After(60 * time.Second)
+	for addr == "" {
+		select {
+		case line, ok := <-lines:
+			require.True(t, ok, "serve exited early: %s", stderr.String())
+			printed = append(printed, line)
+			var entry map[string]any
+			if json.Unmarshal([]byte(line), &entry) == nil && entry["msg"] == "serving" {
+				addr, _ = entry["http_addr"].(string)
+			}
+		case <-deadline:
+			t.Fatalf("serve did not start: %s", strings.Join(printed, "\n"))
+		}
+	}
+	all := strings.Join(printed, "\n")
+	assert.Contains(t, all, "demo super_admin created: admin@ultramarket.uz")
+	assert.Contains(t, all, "demo seller created: seller@ultramarket.uz")
+
+	resp, err := http.Get("http://" + addr + "/health/ready")
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	db := testenv.OpenURL(t, dbURL)
+	var products int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM products`).Scan(&products))
+	assert.Greater(t, products, 0, "demo products are seeded")
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	go func() {
+		for range lines { // drain, so the process never blocks on a full pipe
+		}
+	}()
+	err = cmd.Wait()
+	assert.NoError(t, err, "SIGTERM exits 0")
+}
+
+// lockedBuffer collects a running process's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
