@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	httpapi "github.com/ultramarket/gateway/adapters/http"
+	"github.com/ultramarket/gateway/adapters/redis"
 	"github.com/ultramarket/gateway/cmd/ultramarket/app"
 	"github.com/ultramarket/gateway/cmd/ultramarket/config"
 )
@@ -30,7 +32,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Every line logged with a request's context carries its request id.
+	logger := slog.New(httpapi.NewLogHandler(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	redis.UseLogger(logger)
 
 	cmd := "serve"
 	if len(args) > 0 {

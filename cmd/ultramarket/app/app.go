@@ -114,9 +114,12 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 
 	a.metrics = metrics.New()
 	a.metrics.WatchDBPool(a.db.Stats)
+	pgPinger := postgres.NewPinger(a.db)
 	checker := health.NewChecker(clock, map[string]ports.Pinger{
-		"postgres": postgres.NewPinger(a.db),
+		"postgres": pgPinger,
 		"redis":    redis.NewPinger(a.redis),
+		// The built-in catalog lives in Postgres; an upstream catalog brings its own pinger.
+		"catalog": pgPinger,
 	})
 	httpCfg := httpapi.Config{
 		Env:            cfg.Env,
