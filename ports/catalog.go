@@ -17,13 +17,17 @@ type Caller struct {
 	RequestID string
 }
 
-// ProductQuery narrows a product list.
+// ProductQuery narrows a product list. Inactive products are left out unless
+// the use case, which knows the caller, says whose may show: IncludeInactive
+// for admins, InactiveOfSeller for a seller's own.
 type ProductQuery struct {
-	Q        string
-	Category string
-	SellerID string
-	Page     int
-	PageSize int
+	Q                string
+	Category         string
+	SellerID         string
+	Page             int
+	PageSize         int
+	IncludeInactive  bool
+	InactiveOfSeller string
 }
 
 // ProductPage is one page of a product list.

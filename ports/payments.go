@@ -4,6 +4,7 @@ package ports
 
 import (
 	"context"
+	"time"
 
 	"github.com/ultramarket/gateway/domain/payment"
 )
@@ -50,4 +51,34 @@ type ClickRepository interface {
 type Settlements interface {
 	// Record returns payment.ErrAlreadyPaid when the order already has one.
 	Record(ctx context.Context, orderID string, provider payment.Provider, providerTxID string) error
+}
+
+// FiscalKind says which receipt SetFiscalData carries.
+type FiscalKind string
+
+const (
+	FiscalPerform FiscalKind = "PERFORM"
+	FiscalCancel  FiscalKind = "CANCEL"
+)
+
+// FiscalStore keeps the fiscal receipts Payme sends with SetFiscalData.
+type FiscalStore interface {
+	// SaveFiscalData stores the receipt JSON for the transaction with Payme id
+	// paymeID; payment.ErrNotFound when there is none.
+	SaveFiscalData(ctx context.Context, paymeID string, kind FiscalKind, data []byte) error
+}
+
+// ClickPaymentStatus is Click's answer about one payment.
+type ClickPaymentStatus struct {
+	PaymentID int64
+	// Status: < 0 error, 0 created, 1 processing, 2 success.
+	Status int
+}
+
+// ClickMerchant is Click's Merchant API, for reconciliation: what Click
+// thinks happened to a payment, and reversing one.
+type ClickMerchant interface {
+	PaymentStatus(ctx context.Context, paymentID int64) (ClickPaymentStatus, error)
+	PaymentStatusByMerchantTransID(ctx context.Context, merchantTransID string, day time.Time) (ClickPaymentStatus, error)
+	Reverse(ctx context.Context, paymentID int64) error
 }

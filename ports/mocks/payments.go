@@ -7,9 +7,11 @@ package mocks
 import (
 	context "context"
 	reflect "reflect"
+	time "time"
 
 	gomock "github.com/golang/mock/gomock"
 	payment "github.com/ultramarket/gateway/domain/payment"
+	ports "github.com/ultramarket/gateway/ports"
 )
 
 // MockPaymeRepository is a mock of PaymeRepository interface.
@@ -299,4 +301,108 @@ func (m *MockSettlements) Record(ctx context.Context, orderID string, provider p
 func (mr *MockSettlementsMockRecorder) Record(ctx, orderID, provider, providerTxID interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Record", reflect.TypeOf((*MockSettlements)(nil).Record), ctx, orderID, provider, providerTxID)
+}
+
+// MockFiscalStore is a mock of FiscalStore interface.
+type MockFiscalStore struct {
+	ctrl     *gomock.Controller
+	recorder *MockFiscalStoreMockRecorder
+}
+
+// MockFiscalStoreMockRecorder is the mock recorder for MockFiscalStore.
+type MockFiscalStoreMockRecorder struct {
+	mock *MockFiscalStore
+}
+
+// NewMockFiscalStore creates a new mock instance.
+func NewMockFiscalStore(ctrl *gomock.Controller) *MockFiscalStore {
+	mock := &MockFiscalStore{ctrl: ctrl}
+	mock.recorder = &MockFiscalStoreMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockFiscalStore) EXPECT() *MockFiscalStoreMockRecorder {
+	return m.recorder
+}
+
+// SaveFiscalData mocks base method.
+func (m *MockFiscalStore) SaveFiscalData(ctx context.Context, paymeID string, kind ports.FiscalKind, data []byte) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "SaveFiscalData", ctx, paymeID, kind, data)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// SaveFiscalData indicates an expected call of SaveFiscalData.
+func (mr *MockFiscalStoreMockRecorder) SaveFiscalData(ctx, paymeID, kind, data interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SaveFiscalData", reflect.TypeOf((*MockFiscalStore)(nil).SaveFiscalData), ctx, paymeID, kind, data)
+}
+
+// MockClickMerchant is a mock of ClickMerchant interface.
+type MockClickMerchant struct {
+	ctrl     *gomock.Controller
+	recorder *MockClickMerchantMockRecorder
+}
+
+// MockClickMerchantMockRecorder is the mock recorder for MockClickMerchant.
+type MockClickMerchantMockRecorder struct {
+	mock *MockClickMerchant
+}
+
+// NewMockClickMerchant creates a new mock instance.
+func NewMockClickMerchant(ctrl *gomock.Controller) *MockClickMerchant {
+	mock := &MockClickMerchant{ctrl: ctrl}
+	mock.recorder = &MockClickMerchantMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockClickMerchant) EXPECT() *MockClickMerchantMockRecorder {
+	return m.recorder
+}
+
+// PaymentStatus mocks base method.
+func (m *MockClickMerchant) PaymentStatus(ctx context.Context, paymentID int64) (ports.ClickPaymentStatus, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "PaymentStatus", ctx, paymentID)
+	ret0, _ := ret[0].(ports.ClickPaymentStatus)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// PaymentStatus indicates an expected call of PaymentStatus.
+func (mr *MockClickMerchantMockRecorder) PaymentStatus(ctx, paymentID interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "PaymentStatus", reflect.TypeOf((*MockClickMerchant)(nil).PaymentStatus), ctx, paymentID)
+}
+
+// PaymentStatusByMerchantTransID mocks base method.
+func (m *MockClickMerchant) PaymentStatusByMerchantTransID(ctx context.Context, merchantTransID string, day time.Time) (ports.ClickPaymentStatus, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "PaymentStatusByMerchantTransID", ctx, merchantTransID, day)
+	ret0, _ := ret[0].(ports.ClickPaymentStatus)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// PaymentStatusByMerchantTransID indicates an expected call of PaymentStatusByMerchantTransID.
+func (mr *MockClickMerchantMockRecorder) PaymentStatusByMerchantTransID(ctx, merchantTransID, day interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "PaymentStatusByMerchantTransID", reflect.TypeOf((*MockClickMerchant)(nil).PaymentStatusByMerchantTransID), ctx, merchantTransID, day)
+}
+
+// Reverse mocks base method.
+func (m *MockClickMerchant) Reverse(ctx context.Context, paymentID int64) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Reverse", ctx, paymentID)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// Reverse indicates an expected call of Reverse.
+func (mr *MockClickMerchantMockRecorder) Reverse(ctx, paymentID interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Reverse", reflect.TypeOf((*MockClickMerchant)(nil).Reverse), ctx, paymentID)
 }
