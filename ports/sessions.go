@@ -13,8 +13,38 @@ import (
 // SessionStore keeps sessions where every gateway instance sees them at once
 // (Redis). A session that the store does not know returns session.ErrNotFound.
 // Errors reaching the store wrap domain.ErrUnavailable.
+//
+// Revocation epoch. Ending all of a user's sessions only reaches sessions
+// that exist; a login that read the user before a block or role change but
+// stores its session after the revocation would survive it. So every user
+// has a revocation epoch, a counter that only RevokeAllForUser changes, and
+// a session starts like this:
+//
+//  1. epoch := UserEpoch(user)
+//  2. read the user from the database and decide (active? which role? does
+//     the password match?)
+//  3. Create(session, epoch)
+//
+// Create stores the session only if the epoch is still the one read in step
+// 1; otherwise it stores nothing and returns session.ErrStale, and the
+// caller goes back to step 1. The guarantee: once RevokeAllForUser has
+// returned nil, no session is live (exceptID aside) whose Create was given
+// an epoch read before RevokeAllForUser began; either RevokeAllForUser ended
+// it or its Create failed with session.ErrStale. Because step 2 happens
+// after step 1, a decision based on the user as it was before a committed
+// change never yields a session that outlives the change's revocation.
 type SessionStore interface {
-	Create(ctx context.Context, s *session.Session) error
+	// UserEpoch returns the user's revocation epoch: 0 until the first
+	// RevokeAllForUser, then raised by each one. It never goes back, and no
+	// clock is involved.
+	UserEpoch(ctx context.Context, userID string) (int64, error)
+	// Create stores a new session and adds it to its user's set, atomically
+	// with checking that the user's epoch still equals epoch (as returned by
+	// UserEpoch before the caller read the user). When it does not, nothing
+	// live is stored and the error matches session.ErrStale (which wraps
+	// domain.ErrConflict); the caller re-reads the user and tries again with
+	// a fresh epoch.
+	Create(ctx context.Context, s *session.Session, epoch int64) error
 	Get(ctx context.Context, id string) (*session.Session, error)
 	// Update loads the session, applies fn and saves the result atomically with
 	// respect to other Updates of the same session (one of two concurrent
@@ -25,7 +55,11 @@ type SessionStore interface {
 	Update(ctx context.Context, id string, fn func(s *session.Session) error) (*session.Session, error)
 	// Revoke ends one session; ending an ended or unknown session is not an error.
 	Revoke(ctx context.Context, id string, now time.Time) error
-	// RevokeAllForUser ends every session of the user except exceptID ("" for none).
+	// RevokeAllForUser raises the user's revocation epoch, then ends every
+	// session of the user except exceptID ("" for none). A Create racing it
+	// is either ended by it or fails with session.ErrStale (see above). On an
+	// error the epoch may or may not have been raised; calling it again is
+	// safe.
 	RevokeAllForUser(ctx context.Context, userID, exceptID string, now time.Time) error
 	// ListActive returns the user's sessions that have not ended, newest first.
 	ListActive(ctx context.Context, userID string, now time.Time) ([]*session.Session, error)

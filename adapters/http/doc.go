@@ -38,18 +38,22 @@
 //     malformed JSON with 400 and wrong types with 422 naming the field.
 //
 //   - Return errors, do not write error responses. Domain errors are mapped by
-//     category (domain.ErrNotFound → 404 not_found, ...). Where API.md names a
-//     specific code, add one line next to the handler:
-//
-//     func init() { RegisterProblem(user.ErrEmailTaken, http.StatusConflict, "email_taken", "An account with this email already exists.") }
-//
-//     Specific problems are matched (errors.Is) before categories, in
-//     registration order.
+//     category (domain.ErrNotFound → 404 not_found, ...). The errors API.md
+//     gives a code of their own (email_taken, token_revoked, order_not_payable,
+//     insufficient_stock, ...) are one static table, specificProblems in
+//     problem.go, matched (errors.Is) in order before the categories. A new
+//     specific code is one line there, with a detail sentence written for
+//     clients: a problem never shows the Go error's text.
 //
 //   - A rate limit answers with &RateLimitedError{RetryAfter: d}; the 429 then
 //     carries Retry-After. Any other error in the chain with a
-//     RetryAfterHint() time.Duration method (say, a login lockout from the
-//     application layer) gets the same header.
+//     RetryAfterHint() time.Duration method gets the same header, and so does
+//     a login lockout (*auth.LockedOutError, from its RetryAfter).
+//
+//   - Authenticated routes take RequireAuth (bearer token, one session check),
+//     then RequireRole where only some roles may enter; handlers read the
+//     caller with ClaimsFrom. Ids in paths are UUIDs: check them with
+//     validID and answer 404 for anything else, before a repository sees them.
 //
 //   - Use c.RealIP() for the client address: it believes X-Forwarded-For only
 //     from Config.TrustedProxies.

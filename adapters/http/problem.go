@@ -9,12 +9,18 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	upstream "github.com/ultramarket/gateway/adapters/catalog"
+	"github.com/ultramarket/gateway/application/auth"
+	"github.com/ultramarket/gateway/application/orders"
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/domain/session"
+	"github.com/ultramarket/gateway/domain/user"
 )
 
 // problemTypeBase prefixes every problem "type" URI; the code follows with "-" for "_".
@@ -61,10 +67,25 @@ func (e *RateLimitedError) Error() string {
 // RetryAfterHint makes RateLimitedError one of the errors whose 429 carries Retry-After.
 func (e *RateLimitedError) RetryAfterHint() time.Duration { return e.RetryAfter }
 
-// retryAfterHinter lets errors from other layers (a login lockout, say) ask
-// for a Retry-After header without importing this package.
+// retryAfterHinter lets errors from other layers ask for a Retry-After header
+// without importing this package.
 type retryAfterHinter interface {
 	RetryAfterHint() time.Duration
+}
+
+// retryAfterOf finds how long the client of a 429 should wait: an error in the
+// chain that says so itself (RateLimitedError, any retryAfterHinter), or a
+// login lockout, whose package has no reason to know about HTTP headers.
+func retryAfterOf(err error) (time.Duration, bool) {
+	var hint retryAfterHinter
+	if errors.As(err, &hint) {
+		return hint.RetryAfterHint(), true
+	}
+	var locked *auth.LockedOutError
+	if errors.As(err, &locked) {
+		return locked.RetryAfter, true
+	}
+	return 0, false
 }
 
 // problemRule maps every error matching err (errors.Is) to status and code.
@@ -75,34 +96,43 @@ type problemRule struct {
 	detail string
 }
 
-var (
-	problemsMu       sync.RWMutex
-	specificProblems []problemRule
-)
-
-// RegisterProblem makes errors matching err (errors.Is) answer status with
-// code, before the category mapping is consulted. detail is the client-facing
-// sentence; empty means the generic one for the status. Call it from an init
-// function beside the handler that returns the error:
+// specificProblems are the errors API.md gives a code of their own. They are
+// matched (errors.Is) in this order, before the categories below, which most of
+// them also wrap (email_taken is a conflict, token_revoked an unauthorized).
+// Error types match through their Is method (*product.InsufficientStockError,
+// *auth.LockedOutError). One static table, not a registry filled from init
+// functions: what a client can see is then readable in one place and cannot
+// depend on which packages happen to be linked in.
 //
-//	func init() { RegisterProblem(order.ErrNotPayable, http.StatusConflict, "order_not_payable", "Only an order awaiting payment can be paid.") }
-//
-// Registering the same error again replaces its mapping. It panics on a nil
-// error, a status outside 400..599 or an empty code: those are wiring bugs.
-func RegisterProblem(err error, status int, code, detail string) {
-	if err == nil || status < 400 || status > 599 || code == "" {
-		panic(fmt.Sprintf("httpapi.RegisterProblem: bad mapping (%v, %d, %q)", err, status, code))
-	}
-	problemsMu.Lock()
-	defer problemsMu.Unlock()
-	rule := problemRule{err: err, status: status, code: code, detail: detail}
-	for i, r := range specificProblems {
-		if r.err == err {
-			specificProblems[i] = rule
-			return
-		}
-	}
-	specificProblems = append(specificProblems, rule)
+// detail is written for the client; the Go error's text never reaches it.
+var specificProblems = [...]problemRule{
+	{err: user.ErrEmailTaken, status: http.StatusConflict, code: "email_taken",
+		detail: "An account with this email already exists."},
+	{err: auth.ErrInvalidCredentials, status: http.StatusUnauthorized, code: "invalid_credentials",
+		detail: "The email or password is incorrect."},
+	{err: session.ErrTokenExpired, status: http.StatusUnauthorized, code: "token_expired",
+		detail: "The access token has expired; refresh it and retry."},
+	// ErrReuse and ErrExpired wrap ErrRevoked: a replayed refresh token and an
+	// expired session are answered like any ended session.
+	{err: session.ErrRevoked, status: http.StatusUnauthorized, code: "token_revoked",
+		detail: "The session has ended; log in again."},
+	{err: session.ErrTokenInvalid, status: http.StatusUnauthorized, code: "unauthorized",
+		detail: "The token is not valid."},
+	{err: session.ErrUnknownToken, status: http.StatusUnauthorized, code: "unauthorized",
+		detail: "The token is not valid."},
+	// Retry-After comes from the *auth.LockedOutError (see retryAfterOf).
+	{err: auth.ErrLockedOut, status: http.StatusTooManyRequests, code: "rate_limited",
+		detail: "Too many failed logins for this email; retry later."},
+	{err: order.ErrNotPayable, status: http.StatusConflict, code: "order_not_payable",
+		detail: "Only an order awaiting payment can be paid."},
+	{err: product.ErrInsufficientStock, status: http.StatusConflict, code: "insufficient_stock",
+		detail: "There is not enough stock for one or more products."},
+	// Wraps the conflict category, as ErrIdempotencyInProgress (409 conflict) does.
+	{err: orders.ErrIdempotencyKeyReused, status: http.StatusConflict, code: "idempotency_key_reused",
+		detail: "This Idempotency-Key was already used with another request body."},
+	// A validation sentinel without a field: say what is wrong in the detail.
+	{err: product.ErrInactive, status: http.StatusUnprocessableEntity, code: "validation_failed",
+		detail: "The product is not for sale (inactive)."},
 }
 
 // categoryProblems maps domain error categories. The upstream one wraps
@@ -170,17 +200,17 @@ func newProblem(status int, code, detail string) Problem {
 // problemFor decides what a client sees for err: the one place that does.
 // Nothing of err's text reaches a 5xx body.
 func problemFor(err error) Problem {
-	problemsMu.RLock()
 	for _, r := range specificProblems {
 		if errors.Is(err, r.err) {
-			problemsMu.RUnlock()
-			if r.status >= 500 {
-				return newProblem(r.status, r.code, "")
-			}
 			return newProblem(r.status, r.code, r.detail)
 		}
 	}
-	problemsMu.RUnlock()
+	// The upstream catalog's 4xx answer passes through as it said it (API.md),
+	// before the categories and the validation mapping it also matches.
+	var up *upstream.UpstreamProblem
+	if errors.As(err, &up) {
+		return upstreamProblem(up)
+	}
 
 	var (
 		rateLimited *RateLimitedError
@@ -213,6 +243,29 @@ func problemFor(err error) Problem {
 		}
 	}
 	return newProblem(http.StatusInternalServerError, "internal", "")
+}
+
+// upstreamProblem renders the upstream catalog's problem with its status,
+// code, title, detail and field errors. Those were parsed, trimmed and
+// length-capped by the catalog client, and the code is a snake_case token;
+// a status outside 4xx cannot come from it but would be a 502-like failure,
+// so it is answered as the catalog being unavailable.
+func upstreamProblem(up *upstream.UpstreamProblem) Problem {
+	if up.Status < 400 || up.Status > 499 || up.Code == "" {
+		return newProblem(http.StatusServiceUnavailable, "upstream_unavailable", "")
+	}
+	detail := up.Detail
+	if detail == "" {
+		detail = invalidFieldsDetail(len(up.Errors)) // "" falls back to the code's default
+	}
+	p := newProblem(up.Status, up.Code, detail)
+	if up.Title != "" {
+		p.Title = up.Title
+	}
+	for _, f := range up.Errors {
+		p.Errors = append(p.Errors, FieldProblem{Field: f.Field, Message: f.Message})
+	}
+	return p
 }
 
 func invalidFieldsDetail(n int) string {
@@ -296,9 +349,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 
 		h := res.Header()
 		if p.Status == http.StatusTooManyRequests {
-			var hint retryAfterHinter
-			if errors.As(err, &hint) {
-				h.Set(echo.HeaderRetryAfter, retryAfterSeconds(hint.RetryAfterHint()))
+			if d, ok := retryAfterOf(err); ok {
+				h.Set(echo.HeaderRetryAfter, retryAfterSeconds(d))
 			}
 		}
 		if p.Status == http.StatusUnauthorized && h.Get(echo.HeaderWWWAuthenticate) == "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,28 +13,24 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	upstream "github.com/ultramarket/gateway/adapters/catalog"
 	httpapi "github.com/ultramarket/gateway/adapters/http"
+	"github.com/ultramarket/gateway/application/auth"
+	"github.com/ultramarket/gateway/application/orders"
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/domain/session"
+	"github.com/ultramarket/gateway/domain/user"
 )
 
-// errTestTaken is registered once for the whole package's tests.
-var errTestTaken = fmt.Errorf("user: email taken: %w", domain.ErrConflict)
-
-func init() {
-	httpapi.RegisterProblem(errTestTaken, http.StatusConflict, "email_taken", "An account with this email already exists.")
-}
-
+// lockout is an error of another layer that asks for its own Retry-After and
+// belongs to the login-lockout category.
 type lockout struct{ wait time.Duration }
 
 func (l lockout) Error() string                 { return "too many failed logins" }
 func (l lockout) RetryAfterHint() time.Duration { return l.wait }
-func (l lockout) Is(target error) bool          { return target == errLockedOut }
-
-var errLockedOut = errors.New("locked out")
-
-func init() {
-	httpapi.RegisterProblem(errLockedOut, http.StatusTooManyRequests, "rate_limited", "")
-}
+func (l lockout) Is(target error) bool          { return target == auth.ErrLockedOut }
 
 // returning serves err from a handler and returns the answer.
 func returning(t *testing.T, f fixture, err error) *httptest.ResponseRecorder {
@@ -58,7 +55,6 @@ func TestErrorMapping(t *testing.T) {
 		{"validation sentinel", fmt.Errorf("product: inactive: %w", domain.ErrValidation), 422, "validation_failed"},
 		{"upstream before unavailable", fmt.Errorf("catalog: %w", domain.ErrUpstreamUnavailable), 503, "upstream_unavailable"},
 		{"unavailable", fmt.Errorf("redis: %w", domain.ErrUnavailable), 503, "service_unavailable"},
-		{"specific before category", fmt.Errorf("register a@b.uz: %w", errTestTaken), 409, "email_taken"},
 		{"bad request", &httpapi.BadRequestError{Detail: "nope"}, 400, "bad_request"},
 		{"rate limited", &httpapi.RateLimitedError{RetryAfter: time.Second}, 429, "rate_limited"},
 		{"echo 400", echo.NewHTTPError(http.StatusBadRequest, "bad param"), 400, "bad_request"},
@@ -83,10 +79,109 @@ func TestErrorMapping(t *testing.T) {
 	}
 }
 
+func TestErrorMapping_SpecificProblems(t *testing.T) {
+	f := newFixture(t, nil)
+	cases := []struct {
+		name   string
+		err    error
+		status int
+		code   string
+	}{
+		{"email taken", fmt.Errorf("create user a@b.uz: %w", user.ErrEmailTaken), 409, "email_taken"},
+		{"invalid credentials", auth.ErrInvalidCredentials, 401, "invalid_credentials"},
+		{"access token expired", fmt.Errorf("parse: %w", session.ErrTokenExpired), 401, "token_expired"},
+		{"session revoked", fmt.Errorf("check session s1: %w", session.ErrRevoked), 401, "token_revoked"},
+		{"refresh token reused", fmt.Errorf("rotate: %w", session.ErrReuse), 401, "token_revoked"},
+		{"session expired", fmt.Errorf("rotate: %w", session.ErrExpired), 401, "token_revoked"},
+		{"access token invalid", session.ErrTokenInvalid, 401, "unauthorized"},
+		{"refresh token unknown", fmt.Errorf("session s1: %w", session.ErrUnknownToken), 401, "unauthorized"},
+		{"locked out (type)", fmt.Errorf("login: %w", &auth.LockedOutError{RetryAfter: time.Minute}), 429, "rate_limited"},
+		{"order not payable", fmt.Errorf("order o1: %w", order.ErrNotPayable), 409, "order_not_payable"},
+		{"insufficient stock (sentinel)", fmt.Errorf("reserve: %w", product.ErrInsufficientStock), 409, "insufficient_stock"},
+		{"insufficient stock (type)", errors.Join(errors.New("reserve"), &product.InsufficientStockError{ProductID: "p1"}), 409, "insufficient_stock"},
+		{"idempotency key reused", fmt.Errorf("order o1: %w", orders.ErrIdempotencyKeyReused), 409, "idempotency_key_reused"},
+		{"product inactive", fmt.Errorf("product p1: %w", product.ErrInactive), 422, "validation_failed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := returning(t, f, tc.err)
+			assert.Equal(t, tc.status, rec.Code)
+			p := decodeProblem(t, rec)
+			assert.Equal(t, tc.code, p.Code)
+			assert.Equal(t, "https://ultramarket.uz/problems/"+strings.ReplaceAll(tc.code, "_", "-"), p.Type)
+			assert.NotEmpty(t, p.Title)
+			assert.NotEmpty(t, p.Detail)
+			// The detail is written for clients: none of the Go error's text.
+			assert.NotContains(t, rec.Body.String(), tc.err.Error())
+			for _, leak := range []string{"session:", "user:", "order:", "product:", "auth:", "p1", "s1", "o1"} {
+				assert.NotContains(t, p.Detail, leak)
+			}
+			if tc.status == http.StatusUnauthorized {
+				assert.Contains(t, rec.Header().Get("WWW-Authenticate"), "Bearer")
+			}
+		})
+	}
+}
+
 func TestErrorMapping_SpecificProblemUsesItsDetail(t *testing.T) {
-	p := decodeProblem(t, returning(t, newFixture(t, nil), errTestTaken))
+	p := decodeProblem(t, returning(t, newFixture(t, nil), user.ErrEmailTaken))
 	assert.Equal(t, "https://ultramarket.uz/problems/email-taken", p.Type)
+	assert.Equal(t, "Email taken", p.Title)
 	assert.Equal(t, "An account with this email already exists.", p.Detail)
+}
+
+func TestErrorMapping_SpecificBeforeCategory(t *testing.T) {
+	// Each of these also wraps a category that alone would answer otherwise.
+	f := newFixture(t, nil)
+	assert.Equal(t, "email_taken", decodeProblem(t, returning(t, f, user.ErrEmailTaken)).Code, "not conflict")
+	assert.Equal(t, "token_revoked", decodeProblem(t, returning(t, f, session.ErrRevoked)).Code, "not unauthorized")
+	assert.Equal(t, "conflict", decodeProblem(t, returning(t, f, user.ErrSelfChange)).Code, "other conflicts keep the category")
+	assert.Equal(t, "forbidden", decodeProblem(t, returning(t, f, user.ErrBlocked)).Code)
+}
+
+func TestErrorMapping_IdempotencyInProgressIsAPlainConflict(t *testing.T) {
+	p := decodeProblem(t, returning(t, newFixture(t, nil), fmt.Errorf("key k: %w", orders.ErrIdempotencyInProgress)))
+	assert.Equal(t, "conflict", p.Code)
+}
+
+func TestErrorMapping_UpstreamProblemPassesThrough(t *testing.T) {
+	f := newFixture(t, nil)
+	cases := []struct {
+		name string
+		up   *upstream.UpstreamProblem
+		want problemBody
+	}{
+		{"as the upstream said it",
+			&upstream.UpstreamProblem{Status: 409, Code: "sku_taken", Title: "SKU taken", Detail: "Another product has this SKU."},
+			problemBody{Type: "https://ultramarket.uz/problems/sku-taken", Title: "SKU taken", Status: 409, Code: "sku_taken", Detail: "Another product has this SKU."}},
+		{"a 404 is the upstream's, not the category's",
+			&upstream.UpstreamProblem{Status: 404, Code: "not_found", Title: "Not Found"},
+			problemBody{Type: "https://ultramarket.uz/problems/not-found", Title: "Not Found", Status: 404, Code: "not_found", Detail: "The requested resource does not exist."}},
+		{"field errors",
+			&upstream.UpstreamProblem{Status: 422, Code: "validation_failed", Title: "Validation failed",
+				Errors: []upstream.FieldError{{Field: "name", Message: "too long"}, {Field: "sku", Message: "taken"}}},
+			problemBody{Type: "https://ultramarket.uz/problems/validation-failed", Title: "Validation failed", Status: 422,
+				Code: "validation_failed", Detail: "2 fields are invalid"}},
+		{"a status the client cannot be given",
+			&upstream.UpstreamProblem{Status: 302, Code: "found", Title: "Found"},
+			problemBody{Type: "https://ultramarket.uz/problems/upstream-unavailable", Title: "Upstream unavailable", Status: 503,
+				Code: "upstream_unavailable", Detail: "The product catalog is temporarily unavailable; retry later."}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := returning(t, f, fmt.Errorf("get product p1: %w", tc.up))
+			require.Equal(t, tc.want.Status, rec.Code)
+			p := decodeProblem(t, rec)
+			errs := p.Errors
+			p.Errors, p.RequestID = nil, ""
+			assert.Equal(t, tc.want, p)
+			require.Len(t, errs, len(tc.up.Errors))
+			for i, e := range tc.up.Errors {
+				assert.Equal(t, e.Field, errs[i].Field)
+				assert.Equal(t, e.Message, errs[i].Message)
+			}
+		})
+	}
 }
 
 func TestErrorMapping_ValidationListsFields(t *testing.T) {
@@ -112,9 +207,17 @@ func TestErrorMapping_RetryAfter(t *testing.T) {
 	rec := returning(t, f, &httpapi.RateLimitedError{RetryAfter: 2100 * time.Millisecond})
 	assert.Equal(t, "3", rec.Header().Get("Retry-After"), "rounded up")
 
+	rec = returning(t, f, fmt.Errorf("login: %w", &auth.LockedOutError{RetryAfter: 14*time.Minute + 300*time.Millisecond}))
+	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
+	assert.Equal(t, "841", rec.Header().Get("Retry-After"), "from the lockout's RetryAfter")
+
 	rec = returning(t, f, fmt.Errorf("login: %w", lockout{wait: 15 * time.Minute}))
 	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
 	assert.Equal(t, "900", rec.Header().Get("Retry-After"), "any error with RetryAfterHint")
+
+	rec = returning(t, f, auth.ErrLockedOut)
+	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
+	assert.Empty(t, rec.Header().Get("Retry-After"), "no wait is known: no header rather than a guess")
 
 	rec = returning(t, f, &httpapi.RateLimitedError{})
 	assert.Equal(t, "1", rec.Header().Get("Retry-After"), "never 0")
@@ -150,10 +253,4 @@ func TestErrorMapping_OpsListenerToo(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, rec.Code)
 	assert.Equal(t, "not_found", decodeProblem(t, rec).Code)
 	assertSecurityHeaders(t, rec.Header())
-}
-
-func TestRegisterProblem_RefusesBadMappings(t *testing.T) {
-	assert.Panics(t, func() { httpapi.RegisterProblem(nil, 409, "x", "") })
-	assert.Panics(t, func() { httpapi.RegisterProblem(errors.New("x"), 200, "x", "") })
-	assert.Panics(t, func() { httpapi.RegisterProblem(errors.New("x"), 409, "", "") })
 }

@@ -62,16 +62,28 @@ func validRequestID(id string) bool {
 }
 
 // NewLogHandler wraps h so that every record logged with a request's context
-// carries that request's id as request_id, without each call site passing it.
+// carries that request's id as request_id (and the authenticated user as
+// user_id), without each call site passing them.
 // Wire it once in main: slog.New(httpapi.NewLogHandler(slog.NewJSONHandler(os.Stdout, nil))).
 func NewLogHandler(h slog.Handler) slog.Handler { return requestIDHandler{h} }
 
 type requestIDHandler struct{ slog.Handler }
 
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	cloned := false
+	add := func(a slog.Attr) {
+		if !cloned {
+			r, cloned = r.Clone(), true
+		}
+		r.AddAttrs(a)
+	}
 	if id := RequestIDFromContext(ctx); id != "" && !hasAttr(r, "request_id") {
-		r = r.Clone()
-		r.AddAttrs(slog.String("request_id", id))
+		add(slog.String("request_id", id))
+	}
+	// The authenticated user, so one user's requests can be followed through
+	// the log; an id, never an email or a token.
+	if uid := UserIDFromContext(ctx); uid != "" && !hasAttr(r, "user_id") {
+		add(slog.String("user_id", uid))
 	}
 	return h.Handler.Handle(ctx, r)
 }

@@ -24,6 +24,8 @@ type Config struct {
 	Version        string       // reported by /health/detailed
 	StartedAt      time.Time    // process start, for uptime_seconds; zero means when NewOps ran
 	BodyLimit      int64        // bytes; zero means DefaultBodyLimit
+	RateLimitAuth  RatePolicy   // per client IP on /api/auth/*; used when Deps.RateLimiter is set
+	RateLimitAPI   RatePolicy   // per client IP on the rest of /api/
 }
 
 func (c Config) production() bool { return c.Env == "production" }
@@ -44,12 +46,13 @@ type HealthChecker interface {
 
 // Deps are the collaborators of both servers. Metrics may be nil (no metrics
 // recorded, no /metrics route); Logger nil means slog.Default(); DBStats may be
-// nil (no db_pool in /health/detailed).
+// nil (no db_pool in /health/detailed); RateLimiter nil means no rate limits.
 type Deps struct {
-	Metrics *metrics.Metrics
-	Logger  *slog.Logger
-	Health  HealthChecker
-	DBStats func() sql.DBStats
+	Metrics     *metrics.Metrics
+	Logger      *slog.Logger
+	Health      HealthChecker
+	DBStats     func() sql.DBStats
+	RateLimiter RateLimiter
 }
 
 func (d Deps) logger() *slog.Logger {
@@ -69,13 +72,16 @@ func NewPublic(cfg Config, deps Deps) *echo.Echo {
 	// every response, errors and 404s included, carries them. observe writes
 	// error responses itself (c.Error) so it logs and counts the status the
 	// client really got; recover sits inside it so a panic is logged as the 500
-	// it becomes. CORS answers preflights before the body limit is involved.
+	// it becomes. CORS answers preflights before the rate limit (a browser's
+	// preflight costs the client nothing) and puts its headers on a 429 so the
+	// app can read Retry-After. The rate limit refuses before a body is read.
 	e.Use(
 		requestID(),
 		securityHeaders(cfg),
 		observe(log, deps.Metrics),
 		recoverer(log),
 		corsFor(cfg.CORSOrigins),
+		rateLimit(cfg, deps),
 		bodyLimit(cfg.bodyLimit()),
 	)
 	h := healthHandlers{cfg: cfg, deps: deps}

@@ -8,7 +8,10 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 
+	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports"
@@ -19,7 +22,10 @@ type PaymeRepo struct {
 	db *sqlx.DB
 }
 
-var _ ports.PaymeRepository = (*PaymeRepo)(nil)
+var (
+	_ ports.PaymeRepository = (*PaymeRepo)(nil)
+	_ ports.FiscalStore     = (*PaymeRepo)(nil)
+)
 
 // NewPaymeRepo returns a PaymeRepo on db.
 func NewPaymeRepo(db *sqlx.DB) *PaymeRepo { return &PaymeRepo{db: db} }
@@ -186,6 +192,39 @@ func (r *PaymeRepo) HasLive(ctx context.Context, orderID string, paymeTimeSince 
 		return false, fmt.Errorf("check live payme transaction of order %s: %w", orderID, mapError(err))
 	}
 	return live, nil
+}
+
+// SaveFiscalData stores the receipt Payme sent with SetFiscalData in the
+// column of its kind (fiscal_perform or fiscal_cancel), replacing an earlier
+// one of the same kind. An unknown Payme id returns payment.ErrNotFound; a
+// kind other than PERFORM/CANCEL, or data that is not a JSON object, a
+// validation error.
+func (r *PaymeRepo) SaveFiscalData(ctx context.Context, paymeID string, kind ports.FiscalKind, data []byte) error {
+	var column string
+	switch kind {
+	case ports.FiscalPerform:
+		column = "fiscal_perform"
+	case ports.FiscalCancel:
+		column = "fiscal_cancel"
+	default:
+		return fmt.Errorf("save payme fiscal data %s: %w", paymeID, domain.Invalid("type", "must be PERFORM or CANCEL"))
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil || obj == nil {
+		return fmt.Errorf("save payme fiscal data %s: %w", paymeID, domain.Invalid("fiscal_data", "must be a JSON object"))
+	}
+	// column is one of two constants above, never input.
+	res, err := ext(ctx, r.db).ExecContext(ctx,
+		`UPDATE payme_transactions SET `+column+` = $2::jsonb WHERE payme_id = $1`, paymeID, string(data))
+	if pq.As(err, pqerror.UntranslatableCharacter) != nil {
+		// JSONB cannot hold \u0000; a receipt with one is invalid input, not an outage.
+		return fmt.Errorf("save payme fiscal data %s %s: %w (%w)", kind, paymeID,
+			domain.Invalid("fiscal_data", "must not contain the NUL character"), err)
+	}
+	if err != nil {
+		return fmt.Errorf("save payme fiscal data %s %s: %w", kind, paymeID, mapError(err))
+	}
+	return mustAffect(res, fmt.Sprintf("save payme fiscal data %s %s", kind, paymeID), payment.ErrNotFound)
 }
 
 func (r *PaymeRepo) list(ctx context.Context, what, tail string, args ...any) ([]*payment.PaymeTransaction, error) {

@@ -10,3 +10,6 @@ func NewSessionStoreMultiNode(client goredis.UniversalClient, prefix string) *Se
 	st.singleNode = false
 	return st
 }
+
+// WritesAsMultiNode reports whether the store takes the Cluster write path.
+func (st *SessionStore) WritesAsMultiNode() bool { return !st.singleNode }

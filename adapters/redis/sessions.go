@@ -24,6 +24,14 @@ import (
 //	                                expiry + tombstoneGrace
 //	{prefix}user_sessions:{userID}  set of the user's session ids; lives at least
 //	                                as long as its longest-lived member
+//	{prefix}user_epoch:{userID}     the user's revocation epoch (an integer that
+//	                                RevokeAllForUser INCRs); absent reads as 0.
+//	                                It never expires: were it to vanish while a
+//	                                login holds its value n, the next INCRs
+//	                                would count 1, 2, ... and could hit n again,
+//	                                letting that login's stale Create through.
+//	                                It is one small key per user who ever had
+//	                                all sessions revoked.
 //
 // Times are unix milliseconds; "revoked" is "0" while the session is live.
 // On Cluster every multi-key step is split into single-key commands (see
@@ -89,9 +97,52 @@ func (st *SessionStore) sessionKey(id string) string { return st.prefix + "sessi
 func (st *SessionStore) userKey(userID string) string {
 	return st.prefix + "user_sessions:" + userID
 }
+func (st *SessionStore) epochKey(userID string) string {
+	return st.prefix + "user_epoch:" + userID
+}
 
-// Create stores a new session and adds it to its user's set.
-func (st *SessionStore) Create(ctx context.Context, s *session.Session) error {
+// UserEpoch is one GET; a user never revoked has epoch 0.
+func (st *SessionStore) UserEpoch(ctx context.Context, userID string) (int64, error) {
+	epoch, err := readEpoch(ctx, st.client, st.epochKey(userID))
+	if err != nil {
+		return 0, epochError("read revocation epoch of user "+userID, err)
+	}
+	return epoch, nil
+}
+
+// readEpoch reads an epoch key; a missing key is 0.
+func readEpoch(ctx context.Context, c goredis.Cmdable, key string) (int64, error) {
+	v, err := c.Get(ctx, key).Result()
+	if errors.Is(err, goredis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	epoch, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s is not an integer", errCorrupt, key)
+	}
+	return epoch, nil
+}
+
+// epochError is storeError, except that a malformed epoch is not an outage.
+func epochError(op string, err error) error {
+	if errors.Is(err, errCorrupt) {
+		return fmt.Errorf("redis %s: %w", op, err)
+	}
+	return storeError(op, err)
+}
+
+// Create stores a new session and adds it to its user's set if the user's
+// revocation epoch is still epoch; otherwise it returns session.ErrStale.
+//
+// On one node this is WATCH on the epoch, GET, and MULTI writing the session
+// and the set: RevokeAllForUser's MULTI (INCR the epoch, SMEMBERS the set)
+// runs either wholly before it (the GET or the EXEC sees the new epoch and
+// nothing is written) or wholly after it (the set holds the session, which
+// RevokeAllForUser then ends).
+func (st *SessionStore) Create(ctx context.Context, s *session.Session, epoch int64) error {
 	at := st.expireAt(s)
 	write := func(p goredis.Pipeliner) error {
 		st.addToUserSet(ctx, p, s, at)
@@ -100,19 +151,76 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session) error {
 		p.PExpireAt(ctx, key, at)
 		return nil
 	}
-	var err error
-	if st.singleNode {
-		_, err = st.client.TxPipelined(ctx, write)
-	} else {
-		// Not MULTI: the keys may live on different nodes. The set is written
-		// first; a failure half-way leaves at most an id that ListActive
-		// prunes or a record nobody holds a token for, and Create reports it.
-		_, err = st.client.Pipelined(ctx, write)
+	epochKey := st.epochKey(s.UserID())
+	if !st.singleNode {
+		return st.createMultiNode(ctx, s, epoch, write)
 	}
+	err := st.client.Watch(ctx, func(tx *goredis.Tx) error {
+		current, err := readEpoch(ctx, tx, epochKey)
+		if err != nil {
+			return err
+		}
+		if current != epoch {
+			return staleError(s, epoch, current)
+		}
+		_, err = tx.TxPipelined(ctx, write)
+		return err
+	}, epochKey)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, session.ErrStale):
+		return err
+	case errors.Is(err, goredis.TxFailedErr):
+		// Only the epoch is watched, and only RevokeAllForUser writes it.
+		return fmt.Errorf("create session %s: the revocation epoch of user %s changed: %w",
+			s.ID(), s.UserID(), session.ErrStale)
+	default:
+		return epochError("create session "+s.ID(), err)
+	}
+}
+
+// createMultiNode is Create where the epoch, the set and the session may live
+// on different nodes, so no MULTI or WATCH spans them. It checks the epoch,
+// writes, and checks the epoch again; RevokeAllForUser INCRs the epoch and
+// only then reads the set. Each command is atomic on its key, so either the
+// second check here follows the INCR (and sees it), or the SMEMBERS there
+// follows this write (and RevokeAllForUser ends the session). A stale session
+// found by the second check is ended before ErrStale is returned: what
+// remains is a revoked record, never a live one.
+func (st *SessionStore) createMultiNode(ctx context.Context, s *session.Session, epoch int64, write func(goredis.Pipeliner) error) error {
+	epochKey := st.epochKey(s.UserID())
+	current, err := readEpoch(ctx, st.client, epochKey)
 	if err != nil {
+		return epochError("create session "+s.ID(), err)
+	}
+	if current != epoch {
+		return staleError(s, epoch, current)
+	}
+	// Not MULTI: the keys may live on different nodes. The set is written
+	// first; a failure half-way leaves at most an id that ListActive prunes
+	// or a record nobody holds a token for, and Create reports it.
+	if _, err := st.client.Pipelined(ctx, write); err != nil {
 		return storeError("create session "+s.ID(), err)
 	}
-	return nil
+	current, err = readEpoch(ctx, st.client, epochKey)
+	if err != nil {
+		return epochError("create session "+s.ID(), err)
+	}
+	if current == epoch {
+		return nil
+	}
+	// Ended as of its creation: its tokens were never handed out. (If this
+	// fails the record may stay live, but nobody holds a token for it.)
+	if err := st.Revoke(ctx, s.ID(), s.CreatedAt()); err != nil {
+		return err
+	}
+	return staleError(s, epoch, current)
+}
+
+func staleError(s *session.Session, epoch, current int64) error {
+	return fmt.Errorf("create session %s: user %s at revocation epoch %d, not %d: %w",
+		s.ID(), s.UserID(), current, epoch, session.ErrStale)
 }
 
 // Get returns the session, revoked or expired ones included while their
@@ -212,15 +320,18 @@ func (st *SessionStore) Revoke(ctx context.Context, id string, now time.Time) er
 	return nil
 }
 
-// RevokeAllForUser ends every session in the user's set except exceptID, in
-// one pipelined round trip after reading the set.
+// RevokeAllForUser raises the user's revocation epoch and reads the user's
+// set in one MULTI (on Cluster: INCR, then SMEMBERS), then ends every session
+// in the set except exceptID in one pipelined round trip. From the INCR on,
+// a Create with an older epoch fails, so the set read after it holds every
+// session such a Create stored.
 func (st *SessionStore) RevokeAllForUser(ctx context.Context, userID, exceptID string, now time.Time) error {
 	if now.UnixMilli() <= 0 {
 		return fmt.Errorf("revoke sessions of user %s: invalid time %v", userID, now)
 	}
-	ids, err := st.client.SMembers(ctx, st.userKey(userID)).Result()
-	if err != nil && !errors.Is(err, goredis.Nil) {
-		return storeError("list sessions of user "+userID, err)
+	ids, err := st.bumpEpochAndList(ctx, userID)
+	if err != nil {
+		return storeError("revoke sessions of user "+userID, err)
 	}
 	ids = slices.DeleteFunc(ids, func(id string) bool { return id == exceptID })
 	if len(ids) == 0 {
@@ -242,6 +353,37 @@ func (st *SessionStore) RevokeAllForUser(ctx context.Context, userID, exceptID s
 		}
 	}
 	return nil
+}
+
+// bumpEpochAndList INCRs the user's epoch and then reads the user's set. The
+// order matters, not the atomicity: the set must be read after the INCR has
+// taken effect.
+func (st *SessionStore) bumpEpochAndList(ctx context.Context, userID string) ([]string, error) {
+	epochKey, setKey := st.epochKey(userID), st.userKey(userID)
+	if !st.singleNode {
+		// Two round trips: a pipeline may reach the two nodes in any order.
+		if err := st.client.Incr(ctx, epochKey).Err(); err != nil {
+			return nil, err
+		}
+		ids, err := st.client.SMembers(ctx, setKey).Result()
+		if err != nil && !errors.Is(err, goredis.Nil) {
+			return nil, err
+		}
+		return ids, nil
+	}
+	var members *goredis.StringSliceCmd
+	if _, err := st.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.Incr(ctx, epochKey)
+		members = p.SMembers(ctx, setKey)
+		return nil
+	}); err != nil && !errors.Is(err, goredis.Nil) {
+		return nil, err
+	}
+	ids, err := members.Result()
+	if err != nil && !errors.Is(err, goredis.Nil) {
+		return nil, err
+	}
+	return ids, nil
 }
 
 // ListActive returns the user's live sessions, newest first, and removes

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,9 +49,12 @@ func newSession(t testing.TB, userID, hash string, at time.Time, life time.Durat
 	return s
 }
 
+// create stores s as a session start does: at the user's current epoch.
 func create(t testing.TB, st *redis.SessionStore, s *session.Session) *session.Session {
 	t.Helper()
-	require.NoError(t, st.Create(context.Background(), s))
+	epoch, err := st.UserEpoch(context.Background(), s.UserID())
+	require.NoError(t, err)
+	require.NoError(t, st.Create(context.Background(), s, epoch))
 	return s
 }
 
@@ -294,6 +298,206 @@ func testRevokeAllForUserExceptCurrent(t *testing.T, newStore storeMaker) {
 	require.NoError(t, st.RevokeAllForUser(ctx, uuid.NewString(), "", now()))
 }
 
+func testRevokeAllForUserRaisesEpoch(t *testing.T, newStore storeMaker) {
+	ctx := context.Background()
+	st, client, prefix := newStore(t)
+	userID, otherUser := uuid.NewString(), uuid.NewString()
+
+	epoch, err := st.UserEpoch(ctx, userID)
+	require.NoError(t, err)
+	assert.Zero(t, epoch, "never revoked")
+
+	// Raised also for a user without sessions, and once per call.
+	for want := int64(1); want <= 3; want++ {
+		require.NoError(t, st.RevokeAllForUser(ctx, userID, "", now()))
+		epoch, err = st.UserEpoch(ctx, userID)
+		require.NoError(t, err)
+		assert.Equal(t, want, epoch)
+	}
+	s := create(t, st, newSession(t, userID, "a", now(), ttl))
+	require.NoError(t, st.RevokeAllForUser(ctx, userID, s.ID(), now()))
+	epoch, err = st.UserEpoch(ctx, userID)
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), epoch, "raised also when one session is kept")
+
+	other, err := st.UserEpoch(ctx, otherUser)
+	require.NoError(t, err)
+	assert.Zero(t, other, "per user")
+
+	// The epoch must never vanish (an INCR from nothing could repeat a value
+	// a login still holds): no TTL, and the key carries the prefix.
+	key := prefix + "user_epoch:" + userID
+	assert.Equal(t, time.Duration(-1), client.PTTL(ctx, key).Val())
+	assert.Contains(t, scanAll(t, client, prefix), key)
+}
+
+func testCreateStaleEpochWritesNothing(t *testing.T, newStore storeMaker) {
+	ctx := context.Background()
+	st, client, prefix := newStore(t)
+	userID := uuid.NewString()
+	held, err := st.UserEpoch(ctx, userID) // a login reads the epoch ...
+	require.NoError(t, err)
+	require.NoError(t, st.RevokeAllForUser(ctx, userID, "", now())) // ... a block lands ...
+
+	s := newSession(t, userID, "h1", now(), ttl) // ... and the login stores its session
+	err = st.Create(ctx, s, held)
+	require.ErrorIs(t, err, session.ErrStale)
+	assert.ErrorIs(t, err, domain.ErrConflict)
+	assert.NotErrorIs(t, err, domain.ErrUnavailable)
+
+	// Nothing but the epoch was written.
+	assert.Equal(t, []string{prefix + "user_epoch:" + userID}, scanAll(t, client, prefix))
+	_, err = st.Get(ctx, s.ID())
+	assert.ErrorIs(t, err, session.ErrNotFound)
+	assert.ErrorIs(t, st.CheckAccess(ctx, s.ID(), userID, now()), session.ErrRevoked)
+
+	// An epoch from the future is as stale as one from the past.
+	assert.ErrorIs(t, st.Create(ctx, s, held+2), session.ErrStale)
+
+	// With the current epoch the same session is stored.
+	current, err := st.UserEpoch(ctx, userID)
+	require.NoError(t, err)
+	require.NoError(t, st.Create(ctx, s, current))
+	assert.NoError(t, st.CheckAccess(ctx, s.ID(), userID, now()))
+}
+
+// testCreateRacingRevokeAllNeverSurvives races RevokeAllForUser against
+// Creates that hold the epoch read before it: once RevokeAllForUser has
+// returned, none of their sessions may be live, whichever won each race.
+func testCreateRacingRevokeAllNeverSurvives(t *testing.T, newStore storeMaker) {
+	ctx := context.Background()
+	st, _, _ := newStore(t)
+	const rounds, creators = 50, 4
+	var created, stale int
+	for round := range rounds {
+		userID := uuid.NewString()
+		held, err := st.UserEpoch(ctx, userID)
+		require.NoError(t, err)
+		if round%2 == 1 { // also from an epoch other than 0
+			require.NoError(t, st.RevokeAllForUser(ctx, userID, "", now()))
+			held++
+		}
+		sessions := make([]*session.Session, creators)
+		errs := make([]error, creators)
+		var revokeErr error
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range creators {
+			sessions[i] = newSession(t, userID, fmt.Sprintf("h%d", i), now(), ttl)
+			wg.Go(func() {
+				<-start
+				errs[i] = st.Create(ctx, sessions[i], held)
+			})
+		}
+		wg.Go(func() {
+			<-start
+			revokeErr = st.RevokeAllForUser(ctx, userID, "", now())
+		})
+		close(start)
+		wg.Wait()
+		require.NoError(t, revokeErr)
+
+		for i, s := range sessions {
+			switch {
+			case errs[i] == nil:
+				created++
+			case errors.Is(errs[i], session.ErrStale):
+				stale++
+			default:
+				t.Fatalf("round %d: create: %v", round, errs[i])
+			}
+			assert.ErrorIs(t, st.CheckAccess(ctx, s.ID(), userID, now()), session.ErrRevoked,
+				"round %d: session %d (create: %v) outlived the revocation", round, i, errs[i])
+		}
+		active, err := st.ListActive(ctx, userID, now())
+		require.NoError(t, err)
+		assert.Empty(t, active, "round %d", round)
+	}
+	t.Logf("%d sessions stored before the revocation (and ended by it), %d refused as stale", created, stale)
+}
+
+// raiseEpochHook INCRs key once, right after Create's epoch check (one
+// node: the GET inside WATCH, so before EXEC) or after its write (multi
+// node: between the write and the second check): the narrowest windows a
+// concurrent RevokeAllForUser can hit.
+type raiseEpochHook struct {
+	client goredis.UniversalClient
+	key    string
+	multi  bool
+	fired  atomic.Bool
+}
+
+func (h *raiseEpochHook) raise(ctx context.Context) {
+	if h.fired.CompareAndSwap(false, true) {
+		if err := h.client.Incr(ctx, h.key).Err(); err != nil {
+			panic(err)
+		}
+	}
+}
+
+func (h *raiseEpochHook) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (h *raiseEpochHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		err := next(ctx, cmd)
+		if !h.multi && cmd.Name() == "get" && cmd.Args()[1] == h.key {
+			h.raise(ctx)
+		}
+		return err
+	}
+}
+
+func (h *raiseEpochHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			if h.multi && c.Name() == "hset" {
+				h.raise(ctx)
+			}
+		}
+		return err
+	}
+}
+
+func testCreateEpochRaisedMidway(t *testing.T, newStore storeMaker) {
+	ctx := context.Background()
+	st, client, prefix := newStore(t)
+	userID := uuid.NewString()
+	held, err := st.UserEpoch(ctx, userID)
+	require.NoError(t, err)
+	hook := &raiseEpochHook{client: client, key: prefix + "user_epoch:" + userID,
+		multi: st.WritesAsMultiNode()}
+	client.AddHook(hook)
+
+	s := newSession(t, userID, "h1", now(), ttl)
+	err = st.Create(ctx, s, held)
+	require.True(t, hook.fired.Load(), "the hook never ran")
+	require.ErrorIs(t, err, session.ErrStale)
+	assert.ErrorIs(t, st.CheckAccess(ctx, s.ID(), userID, now()), session.ErrRevoked, "the session is not live")
+	active, err := st.ListActive(ctx, userID, now())
+	require.NoError(t, err)
+	assert.Empty(t, active)
+	if !hook.multi {
+		_, err = st.Get(ctx, s.ID())
+		assert.ErrorIs(t, err, session.ErrNotFound, "one node: nothing written")
+	}
+}
+
+func testUserEpochMalformed(t *testing.T, newStore storeMaker) {
+	ctx := context.Background()
+	st, client, prefix := newStore(t)
+	userID := uuid.NewString()
+	require.NoError(t, client.Set(ctx, prefix+"user_epoch:"+userID, "x", 0).Err())
+
+	_, err := st.UserEpoch(ctx, userID)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, domain.ErrUnavailable)
+	err = st.Create(ctx, newSession(t, userID, "h1", now(), ttl), 0)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, session.ErrStale)
+	assert.NotErrorIs(t, err, domain.ErrUnavailable)
+}
+
 func testListActive(t *testing.T, newStore storeMaker) {
 	ctx := context.Background()
 	st, client, prefix := newStore(t)
@@ -362,7 +566,8 @@ func TestClosedClientIsUnavailable(t *testing.T) {
 
 	n := now()
 	for name, err := range map[string]error{
-		"create": st.Create(ctx, s),
+		"create": st.Create(ctx, s, 0),
+		"epoch":  func() error { _, err := st.UserEpoch(ctx, s.UserID()); return err }(),
 		"get":    func() error { _, err := st.Get(ctx, s.ID()); return err }(),
 		"update": func() error {
 			_, err := st.Update(ctx, s.ID(), func(*session.Session) error { return nil })
@@ -417,6 +622,11 @@ func TestSessionStore(t *testing.T) {
 		"Update_Unknown":                         testUpdateUnknown,
 		"Revoke":                                 testRevoke,
 		"RevokeAllForUser_ExceptCurrent":         testRevokeAllForUserExceptCurrent,
+		"RevokeAllForUser_RaisesEpoch":           testRevokeAllForUserRaisesEpoch,
+		"Create_StaleEpochWritesNothing":         testCreateStaleEpochWritesNothing,
+		"Create_RacingRevokeAllNeverSurvives":    testCreateRacingRevokeAllNeverSurvives,
+		"Create_EpochRaisedMidway":               testCreateEpochRaisedMidway,
+		"UserEpoch_Malformed":                    testUserEpochMalformed,
 		"ListActive":                             testListActive,
 		"CheckAccess":                            testCheckAccess,
 	}

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -64,10 +65,11 @@ func fieldsOf(t *testing.T, err error) []string {
 	return out
 }
 
-// expectSessionStart expects the three calls that open a session for u and
-// returns the calls (for InOrder) and a pointer that receives the stored
-// session.
-func expectSessionStart(sessions *mocks.MockSessionStore, tokens *mocks.MockTokenIssuer, u *user.User, sid string) ([]*gomock.Call, **session.Session) {
+// expectSessionStart expects the three calls that open a session for u at
+// revocation epoch epoch, the last returning createErr, and returns the calls
+// (for InOrder) and a pointer that receives the session given to Create. The
+// UserEpoch read comes before the user is read, so each test expects it.
+func expectSessionStart(sessions *mocks.MockSessionStore, tokens *mocks.MockTokenIssuer, u *user.User, sid string, epoch int64, createErr error) ([]*gomock.Call, **session.Session) {
 	var stored *session.Session
 	calls := []*gomock.Call{
 		tokens.EXPECT().NewRefresh(sid).Return(sid+".refresh", "refresh-hash", nil),
@@ -76,13 +78,16 @@ func expectSessionStart(sessions *mocks.MockSessionStore, tokens *mocks.MockToke
 				c.TokenID, c.IssuedAt, c.ExpiresAt = "jti", now, now.Add(15*time.Minute)
 				return "access.jwt", c, nil
 			}),
-		sessions.EXPECT().Create(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, s *session.Session) error {
+		sessions.EXPECT().Create(gomock.Any(), gomock.Any(), epoch).DoAndReturn(func(_ context.Context, s *session.Session, _ int64) error {
 			stored = s
-			return nil
+			return createErr
 		}),
 	}
 	return calls, &stored
 }
+
+// stale is what the store answers a Create whose epoch is out of date.
+var stale = fmt.Errorf("redis create session: %w", session.ErrStale)
 
 func assertTokens(t *testing.T, sid string, got auth.Tokens) {
 	t.Helper()

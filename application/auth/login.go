@@ -57,6 +57,13 @@ type LoginResult struct {
 // locked out (even with the right password), and user.ErrBlocked for a
 // blocked account with the right password. Only an empty field is a
 // validation error: anything more would tell the email policy to a guesser.
+//
+// Once the password is right, the account is read again by id after the
+// user's revocation epoch (see ports.SessionStore), and the session carries
+// what that read says: a block, role change or password change committed
+// meanwhile either shows in it or makes the session's creation fail, and the
+// account is read and checked once more. A second such failure in a row
+// wraps domain.ErrUnavailable.
 func (uc *Login) Handle(ctx context.Context, in LoginInput) (LoginResult, error) {
 	verr := &domain.ValidationError{}
 	if strings.TrimSpace(in.Email) == "" {
@@ -112,9 +119,44 @@ func (uc *Login) Handle(ctx context.Context, in LoginInput) (LoginResult, error)
 	if err := uc.guard.Reset(ctx, email, in.IP); err != nil {
 		return LoginResult{}, fmt.Errorf("reset login failures: %w", err)
 	}
-	tokens, err := uc.starter.start(ctx, u, in.UserAgent, in.IP)
+	id, verified := u.ID(), u.PasswordHash()
+	u, tokens, err := uc.starter.start(ctx, id, in.UserAgent, in.IP, func(ctx context.Context, _ int) (*user.User, error) {
+		fresh, err := uc.recheck(ctx, id, verified, in.Password)
+		if err != nil {
+			return nil, err
+		}
+		verified = fresh.PasswordHash()
+		return fresh, nil
+	})
 	if err != nil {
 		return LoginResult{}, err
 	}
 	return LoginResult{User: u, Tokens: tokens}, nil
+}
+
+// recheck reads the user again for the session about to start and repeats
+// the checks on what it finds. verified is the hash the password last
+// matched; a different one (the password was changed meanwhile) is verified
+// against again. Not a guess, so a mismatch here is not counted as a failure.
+func (uc *Login) recheck(ctx context.Context, id, verified, password string) (*user.User, error) {
+	u, err := uc.users.GetByID(ctx, id)
+	if errors.Is(err, user.ErrNotFound) {
+		return nil, fmt.Errorf("login user %s: gone meanwhile: %w", id, ErrInvalidCredentials)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.PasswordHash() != verified {
+		ok, err := uc.hasher.Verify(ctx, u.PasswordHash(), password)
+		if err != nil {
+			return nil, fmt.Errorf("verify password: %w", err)
+		}
+		if !ok {
+			return nil, fmt.Errorf("login user %s: password changed meanwhile: %w", id, ErrInvalidCredentials)
+		}
+	}
+	if !u.IsActive() {
+		return nil, fmt.Errorf("login user %s: %w", id, user.ErrBlocked)
+	}
+	return u, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports/mocks"
 )
@@ -70,8 +71,12 @@ func TestLogin_RightPasswordResetsFailuresAndStartsSession(t *testing.T) {
 		m.users.EXPECT().GetByEmail(gomock.Any(), email).Return(u, nil),
 		m.hasher.EXPECT().Verify(gomock.Any(), "stored-hash", password).Return(true, nil),
 		m.guard.EXPECT().Reset(gomock.Any(), email, client).Return(nil),
+		// The revocation epoch, then the account again: the session rests on
+		// a read no older than the epoch.
+		m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(7), nil),
+		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(u, nil),
 	}
-	start, stored := expectSessionStart(m.sessions, m.tokens, u, sessionID)
+	start, stored := expectSessionStart(m.sessions, m.tokens, u, sessionID, 7, nil)
 	gomock.InOrder(append(calls, start...)...)
 
 	res, err := uc.Handle(context.Background(), loginInput(password))
@@ -221,4 +226,147 @@ func TestLogin_PropagatesInfrastructureErrors(t *testing.T) {
 		_, err := uc.Handle(context.Background(), loginInput(password))
 		assert.ErrorIs(t, err, boom)
 	})
+}
+
+// expectRightPassword expects a login of u with the right password up to the
+// start of its session.
+func expectRightPassword(m loginMocks, u *user.User) []*gomock.Call {
+	return []*gomock.Call{
+		m.guard.EXPECT().Check(gomock.Any(), email, client).Return(time.Duration(0), nil),
+		m.users.EXPECT().GetByEmail(gomock.Any(), email).Return(u, nil),
+		m.hasher.EXPECT().Verify(gomock.Any(), u.PasswordHash(), password).Return(true, nil),
+		m.guard.EXPECT().Reset(gomock.Any(), email, client).Return(nil),
+	}
+}
+
+func withHash(u *user.User, hash string) *user.User {
+	return user.Restore(u.ID(), u.Email(), hash, u.FullName(), "", u.Role(), u.Status(), now, now)
+}
+
+// TestLogin_BlockedBetweenLookupAndRereadIsForbidden: the block committed
+// after the lookup by email but before the read that follows the epoch; the
+// re-read sees it and no session is attempted.
+func TestLogin_BlockedBetweenLookupAndRereadIsForbidden(t *testing.T) {
+	uc, m := newLogin(t) // no session expected
+	gomock.InOrder(append(expectRightPassword(m, activeUser(user.RoleCustomer)),
+		m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(1), nil),
+		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(blockedUser(), nil),
+	)...)
+
+	_, err := uc.Handle(context.Background(), loginInput(password))
+	assert.ErrorIs(t, err, user.ErrBlocked)
+	assert.ErrorIs(t, err, domain.ErrForbidden)
+}
+
+// TestLogin_StaleSessionRereadsAndChecksAgain: the user's sessions were
+// revoked between the re-read and the session's creation, so Create refused
+// it (nothing stored); the account is read once more and checked anew.
+func TestLogin_StaleSessionRereadsAndChecksAgain(t *testing.T) {
+	admin := activeUser(user.RoleAdmin)
+
+	t.Run("blocked meanwhile: forbidden", func(t *testing.T) {
+		uc, m := newLogin(t)
+		calls := append(expectRightPassword(m, admin),
+			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(3), nil),
+			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(admin, nil))
+		start, _ := expectSessionStart(m.sessions, m.tokens, admin, sessionID, 3, stale)
+		gomock.InOrder(append(append(calls, start...),
+			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(4), nil),
+			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(blockedUser(), nil),
+		)...) // no second Create
+
+		_, err := uc.Handle(context.Background(), loginInput(password))
+		assert.ErrorIs(t, err, user.ErrBlocked)
+		assert.ErrorIs(t, err, domain.ErrForbidden)
+		assert.NotErrorIs(t, err, session.ErrStale)
+	})
+	t.Run("demoted meanwhile: the token carries the new role", func(t *testing.T) {
+		uc, m := newLogin(t)
+		demoted := activeUser(user.RoleCustomer)
+		calls := append(expectRightPassword(m, admin),
+			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil),
+			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(admin, nil))
+		start1, _ := expectSessionStart(m.sessions, m.tokens, admin, sessionID, 0, stale)
+		again := []*gomock.Call{
+			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(1), nil),
+			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(demoted, nil),
+		}
+		start2, stored := expectSessionStart(m.sessions, m.tokens, demoted, sessionID, 1, nil)
+		gomock.InOrder(append(append(append(calls, start1...), again...), start2...)...)
+
+		res, err := uc.Handle(context.Background(), loginInput(password))
+		require.NoError(t, err)
+		assert.Same(t, demoted, res.User)
+		assertTokens(t, sessionID, res.Tokens)
+		require.NotNil(t, *stored)
+	})
+	t.Run("password changed meanwhile: verified against the new hash", func(t *testing.T) {
+		for name, matches := range map[string]bool{"still matches": true, "no longer matches": false} {
+			t.Run(name, func(t *testing.T) {
+				uc, m := newLogin(t) // no Fail: the password was right when tried
+				changed := withHash(admin, "new-hash")
+				calls := append(expectRightPassword(m, admin),
+					m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil),
+					m.users.EXPECT().GetByID(gomock.Any(), userID).Return(admin, nil))
+				start1, _ := expectSessionStart(m.sessions, m.tokens, admin, sessionID, 0, stale)
+				calls = append(append(calls, start1...),
+					m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(1), nil),
+					m.users.EXPECT().GetByID(gomock.Any(), userID).Return(changed, nil),
+					m.hasher.EXPECT().Verify(gomock.Any(), "new-hash", password).Return(matches, nil))
+				if matches {
+					start2, _ := expectSessionStart(m.sessions, m.tokens, changed, sessionID, 1, nil)
+					calls = append(calls, start2...)
+				}
+				gomock.InOrder(calls...)
+
+				res, err := uc.Handle(context.Background(), loginInput(password))
+				if matches {
+					require.NoError(t, err)
+					assert.Same(t, changed, res.User)
+					return
+				}
+				assert.ErrorIs(t, err, auth.ErrInvalidCredentials)
+			})
+		}
+	})
+	t.Run("stale twice: unavailable, no loop", func(t *testing.T) {
+		uc, m := newLogin(t)
+		calls := append(expectRightPassword(m, admin),
+			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil),
+			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(admin, nil))
+		start1, _ := expectSessionStart(m.sessions, m.tokens, admin, sessionID, 0, stale)
+		again := []*gomock.Call{
+			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(1), nil),
+			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(admin, nil),
+		}
+		start2, _ := expectSessionStart(m.sessions, m.tokens, admin, sessionID, 1, stale)
+		gomock.InOrder(append(append(append(calls, start1...), again...), start2...)...)
+
+		_, err := uc.Handle(context.Background(), loginInput(password))
+		assert.ErrorIs(t, err, domain.ErrUnavailable)
+		assert.NotErrorIs(t, err, domain.ErrConflict, "a 503 to retry, not a 409")
+		assert.NotErrorIs(t, err, session.ErrStale)
+	})
+	t.Run("gone meanwhile: invalid credentials", func(t *testing.T) {
+		uc, m := newLogin(t)
+		gomock.InOrder(append(expectRightPassword(m, admin),
+			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil),
+			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(nil, user.ErrNotFound),
+		)...)
+
+		_, err := uc.Handle(context.Background(), loginInput(password))
+		assert.ErrorIs(t, err, auth.ErrInvalidCredentials)
+		assert.NotErrorIs(t, err, domain.ErrNotFound)
+	})
+}
+
+func TestLogin_EpochUnavailableStartsNoSession(t *testing.T) {
+	uc, m := newLogin(t) // no GetByID or session expected
+	down := errors.Join(errors.New("redis: connection refused"), domain.ErrUnavailable)
+	gomock.InOrder(append(expectRightPassword(m, activeUser(user.RoleCustomer)),
+		m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), down),
+	)...)
+
+	_, err := uc.Handle(context.Background(), loginInput(password))
+	assert.ErrorIs(t, err, domain.ErrUnavailable)
 }

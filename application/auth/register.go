@@ -47,6 +47,12 @@ type RegisterResult struct {
 // Handle validates every field first and reports all that are wrong at once;
 // the slow hash runs only for a valid form. A taken email returns
 // user.ErrEmailTaken.
+//
+// The new account's revocation epoch is read before the account is stored,
+// as for any session start (ports.SessionStore): an admin who blocks or
+// re-roles the account between its creation and its first session's makes
+// that session's creation fail, and the account is read again and checked
+// (a blocked one gets user.ErrBlocked).
 func (uc *Register) Handle(ctx context.Context, in RegisterInput) (RegisterResult, error) {
 	now := uc.clock.Now()
 	verr := &domain.ValidationError{}
@@ -76,10 +82,23 @@ func (uc *Register) Handle(ctx context.Context, in RegisterInput) (RegisterResul
 		return RegisterResult{}, fmt.Errorf("hash password: %w", err)
 	}
 	u.SetPasswordHash(hash, now)
-	if err := uc.users.Create(ctx, u); err != nil {
-		return RegisterResult{}, err
-	}
-	tokens, err := uc.starter.start(ctx, u, in.UserAgent, in.IP)
+	created := u
+	u, tokens, err := uc.starter.start(ctx, created.ID(), in.UserAgent, in.IP, func(ctx context.Context, attempt int) (*user.User, error) {
+		if attempt == 0 {
+			if err := uc.users.Create(ctx, created); err != nil {
+				return nil, err
+			}
+			return created, nil
+		}
+		fresh, err := uc.users.GetByID(ctx, created.ID())
+		if err != nil {
+			return nil, err
+		}
+		if !fresh.IsActive() {
+			return nil, fmt.Errorf("register user %s: blocked meanwhile: %w", fresh.ID(), user.ErrBlocked)
+		}
+		return fresh, nil
+	})
 	if err != nil {
 		return RegisterResult{}, err
 	}

@@ -44,8 +44,10 @@ func TestRegister_CreatesCustomerAndStartsSession(t *testing.T) {
 		return nil
 	})
 	want := user.Restore(userID, "ann@example.uz", "$argon2id$new", "Ann Lee", "+998901234567", user.RoleCustomer, user.StatusActive, now, now)
-	start, stored := expectSessionStart(m.sessions, m.tokens, want, userID)
-	gomock.InOrder(append([]*gomock.Call{hash, create}, start...)...)
+	epoch := m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil)
+	start, stored := expectSessionStart(m.sessions, m.tokens, want, userID, 0, nil)
+	// The epoch is read before the account exists.
+	gomock.InOrder(append([]*gomock.Call{hash, epoch, create}, start...)...)
 
 	res, err := uc.Handle(context.Background(), auth.RegisterInput{
 		Email: "  Ann@Example.UZ ", Password: "Str0ng-enough-pass", FullName: " Ann Lee ", Phone: "+998901234567",
@@ -92,6 +94,7 @@ func TestRegister_PasswordPolicyChecksAgainstTheNormalisedEmail(t *testing.T) {
 func TestRegister_EmailTakenPassesThroughAndStartsNoSession(t *testing.T) {
 	uc, m := newRegister(t, userID)
 	m.hasher.EXPECT().Hash(gomock.Any(), gomock.Any()).Return("$argon2id$new", nil)
+	m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil)
 	m.users.EXPECT().Create(gomock.Any(), gomock.Any()).Return(user.ErrEmailTaken)
 
 	_, err := uc.Handle(context.Background(), auth.RegisterInput{Email: "ann@example.uz", Password: "Str0ng-enough-pass", FullName: "Ann"})
@@ -110,11 +113,19 @@ func TestRegister_PropagatesHashAndSessionErrors(t *testing.T) {
 
 	uc, m = newRegister(t, userID)
 	m.hasher.EXPECT().Hash(gomock.Any(), gomock.Any()).Return("$argon2id$new", nil)
+	m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil)
 	m.users.EXPECT().Create(gomock.Any(), gomock.Any()).Return(nil)
 	m.tokens.EXPECT().NewRefresh(userID).Return("r", "h", nil)
 	m.tokens.EXPECT().IssueAccess(gomock.Any()).Return("a", claimsOf(userID, userID), nil)
 	unavailable := errors.Join(errors.New("redis down"), domain.ErrUnavailable)
-	m.sessions.EXPECT().Create(gomock.Any(), gomock.Any()).Return(unavailable)
+	m.sessions.EXPECT().Create(gomock.Any(), gomock.Any(), int64(0)).Return(unavailable)
+	_, err = uc.Handle(context.Background(), in)
+	assert.ErrorIs(t, err, domain.ErrUnavailable)
+
+	// Redis down before the account is stored: no account without a session.
+	uc, m = newRegister(t, userID) // no users.Create expected
+	m.hasher.EXPECT().Hash(gomock.Any(), gomock.Any()).Return("$argon2id$new", nil)
+	m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), unavailable)
 	_, err = uc.Handle(context.Background(), in)
 	assert.ErrorIs(t, err, domain.ErrUnavailable)
 }
@@ -122,14 +133,68 @@ func TestRegister_PropagatesHashAndSessionErrors(t *testing.T) {
 func TestRegister_ExpiresInComesFromTheIssuedClaims(t *testing.T) {
 	uc, m := newRegister(t, userID)
 	m.hasher.EXPECT().Hash(gomock.Any(), gomock.Any()).Return("$argon2id$new", nil)
+	m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil)
 	m.users.EXPECT().Create(gomock.Any(), gomock.Any()).Return(nil)
 	m.tokens.EXPECT().NewRefresh(userID).Return("r", "h", nil)
 	c := claimsOf(userID, userID)
 	c.ExpiresAt = c.IssuedAt.Add(5 * time.Minute)
 	m.tokens.EXPECT().IssueAccess(gomock.Any()).Return("a", c, nil)
-	m.sessions.EXPECT().Create(gomock.Any(), gomock.Any()).Return(nil)
+	m.sessions.EXPECT().Create(gomock.Any(), gomock.Any(), int64(0)).Return(nil)
 
 	res, err := uc.Handle(context.Background(), auth.RegisterInput{Email: "ann@example.uz", Password: "Str0ng-enough-pass", FullName: "Ann"})
 	require.NoError(t, err)
 	assert.Equal(t, int64(300), res.Tokens.ExpiresIn)
+}
+
+// TestRegister_StaleSessionRereadsTheNewAccount: the new account's sessions
+// were revoked between its creation and its first session's (an admin
+// blocked or re-roled it). The session is not stored; the account is read
+// again and the session carries what that read says.
+func TestRegister_StaleSessionRereadsTheNewAccount(t *testing.T) {
+	in := auth.RegisterInput{Email: "ann@example.uz", Password: "Str0ng-enough-pass", FullName: "Ann"}
+
+	t.Run("blocked meanwhile", func(t *testing.T) {
+		uc, m := newRegister(t, userID)
+		var saved *user.User
+		first := []*gomock.Call{
+			m.hasher.EXPECT().Hash(gomock.Any(), gomock.Any()).Return("$argon2id$new", nil),
+			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil),
+			m.users.EXPECT().Create(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, u *user.User) error {
+				saved = u
+				return nil
+			}),
+		}
+		start, _ := expectSessionStart(m.sessions, m.tokens, activeUser(user.RoleCustomer), userID, 0, stale)
+		gomock.InOrder(append(append(first, start...),
+			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(1), nil),
+			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(blockedUser(), nil),
+		)...)
+
+		_, err := uc.Handle(context.Background(), in)
+		require.NotNil(t, saved)
+		assert.ErrorIs(t, err, user.ErrBlocked)
+		assert.ErrorIs(t, err, domain.ErrForbidden)
+	})
+	t.Run("re-roled meanwhile", func(t *testing.T) {
+		uc, m := newRegister(t, userID)
+		seller := activeUser(user.RoleSeller)
+		first := []*gomock.Call{
+			m.hasher.EXPECT().Hash(gomock.Any(), gomock.Any()).Return("$argon2id$new", nil),
+			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil),
+			m.users.EXPECT().Create(gomock.Any(), gomock.Any()).Return(nil),
+		}
+		start1, _ := expectSessionStart(m.sessions, m.tokens, activeUser(user.RoleCustomer), userID, 0, stale)
+		again := []*gomock.Call{
+			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(1), nil),
+			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(seller, nil),
+		}
+		start2, stored := expectSessionStart(m.sessions, m.tokens, seller, userID, 1, nil)
+		gomock.InOrder(append(append(append(first, start1...), again...), start2...)...)
+
+		res, err := uc.Handle(context.Background(), in)
+		require.NoError(t, err)
+		assert.Same(t, seller, res.User)
+		assertTokens(t, userID, res.Tokens)
+		require.NotNil(t, *stored)
+	})
 }

@@ -2,13 +2,21 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
+
+// startAttempts bounds how often a session start is retried after the user's
+// sessions were revoked under it: once is enough for one block or role
+// change; more in a row means something keeps revoking, and the client is
+// better told to come back than kept waiting.
+const startAttempts = 2
 
 // sessionStarter opens a session for a user who just proved who they are
 // (register, login) and hands out its first token pair.
@@ -20,7 +28,48 @@ type sessionStarter struct {
 	refreshTTL time.Duration
 }
 
-func (s sessionStarter) start(ctx context.Context, u *user.User, userAgent, ip string) (Tokens, error) {
+// loadUser returns the user a session is to start for, as the database has
+// it now, or the error that forbids the session (blocked, password no longer
+// matching, ...). It runs after the user's revocation epoch was read, so the
+// decision it makes is on state no older than that epoch. attempt counts from
+// 0; a later attempt runs because the user's sessions were revoked since the
+// previous one read the user.
+type loadUser func(ctx context.Context, attempt int) (*user.User, error)
+
+// start reads userID's revocation epoch, lets load read and check the user,
+// and stores the session only if no revocation of the user's sessions
+// happened in between (ports.SessionStore.Create). If one did, the session is
+// not stored and load runs again on the fresh state; when that happens
+// startAttempts times in a row the error wraps domain.ErrUnavailable. It
+// returns the user load returned last, with the tokens.
+func (s sessionStarter) start(ctx context.Context, userID, userAgent, ip string, load loadUser) (*user.User, Tokens, error) {
+	var stale error
+	for attempt := range startAttempts {
+		epoch, err := s.sessions.UserEpoch(ctx, userID)
+		if err != nil {
+			return nil, Tokens{}, fmt.Errorf("read revocation epoch of user %s: %w", userID, err)
+		}
+		u, err := load(ctx, attempt)
+		if err != nil {
+			return nil, Tokens{}, err
+		}
+		tokens, err := s.create(ctx, u, epoch, userAgent, ip)
+		if errors.Is(err, session.ErrStale) {
+			stale = err
+			continue
+		}
+		if err != nil {
+			return nil, Tokens{}, err
+		}
+		return u, tokens, nil
+	}
+	// %v: the client should retry later (503), not see a conflict.
+	return nil, Tokens{}, fmt.Errorf("start session for user %s: sessions revoked during each of %d attempts (last: %v): %w",
+		userID, startAttempts, stale, domain.ErrUnavailable)
+}
+
+// create makes the session and its tokens and stores it at epoch.
+func (s sessionStarter) create(ctx context.Context, u *user.User, epoch int64, userAgent, ip string) (Tokens, error) {
 	id := s.ids.NewID()
 	refresh, hash, err := s.tokens.NewRefresh(id)
 	if err != nil {
@@ -39,7 +88,7 @@ func (s sessionStarter) start(ctx context.Context, u *user.User, userAgent, ip s
 	if err != nil {
 		return Tokens{}, fmt.Errorf("issue access token for session %s: %w", id, err)
 	}
-	if err := s.sessions.Create(ctx, sess); err != nil {
+	if err := s.sessions.Create(ctx, sess, epoch); err != nil {
 		return Tokens{}, fmt.Errorf("create session %s: %w", id, err)
 	}
 	return tokensOf(access, refresh, claims), nil

@@ -52,17 +52,17 @@ func (mr *MockSessionStoreMockRecorder) CheckAccess(ctx, sessionID, userID, now 
 }
 
 // Create mocks base method.
-func (m *MockSessionStore) Create(ctx context.Context, s *session.Session) error {
+func (m *MockSessionStore) Create(ctx context.Context, s *session.Session, epoch int64) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Create", ctx, s)
+	ret := m.ctrl.Call(m, "Create", ctx, s, epoch)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // Create indicates an expected call of Create.
-func (mr *MockSessionStoreMockRecorder) Create(ctx, s interface{}) *gomock.Call {
+func (mr *MockSessionStoreMockRecorder) Create(ctx, s, epoch interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Create", reflect.TypeOf((*MockSessionStore)(nil).Create), ctx, s)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Create", reflect.TypeOf((*MockSessionStore)(nil).Create), ctx, s, epoch)
 }
 
 // Get mocks base method.
@@ -136,6 +136,21 @@ func (m *MockSessionStore) Update(ctx context.Context, id string, fn func(*sessi
 func (mr *MockSessionStoreMockRecorder) Update(ctx, id, fn interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Update", reflect.TypeOf((*MockSessionStore)(nil).Update), ctx, id, fn)
+}
+
+// UserEpoch mocks base method.
+func (m *MockSessionStore) UserEpoch(ctx context.Context, userID string) (int64, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "UserEpoch", ctx, userID)
+	ret0, _ := ret[0].(int64)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UserEpoch indicates an expected call of UserEpoch.
+func (mr *MockSessionStoreMockRecorder) UserEpoch(ctx, userID interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UserEpoch", reflect.TypeOf((*MockSessionStore)(nil).UserEpoch), ctx, userID)
 }
 
 // MockTokenIssuer is a mock of TokenIssuer interface.

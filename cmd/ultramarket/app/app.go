@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -22,6 +23,7 @@ import (
 	"github.com/ultramarket/gateway/adapters/postgres"
 	"github.com/ultramarket/gateway/adapters/redis"
 	"github.com/ultramarket/gateway/adapters/system"
+	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/application/health"
 	"github.com/ultramarket/gateway/cmd/ultramarket/config"
 	"github.com/ultramarket/gateway/ports"
@@ -50,6 +52,55 @@ type App struct {
 	ops     *echo.Echo
 
 	publicLn, opsLn net.Listener
+
+	// catalog is the product catalog every feature uses: the upstream
+	// microservice (CATALOG_URL) or the built-in one (see chooseCatalog).
+	catalog ports.Catalog
+	// authenticate checks bearer tokens for every authenticated route (set
+	// by wireIdentity).
+	authenticate *auth.Authenticate
+
+	// jobs run in the background while Run serves; wiring files add them
+	// with addJob (see there).
+	jobs []backgroundJob
+}
+
+// backgroundJob is work that lives as long as the app serves: a periodic
+// sweep (Payme timeouts, order expiry), a reconciler.
+type backgroundJob struct {
+	name string
+	run  func(ctx context.Context)
+}
+
+// addJob registers run to be started by Run in a goroutine of its own, with
+// a context that ends when the app shuts down. run must return soon after
+// its context ends; Run waits for it before closing the pools. Jobs must be
+// safe with several instances running them at once (SKIP LOCKED sweeps are).
+// Build and its wiring helpers call it; nothing runs until Run.
+func (a *App) addJob(name string, run func(ctx context.Context)) {
+	a.jobs = append(a.jobs, backgroundJob{name: name, run: run})
+}
+
+// startJobs starts every job; stop cancels them and waits for them to return.
+func (a *App) startJobs(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, j := range a.jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					a.log.Error("background job panicked", "job", j.name, "panic", fmt.Sprint(r))
+				}
+			}()
+			j.run(ctx)
+		}()
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
 }
 
 // Build opens the pools (creating and migrating the database when
@@ -115,11 +166,12 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.metrics = metrics.New()
 	a.metrics.WatchDBPool(a.db.Stats)
 	pgPinger := postgres.NewPinger(a.db)
+	catalogPinger := a.chooseCatalog(ids, clock, pgPinger)
 	checker := health.NewChecker(clock, map[string]ports.Pinger{
 		"postgres": pgPinger,
 		"redis":    redis.NewPinger(a.redis),
 		// The built-in catalog lives in Postgres; an upstream catalog brings its own pinger.
-		"catalog": pgPinger,
+		"catalog": catalogPinger,
 	})
 	httpCfg := httpapi.Config{
 		Env:            cfg.Env,
@@ -127,10 +179,27 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 		TrustedProxies: cfg.TrustedProxies,
 		Version:        opts.Version,
 		StartedAt:      clock.Now(),
+		RateLimitAuth:  httpapi.RatePolicy(cfg.RateLimitAuth),
+		RateLimitAPI:   httpapi.RatePolicy(cfg.RateLimitAPI),
 	}
-	deps := httpapi.Deps{Metrics: a.metrics, Logger: a.log, Health: checker, DBStats: a.db.Stats}
+	// Rate limits live in Redis so every instance shares one budget per client.
+	limiter := redis.NewRateLimiter(a.redis, opts.RedisPrefix)
+	deps := httpapi.Deps{
+		Metrics: a.metrics, Logger: a.log, Health: checker, DBStats: a.db.Stats,
+		RateLimiter: httpapi.RateLimiterFunc(func(ctx context.Context, key string, n int, per time.Duration) (httpapi.RateDecision, error) {
+			d, err := limiter.Allow(ctx, key, n, per)
+			return httpapi.RateDecision(d), err // same fields: a compile error if they drift
+		}),
+	}
 	a.public = httpapi.NewPublic(httpCfg, deps)
 	a.ops = httpapi.NewOps(httpCfg, deps)
+	if err := a.wireIdentity(identityDeps{users: users, tx: tx, hasher: hasher, clock: clock, ids: ids, redisPrefix: opts.RedisPrefix}); err != nil {
+		return nil, fmt.Errorf("wire identity: %w", err)
+	}
+	a.wirePayme(paymeDeps{tx: tx, clock: clock, ids: ids, catalog: a.catalog})
+	a.wireClick(clickDeps{tx: tx, clock: clock})
+	a.wireCommerce(commerceDeps{tx: tx, clock: clock, ids: ids})
+	a.wireDocs()
 	return a, nil
 }
 
@@ -171,6 +240,7 @@ func (a *App) Run(ctx context.Context) error {
 			errc <- nil
 		}(srv, listeners[i])
 	}
+	stopJobs := a.startJobs(ctx)
 	a.log.Info("serving", "http_addr", a.PublicAddr(), "ops_addr", a.OpsAddr(), "env", a.cfg.Env)
 
 	var serveErr error
@@ -180,6 +250,7 @@ func (a *App) Run(ctx context.Context) error {
 		// A listener failed on its own; shut the other down too.
 	}
 	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+	stopJobs()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	var shutdownErr error

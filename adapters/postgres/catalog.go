@@ -1,0 +1,440 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/money"
+	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// Catalog is the built-in product catalog (ports.Catalog), used when no
+// CATALOG_URL is configured. It applies the visibility the use case asks for
+// in ProductQuery and never decides it: the Caller is not looked at.
+//
+// Deleted products are kept (deleted_at) because order items and reservations
+// point at them; no method but Release ever touches one again.
+type Catalog struct {
+	db    *sqlx.DB
+	ids   ports.IDGenerator
+	clock ports.Clock
+	tx    *TxManager
+}
+
+var _ ports.Catalog = (*Catalog)(nil)
+
+// NewCatalog returns the built-in catalog on db.
+func NewCatalog(db *sqlx.DB, ids ports.IDGenerator, clock ports.Clock) *Catalog {
+	return &Catalog{db: db, ids: ids, clock: clock, tx: NewTxManager(db)}
+}
+
+const productColumns = `id, seller_id, name, description, category, price, stock, active, created_at, updated_at`
+
+type productRow struct {
+	ID          string    `db:"id"`
+	SellerID    string    `db:"seller_id"`
+	Name        string    `db:"name"`
+	Description string    `db:"description"`
+	Category    string    `db:"category"`
+	Price       int64     `db:"price"`
+	Stock       int64     `db:"stock"`
+	Active      bool      `db:"active"`
+	CreatedAt   time.Time `db:"created_at"`
+	UpdatedAt   time.Time `db:"updated_at"`
+}
+
+func (r productRow) toDomain() (*product.Product, error) {
+	price, err := money.FromTiyin(r.Price)
+	if err != nil || r.Price < 1 {
+		return nil, fmt.Errorf("product %s: price %d: %w", r.ID, r.Price, ErrCorrupt)
+	}
+	if r.Stock < 0 {
+		return nil, fmt.Errorf("product %s: stock %d: %w", r.ID, r.Stock, ErrCorrupt)
+	}
+	return product.Restore(r.ID, r.Name, r.Description, r.Category, r.SellerID, price, r.Stock, r.Active,
+		r.CreatedAt.UTC(), r.UpdatedAt.UTC()), nil
+}
+
+func productsOf(rows []productRow) ([]*product.Product, error) {
+	out := make([]*product.Product, 0, len(rows))
+	for _, row := range rows {
+		p, err := row.toDomain()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// List returns one page of non-deleted products, newest first, and how many
+// match in total. Inactive products are left out unless q.IncludeInactive
+// (everyone's) or q.InactiveOfSeller (that seller's) lets them in.
+func (c *Catalog) List(ctx context.Context, q ports.ProductQuery, _ ports.Caller) (ports.ProductPage, error) {
+	where := []string{"deleted_at IS NULL"}
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if s := strings.TrimSpace(q.Q); s != "" {
+		p := arg(likePattern(s))
+		where = append(where, "(name ILIKE "+p+" OR description ILIKE "+p+")")
+	}
+	if cat := strings.TrimSpace(q.Category); cat != "" {
+		where = append(where, "lower(category) = lower("+arg(cat)+")")
+	}
+	if q.SellerID != "" {
+		if !validID(q.SellerID) {
+			// No product can have it; the uuid cast would fail in SQL.
+			return ports.ProductPage{Items: []*product.Product{}}, nil
+		}
+		where = append(where, "seller_id = "+arg(q.SellerID))
+	}
+	switch {
+	case q.IncludeInactive:
+	case validID(q.InactiveOfSeller):
+		where = append(where, "(active OR seller_id = "+arg(q.InactiveOfSeller)+")")
+	default:
+		where = append(where, "active")
+	}
+	cond := " WHERE " + strings.Join(where, " AND ")
+
+	db := ext(ctx, c.db)
+	var total int
+	if err := sqlx.GetContext(ctx, db, &total, `SELECT count(*) FROM products`+cond, args...); err != nil {
+		return ports.ProductPage{}, fmt.Errorf("count products: %w", mapError(err))
+	}
+	limit, offset := pageOf(q.Page, q.PageSize)
+	var rows []productRow
+	err := sqlx.SelectContext(ctx, db, &rows, `SELECT `+productColumns+` FROM products`+cond+
+		` ORDER BY created_at DESC, id DESC LIMIT `+arg(limit)+` OFFSET `+arg(offset), args...)
+	if err != nil {
+		return ports.ProductPage{}, fmt.Errorf("list products: %w", mapError(err))
+	}
+	items, err := productsOf(rows)
+	if err != nil {
+		return ports.ProductPage{}, err
+	}
+	return ports.ProductPage{Items: items, Total: total}, nil
+}
+
+// Get returns a non-deleted product, active or not (the use case decides who
+// may see an inactive one); anything else is product.ErrNotFound.
+func (c *Catalog) Get(ctx context.Context, id string, _ ports.Caller) (*product.Product, error) {
+	return c.get(ctx, ext(ctx, c.db), id, "")
+}
+
+func (c *Catalog) get(ctx context.Context, db sqlx.ExtContext, id, suffix string) (*product.Product, error) {
+	if !validID(id) {
+		return nil, fmt.Errorf("select product %s: %w", id, product.ErrNotFound)
+	}
+	var row productRow
+	err := sqlx.GetContext(ctx, db, &row,
+		`SELECT `+productColumns+` FROM products WHERE id = $1 AND deleted_at IS NULL`+suffix, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("select product %s: %w", id, product.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select product %s: %w", id, mapError(err))
+	}
+	return row.toDomain()
+}
+
+// Create validates d through the domain and stores a new product. The draft's
+// seller must be a UUID: the built-in catalog keys products by seller.
+func (c *Catalog) Create(ctx context.Context, d product.Draft, _ ports.Caller) (*product.Product, error) {
+	p, err := product.New(c.ids.NewID(), d, c.clock.Now())
+	if err = withSellerCheck(err, d.SellerID); err != nil {
+		return nil, err
+	}
+	var row productRow
+	err = sqlx.GetContext(ctx, ext(ctx, c.db), &row, `INSERT INTO products (`+productColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		RETURNING `+productColumns,
+		p.ID(), p.SellerID(), p.Name(), p.Description(), p.Category(), p.Price().Tiyin(), p.Stock(), p.Active(),
+		dbTime(p.CreatedAt()), dbTime(p.UpdatedAt()))
+	if err != nil {
+		return nil, fmt.Errorf("insert product %s: %w", p.ID(), mapError(err))
+	}
+	// What was stored (times cut to microseconds), so Create and a later Get agree.
+	return row.toDomain()
+}
+
+// withSellerCheck adds a seller_id field error to the domain's validation
+// result, so a client learns about every bad field at once.
+func withSellerCheck(err error, sellerID string) error {
+	if validID(sellerID) {
+		return err
+	}
+	const msg = "must be a UUID"
+	var verr *domain.ValidationError
+	if errors.As(err, &verr) {
+		verr.Add("seller_id", msg)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	return domain.Invalid("seller_id", msg)
+}
+
+// Replace overwrites the editable fields of a non-deleted product through the
+// domain (the seller never changes). Unknown or deleted: product.ErrNotFound;
+// a bad draft: the domain's validation error.
+func (c *Catalog) Replace(ctx context.Context, id string, d product.Draft, _ ports.Caller) (*product.Product, error) {
+	var out *product.Product
+	err := c.tx.WithinTx(ctx, func(ctx context.Context) error {
+		db := ext(ctx, c.db)
+		p, err := c.get(ctx, db, id, " FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if err := p.Replace(d, c.clock.Now()); err != nil {
+			return err
+		}
+		var row productRow
+		err = sqlx.GetContext(ctx, db, &row, `UPDATE products
+			SET name = $2, description = $3, category = $4, price = $5, stock = $6, active = $7, updated_at = $8
+			WHERE id = $1
+			RETURNING `+productColumns,
+			p.ID(), p.Name(), p.Description(), p.Category(), p.Price().Tiyin(), p.Stock(), p.Active(),
+			dbTime(p.UpdatedAt()))
+		if err != nil {
+			return fmt.Errorf("update product %s: %w", id, mapError(err))
+		}
+		out, err = row.toDomain()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Delete hides the product for good (soft delete); an unknown or already
+// deleted product is product.ErrNotFound.
+func (c *Catalog) Delete(ctx context.Context, id string, _ ports.Caller) error {
+	if !validID(id) {
+		return fmt.Errorf("delete product %s: %w", id, product.ErrNotFound)
+	}
+	now := dbTime(c.clock.Now())
+	res, err := ext(ctx, c.db).ExecContext(ctx, `UPDATE products SET deleted_at = $2, updated_at = $2
+		WHERE id = $1 AND deleted_at IS NULL`, id, now)
+	if err != nil {
+		return fmt.Errorf("delete product %s: %w", id, mapError(err))
+	}
+	return mustAffect(res, fmt.Sprintf("delete product %s", id), product.ErrNotFound)
+}
+
+// Lookup returns the non-deleted products among ids, active or not, in one
+// query. Ids that are not UUIDs cannot exist and are skipped.
+func (c *Catalog) Lookup(ctx context.Context, ids []string, _ ports.Caller) ([]*product.Product, error) {
+	valid := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if validID(id) {
+			valid = append(valid, id)
+		}
+	}
+	if len(valid) == 0 {
+		return []*product.Product{}, nil
+	}
+	var rows []productRow
+	err := sqlx.SelectContext(ctx, ext(ctx, c.db), &rows, `SELECT `+productColumns+` FROM products
+		WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL`, pq.StringArray(valid))
+	if err != nil {
+		return nil, fmt.Errorf("look up %d products: %w", len(valid), mapError(err))
+	}
+	return productsOf(rows)
+}
+
+// Reserve takes the items' quantities off the products' stock and records
+// them as the order's reservation, all or nothing:
+//
+//   - not enough stock: *product.InsufficientStockError naming the first
+//     product (in id order) that ran short;
+//   - a product that is unknown, deleted or not a UUID: product.ErrNotFound;
+//     inactive: product.ErrInactive (422). The use case normally refused those
+//     already after its Lookup; these answer the race where it changed since.
+//   - an order that already holds a reservation: an error wrapping
+//     domain.ErrConflict; release it first.
+//   - bad input (order id not a UUID, no items, quantity < 1): a
+//     *domain.ValidationError.
+//
+// It runs in one transaction, or inside the caller's (TxManager in ctx) under
+// a savepoint, so a refusal undoes this call's changes only and leaves the
+// caller's transaction usable. Products are locked in id order, by every
+// Reserve and Release, so concurrent orders never deadlock.
+func (c *Catalog) Reserve(ctx context.Context, orderID string, items []ports.ReservationItem, _ ports.Caller) error {
+	if !validID(orderID) {
+		return domain.Invalid("order_id", "must be a UUID")
+	}
+	lines, err := mergeLines(items)
+	if err != nil {
+		return fmt.Errorf("reserve order %s: %w", orderID, err)
+	}
+	err = c.atomically(ctx, func(ctx context.Context) error {
+		db := ext(ctx, c.db)
+		// Two concurrent first reservations of one order both pass this check;
+		// the primary key still refuses the second when they share a product.
+		var held bool
+		err := sqlx.GetContext(ctx, db, &held, `SELECT EXISTS (SELECT 1 FROM stock_reservations WHERE order_id = $1)`, orderID)
+		if err != nil {
+			return fmt.Errorf("check reservation: %w", mapError(err))
+		}
+		if held {
+			return fmt.Errorf("already holds a reservation: %w", domain.ErrConflict)
+		}
+		productIDs := make([]string, len(lines))
+		quantities := make([]int64, len(lines))
+		for i, l := range lines {
+			res, err := db.ExecContext(ctx, `UPDATE products SET stock = stock - $2
+				WHERE id = $1 AND stock >= $2 AND active AND deleted_at IS NULL`, l.ProductID, l.Quantity)
+			if err != nil {
+				return fmt.Errorf("take stock of product %s: %w", l.ProductID, mapError(err))
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("take stock of product %s: %w", l.ProductID, err)
+			}
+			if n == 0 {
+				return c.whyNotReserved(ctx, db, l.ProductID)
+			}
+			productIDs[i], quantities[i] = l.ProductID, l.Quantity
+		}
+		_, err = db.ExecContext(ctx, `INSERT INTO stock_reservations (order_id, product_id, quantity, created_at)
+			SELECT $1, p, q, $4 FROM unnest($2::uuid[], $3::bigint[]) AS i (p, q)`,
+			orderID, pq.StringArray(productIDs), pq.Int64Array(quantities), dbTime(c.clock.Now()))
+		if err != nil {
+			return fmt.Errorf("record reservation: %w", mapError(err))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reserve order %s: %w", orderID, err)
+	}
+	return nil
+}
+
+// mergeLines validates the items and returns one line per product (repeated
+// products summed), in id order: the lock order of Reserve and Release.
+func mergeLines(items []ports.ReservationItem) ([]ports.ReservationItem, error) {
+	if len(items) == 0 {
+		return nil, domain.Invalid("items", "must not be empty")
+	}
+	sum := make(map[string]int64, len(items))
+	for i, it := range items {
+		if it.Quantity < 1 || it.Quantity > product.MaxStock {
+			return nil, domain.Invalid(fmt.Sprintf("items[%d].quantity", i), fmt.Sprintf("must be 1..%d", product.MaxStock))
+		}
+		id, err := uuid.Parse(it.ProductID)
+		if err != nil {
+			return nil, fmt.Errorf("product %s: %w", it.ProductID, product.ErrNotFound)
+		}
+		sum[id.String()] += it.Quantity
+	}
+	lines := make([]ports.ReservationItem, 0, len(sum))
+	for id, q := range sum {
+		lines = append(lines, ports.ReservationItem{ProductID: id, Quantity: q})
+	}
+	// Canonical lower-case UUID strings sort like Postgres sorts uuids.
+	slices.SortFunc(lines, func(a, b ports.ReservationItem) int { return cmp.Compare(a.ProductID, b.ProductID) })
+	return lines, nil
+}
+
+// whyNotReserved tells apart the reasons the conditional UPDATE matched no row.
+func (c *Catalog) whyNotReserved(ctx context.Context, db sqlx.ExtContext, productID string) error {
+	var st struct {
+		Active  bool `db:"active"`
+		Deleted bool `db:"deleted"`
+	}
+	err := sqlx.GetContext(ctx, db, &st,
+		`SELECT active, deleted_at IS NOT NULL AS deleted FROM products WHERE id = $1`, productID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || (err == nil && st.Deleted):
+		return fmt.Errorf("product %s: %w", productID, product.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("select product %s: %w", productID, mapError(err))
+	case !st.Active:
+		return fmt.Errorf("product %s: %w", productID, product.ErrInactive)
+	}
+	return &product.InsufficientStockError{ProductID: productID}
+}
+
+type reservationRow struct {
+	ProductID string `db:"product_id"`
+	Quantity  int64  `db:"quantity"`
+}
+
+// Release gives the order's reserved quantities back to the products and
+// forgets the reservation. The rows are deleted and the stock added back in
+// one transaction, so a second (or concurrent) Release finds nothing and adds
+// nothing. An unknown order, or an id that is not a UUID, has nothing to give
+// back: nil.
+func (c *Catalog) Release(ctx context.Context, orderID string, _ ports.Caller) error {
+	if !validID(orderID) {
+		return nil
+	}
+	err := c.atomically(ctx, func(ctx context.Context) error {
+		db := ext(ctx, c.db)
+		var lines []reservationRow
+		err := sqlx.SelectContext(ctx, db, &lines,
+			`DELETE FROM stock_reservations WHERE order_id = $1 RETURNING product_id, quantity`, orderID)
+		if err != nil {
+			return fmt.Errorf("delete reservation: %w", mapError(err))
+		}
+		slices.SortFunc(lines, func(a, b reservationRow) int { return cmp.Compare(a.ProductID, b.ProductID) })
+		for _, l := range lines {
+			// Capped: a seller may have raised the stock to the maximum while
+			// the order held some; failing the release would hold it forever.
+			_, err := db.ExecContext(ctx, `UPDATE products SET stock = LEAST(stock + $2, $3) WHERE id = $1`,
+				l.ProductID, l.Quantity, product.MaxStock)
+			if err != nil {
+				return fmt.Errorf("give back stock of product %s: %w", l.ProductID, mapError(err))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("release order %s: %w", orderID, err)
+	}
+	return nil
+}
+
+// atomically runs fn so that its writes all happen or none do: in a
+// transaction of its own, or, when ctx already carries one of this pool, under
+// a savepoint of it, so a refusal undoes fn's writes only and the caller's
+// transaction stays usable.
+func (c *Catalog) atomically(ctx context.Context, fn func(ctx context.Context) error) error {
+	if !inTx(ctx, c.db) {
+		return c.tx.WithinTx(ctx, fn)
+	}
+	db := ext(ctx, c.db)
+	if _, err := db.ExecContext(ctx, `SAVEPOINT catalog_stock`); err != nil {
+		return fmt.Errorf("savepoint: %w", mapError(err))
+	}
+	if err := fn(ctx); err != nil {
+		// Without the request's cancellation: after a timeout the savepoint
+		// must still be rolled back for the caller's transaction to be usable.
+		if _, rerr := db.ExecContext(context.WithoutCancel(ctx), `ROLLBACK TO SAVEPOINT catalog_stock`); rerr != nil {
+			return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", mapError(rerr)))
+		}
+		return err
+	}
+	if _, err := db.ExecContext(ctx, `RELEASE SAVEPOINT catalog_stock`); err != nil {
+		return fmt.Errorf("release savepoint: %w", mapError(err))
+	}
+	return nil
+}

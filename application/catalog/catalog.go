@@ -1,0 +1,36 @@
+// Package catalog holds the product use cases. Products live in the catalog
+// (the upstream microservice or the built-in one); what a caller may see or
+// change is decided here, so both catalogs behave alike.
+package catalog
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/domain/user"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// ErrNotAllowed: the caller's role may not do this to this product (403 forbidden).
+var ErrNotAllowed = fmt.Errorf("catalog: not allowed: %w", domain.ErrForbidden)
+
+// Paging limits of every list in the API.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+	maxQueryChars   = 200
+)
+
+// canSell reports whether the caller may create products at all.
+func canSell(c ports.Caller) bool {
+	return c.UserID != "" && (c.Role == user.RoleSeller || c.Role.IsAdmin())
+}
+
+// validateDraft runs the product rules before the draft crosses to the
+// catalog, so the upstream and the built-in catalog answer the same 422.
+func validateDraft(d product.Draft) error {
+	_, err := product.New("", d, time.Time{})
+	return err
+}

@@ -1,0 +1,72 @@
+package orders
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// CancelOrder cancels an unpaid order for its owner or an admin.
+type CancelOrder struct {
+	tx      ports.TxManager
+	orders  ports.OrderRepository
+	clicks  ports.ClickRepository
+	catalog ports.Catalog
+	clock   ports.Clock
+}
+
+// NewCancelOrder wires the use case.
+func NewCancelOrder(tx ports.TxManager, orders ports.OrderRepository, clicks ports.ClickRepository, catalog ports.Catalog, clock ports.Clock) *CancelOrder {
+	return &CancelOrder{tx: tx, orders: orders, clicks: clicks, catalog: catalog, clock: clock}
+}
+
+// CancelOrderInput is the caller and the order id.
+type CancelOrderInput struct {
+	Caller ports.Caller
+	ID     string
+}
+
+// Handle returns the cancelled order. Errors: order.ErrNotFound (404) for an
+// unknown order or one that is neither the caller's nor an admin's to see;
+// order.ErrIllegalTransition (409 conflict) once the order has left
+// pending_payment (paid, or cancelled already).
+//
+// One transaction locks the order, cancels it and cancels its prepared Click
+// attempts (a later Click Complete for them is refused). The reservation is
+// released after the commit; if that release fails the order stays cancelled
+// and the error, naming the order, is returned for the edge to log.
+func (uc *CancelOrder) Handle(ctx context.Context, in CancelOrderInput) (*order.Order, error) {
+	var out *order.Order
+	err := uc.tx.WithinTx(ctx, func(ctx context.Context) error {
+		o, err := uc.orders.GetForUpdate(ctx, in.ID)
+		if err != nil {
+			return err
+		}
+		if !canSee(o, in.Caller) {
+			return fmt.Errorf("order %s cancelled by user %s: %w", in.ID, in.Caller.UserID, order.ErrNotFound)
+		}
+		now := uc.clock.Now()
+		if err := o.Cancel(now); err != nil {
+			return fmt.Errorf("cancel order %s in status %s: %w", o.ID(), o.Status(), err)
+		}
+		if err := uc.orders.Update(ctx, o); err != nil {
+			return err
+		}
+		if err := cancelPreparedClicks(ctx, uc.clicks, o.ID(), now); err != nil {
+			return err
+		}
+		out = o
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := cleanupContext(ctx) // committed: release even if the client has gone
+	defer cancel()
+	if err := uc.catalog.Release(cctx, out.ID(), in.Caller); err != nil {
+		return nil, fmt.Errorf("order %s was cancelled but its stock was not released: %w", out.ID(), err)
+	}
+	return out, nil
+}

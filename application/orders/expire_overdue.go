@@ -1,0 +1,154 @@
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// DefaultExpiryBatch is how many overdue orders one transaction of the
+// expiry job locks.
+const DefaultExpiryBatch = 100
+
+// ExpireOverdueOrders cancels orders left unpaid for longer than the payment
+// TTL, unless a live Payme transaction holds them, and gives their stock
+// back. Several gateway instances may run it at once: each batch is locked
+// with SKIP LOCKED, so no order is handled twice.
+type ExpireOverdueOrders struct {
+	tx      ports.TxManager
+	orders  ports.OrderRepository
+	payme   ports.PaymeRepository
+	clicks  ports.ClickRepository
+	catalog ports.Catalog
+	clock   ports.Clock
+	ttl     time.Duration
+	batch   int
+}
+
+// NewExpireOverdueOrders wires the job; ttl is ORDER_PAYMENT_TTL.
+func NewExpireOverdueOrders(tx ports.TxManager, orders ports.OrderRepository, payme ports.PaymeRepository,
+	clicks ports.ClickRepository, catalog ports.Catalog, clock ports.Clock, ttl time.Duration) *ExpireOverdueOrders {
+	return &ExpireOverdueOrders{tx: tx, orders: orders, payme: payme, clicks: clicks, catalog: catalog,
+		clock: clock, ttl: ttl, batch: DefaultExpiryBatch}
+}
+
+// WithBatch sets how many orders one transaction handles (n ≥ 1).
+func (uc *ExpireOverdueOrders) WithBatch(n int) *ExpireOverdueOrders {
+	if n >= 1 {
+		uc.batch = n
+	}
+	return uc
+}
+
+// ExpireInput is the moment the sweep runs at.
+type ExpireInput struct {
+	Now time.Time
+}
+
+// expiryCaller is who the job releases stock as: no user.
+var expiryCaller = ports.Caller{}
+
+// Handle runs one sweep and returns how many orders it cancelled. It works in
+// batches, one transaction each: lock up to a batch of pending orders created
+// before Now-ttl (SKIP LOCKED), skip those with a live Payme transaction
+// (state 1 and not past Payme's 12-hour timeout: the buyer is paying), cancel
+// the rest with their prepared Click attempts, commit, then release their
+// reservations. It goes on while a full batch cancelled something, so a
+// backlog drains in one sweep.
+//
+// cancelled counts committed cancellations also when err is not nil: a
+// failed release leaves its order cancelled and is reported in err (joined,
+// one per order) while the others are still released.
+func (uc *ExpireOverdueOrders) Handle(ctx context.Context, in ExpireInput) (cancelled int, err error) {
+	cutoff := in.Now.Add(-uc.ttl)
+	liveSince := in.Now.Add(-payment.PaymeTimeout).UnixMilli()
+	var releaseErrs []error
+	for {
+		var done []*order.Order
+		var locked int
+		err := uc.tx.WithinTx(ctx, func(ctx context.Context) error {
+			done, locked = nil, 0 // the transaction may be retried
+			overdue, err := uc.orders.LockOverdue(ctx, cutoff, uc.batch)
+			if err != nil {
+				return err
+			}
+			locked = len(overdue)
+			for _, o := range overdue {
+				if !o.IsOverdue(in.Now, uc.ttl) {
+					continue
+				}
+				live, err := uc.payme.HasLive(ctx, o.ID(), liveSince)
+				if err != nil {
+					return fmt.Errorf("check live payme transaction of order %s: %w", o.ID(), err)
+				}
+				if live {
+					continue // Payme's own timeout will cancel it, then so will we
+				}
+				if err := o.Cancel(in.Now); err != nil {
+					return fmt.Errorf("expire order %s: %w", o.ID(), err)
+				}
+				if err := uc.orders.Update(ctx, o); err != nil {
+					return err
+				}
+				if err := cancelPreparedClicks(ctx, uc.clicks, o.ID(), in.Now); err != nil {
+					return err
+				}
+				done = append(done, o)
+			}
+			return nil
+		})
+		if err != nil {
+			return cancelled, errors.Join(append(releaseErrs, fmt.Errorf("expire overdue orders: %w", err))...)
+		}
+		cancelled += len(done)
+		for _, o := range done {
+			if err := uc.release(ctx, o.ID()); err != nil {
+				releaseErrs = append(releaseErrs, err)
+			}
+		}
+		if locked < uc.batch || len(done) == 0 {
+			return cancelled, errors.Join(releaseErrs...)
+		}
+	}
+}
+
+func (uc *ExpireOverdueOrders) release(ctx context.Context, orderID string) error {
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	if err := uc.catalog.Release(cctx, orderID, expiryCaller); err != nil {
+		return fmt.Errorf("order %s expired but its stock was not released: %w", orderID, err)
+	}
+	return nil
+}
+
+// RunExpiry sweeps at once and then every interval until ctx ends. It logs
+// nothing: after every sweep report (when not nil) gets the sweep's count
+// and error, and the caller decides what to log or count. A sweep cut short
+// because ctx ended is not reported. It returns nil when ctx ends, and an
+// error at once for an interval that is not positive.
+func (uc *ExpireOverdueOrders) RunExpiry(ctx context.Context, interval time.Duration, report func(cancelled int, err error)) error {
+	if interval <= 0 {
+		return fmt.Errorf("orders: expiry interval %s is not positive", interval)
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		n, err := uc.Handle(ctx, ExpireInput{Now: uc.clock.Now()})
+		if ctx.Err() != nil {
+			return nil
+		}
+		if report != nil {
+			report(n, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+	}
+}

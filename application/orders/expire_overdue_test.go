@@ -1,0 +1,183 @@
+package orders_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang/mock/gomock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ultramarket/gateway/application/orders"
+	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/ports"
+)
+
+const ttl = 24 * time.Hour
+
+var (
+	cutoff    = now.Add(-ttl)
+	liveSince = now.Add(-12 * time.Hour).UnixMilli()
+)
+
+func newExpire(f fixture, tx ports.TxManager) *orders.ExpireOverdueOrders {
+	return orders.NewExpireOverdueOrders(tx, f.orders, f.payme, f.clicks, f.catalog, fixedClock{now}, ttl)
+}
+
+func overdue(t *testing.T, n int) *order.Order {
+	return pendingOrder(t, fmt.Sprintf("00000000-0000-4000-8000-%012d", n), now.Add(-ttl-time.Duration(n)*time.Minute))
+}
+
+func TestExpire_CancelsOverdueOrdersUnlessPaymeHoldsThem(t *testing.T) {
+	f := newFixture(t)
+	free, held := overdue(t, 1), overdue(t, 2)
+	prepared := clickAttempt(t, free, payment.ClickPrepared)
+	gomock.InOrder(
+		f.orders.EXPECT().LockOverdue(inTx, cutoff, orders.DefaultExpiryBatch).Return([]*order.Order{free, held}, nil),
+		f.payme.EXPECT().HasLive(inTx, free.ID(), liveSince).Return(false, nil),
+		f.orders.EXPECT().Update(inTx, free).Return(nil),
+		f.clicks.EXPECT().ListByOrderForUpdate(inTx, free.ID()).Return([]*payment.ClickTransaction{prepared}, nil),
+		f.clicks.EXPECT().Update(inTx, prepared).Return(nil),
+		f.payme.EXPECT().HasLive(inTx, held.ID(), liveSince).Return(true, nil),
+		// after the commit, and only for the cancelled one
+		f.catalog.EXPECT().Release(live, free.ID(), ports.Caller{}).Return(nil),
+	)
+
+	n, err := newExpire(f, inlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.Equal(t, order.StatusCancelled, free.Status())
+	assert.Equal(t, now, free.CancelledAt())
+	assert.Equal(t, payment.ClickCancelled, prepared.State())
+	assert.Equal(t, order.StatusPendingPayment, held.Status(), "a live Payme transaction holds it")
+}
+
+func TestExpire_NothingOverdue(t *testing.T) {
+	f := newFixture(t)
+	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, orders.DefaultExpiryBatch).Return(nil, nil)
+	n, err := newExpire(f, inlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}
+
+func TestExpire_DrainsABacklogInBatches(t *testing.T) {
+	f := newFixture(t)
+	a, b, c := overdue(t, 1), overdue(t, 2), overdue(t, 3)
+	gomock.InOrder(
+		f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, 2).Return([]*order.Order{a, b}, nil),
+		f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, 2).Return([]*order.Order{c}, nil),
+	)
+	f.payme.EXPECT().HasLive(gomock.Any(), gomock.Any(), liveSince).Return(false, nil).Times(3)
+	f.orders.EXPECT().Update(gomock.Any(), gomock.Any()).Return(nil).Times(3)
+	f.clicks.EXPECT().ListByOrderForUpdate(gomock.Any(), gomock.Any()).Return(nil, nil).Times(3)
+	for _, o := range []*order.Order{a, b, c} {
+		f.catalog.EXPECT().Release(gomock.Any(), o.ID(), ports.Caller{}).Return(nil)
+	}
+	n, err := newExpire(f, inlineTx{}).WithBatch(2).Handle(context.Background(), orders.ExpireInput{Now: now})
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+}
+
+func TestExpire_AFullBatchOfHeldOrdersEndsTheSweep(t *testing.T) {
+	f := newFixture(t) // one LockOverdue only: nothing was cancelled, so another round would see the same
+	a, b := overdue(t, 1), overdue(t, 2)
+	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, 2).Return([]*order.Order{a, b}, nil).Times(1)
+	f.payme.EXPECT().HasLive(gomock.Any(), gomock.Any(), liveSince).Return(true, nil).Times(2)
+	n, err := newExpire(f, inlineTx{}).WithBatch(2).Handle(context.Background(), orders.ExpireInput{Now: now})
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}
+
+func TestExpire_FailedTransactionReleasesNothing(t *testing.T) {
+	f := newFixture(t) // no Release
+	boom := errors.New("serialization failure")
+	o := overdue(t, 1)
+	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, orders.DefaultExpiryBatch).Return([]*order.Order{o}, nil)
+	f.payme.EXPECT().HasLive(gomock.Any(), o.ID(), liveSince).Return(false, nil)
+	f.orders.EXPECT().Update(gomock.Any(), o).Return(nil)
+	f.clicks.EXPECT().ListByOrderForUpdate(gomock.Any(), o.ID()).Return(nil, nil)
+
+	n, err := newExpire(f, inlineTx{commitErr: boom}).Handle(context.Background(), orders.ExpireInput{Now: now})
+	assert.ErrorIs(t, err, boom)
+	assert.Zero(t, n)
+
+	f = newFixture(t)
+	o = overdue(t, 1) // the first attempt cancelled the last one in memory
+	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, orders.DefaultExpiryBatch).Return([]*order.Order{o}, nil)
+	f.payme.EXPECT().HasLive(gomock.Any(), o.ID(), liveSince).Return(false, boom)
+	n, err = newExpire(f, inlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
+	assert.ErrorIs(t, err, boom)
+	assert.Zero(t, n)
+}
+
+func TestExpire_FailedReleaseIsReportedAndTheOthersStillReleased(t *testing.T) {
+	f := newFixture(t)
+	a, b := overdue(t, 1), overdue(t, 2)
+	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, orders.DefaultExpiryBatch).Return([]*order.Order{a, b}, nil)
+	f.payme.EXPECT().HasLive(gomock.Any(), gomock.Any(), liveSince).Return(false, nil).Times(2)
+	f.orders.EXPECT().Update(gomock.Any(), gomock.Any()).Return(nil).Times(2)
+	f.clicks.EXPECT().ListByOrderForUpdate(gomock.Any(), gomock.Any()).Return(nil, nil).Times(2)
+	f.catalog.EXPECT().Release(gomock.Any(), a.ID(), ports.Caller{}).Return(fmt.Errorf("release: %w", domain.ErrUpstreamUnavailable))
+	f.catalog.EXPECT().Release(gomock.Any(), b.ID(), ports.Caller{}).Return(nil)
+
+	n, err := newExpire(f, inlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
+	assert.Equal(t, 2, n)
+	assert.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
+	assert.Contains(t, err.Error(), a.ID())
+}
+
+func TestRunExpiry_SweepsAtOnceThenEveryIntervalUntilCancelled(t *testing.T) {
+	f := newFixture(t)
+	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, orders.DefaultExpiryBatch).Return(nil, nil).MinTimes(3)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var reports []error
+	done := make(chan error, 1)
+	go func() {
+		done <- newExpire(f, inlineTx{}).RunExpiry(ctx, time.Millisecond, func(n int, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			reports = append(reports, err)
+			if len(reports) == 3 {
+				cancel()
+			}
+		})
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("RunExpiry did not stop when its context ended")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []error{nil, nil, nil}, reports)
+}
+
+func TestRunExpiry_ReportsErrors(t *testing.T) {
+	f := newFixture(t)
+	boom := errors.New("db down")
+	f.orders.EXPECT().LockOverdue(gomock.Any(), gomock.Any(), gomock.Any()).Return(nil, boom).MinTimes(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var got error
+	err := newExpire(f, inlineTx{}).RunExpiry(ctx, time.Hour, func(n int, err error) {
+		got = err
+		cancel()
+	})
+	require.NoError(t, err)
+	assert.ErrorIs(t, got, boom)
+}
+
+func TestRunExpiry_RefusesANonPositiveInterval(t *testing.T) {
+	f := newFixture(t) // no sweep
+	assert.Error(t, newExpire(f, inlineTx{}).RunExpiry(context.Background(), 0, nil))
+}

@@ -1,0 +1,81 @@
+package orders
+
+import (
+	"context"
+
+	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// ListOrders pages through orders: a buyer's own, or every order for admins.
+type ListOrders struct {
+	orders ports.OrderRepository
+}
+
+// NewListOrders wires the use case.
+func NewListOrders(orders ports.OrderRepository) *ListOrders {
+	return &ListOrders{orders: orders}
+}
+
+// ListOrdersInput is the caller and the query string. UserID is the admins'
+// filter ("" = every user); for anyone else the list is always their own and
+// UserID is ignored. Status is the raw filter ("" = any). Page and PageSize
+// are nil when not given, so that an explicit 0 is refused, not defaulted.
+type ListOrdersInput struct {
+	Caller   ports.Caller
+	UserID   string
+	Status   string
+	Page     *int
+	PageSize *int
+}
+
+// OrderPage is one page of orders, newest first, and how many match in all.
+type OrderPage struct {
+	Items    []*order.Order
+	Page     int
+	PageSize int
+	Total    int
+}
+
+// Handle returns a *domain.ValidationError (422) naming status, page and
+// page_size when they are invalid.
+func (uc *ListOrders) Handle(ctx context.Context, in ListOrdersInput) (OrderPage, error) {
+	f := ports.OrderFilter{UserID: in.Caller.UserID, Page: 1, PageSize: DefaultPageSize}
+	if in.Caller.Role.IsAdmin() {
+		f.UserID = in.UserID
+	}
+	verr := &domain.ValidationError{}
+	if in.Status != "" {
+		s, err := order.ParseStatus(in.Status)
+		if err := addFields(verr, err); err != nil {
+			return OrderPage{}, err
+		}
+		f.Status = s
+	}
+	if in.Page != nil {
+		if f.Page = *in.Page; f.Page < 1 {
+			verr.Add("page", "must be at least 1")
+		}
+	}
+	if in.PageSize != nil {
+		if f.PageSize = *in.PageSize; f.PageSize < 1 || f.PageSize > MaxPageSize {
+			verr.Add("page_size", "must be between 1 and 100")
+		}
+	}
+	if err := verr.OrNil(); err != nil {
+		return OrderPage{}, err
+	}
+	if f.UserID == "" && !in.Caller.Role.IsAdmin() {
+		// No caller: never fall through to "every user".
+		return OrderPage{}, ErrNotAllowed
+	}
+	items, total, err := uc.orders.List(ctx, f)
+	if err != nil {
+		return OrderPage{}, err
+	}
+	if items == nil {
+		items = []*order.Order{}
+	}
+	return OrderPage{Items: items, Page: f.Page, PageSize: f.PageSize, Total: total}, nil
+}

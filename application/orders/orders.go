@@ -1,0 +1,111 @@
+// Package orders holds the order use cases: placing an order (priced by the
+// catalog, stock reserved, idempotent per Idempotency-Key), listing and
+// showing orders, cancelling, the admin's fulfilment steps, and the job that
+// cancels orders left unpaid.
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/ports"
+)
+
+var (
+	// ErrIdempotencyInProgress: the first request with this Idempotency-Key
+	// is still being processed (409 conflict).
+	ErrIdempotencyInProgress = fmt.Errorf("orders: a request with this Idempotency-Key is still in progress: %w", domain.ErrConflict)
+	// ErrIdempotencyKeyReused: the key was used before with another request
+	// body (409, API code idempotency_key_reused). It wraps the conflict
+	// category, so it must be matched before it.
+	ErrIdempotencyKeyReused = fmt.Errorf("orders: Idempotency-Key reused with another request: %w", domain.ErrConflict)
+	// ErrNotAllowed: the caller's role may not do this (403 forbidden).
+	ErrNotAllowed = fmt.Errorf("orders: not allowed: %w", domain.ErrForbidden)
+)
+
+const (
+	// IdempotencyTTL is how long a completed Idempotency-Key answers with
+	// its first order.
+	IdempotencyTTL = 24 * time.Hour
+	// MaxIdempotencyKeyChars is the longest Idempotency-Key accepted.
+	MaxIdempotencyKeyChars = 255
+	// IdempotencyKeyField names the header in validation errors.
+	IdempotencyKeyField = "Idempotency-Key"
+
+	// DefaultPageSize and MaxPageSize are the paging limits of every list.
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+
+	// clickErrorOrderCancelled is stored as the click_error of an attempt
+	// we cancel because its order was cancelled: Click's "transaction
+	// cancelled", which is also what a later Complete for it is answered.
+	clickErrorOrderCancelled = -9
+
+	// cleanupTimeout bounds the compensations (releasing stock and the
+	// Idempotency-Key) that run after a failure, also when the request's
+	// context has ended: leaving them undone would hold stock or block the
+	// key for a day.
+	cleanupTimeout = 10 * time.Second
+)
+
+// cleanupContext keeps ctx's values (request id, logger) but not its
+// cancellation, so compensations still run after the client has gone.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+}
+
+// alsoFailed adds a compensation's failure to err's message without adding
+// it to the chain: the client is answered for err, the log shows both.
+func alsoFailed(err error, what string, cerr error) error {
+	if cerr == nil {
+		return err
+	}
+	return fmt.Errorf("%w (and %s failed: %v)", err, what, cerr)
+}
+
+// cancelPreparedClicks cancels the order's Click attempts that are still
+// prepared, so a later Complete for them is refused (-9). It runs in the
+// transaction that cancels the order, after the order row is locked.
+func cancelPreparedClicks(ctx context.Context, clicks ports.ClickRepository, orderID string, now time.Time) error {
+	attempts, err := clicks.ListByOrderForUpdate(ctx, orderID)
+	if err != nil {
+		return fmt.Errorf("lock click attempts of order %s: %w", orderID, err)
+	}
+	for _, t := range attempts {
+		if t.State() != payment.ClickPrepared {
+			continue
+		}
+		if _, err := t.Cancel(clickErrorOrderCancelled, now); err != nil {
+			return fmt.Errorf("cancel click attempt %d of order %s: %w", t.PrepareID(), orderID, err)
+		}
+		if err := clicks.Update(ctx, t); err != nil {
+			return fmt.Errorf("save click attempt %d of order %s: %w", t.PrepareID(), orderID, err)
+		}
+	}
+	return nil
+}
+
+// canSee is the visibility rule of order-scoped resources: the owner and
+// admins; anyone else is told the order does not exist.
+func canSee(o *order.Order, c ports.Caller) bool {
+	return o.OwnedBy(c.UserID) || (c.UserID != "" && c.Role.IsAdmin())
+}
+
+// addFields copies the fields of a *domain.ValidationError in err to verr;
+// any other error is returned, since it cannot be merged.
+func addFields(verr *domain.ValidationError, err error) error {
+	if err == nil {
+		return nil
+	}
+	var v *domain.ValidationError
+	if !errors.As(err, &v) {
+		return err
+	}
+	verr.Fields = append(verr.Fields, v.Fields...)
+	return nil
+}

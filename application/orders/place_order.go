@@ -1,0 +1,268 @@
+package orders
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/money"
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// PlaceOrder turns the caller's items, or their cart, into an order awaiting
+// payment, with the stock reserved.
+type PlaceOrder struct {
+	tx      ports.TxManager
+	orders  ports.OrderRepository
+	carts   ports.CartRepository
+	keys    ports.IdempotencyStore
+	catalog ports.Catalog
+	ids     ports.IDGenerator
+	clock   ports.Clock
+}
+
+// NewPlaceOrder wires the use case.
+func NewPlaceOrder(tx ports.TxManager, orders ports.OrderRepository, carts ports.CartRepository, keys ports.IdempotencyStore,
+	catalog ports.Catalog, ids ports.IDGenerator, clock ports.Clock) *PlaceOrder {
+	return &PlaceOrder{tx: tx, orders: orders, carts: carts, keys: keys, catalog: catalog, ids: ids, clock: clock}
+}
+
+// ItemInput is one requested line; prices never come from the client.
+type ItemInput struct {
+	ProductID string
+	Quantity  int64
+}
+
+// PlaceOrderInput is the buyer and the request. Items nil means "order my
+// cart" (the body had no items field); a non-nil empty slice is an empty
+// order and refused. IdempotencyKey "" means none was sent; RequestHash
+// identifies the request body (at most 128 characters, e.g. hex SHA-256) and
+// is computed from the other fields when left empty.
+type PlaceOrderInput struct {
+	Caller          ports.Caller
+	Items           []ItemInput
+	ShippingAddress order.Address
+	Note            string
+	IdempotencyKey  string
+	RequestHash     string
+}
+
+var (
+	errKeyTooLong  error = domain.Invalid(IdempotencyKeyField, fmt.Sprintf("must be at most %d characters", MaxIdempotencyKeyChars))
+	errEmptyCart   error = domain.Invalid("items", "the cart is empty: send items or add products to the cart first")
+	errTooManyIDs  error = domain.Invalid("items", fmt.Sprintf("must contain at most %d distinct products", order.MaxItems))
+	placeholderFee       = money.MustTiyin(1) // the price of a line without a product, while the rest is validated
+)
+
+// Handle places the order and reports whether it is a replay of an earlier
+// request with the same Idempotency-Key (answered 201 with that order again,
+// as it is now). Errors:
+//   - a *domain.ValidationError (422): the key is over 255 characters (field
+//     Idempotency-Key); no items and an empty cart (items); an unknown or
+//     inactive product (items[i].product_id, i indexing the request's items,
+//     or the cart's lines oldest first); any rule of order.New (quantities,
+//     shipping_address.*, note);
+//   - ErrIdempotencyKeyReused (409 idempotency_key_reused): the key came with
+//     another body; ErrIdempotencyInProgress (409 conflict): its first request
+//     is still running;
+//   - a *product.InsufficientStockError (409 insufficient_stock);
+//   - catalog unavailability (503 upstream_unavailable) and storage errors.
+//
+// Steps: prices come from one catalog Lookup; the stock is reserved before
+// the database transaction (never a call to the catalog inside one); then
+// one transaction stores the order, empties the cart when the order was made
+// from it, and completes the Idempotency-Key. When that transaction fails the
+// reservation is released. A failure is never remembered under the key: the
+// key is released, so a retry with it runs again.
+func (uc *PlaceOrder) Handle(ctx context.Context, in PlaceOrderInput) (*order.Order, bool, error) {
+	key := in.IdempotencyKey
+	if utf8.RuneCountInString(key) > MaxIdempotencyKeyChars {
+		return nil, false, errKeyTooLong
+	}
+	if key == "" {
+		o, err := uc.place(ctx, in)
+		return o, false, err
+	}
+
+	hash := in.RequestHash
+	if hash == "" {
+		hash = hashOf(in)
+	}
+	rec, claimed, err := uc.keys.Begin(ctx, in.Caller.UserID, key, hash, uc.clock.Now(), IdempotencyTTL)
+	if err != nil {
+		return nil, false, fmt.Errorf("claim Idempotency-Key of user %s: %w", in.Caller.UserID, err)
+	}
+	if !claimed {
+		o, err := uc.replay(ctx, rec, hash)
+		return o, err == nil, err
+	}
+	o, err := uc.place(ctx, in)
+	if err != nil {
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		return nil, false, alsoFailed(err, "releasing the Idempotency-Key", uc.keys.Release(cctx, in.Caller.UserID, key))
+	}
+	return o, false, nil
+}
+
+// replay answers a key that another request claimed first.
+func (uc *PlaceOrder) replay(ctx context.Context, rec ports.IdempotencyRecord, hash string) (*order.Order, error) {
+	switch {
+	case rec.RequestHash != hash:
+		return nil, ErrIdempotencyKeyReused
+	case rec.ResourceID == "":
+		return nil, ErrIdempotencyInProgress
+	}
+	o, err := uc.orders.Get(ctx, rec.ResourceID)
+	if err != nil {
+		return nil, fmt.Errorf("load order %s of a replayed request: %w", rec.ResourceID, err)
+	}
+	return o, nil
+}
+
+func (uc *PlaceOrder) place(ctx context.Context, in PlaceOrderInput) (*order.Order, error) {
+	userID := in.Caller.UserID
+	requested, fromCart, err := uc.requestedItems(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	o, err := uc.build(ctx, in, requested)
+	if err != nil {
+		return nil, err
+	}
+
+	items := o.Items()
+	hold := make([]ports.ReservationItem, len(items))
+	for i, it := range items {
+		hold[i] = ports.ReservationItem{ProductID: it.ProductID, Quantity: it.Quantity}
+	}
+	if err := uc.catalog.Reserve(ctx, o.ID(), hold, in.Caller); err != nil {
+		err = fmt.Errorf("reserve stock for order %s: %w", o.ID(), err)
+		if errors.Is(err, product.ErrInsufficientStock) {
+			return nil, err // nothing was reserved: all or none
+		}
+		// The outcome is unknown (a timeout may have reserved upstream);
+		// releasing is idempotent, so give back whatever may be held.
+		return nil, uc.release(ctx, o.ID(), in.Caller, err)
+	}
+
+	err = uc.tx.WithinTx(ctx, func(ctx context.Context) error {
+		if err := uc.orders.Create(ctx, o); err != nil {
+			return err
+		}
+		if fromCart {
+			if err := uc.carts.Clear(ctx, userID); err != nil {
+				return fmt.Errorf("empty the cart of user %s: %w", userID, err)
+			}
+		}
+		if in.IdempotencyKey != "" {
+			if err := uc.keys.Complete(ctx, userID, in.IdempotencyKey, o.ID()); err != nil {
+				return fmt.Errorf("complete Idempotency-Key of user %s: %w", userID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, uc.release(ctx, o.ID(), in.Caller, err)
+	}
+	return o, nil
+}
+
+// release gives the order's reservation back after err.
+func (uc *PlaceOrder) release(ctx context.Context, orderID string, c ports.Caller, err error) error {
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	return alsoFailed(err, "releasing the stock of order "+orderID, uc.catalog.Release(cctx, orderID, c))
+}
+
+// requestedItems returns the request's items, or the cart's lines when the
+// request has none.
+func (uc *PlaceOrder) requestedItems(ctx context.Context, in PlaceOrderInput) (items []ItemInput, fromCart bool, err error) {
+	if in.Items != nil {
+		if len(in.Items) == 0 {
+			return nil, false, order.ErrEmpty
+		}
+		return in.Items, false, nil
+	}
+	lines, err := uc.carts.Lines(ctx, in.Caller.UserID)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(lines) == 0 {
+		return nil, true, errEmptyCart
+	}
+	items = make([]ItemInput, len(lines))
+	for i, l := range lines {
+		items[i] = ItemInput{ProductID: l.ProductID, Quantity: l.Quantity}
+	}
+	return items, true, nil
+}
+
+// build prices the requested items with one catalog lookup and makes the
+// order, reporting every invalid field at once.
+func (uc *PlaceOrder) build(ctx context.Context, in PlaceOrderInput, requested []ItemInput) (*order.Order, error) {
+	ids := make([]string, 0, len(requested))
+	seen := make(map[string]bool, len(requested))
+	for _, r := range requested {
+		if r.ProductID != "" && !seen[r.ProductID] {
+			seen[r.ProductID] = true
+			ids = append(ids, r.ProductID)
+		}
+	}
+	if len(ids) > order.MaxItems {
+		return nil, errTooManyIDs // before asking the catalog about them all
+	}
+	byID := make(map[string]*product.Product, len(ids))
+	if len(ids) > 0 {
+		products, err := uc.catalog.Lookup(ctx, ids, in.Caller)
+		if err != nil {
+			return nil, fmt.Errorf("price order items: %w", err)
+		}
+		for _, p := range products {
+			if p != nil {
+				byID[p.ID()] = p
+			}
+		}
+	}
+
+	verr := &domain.ValidationError{}
+	items := make([]order.Item, len(requested))
+	for i, r := range requested {
+		it := order.Item{ProductID: r.ProductID, Quantity: r.Quantity, UnitPrice: placeholderFee}
+		switch p := byID[r.ProductID]; {
+		case r.ProductID == "": // order.New names it
+		case p == nil || !p.Active():
+			verr.Add(fmt.Sprintf("items[%d].product_id", i), "unknown or inactive product")
+		default:
+			it.Name, it.UnitPrice = p.Name(), p.Price()
+		}
+		items[i] = it
+	}
+	o, err := order.New(uc.ids.NewID(), in.Caller.UserID, items, in.ShippingAddress, in.Note, uc.clock.Now())
+	if err := addFields(verr, err); err != nil {
+		return nil, err
+	}
+	if err := verr.OrNil(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// hashOf identifies a request by its meaning, for callers that pass no
+// RequestHash.
+func hashOf(in PlaceOrderInput) string {
+	b, _ := json.Marshal(struct { // plain strings and numbers: cannot fail
+		Items   []ItemInput
+		Address order.Address
+		Note    string
+	}{in.Items, in.ShippingAddress, in.Note})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,357 @@
+package orders_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang/mock/gomock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ultramarket/gateway/application/orders"
+	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/money"
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/ports"
+)
+
+const (
+	key  = "b3c1f0e2-key"
+	hash = "5f2b9c0d"
+)
+
+func newPlaceOrder(f fixture, tx ports.TxManager) *orders.PlaceOrder {
+	return orders.NewPlaceOrder(tx, f.orders, f.carts, f.keys, f.catalog, fixedID(orderID), fixedClock{now})
+}
+
+func requestItems() []orders.ItemInput {
+	return []orders.ItemInput{{ProductID: "p1", Quantity: 2}, {ProductID: "p2", Quantity: 1}, {ProductID: "p1", Quantity: 3}}
+}
+
+// expectPriced expects the one Lookup of p1 and p2.
+func expectPriced(f fixture) *gomock.Call {
+	return f.catalog.EXPECT().Lookup(outOfTx, []string{"p1", "p2"}, buyer).
+		Return([]*product.Product{prod("p2", 2_500_050, 9, true), prod("p1", 15_000_000, 9, true)}, nil).Times(1)
+}
+
+var mergedHold = []ports.ReservationItem{{ProductID: "p1", Quantity: 5}, {ProductID: "p2", Quantity: 1}}
+
+func TestPlaceOrder_FromItemsPricedByTheCatalog(t *testing.T) {
+	f := newFixture(t) // carts and keys: no calls
+	var created *order.Order
+	gomock.InOrder(
+		expectPriced(f),
+		f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).Return(nil),
+		f.orders.EXPECT().Create(inTx, gomock.Any()).DoAndReturn(func(_ context.Context, o *order.Order) error {
+			created = o
+			return nil
+		}),
+	)
+
+	o, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, Note: " ring twice ",
+	})
+	require.NoError(t, err)
+	assert.False(t, replayed)
+	assert.Same(t, created, o)
+	assert.Equal(t, orderID, o.ID())
+	assert.Equal(t, buyerID, o.UserID())
+	assert.Equal(t, order.StatusPendingPayment, o.Status())
+	assert.Equal(t, []order.Item{
+		{ProductID: "p1", Name: "Product p1", UnitPrice: money.MustTiyin(15_000_000), Quantity: 5},
+		{ProductID: "p2", Name: "Product p2", UnitPrice: money.MustTiyin(2_500_050), Quantity: 1},
+	}, o.Items())
+	assert.Equal(t, money.MustTiyin(5*15_000_000+2_500_050), o.Total())
+	assert.Equal(t, "ring twice", o.Note())
+	assert.Equal(t, now, o.CreatedAt())
+}
+
+func TestPlaceOrder_FromTheCartEmptiesItInTheSameTransaction(t *testing.T) {
+	f := newFixture(t) // keys: no calls
+	gomock.InOrder(
+		f.carts.EXPECT().Lines(gomock.Any(), buyerID).Return([]ports.CartLine{
+			{ProductID: "p1", Quantity: 5, AddedAt: now}, {ProductID: "p2", Quantity: 1, AddedAt: now},
+		}, nil),
+		expectPriced(f),
+		f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).Return(nil),
+		f.orders.EXPECT().Create(inTx, gomock.Any()).Return(nil),
+		f.carts.EXPECT().Clear(inTx, buyerID).Return(nil),
+	)
+	o, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, ShippingAddress: shipTo,
+	})
+	require.NoError(t, err)
+	assert.False(t, replayed)
+	assert.Equal(t, money.MustTiyin(5*15_000_000+2_500_050), o.Total())
+}
+
+func TestPlaceOrder_EmptyCart(t *testing.T) {
+	f := newFixture(t) // no Lookup, no Reserve
+	f.carts.EXPECT().Lines(gomock.Any(), buyerID).Return(nil, nil)
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{Caller: buyer, ShippingAddress: shipTo})
+	assert.Equal(t, []string{"items"}, fieldsOf(t, err))
+}
+
+func TestPlaceOrder_ExplicitEmptyItemsDoNotFallBackToTheCart(t *testing.T) {
+	f := newFixture(t) // no Lines
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: []orders.ItemInput{}, ShippingAddress: shipTo,
+	})
+	assert.ErrorIs(t, err, order.ErrEmpty)
+}
+
+func TestPlaceOrder_UnknownOrInactiveProductsNamedWithOtherFieldErrors(t *testing.T) {
+	f := newFixture(t) // no Reserve, no Create
+	f.catalog.EXPECT().Lookup(gomock.Any(), []string{"p1", "gone", "off"}, buyer).
+		Return([]*product.Product{prod("p1", 100, 9, true), prod("off", 100, 9, false)}, nil)
+	addr := shipTo
+	addr.Phone = "12345"
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, ShippingAddress: addr, Items: []orders.ItemInput{
+			{ProductID: "p1", Quantity: 1}, {ProductID: "gone", Quantity: 1}, {ProductID: "off", Quantity: 0}, {ProductID: "", Quantity: 1},
+		},
+	})
+	assert.Equal(t, []string{
+		"items[1].product_id", "items[2].product_id",
+		"items[2].quantity", "items[3].product_id", "shipping_address.phone",
+	}, fieldsOf(t, err))
+}
+
+func TestPlaceOrder_TooManyProductsRefusedBeforeTheLookup(t *testing.T) {
+	f := newFixture(t) // no Lookup
+	items := make([]orders.ItemInput, order.MaxItems+1)
+	for i := range items {
+		items[i] = orders.ItemInput{ProductID: fmt.Sprintf("p%d", i), Quantity: 1}
+	}
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{Caller: buyer, Items: items, ShippingAddress: shipTo})
+	assert.Equal(t, []string{"items"}, fieldsOf(t, err))
+}
+
+func TestPlaceOrder_InsufficientStock(t *testing.T) {
+	f := newFixture(t) // no Create, no catalog Release: nothing was reserved
+	expectPriced(f)
+	f.catalog.EXPECT().Reserve(gomock.Any(), orderID, mergedHold, buyer).Return(&product.InsufficientStockError{ProductID: "p2"})
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).Return(ports.IdempotencyRecord{}, true, nil)
+	f.keys.EXPECT().Release(live, buyerID, key).Return(nil)
+
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+	})
+	assert.ErrorIs(t, err, product.ErrInsufficientStock)
+	var ise *product.InsufficientStockError
+	require.ErrorAs(t, err, &ise)
+	assert.Equal(t, "p2", ise.ProductID)
+}
+
+func TestPlaceOrder_UncertainReserveIsReleased(t *testing.T) {
+	f := newFixture(t) // no Create
+	down := fmt.Errorf("reserve: timeout: %w", domain.ErrUpstreamUnavailable)
+	expectPriced(f)
+	f.catalog.EXPECT().Reserve(gomock.Any(), orderID, mergedHold, buyer).Return(down)
+	f.catalog.EXPECT().Release(live, orderID, buyer).Return(nil)
+
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo,
+	})
+	assert.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
+}
+
+func TestPlaceOrder_FailedTransactionReleasesStockAndKey(t *testing.T) {
+	boom := errors.New("insert failed")
+	tests := []struct {
+		name     string
+		tx       ports.TxManager
+		createOK bool
+	}{
+		{"create fails", inlineTx{}, false},
+		{"commit fails", inlineTx{commitErr: boom}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			gomock.InOrder(
+				f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).Return(ports.IdempotencyRecord{}, true, nil),
+				f.carts.EXPECT().Lines(gomock.Any(), buyerID).Return([]ports.CartLine{{ProductID: "p1", Quantity: 5}, {ProductID: "p2", Quantity: 1}}, nil),
+				expectPriced(f),
+				f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).Return(nil),
+			)
+			if tt.createOK {
+				f.orders.EXPECT().Create(inTx, gomock.Any()).Return(nil)
+				f.carts.EXPECT().Clear(inTx, buyerID).Return(nil) // rolled back with the rest
+				f.keys.EXPECT().Complete(inTx, buyerID, key, orderID).Return(nil)
+			} else {
+				f.orders.EXPECT().Create(inTx, gomock.Any()).Return(boom) // no Clear, no Complete
+			}
+			f.catalog.EXPECT().Release(live, orderID, buyer).Return(nil)
+			f.keys.EXPECT().Release(live, buyerID, key).Return(nil)
+
+			_, _, err := newPlaceOrder(f, tt.tx).Handle(context.Background(), orders.PlaceOrderInput{
+				Caller: buyer, ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+			})
+			assert.ErrorIs(t, err, boom)
+		})
+	}
+}
+
+func TestPlaceOrder_CompensationsRunAfterTheClientWentAway(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).Return(ports.IdempotencyRecord{}, true, nil)
+	expectPriced(f)
+	f.catalog.EXPECT().Reserve(gomock.Any(), orderID, mergedHold, buyer).Return(nil)
+	f.orders.EXPECT().Create(inTx, gomock.Any()).DoAndReturn(func(context.Context, *order.Order) error {
+		cancel()
+		return context.Canceled
+	})
+	f.catalog.EXPECT().Release(live, orderID, buyer).Return(nil)
+	f.keys.EXPECT().Release(live, buyerID, key).Return(nil)
+
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(ctx, orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+	})
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestPlaceOrder_FailedCompensationDoesNotHideTheCause(t *testing.T) {
+	f := newFixture(t)
+	boom := errors.New("insert failed")
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).Return(ports.IdempotencyRecord{}, true, nil)
+	expectPriced(f)
+	f.catalog.EXPECT().Reserve(gomock.Any(), orderID, mergedHold, buyer).Return(nil)
+	f.orders.EXPECT().Create(inTx, gomock.Any()).Return(boom)
+	f.catalog.EXPECT().Release(live, orderID, buyer).Return(fmt.Errorf("release: %w", domain.ErrUpstreamUnavailable))
+	f.keys.EXPECT().Release(live, buyerID, key).Return(errors.New("redis gone"))
+
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+	})
+	assert.ErrorIs(t, err, boom)
+	assert.NotErrorIs(t, err, domain.ErrUnavailable, "a compensation's failure must not change the answer")
+	assert.Contains(t, err.Error(), "releasing the stock of order "+orderID)
+	assert.Contains(t, err.Error(), "redis gone")
+}
+
+// --- Idempotency-Key ---
+
+func TestPlaceOrder_KeyClaimedCompletesInTheOrdersTransaction(t *testing.T) {
+	f := newFixture(t)
+	gomock.InOrder(
+		f.keys.EXPECT().Begin(outOfTx, buyerID, key, hash, now, orders.IdempotencyTTL).Return(ports.IdempotencyRecord{}, true, nil),
+		expectPriced(f),
+		f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).Return(nil),
+		f.orders.EXPECT().Create(inTx, gomock.Any()).Return(nil),
+		f.keys.EXPECT().Complete(inTx, buyerID, key, orderID).Return(nil),
+	)
+	o, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+	})
+	require.NoError(t, err)
+	assert.False(t, replayed)
+	assert.Equal(t, orderID, o.ID())
+}
+
+func TestPlaceOrder_ReplayReturnsTheFirstOrder(t *testing.T) {
+	f := newFixture(t) // no Lookup, Reserve, Create, Release
+	first := pendingOrder(t, orderID, now.Add(-time.Hour))
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).
+		Return(ports.IdempotencyRecord{RequestHash: hash, ResourceID: orderID}, false, nil)
+	f.orders.EXPECT().Get(gomock.Any(), orderID).Return(first, nil)
+
+	o, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+	})
+	require.NoError(t, err)
+	assert.True(t, replayed)
+	assert.Same(t, first, o)
+}
+
+func TestPlaceOrder_KeyInProgressIsAConflict(t *testing.T) {
+	f := newFixture(t) // no Release: the claim is the other request's
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).
+		Return(ports.IdempotencyRecord{RequestHash: hash}, false, nil)
+
+	_, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+	})
+	assert.False(t, replayed)
+	assert.ErrorIs(t, err, orders.ErrIdempotencyInProgress)
+	assert.ErrorIs(t, err, domain.ErrConflict)
+	assert.NotErrorIs(t, err, orders.ErrIdempotencyKeyReused)
+}
+
+func TestPlaceOrder_KeyReusedWithAnotherBody(t *testing.T) {
+	for _, rec := range []ports.IdempotencyRecord{
+		{RequestHash: "other", ResourceID: orderID}, // completed
+		{RequestHash: "other"},                      // still in progress: reuse is the more specific answer
+	} {
+		f := newFixture(t) // no Get, no Release
+		f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).Return(rec, false, nil)
+		_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+			Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+		})
+		assert.ErrorIs(t, err, orders.ErrIdempotencyKeyReused)
+		assert.ErrorIs(t, err, domain.ErrConflict)
+	}
+}
+
+func TestPlaceOrder_KeyLength(t *testing.T) {
+	f := newFixture(t) // no Begin
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: strings.Repeat("k", 256), RequestHash: hash,
+	})
+	assert.Equal(t, []string{"Idempotency-Key"}, fieldsOf(t, err))
+
+	f = newFixture(t)
+	long := strings.Repeat("ключ", 255/4) + "k" // 255 characters, more bytes
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, long, hash, now, orders.IdempotencyTTL).
+		Return(ports.IdempotencyRecord{RequestHash: hash}, false, nil)
+	_, _, err = newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: long, RequestHash: hash,
+	})
+	assert.ErrorIs(t, err, orders.ErrIdempotencyInProgress)
+}
+
+func TestPlaceOrder_ValidationFailureReleasesTheKey(t *testing.T) {
+	f := newFixture(t) // failures are not cached
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).Return(ports.IdempotencyRecord{}, true, nil)
+	f.carts.EXPECT().Lines(gomock.Any(), buyerID).Return(nil, nil)
+	f.keys.EXPECT().Release(live, buyerID, key).Return(nil)
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+	})
+	assert.Equal(t, []string{"items"}, fieldsOf(t, err))
+}
+
+func TestPlaceOrder_BeginFailure(t *testing.T) {
+	f := newFixture(t) // nothing else, no Release
+	down := fmt.Errorf("begin: %w", domain.ErrUnavailable)
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).Return(ports.IdempotencyRecord{}, false, down)
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+	})
+	assert.ErrorIs(t, err, domain.ErrUnavailable)
+}
+
+func TestPlaceOrder_MissingRequestHashIsDerivedFromTheInput(t *testing.T) {
+	hashes := map[string]string{}
+	for _, note := range []string{"a", "a", "b"} {
+		f := newFixture(t)
+		f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, gomock.Any(), now, orders.IdempotencyTTL).DoAndReturn(
+			func(_ context.Context, _, _, h string, _ any, _ any) (ports.IdempotencyRecord, bool, error) {
+				hashes[note] = h
+				return ports.IdempotencyRecord{RequestHash: h}, false, nil
+			}).Times(1)
+		_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+			Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, Note: note, IdempotencyKey: key,
+		})
+		assert.ErrorIs(t, err, orders.ErrIdempotencyInProgress)
+	}
+	require.Len(t, hashes, 2)
+	assert.Len(t, hashes["a"], 64)
+	assert.NotEqual(t, hashes["a"], hashes["b"])
+}

@@ -1,0 +1,166 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// ClickCompleteInput is a Complete whose protocol checks (fields, service id,
+// signature, action) the adapter has done.
+type ClickCompleteInput struct {
+	ClickTransID    int64
+	MerchantTransID string // our order id, as Click sent it
+	PrepareID       int64  // merchant_prepare_id, as Click sent it back
+	// Amount is Click's amount converted exactly to tiyin; it may be zero or
+	// negative (answered -2).
+	Amount int64
+	// ClickError is Click's verdict: 0 the buyer's money was taken, < 0 Click
+	// cancels the payment.
+	ClickError int
+}
+
+// ClickCompleteResult is what Click's answer and the operators need besides
+// the outcome error.
+type ClickCompleteResult struct {
+	// ConfirmID is merchant_confirm_id: set when this attempt is confirmed,
+	// by this call or (answered -4) by an earlier one; 0 otherwise.
+	ConfirmID int64
+	// CancelledAfterConfirm: Click cancelled an attempt we had confirmed. The
+	// goods were paid for and now are not, which people must look at (alert).
+	CancelledAfterConfirm bool
+	// Refunded: the order went from paid to refunded with that cancel. When an
+	// attempt is cancelled after confirm but Refunded is false, the order had
+	// already left the warehouse (shipped or delivered).
+	Refunded bool
+	// ReleaseErr is the failure to give a refunded order's stock back. The
+	// refund itself is committed; the release is idempotent and may be redone.
+	ReleaseErr error
+}
+
+// ClickComplete answers Click's Complete. With error = 0 it confirms the
+// attempt and marks the order paid in one database transaction; with
+// error < 0 it cancels the attempt (refunding the order when the attempt had
+// been confirmed) and answers -9.
+type ClickComplete struct {
+	tx          ports.TxManager
+	orders      ports.OrderRepository
+	clicks      ports.ClickRepository
+	settlements ports.Settlements
+	catalog     ports.Catalog
+	clock       ports.Clock
+}
+
+// NewClickComplete wires the use case. catalog gives a refunded order's stock back.
+func NewClickComplete(tx ports.TxManager, orders ports.OrderRepository, clicks ports.ClickRepository,
+	settlements ports.Settlements, catalog ports.Catalog, clock ports.Clock) *ClickComplete {
+	return &ClickComplete{tx: tx, orders: orders, clicks: clicks, settlements: settlements, catalog: catalog, clock: clock}
+}
+
+// Handle confirms or cancels the attempt. The error is Click's answer,
+// checked in Click's order: order.ErrNotFound (-5), payment.ErrNotFound and
+// ErrClickAttemptMismatch (-6), payment.ErrAlreadyPaid (-4),
+// payment.ErrAmountMismatch (-2), payment.ErrClickCancelled (-9). A cancelling
+// Complete (ClickError < 0) of a known attempt always answers
+// payment.ErrClickCancelled, and its cancel is committed. Any other error is
+// an internal failure (-7) and changed nothing.
+func (uc *ClickComplete) Handle(ctx context.Context, in ClickCompleteInput) (ClickCompleteResult, error) {
+	if !isOrderID(in.MerchantTransID) {
+		return ClickCompleteResult{}, fmt.Errorf("click complete %d: order %q: %w", in.ClickTransID, in.MerchantTransID, order.ErrNotFound)
+	}
+	var (
+		res     ClickCompleteResult
+		outcome error // a Click answer that comes with a committed change
+	)
+	err := uc.tx.WithinTx(ctx, func(ctx context.Context) error {
+		res, outcome = ClickCompleteResult{}, nil // the manager may rerun fn
+		o, err := uc.orders.GetForUpdate(ctx, in.MerchantTransID)
+		if err != nil {
+			return fmt.Errorf("click complete %d: %w", in.ClickTransID, err)
+		}
+		t, err := uc.clicks.GetByPrepareIDForUpdate(ctx, in.PrepareID)
+		if err != nil {
+			return fmt.Errorf("click complete %d: %w", in.ClickTransID, err)
+		}
+		if t.ClickTransID() != in.ClickTransID || t.OrderID() != o.ID() {
+			return fmt.Errorf("click complete %d: attempt %d is click %d of order %s, not of %s: %w",
+				in.ClickTransID, t.PrepareID(), t.ClickTransID(), t.OrderID(), o.ID(), ErrClickAttemptMismatch)
+		}
+		if in.ClickError < 0 {
+			outcome = fmt.Errorf("click complete %d: click error %d: %w", in.ClickTransID, in.ClickError, payment.ErrClickCancelled)
+			return uc.cancel(ctx, o, t, in.ClickError, &res)
+		}
+		if err := clickCheck(o, t, in.Amount); err != nil {
+			if errors.Is(err, payment.ErrAlreadyPaid) && t.State() == payment.ClickConfirmed {
+				res.ConfirmID = t.PrepareID() // a repeated Complete: the stored merchant_confirm_id
+			}
+			return fmt.Errorf("click complete %d for order %s: %w", in.ClickTransID, o.ID(), err)
+		}
+		return uc.confirm(ctx, o, t, &res)
+	})
+	if err != nil {
+		return res, err
+	}
+	if res.Refunded {
+		// After the commit, never inside it: the catalog may be a remote call.
+		res.ReleaseErr = uc.catalog.Release(ctx, in.MerchantTransID, ports.Caller{})
+	}
+	return res, outcome
+}
+
+func (uc *ClickComplete) confirm(ctx context.Context, o *order.Order, t *payment.ClickTransaction, res *ClickCompleteResult) error {
+	now := uc.clock.Now()
+	if err := t.Confirm(now); err != nil {
+		return fmt.Errorf("confirm click attempt %d: %w", t.PrepareID(), err)
+	}
+	if err := o.MarkPaid(now); err != nil {
+		return fmt.Errorf("mark order %s paid: %w", o.ID(), err)
+	}
+	// The settlement's primary key has the last word on "paid once": a
+	// Payme transaction that got there first makes this ErrAlreadyPaid.
+	if err := uc.settlements.Record(ctx, o.ID(), payment.ProviderClick, strconv.FormatInt(t.PrepareID(), 10)); err != nil {
+		return fmt.Errorf("settle order %s by click attempt %d: %w", o.ID(), t.PrepareID(), err)
+	}
+	if err := uc.clicks.Update(ctx, t); err != nil {
+		return fmt.Errorf("save click attempt %d: %w", t.PrepareID(), err)
+	}
+	if err := uc.orders.Update(ctx, o); err != nil {
+		return fmt.Errorf("save order %s: %w", o.ID(), err)
+	}
+	res.ConfirmID = t.PrepareID()
+	return nil
+}
+
+// cancel applies Click's cancel. It returns nil whenever the change must be
+// committed; the -9 answer travels separately.
+func (uc *ClickComplete) cancel(ctx context.Context, o *order.Order, t *payment.ClickTransaction, clickError int, res *ClickCompleteResult) error {
+	if t.State() == payment.ClickCancelled || t.State() == payment.ClickCancelledAfterConfirm {
+		return nil // a repeated cancel: nothing changes, the answer is -9 again
+	}
+	now := uc.clock.Now()
+	wasConfirmed, err := t.Cancel(clickError, now)
+	if err != nil {
+		return fmt.Errorf("cancel click attempt %d: %w", t.PrepareID(), err)
+	}
+	if wasConfirmed {
+		res.CancelledAfterConfirm = true
+		if o.Status() == order.StatusPaid {
+			if err := o.Refund(now); err != nil {
+				return fmt.Errorf("refund order %s: %w", o.ID(), err)
+			}
+			if err := uc.orders.Update(ctx, o); err != nil {
+				return fmt.Errorf("save order %s: %w", o.ID(), err)
+			}
+			res.Refunded = true
+		}
+	}
+	if err := uc.clicks.Update(ctx, t); err != nil {
+		return fmt.Errorf("save click attempt %d: %w", t.PrepareID(), err)
+	}
+	return nil
+}

@@ -1,0 +1,340 @@
+package payments_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/golang/mock/gomock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ultramarket/gateway/application/payments"
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/ports"
+	"github.com/ultramarket/gateway/ports/mocks"
+)
+
+type clickCompleteFixture struct {
+	orders      *mocks.MockOrderRepository
+	clicks      *mocks.MockClickRepository
+	settlements *mocks.MockSettlements
+	catalog     *mocks.MockCatalog
+	rolledBack  *bool
+	uc          *payments.ClickComplete
+}
+
+func newClickCompleteFixture(t *testing.T) clickCompleteFixture {
+	ctrl := gomock.NewController(t)
+	f := clickCompleteFixture{
+		orders: mocks.NewMockOrderRepository(ctrl), clicks: mocks.NewMockClickRepository(ctrl),
+		settlements: mocks.NewMockSettlements(ctrl), catalog: mocks.NewMockCatalog(ctrl), rolledBack: new(bool),
+	}
+	f.uc = payments.NewClickComplete(clickInlineTx{rolledBack: f.rolledBack}, f.orders, f.clicks, f.settlements, f.catalog, clickClock{clickNow})
+	return f
+}
+
+// stored makes the order and the attempt the use case finds, locked.
+func (f clickCompleteFixture) stored(o *order.Order, t *payment.ClickTransaction) {
+	f.orders.EXPECT().GetForUpdate(gomock.Any(), clickOrderID).Return(o, nil)
+	f.clicks.EXPECT().GetByPrepareIDForUpdate(gomock.Any(), clickPrepID).Return(t, nil)
+}
+
+func clickCompleteInput(clickError int) payments.ClickCompleteInput {
+	return payments.ClickCompleteInput{ClickTransID: clickTransID, MerchantTransID: clickOrderID, PrepareID: clickPrepID,
+		Amount: clickTotal.Tiyin(), ClickError: clickError}
+}
+
+func TestClickComplete_ConfirmsAndMarksTheOrderPaidTogether(t *testing.T) {
+	f := newClickCompleteFixture(t)
+	o, tx := clickOrder(clickOrderID, order.StatusPendingPayment), clickAttempt(clickOrderID, payment.ClickPrepared)
+	f.stored(o, tx)
+	f.settlements.EXPECT().Record(gomock.Any(), clickOrderID, payment.ProviderClick, "7").Return(nil)
+	f.clicks.EXPECT().Update(gomock.Any(), tx).DoAndReturn(func(_ context.Context, tx *payment.ClickTransaction) error {
+		assert.Equal(t, payment.ClickConfirmed, tx.State())
+		assert.Equal(t, clickNow, tx.ConfirmedAt())
+		return nil
+	})
+	f.orders.EXPECT().Update(gomock.Any(), o).DoAndReturn(func(_ context.Context, o *order.Order) error {
+		assert.Equal(t, order.StatusPaid, o.Status())
+		assert.Equal(t, clickNow, o.PaidAt())
+		return nil
+	})
+
+	res, err := f.uc.Handle(context.Background(), clickCompleteInput(0))
+	require.NoError(t, err)
+	assert.Equal(t, payments.ClickCompleteResult{ConfirmID: clickPrepID}, res)
+}
+
+func TestClickComplete_RepeatedSuccessAnswersAlreadyPaidWithTheStoredConfirmID(t *testing.T) {
+	f := newClickCompleteFixture(t)
+	f.stored(clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOrderID, payment.ClickConfirmed))
+	// No writes.
+
+	res, err := f.uc.Handle(context.Background(), clickCompleteInput(0))
+	assert.ErrorIs(t, err, payment.ErrAlreadyPaid)
+	assert.Equal(t, clickPrepID, res.ConfirmID)
+}
+
+func TestClickComplete_OrderPaidOtherwiseIsAlreadyPaidWithoutConfirmID(t *testing.T) {
+	// Another attempt or a Payme transaction paid the order first.
+	f := newClickCompleteFixture(t)
+	f.stored(clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOrderID, payment.ClickPrepared))
+
+	res, err := f.uc.Handle(context.Background(), clickCompleteInput(0))
+	assert.ErrorIs(t, err, payment.ErrAlreadyPaid)
+	assert.Zero(t, res.ConfirmID)
+}
+
+func TestClickComplete_SettlementTakenByTheOtherProviderIsAlreadyPaidAndRollsBack(t *testing.T) {
+	f := newClickCompleteFixture(t)
+	f.stored(clickOrder(clickOrderID, order.StatusPendingPayment), clickAttempt(clickOrderID, payment.ClickPrepared))
+	f.settlements.EXPECT().Record(gomock.Any(), clickOrderID, payment.ProviderClick, "7").Return(payment.ErrAlreadyPaid)
+
+	res, err := f.uc.Handle(context.Background(), clickCompleteInput(0))
+	assert.ErrorIs(t, err, payment.ErrAlreadyPaid)
+	assert.Zero(t, res.ConfirmID)
+	assert.True(t, *f.rolledBack)
+}
+
+func TestClickComplete_UnknownOrder(t *testing.T) {
+	t.Run("not a uuid", func(t *testing.T) {
+		f := newClickCompleteFixture(t)
+		in := clickCompleteInput(0)
+		in.MerchantTransID = "1001"
+		_, err := f.uc.Handle(context.Background(), in)
+		assert.ErrorIs(t, err, order.ErrNotFound)
+	})
+	t.Run("not stored", func(t *testing.T) {
+		f := newClickCompleteFixture(t)
+		f.orders.EXPECT().GetForUpdate(gomock.Any(), clickOrderID).Return(nil, order.ErrNotFound)
+		_, err := f.uc.Handle(context.Background(), clickCompleteInput(0))
+		assert.ErrorIs(t, err, order.ErrNotFound)
+	})
+}
+
+func TestClickComplete_UnknownOrMismatchedPrepareID(t *testing.T) {
+	t.Run("unknown", func(t *testing.T) {
+		f := newClickCompleteFixture(t)
+		f.orders.EXPECT().GetForUpdate(gomock.Any(), clickOrderID).Return(clickOrder(clickOrderID, order.StatusPendingPayment), nil)
+		f.clicks.EXPECT().GetByPrepareIDForUpdate(gomock.Any(), clickPrepID).Return(nil, payment.ErrNotFound)
+		_, err := f.uc.Handle(context.Background(), clickCompleteInput(0))
+		assert.ErrorIs(t, err, payment.ErrNotFound)
+	})
+	t.Run("another click_trans_id", func(t *testing.T) {
+		f := newClickCompleteFixture(t)
+		f.stored(clickOrder(clickOrderID, order.StatusPendingPayment), clickAttempt(clickOrderID, payment.ClickPrepared))
+		in := clickCompleteInput(0)
+		in.ClickTransID++
+		_, err := f.uc.Handle(context.Background(), in)
+		assert.ErrorIs(t, err, payments.ErrClickAttemptMismatch)
+		assert.ErrorIs(t, err, payment.ErrNotFound)
+	})
+	t.Run("another order", func(t *testing.T) {
+		f := newClickCompleteFixture(t)
+		f.stored(clickOrder(clickOrderID, order.StatusPendingPayment), clickAttempt(clickOtherID, payment.ClickPrepared))
+		_, err := f.uc.Handle(context.Background(), clickCompleteInput(0))
+		assert.ErrorIs(t, err, payments.ErrClickAttemptMismatch)
+	})
+	t.Run("mismatch comes before already paid", func(t *testing.T) {
+		f := newClickCompleteFixture(t)
+		f.stored(clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOtherID, payment.ClickConfirmed))
+		_, err := f.uc.Handle(context.Background(), clickCompleteInput(0))
+		assert.ErrorIs(t, err, payments.ErrClickAttemptMismatch)
+		assert.NotErrorIs(t, err, payment.ErrAlreadyPaid)
+	})
+}
+
+func TestClickComplete_SuccessChecksInClicksOrder(t *testing.T) {
+	cases := []struct {
+		name    string
+		status  order.Status
+		attempt payment.ClickState
+		amount  int64
+		want    error
+	}{
+		{"order shipped", order.StatusShipped, payment.ClickPrepared, clickTotal.Tiyin(), payment.ErrAlreadyPaid},
+		{"paid comes before amount", order.StatusPaid, payment.ClickConfirmed, 1, payment.ErrAlreadyPaid},
+		{"amount differs", order.StatusPendingPayment, payment.ClickPrepared, clickTotal.Tiyin() - 1, payment.ErrAmountMismatch},
+		{"amount zero", order.StatusPendingPayment, payment.ClickPrepared, 0, payment.ErrAmountMismatch},
+		{"amount negative", order.StatusPendingPayment, payment.ClickPrepared, -1, payment.ErrAmountMismatch},
+		{"amount comes before cancelled", order.StatusPendingPayment, payment.ClickCancelled, 1, payment.ErrAmountMismatch},
+		{"attempt cancelled", order.StatusPendingPayment, payment.ClickCancelled, clickTotal.Tiyin(), payment.ErrClickCancelled},
+		{"attempt cancelled after confirm", order.StatusRefunded, payment.ClickCancelledAfterConfirm, clickTotal.Tiyin(), payment.ErrClickCancelled},
+		{"order cancelled with the attempt still prepared", order.StatusCancelled, payment.ClickPrepared, clickTotal.Tiyin(), payment.ErrClickCancelled},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newClickCompleteFixture(t)
+			f.stored(clickOrder(clickOrderID, tc.status), clickAttempt(clickOrderID, tc.attempt))
+			in := clickCompleteInput(0)
+			in.Amount = tc.amount
+
+			_, err := f.uc.Handle(context.Background(), in)
+			assert.ErrorIs(t, err, tc.want)
+			for _, other := range []error{payment.ErrAlreadyPaid, payment.ErrAmountMismatch, payment.ErrClickCancelled} {
+				if other != tc.want {
+					assert.NotErrorIs(t, err, other, "one answer only")
+				}
+			}
+		})
+	}
+}
+
+func TestClickComplete_ClickErrorCancelsAPreparedAttempt(t *testing.T) {
+	// Also when the amount is off or the order was paid by Payme meanwhile:
+	// Click took no money, so the attempt simply ends.
+	for _, tc := range []struct {
+		name   string
+		status order.Status
+		amount int64
+	}{
+		{"plain", order.StatusPendingPayment, clickTotal.Tiyin()},
+		{"amount off", order.StatusPendingPayment, 1},
+		{"order paid by payme", order.StatusPaid, clickTotal.Tiyin()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newClickCompleteFixture(t)
+			o, tx := clickOrder(clickOrderID, tc.status), clickAttempt(clickOrderID, payment.ClickPrepared)
+			f.stored(o, tx)
+			f.clicks.EXPECT().Update(gomock.Any(), tx).DoAndReturn(func(_ context.Context, tx *payment.ClickTransaction) error {
+				assert.Equal(t, payment.ClickCancelled, tx.State())
+				assert.Equal(t, clickIntPtr(-5017), tx.ClickError())
+				assert.Equal(t, clickNow, tx.CancelledAt())
+				return nil
+			})
+			// The order is untouched and no stock moves.
+			in := clickCompleteInput(-5017)
+			in.Amount = tc.amount
+
+			res, err := f.uc.Handle(context.Background(), in)
+			assert.ErrorIs(t, err, payment.ErrClickCancelled)
+			assert.False(t, *f.rolledBack, "the cancel is committed")
+			assert.Equal(t, payments.ClickCompleteResult{}, res)
+			assert.Equal(t, tc.status, o.Status())
+		})
+	}
+}
+
+func TestClickComplete_ClickErrorOnACancelledAttemptChangesNothing(t *testing.T) {
+	for _, state := range []payment.ClickState{payment.ClickCancelled, payment.ClickCancelledAfterConfirm} {
+		f := newClickCompleteFixture(t)
+		status := order.StatusPendingPayment
+		if state == payment.ClickCancelledAfterConfirm {
+			status = order.StatusRefunded
+		}
+		f.stored(clickOrder(clickOrderID, status), clickAttempt(clickOrderID, state))
+
+		res, err := f.uc.Handle(context.Background(), clickCompleteInput(-1))
+		assert.ErrorIs(t, err, payment.ErrClickCancelled)
+		assert.Equal(t, payments.ClickCompleteResult{}, res, "no second alert, no second refund")
+	}
+}
+
+func TestClickComplete_ClickErrorOnAConfirmedAttemptRefundsThePaidOrder(t *testing.T) {
+	f := newClickCompleteFixture(t)
+	o, tx := clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOrderID, payment.ClickConfirmed)
+	f.stored(o, tx)
+	gomock.InOrder(
+		f.orders.EXPECT().Update(gomock.Any(), o).DoAndReturn(func(_ context.Context, o *order.Order) error {
+			assert.Equal(t, order.StatusRefunded, o.Status())
+			assert.Equal(t, clickNow, o.RefundedAt())
+			return nil
+		}),
+		f.clicks.EXPECT().Update(gomock.Any(), tx).DoAndReturn(func(_ context.Context, tx *payment.ClickTransaction) error {
+			assert.Equal(t, payment.ClickCancelledAfterConfirm, tx.State())
+			assert.Equal(t, clickIntPtr(-5017), tx.ClickError())
+			return nil
+		}),
+		// After the commit: the stock goes back.
+		f.catalog.EXPECT().Release(gomock.Any(), clickOrderID, ports.Caller{}).Return(nil),
+	)
+
+	res, err := f.uc.Handle(context.Background(), clickCompleteInput(-5017))
+	assert.ErrorIs(t, err, payment.ErrClickCancelled)
+	assert.False(t, *f.rolledBack)
+	assert.Equal(t, payments.ClickCompleteResult{CancelledAfterConfirm: true, Refunded: true}, res)
+}
+
+func TestClickComplete_StockReleaseFailureIsReportedNotRolledBack(t *testing.T) {
+	f := newClickCompleteFixture(t)
+	o, tx := clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOrderID, payment.ClickConfirmed)
+	f.stored(o, tx)
+	f.orders.EXPECT().Update(gomock.Any(), o).Return(nil)
+	f.clicks.EXPECT().Update(gomock.Any(), tx).Return(nil)
+	boom := errors.New("catalog down")
+	f.catalog.EXPECT().Release(gomock.Any(), clickOrderID, ports.Caller{}).Return(boom)
+
+	res, err := f.uc.Handle(context.Background(), clickCompleteInput(-1))
+	assert.ErrorIs(t, err, payment.ErrClickCancelled)
+	assert.True(t, res.Refunded)
+	assert.ErrorIs(t, res.ReleaseErr, boom)
+}
+
+func TestClickComplete_ClickErrorOnAConfirmedAttemptOfAShippedOrderOnlyAlerts(t *testing.T) {
+	f := newClickCompleteFixture(t)
+	o, tx := clickOrder(clickOrderID, order.StatusShipped), clickAttempt(clickOrderID, payment.ClickConfirmed)
+	f.stored(o, tx)
+	f.clicks.EXPECT().Update(gomock.Any(), tx).Return(nil)
+	// No order update and no stock release: the goods have left.
+
+	res, err := f.uc.Handle(context.Background(), clickCompleteInput(-1))
+	assert.ErrorIs(t, err, payment.ErrClickCancelled)
+	assert.Equal(t, payments.ClickCompleteResult{CancelledAfterConfirm: true}, res)
+	assert.Equal(t, order.StatusShipped, o.Status())
+}
+
+func TestClickComplete_FailuresAreInternalAndRollBack(t *testing.T) {
+	boom := errors.New("connection reset")
+	protocol := []error{order.ErrNotFound, payment.ErrNotFound, payment.ErrAlreadyPaid, payment.ErrAmountMismatch, payment.ErrClickCancelled}
+	pending := func() *order.Order { return clickOrder(clickOrderID, order.StatusPendingPayment) }
+	prepared := func() *payment.ClickTransaction { return clickAttempt(clickOrderID, payment.ClickPrepared) }
+	steps := map[string]struct {
+		clickError int
+		setup      func(f clickCompleteFixture)
+	}{
+		"lock order": {0, func(f clickCompleteFixture) {
+			f.orders.EXPECT().GetForUpdate(gomock.Any(), clickOrderID).Return(nil, boom)
+		}},
+		"lock attempt": {0, func(f clickCompleteFixture) {
+			f.orders.EXPECT().GetForUpdate(gomock.Any(), clickOrderID).Return(pending(), nil)
+			f.clicks.EXPECT().GetByPrepareIDForUpdate(gomock.Any(), clickPrepID).Return(nil, boom)
+		}},
+		"settle": {0, func(f clickCompleteFixture) {
+			f.stored(pending(), prepared())
+			f.settlements.EXPECT().Record(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).Return(boom)
+		}},
+		"save attempt": {0, func(f clickCompleteFixture) {
+			f.stored(pending(), prepared())
+			f.settlements.EXPECT().Record(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).Return(nil)
+			f.clicks.EXPECT().Update(gomock.Any(), gomock.Any()).Return(boom)
+		}},
+		"save order": {0, func(f clickCompleteFixture) {
+			f.stored(pending(), prepared())
+			f.settlements.EXPECT().Record(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).Return(nil)
+			f.clicks.EXPECT().Update(gomock.Any(), gomock.Any()).Return(nil)
+			f.orders.EXPECT().Update(gomock.Any(), gomock.Any()).Return(boom)
+		}},
+		"save cancel": {-1, func(f clickCompleteFixture) {
+			f.stored(pending(), prepared())
+			f.clicks.EXPECT().Update(gomock.Any(), gomock.Any()).Return(boom)
+		}},
+		"save refund": {-1, func(f clickCompleteFixture) {
+			f.stored(clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOrderID, payment.ClickConfirmed))
+			f.orders.EXPECT().Update(gomock.Any(), gomock.Any()).Return(boom)
+		}},
+	}
+	for name, step := range steps {
+		t.Run(name, func(t *testing.T) {
+			f := newClickCompleteFixture(t)
+			step.setup(f)
+			_, err := f.uc.Handle(context.Background(), clickCompleteInput(step.clickError))
+			require.ErrorIs(t, err, boom)
+			for _, p := range protocol {
+				assert.NotErrorIs(t, err, p)
+			}
+			assert.True(t, *f.rolledBack)
+		})
+	}
+}

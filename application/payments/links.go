@@ -1,0 +1,133 @@
+package payments
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/money"
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// MaxReturnURLLength bounds return_url: browsers and both gateways cope with
+// URLs of this size, and Payme's link carries it base64-encoded.
+const MaxReturnURLLength = 2048
+
+// CreatePaymentLinkInput is POST /api/payments: the raw fields of the body
+// and the caller from the token.
+type CreatePaymentLinkInput struct {
+	Caller    Caller
+	OrderID   string
+	Provider  string
+	ReturnURL string // optional
+}
+
+// PaymentLink is where the buyer goes to pay the order.
+type PaymentLink struct {
+	OrderID  string
+	Provider payment.Provider
+	Amount   money.Money
+	URL      string
+}
+
+// CreatePaymentLink builds a Payme or Click link for an order awaiting
+// payment, for its owner only.
+type CreatePaymentLink struct {
+	orders ports.OrderRepository
+	links  ports.PaymentLinks
+}
+
+// NewCreatePaymentLink wires the use case.
+func NewCreatePaymentLink(orders ports.OrderRepository, links ports.PaymentLinks) *CreatePaymentLink {
+	return &CreatePaymentLink{orders: orders, links: links}
+}
+
+// Handle returns the link. Errors: a *domain.ValidationError naming order_id,
+// provider or return_url (422); order.ErrNotFound (404) for a missing order
+// and for anyone but its owner, admins included; order.ErrNotPayable (409)
+// unless the order is pending_payment.
+func (uc *CreatePaymentLink) Handle(ctx context.Context, in CreatePaymentLinkInput) (PaymentLink, error) {
+	verr := &domain.ValidationError{}
+	checkOrderID(verr, in.OrderID)
+	provider, ok := parseProvider(in.Provider)
+	if !ok {
+		verr.Add("provider", "must be payme or click")
+	}
+	if msg := checkReturnURL(in.ReturnURL); msg != "" {
+		verr.Add("return_url", msg)
+	}
+	if err := verr.OrNil(); err != nil {
+		return PaymentLink{}, err
+	}
+
+	o, err := uc.orders.Get(ctx, in.OrderID)
+	if err != nil {
+		return PaymentLink{}, fmt.Errorf("payment link: %w", err)
+	}
+	// Paying is the buyer's act: an admin who is not the owner sees nothing.
+	if !o.OwnedBy(in.Caller.UserID) {
+		return PaymentLink{}, fmt.Errorf("payment link: order %s is not the caller's: %w", o.ID(), order.ErrNotFound)
+	}
+	if err := o.CheckPayable(); err != nil {
+		return PaymentLink{}, fmt.Errorf("payment link for order %s (%s): %w", o.ID(), o.Status(), err)
+	}
+	var link string
+	switch provider {
+	case payment.ProviderPayme:
+		link, err = uc.links.PaymeURL(o.ID(), o.Total(), in.ReturnURL)
+	case payment.ProviderClick:
+		link, err = uc.links.ClickURL(o.ID(), o.Total(), in.ReturnURL)
+	}
+	if err != nil {
+		return PaymentLink{}, fmt.Errorf("%s link for order %s: %w", provider, o.ID(), err)
+	}
+	return PaymentLink{OrderID: o.ID(), Provider: provider, Amount: o.Total(), URL: link}, nil
+}
+
+func parseProvider(s string) (payment.Provider, bool) {
+	switch p := payment.Provider(s); p {
+	case payment.ProviderPayme, payment.ProviderClick:
+		return p, true
+	}
+	return "", false
+}
+
+// checkOrderID reports a missing or malformed order id as field order_id.
+func checkOrderID(verr *domain.ValidationError, id string) {
+	switch {
+	case id == "":
+		verr.Add("order_id", "is required")
+	case !isOrderID(id):
+		verr.Add("order_id", "must be a UUID")
+	}
+}
+
+// checkReturnURL returns what is wrong with an optional return URL, or "".
+// It must be an absolute http(s) URL the gateways can redirect to. A ';'
+// would end the value early in Payme's link (its parameters are
+// ';'-separated), so it is refused for both providers.
+func checkReturnURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	if len(s) > MaxReturnURLLength {
+		return fmt.Sprintf("must be at most %d characters", MaxReturnURLLength)
+	}
+	if strings.Contains(s, ";") {
+		return "must not contain ';'"
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] == 0x7f {
+			return "must not contain spaces or control characters"
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return "must be an absolute http or https URL"
+	}
+	return ""
+}

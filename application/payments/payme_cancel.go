@@ -1,0 +1,110 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// PaymeCancelResult is the cancelled transaction. StockReleaseErr is set when
+// a refund committed but giving the order's stock back to the catalog
+// failed: the answer to Payme stands (the refund is done), the edge logs it.
+type PaymeCancelResult struct {
+	PaymeResult
+	StockReleaseErr error
+}
+
+// PaymeCancelTransaction handles CancelTransaction: before perform it only
+// cancels the transaction (the order stays pending_payment and may be paid
+// again); after perform it is a refund, and the order goes paid → refunded.
+type PaymeCancelTransaction struct {
+	tx      ports.TxManager
+	orders  ports.OrderRepository
+	payme   ports.PaymeRepository
+	catalog ports.Catalog
+	clock   ports.Clock
+}
+
+// NewPaymeCancelTransaction wires the use case.
+func NewPaymeCancelTransaction(tx ports.TxManager, orders ports.OrderRepository, payme ports.PaymeRepository, catalog ports.Catalog, clock ports.Clock) *PaymeCancelTransaction {
+	return &PaymeCancelTransaction{tx: tx, orders: orders, payme: payme, catalog: catalog, clock: clock}
+}
+
+// Handle cancels the transaction with Payme id paymeID for reason:
+//
+//   - state 1 → -1 (whatever its age); the order is left as it is;
+//   - state 2 → -2 and the order refunded, then (after commit) its stock
+//     released; when the order has shipped or been delivered the answer is
+//     payment.ErrCannotCancel and nothing changes;
+//   - state -1/-2: a replay, stored values, the first reason kept (Changed
+//     false).
+//
+// payment.ErrNotFound for an unknown id.
+func (uc *PaymeCancelTransaction) Handle(ctx context.Context, paymeID string, reason payment.Reason) (PaymeCancelResult, error) {
+	if _, err := payment.ParseReason(int(reason)); err != nil {
+		return PaymeCancelResult{}, fmt.Errorf("payme cancel %s: reason %d: %w", paymeID, reason, err)
+	}
+	// Outside the transaction: only to learn which order to lock first.
+	peek, err := uc.payme.GetByPaymeIDForUpdate(ctx, paymeID)
+	if err != nil {
+		return PaymeCancelResult{}, fmt.Errorf("payme cancel %s: %w", paymeID, err)
+	}
+	var res PaymeResult
+	err = uc.tx.WithinTx(ctx, func(ctx context.Context) error {
+		res = PaymeResult{}
+		o, err := uc.orders.GetForUpdate(ctx, peek.OrderID())
+		if err != nil {
+			return fmt.Errorf("payme cancel %s: lock order %s: %w", paymeID, peek.OrderID(), err)
+		}
+		t, err := uc.payme.GetByPaymeIDForUpdate(ctx, paymeID)
+		if err != nil {
+			return fmt.Errorf("payme cancel %s: %w", paymeID, err)
+		}
+		now := uc.clock.Now()
+		refund := t.State() == payment.PaymePerformed
+		if refund {
+			if err := o.Refund(now); err != nil {
+				if errors.Is(err, order.ErrCannotRefund) {
+					return fmt.Errorf("payme cancel %s: order %s is %s: %w (%w)", paymeID, o.ID(), o.Status(), payment.ErrCannotCancel, err)
+				}
+				// A performed transaction of an order that is not paid: the
+				// data contradicts itself; an internal error, not a veto.
+				return fmt.Errorf("payme cancel %s: refund order %s (%s): %v", paymeID, o.ID(), o.Status(), err)
+			}
+		}
+		changed, err := t.Cancel(reason, refund, now)
+		if err != nil {
+			return fmt.Errorf("payme cancel %s: state %d: %w", paymeID, t.State(), err)
+		}
+		if !changed {
+			res = PaymeResult{Tx: t, Changed: false}
+			return nil
+		}
+		if refund {
+			if err := uc.orders.Update(ctx, o); err != nil {
+				return fmt.Errorf("payme cancel %s: save order %s: %w", paymeID, o.ID(), err)
+			}
+		}
+		if err := uc.payme.Update(ctx, t); err != nil {
+			return fmt.Errorf("payme cancel %s: %w", paymeID, err)
+		}
+		res = PaymeResult{Tx: t, Changed: true}
+		return nil
+	})
+	if err != nil {
+		return PaymeCancelResult{}, err
+	}
+	out := PaymeCancelResult{PaymeResult: res}
+	if res.Changed && res.Tx.State() == payment.PaymeCancelledAfterPerform {
+		// After commit, and not cut short if Payme hangs up now: the refund
+		// is done, the stock must follow (Release is idempotent).
+		if err := uc.catalog.Release(context.WithoutCancel(ctx), res.Tx.OrderID(), ports.Caller{}); err != nil {
+			out.StockReleaseErr = fmt.Errorf("payme cancel %s: release stock of order %s: %w", paymeID, res.Tx.OrderID(), err)
+		}
+	}
+	return out, nil
+}

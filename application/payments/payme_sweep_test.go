@@ -1,0 +1,173 @@
+package payments_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ultramarket/gateway/application/payments"
+	"github.com/ultramarket/gateway/domain/payment"
+)
+
+// paymeSweepCutoff: strictly before it is more than 12 hours old.
+var paymeSweepCutoff = paymeNow.UnixMilli() - payment.PaymeTimeout.Milliseconds()
+
+func paymeTimedOut(n int) []*payment.PaymeTransaction {
+	out := make([]*payment.PaymeTransaction, n)
+	for i := range out {
+		out[i] = paymeStoredTxOf(fmt.Sprintf("tx-%d", i), fmt.Sprintf("pid-%d", i), paymeOrderID, payment.PaymeCreated, paymeStale-int64(i))
+	}
+	return out
+}
+
+func TestPaymeSweep_CancelsTimedOutTransactionsWithReasonFour(t *testing.T) {
+	m := newPaymeMocks(t) // no order is touched
+	uc := payments.NewPaymeSweepTimeouts(m.tx, m.payme, m.clock, 10)
+	txs := paymeTimedOut(3)
+	m.payme.EXPECT().LockTimedOut(paymeAny, paymeSweepCutoff, 10).Return(txs, nil)
+	m.payme.EXPECT().Update(paymeAny, paymeAny).Times(3).Return(nil)
+
+	n, err := uc.Handle(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	assert.True(t, m.tx.committed)
+	for _, tx := range txs {
+		assert.Equal(t, payment.PaymeCancelled, tx.State())
+		assert.Equal(t, payment.ReasonTimeout, *tx.Reason())
+		assert.Equal(t, paymeNow.UnixMilli(), tx.CancelTime())
+	}
+}
+
+func TestPaymeSweep_SkipsAnythingNotTimedOut(t *testing.T) {
+	m := newPaymeMocks(t) // no Update
+	uc := payments.NewPaymeSweepTimeouts(m.tx, m.payme, m.clock, 0)
+	m.payme.EXPECT().LockTimedOut(paymeAny, paymeSweepCutoff, payments.PaymeSweepBatch).Return(
+		[]*payment.PaymeTransaction{paymeStoredTx(payment.PaymeCreated, paymeEdge)}, nil)
+
+	n, err := uc.Handle(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}
+
+func TestPaymeSweep_FailureRollsTheBatchBack(t *testing.T) {
+	t.Run("lock", func(t *testing.T) {
+		m := newPaymeMocks(t)
+		uc := payments.NewPaymeSweepTimeouts(m.tx, m.payme, m.clock, 10)
+		m.payme.EXPECT().LockTimedOut(paymeAny, paymeAny, paymeAny).Return(nil, errPaymeDB)
+		n, err := uc.Handle(context.Background())
+		assertPaymeInternal(t, err)
+		assert.Zero(t, n)
+	})
+	t.Run("update", func(t *testing.T) {
+		m := newPaymeMocks(t)
+		uc := payments.NewPaymeSweepTimeouts(m.tx, m.payme, m.clock, 10)
+		m.payme.EXPECT().LockTimedOut(paymeAny, paymeAny, paymeAny).Return(paymeTimedOut(2), nil)
+		gomockInOrder(
+			m.payme.EXPECT().Update(paymeAny, paymeAny).Return(nil),
+			m.payme.EXPECT().Update(paymeAny, paymeAny).Return(errPaymeDB),
+		)
+		n, err := uc.Handle(context.Background())
+		assertPaymeInternal(t, err)
+		assert.Zero(t, n, "the batch rolled back: nothing was cancelled")
+		assert.False(t, m.tx.committed)
+	})
+}
+
+func TestPaymeSweep_DrainRunsBatchesUntilOneIsShort(t *testing.T) {
+	m := newPaymeMocks(t)
+	uc := payments.NewPaymeSweepTimeouts(m.tx, m.payme, m.clock, 2)
+	gomockInOrder(
+		m.payme.EXPECT().LockTimedOut(paymeAny, paymeSweepCutoff, 2).Return(paymeTimedOut(2), nil),
+		m.payme.EXPECT().LockTimedOut(paymeAny, paymeSweepCutoff, 2).Return(paymeTimedOut(2), nil),
+		m.payme.EXPECT().LockTimedOut(paymeAny, paymeSweepCutoff, 2).Return(paymeTimedOut(1), nil),
+	)
+	m.payme.EXPECT().Update(paymeAny, paymeAny).Times(5).Return(nil)
+
+	n, err := uc.Drain(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 5, n)
+	assert.Equal(t, 3, m.tx.runs)
+}
+
+func TestPaymeSweep_DrainStopsAtTheFirstFailure(t *testing.T) {
+	m := newPaymeMocks(t)
+	uc := payments.NewPaymeSweepTimeouts(m.tx, m.payme, m.clock, 2)
+	gomockInOrder(
+		m.payme.EXPECT().LockTimedOut(paymeAny, paymeAny, paymeAny).Return(paymeTimedOut(2), nil),
+		m.payme.EXPECT().LockTimedOut(paymeAny, paymeAny, paymeAny).Return(nil, errPaymeDB),
+	)
+	m.payme.EXPECT().Update(paymeAny, paymeAny).Times(2).Return(nil)
+
+	n, err := uc.Drain(context.Background())
+	assertPaymeInternal(t, err)
+	assert.Equal(t, 2, n)
+}
+
+// paymeSyncTx is paymeTx for a test that runs the sweep in a goroutine.
+type paymeSyncTx struct{ mu sync.Mutex }
+
+func (m *paymeSyncTx) WithinTx(ctx context.Context, fn func(context.Context) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return fn(ctx)
+}
+
+func TestRunPaymeSweep_RunsAtOnceThenEveryIntervalUntilCancelled(t *testing.T) {
+	m := newPaymeMocks(t)
+	uc := payments.NewPaymeSweepTimeouts(&paymeSyncTx{}, m.payme, m.clock, 10)
+	m.payme.EXPECT().LockTimedOut(paymeAny, paymeAny, paymeAny).Return(nil, nil).MinTimes(3)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	rounds := make(chan error, 100)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		payments.RunPaymeSweep(ctx, 5*time.Millisecond, uc, func(n int, err error) { rounds <- err })
+	}()
+	for i := 0; i < 3; i++ {
+		select {
+		case err := <-rounds:
+			require.NoError(t, err)
+		case <-time.After(5 * time.Second):
+			t.Fatal("the sweep did not run")
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("RunPaymeSweep did not return after its context ended")
+	}
+}
+
+func TestRunPaymeSweep_ReportsFailuresAndKeepsGoing(t *testing.T) {
+	m := newPaymeMocks(t)
+	uc := payments.NewPaymeSweepTimeouts(&paymeSyncTx{}, m.payme, m.clock, 10)
+	gomockInOrder(
+		m.payme.EXPECT().LockTimedOut(paymeAny, paymeAny, paymeAny).Return(nil, errPaymeDB),
+		m.payme.EXPECT().LockTimedOut(paymeAny, paymeAny, paymeAny).Return(nil, nil).AnyTimes(),
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rounds := make(chan error, 100)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		payments.RunPaymeSweep(ctx, time.Millisecond, uc, func(n int, err error) { rounds <- err })
+	}()
+	assert.ErrorIs(t, <-rounds, errPaymeDB)
+	assert.NoError(t, <-rounds)
+	cancel()
+	<-done
+}
+
+func TestRunPaymeSweep_NoIntervalNoSweep(t *testing.T) {
+	m := newPaymeMocks(t) // no LockTimedOut
+	uc := payments.NewPaymeSweepTimeouts(m.tx, m.payme, m.clock, 10)
+	payments.RunPaymeSweep(context.Background(), 0, uc, nil)
+}

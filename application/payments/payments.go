@@ -1,0 +1,32 @@
+// Package payments holds the payment use cases: the two gateways' webhooks
+// (Payme's Merchant API in payme_*.go, Click's SHOP-API Prepare/Complete in
+// click_*.go), and what buyers and admins ask of payments through our own
+// API: a payment link for an order (links.go) and the order's transactions
+// across both providers (transactions.go).
+//
+// Every webhook locks the order row first (OrderRepository.GetForUpdate) and
+// only then the provider's transaction rows, so concurrent calls for one
+// order serialise on it and never deadlock; the order becomes paid in the
+// same database transaction that records the payment as done, next to a
+// Settlements row that lets only one provider transaction pay an order.
+package payments
+
+import (
+	"github.com/google/uuid"
+
+	"github.com/ultramarket/gateway/domain/user"
+)
+
+// Caller is who asks, from the access token: what they may see depends on
+// whether they own the order or are an admin.
+type Caller struct {
+	UserID string
+	Role   user.Role
+}
+
+// isOrderID tells whether s can be one of our order ids (a UUID in its
+// canonical 36-character form), so anything else is "not found" before a
+// repository sees it.
+func isOrderID(s string) bool {
+	return len(s) == 36 && uuid.Validate(s) == nil
+}

@@ -1,0 +1,60 @@
+package app
+
+import (
+	"github.com/ultramarket/gateway/adapters/click"
+	httpapi "github.com/ultramarket/gateway/adapters/http"
+	"github.com/ultramarket/gateway/adapters/payme"
+	"github.com/ultramarket/gateway/adapters/postgres"
+	"github.com/ultramarket/gateway/application/payments"
+	"github.com/ultramarket/gateway/domain/money"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// clickDeps are what Build has already made that the Click webhooks and the
+// payment routes share with the rest of the app.
+type clickDeps struct {
+	tx    ports.TxManager
+	clock ports.Clock
+}
+
+// paymentLinks is ports.PaymentLinks: Payme's checkout link and Click's pay
+// link, each built by its gateway's adapter.
+type paymentLinks struct {
+	payme *payme.Links
+	click *click.Links
+}
+
+var _ ports.PaymentLinks = paymentLinks{}
+
+func (l paymentLinks) PaymeURL(orderID string, amount money.Money, returnURL string) (string, error) {
+	return l.payme.PaymeURL(orderID, amount, returnURL)
+}
+
+func (l paymentLinks) ClickURL(orderID string, amount money.Money, returnURL string) (string, error) {
+	return l.click.ClickURL(orderID, amount, returnURL)
+}
+
+// wireClick builds the Click SHOP-API use cases on the Postgres repositories
+// and mounts POST /api/payments/click/prepare and /complete on the public
+// server, then the buyer-facing POST /api/payments (a payment link) and
+// GET /api/payments?order_id= (the order's transactions of both gateways).
+// It needs a.catalog (a refund gives the stock back) and a.authenticate
+// (wireIdentity).
+func (a *App) wireClick(d clickDeps) {
+	orders := postgres.NewOrderRepo(a.db)
+	clicks := postgres.NewClickRepo(a.db)
+
+	click.Register(a.public, click.NewHandlers(
+		click.Config{ServiceID: a.cfg.ClickServiceID, SecretKey: a.cfg.ClickSecretKey},
+		payments.NewClickPrepare(d.tx, orders, clicks, d.clock),
+		payments.NewClickComplete(d.tx, orders, clicks, postgres.NewSettlementRepo(a.db), a.catalog, d.clock),
+		a.metrics, a.log,
+	))
+
+	links := paymentLinks{newPaymeLinks(a.cfg), click.NewLinks(a.cfg.ClickServiceID, a.cfg.ClickMerchantID)}
+	httpapi.RegisterPayments(a.public, httpapi.PaymentUseCases{
+		Authenticate:     a.authenticate,
+		CreateLink:       payments.NewCreatePaymentLink(orders, links),
+		ListTransactions: payments.NewListTransactions(orders, postgres.NewPaymeRepo(a.db), clicks),
+	})
+}

@@ -1,0 +1,109 @@
+package app
+
+import (
+	"context"
+
+	"github.com/ultramarket/gateway/adapters/catalog"
+	httpapi "github.com/ultramarket/gateway/adapters/http"
+	"github.com/ultramarket/gateway/adapters/postgres"
+	"github.com/ultramarket/gateway/application/analytics"
+	appcart "github.com/ultramarket/gateway/application/cart"
+	appcatalog "github.com/ultramarket/gateway/application/catalog"
+	"github.com/ultramarket/gateway/application/orders"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// chooseCatalog sets a.catalog to the product catalog the app uses and
+// returns what the "catalog" health check pings: with CATALOG_URL set, the
+// upstream microservice's HTTP client (timeouts, retries of idempotent
+// calls, circuit breaker) and its own Ping; otherwise the built-in Postgres
+// catalog, whose health is Postgres's (pg). Build calls it before the health
+// checker is made and before anything that needs a.catalog.
+func (a *App) chooseCatalog(ids ports.IDGenerator, clock ports.Clock, pg ports.Pinger) ports.Pinger {
+	if a.cfg.CatalogURL == "" {
+		a.catalog = postgres.NewCatalog(a.db, ids, clock)
+		return pg
+	}
+	client := catalog.New(catalog.Config{
+		BaseURL:         a.cfg.CatalogURL,
+		Timeout:         a.cfg.CatalogTimeout,
+		BreakerFailures: a.cfg.CatalogBreakerFailures,
+		BreakerOpen:     a.cfg.CatalogBreakerOpen,
+		Metrics:         a.metrics,
+	})
+	a.catalog = client
+	return client
+}
+
+// commerceDeps are what Build has already made that the commerce routes
+// share with the rest of the app.
+type commerceDeps struct {
+	tx    ports.TxManager
+	clock ports.Clock
+	ids   ports.IDGenerator
+}
+
+// wireCommerce builds the product, cart, order and analytics use cases on
+// a.catalog and the Postgres repositories, mounts /api/products, /api/cart,
+// /api/orders and /api/analytics on the public server, and adds the job that
+// cancels orders left unpaid for ORDER_PAYMENT_TTL, every
+// EXPIRY_SWEEP_INTERVAL. It needs a.catalog (chooseCatalog) and
+// a.authenticate (wireIdentity).
+func (a *App) wireCommerce(d commerceDeps) {
+	cat := a.catalog
+	carts := postgres.NewCartRepo(a.db)
+	orderRepo := postgres.NewOrderRepo(a.db)
+	keys := postgres.NewIdempotencyStore(a.db)
+	stats := postgres.NewAnalytics(a.db)
+	paymeRepo := postgres.NewPaymeRepo(a.db)
+	clicks := postgres.NewClickRepo(a.db)
+
+	httpapi.RegisterProducts(a.public, httpapi.ProductUseCases{
+		Authenticate: a.authenticate,
+		List:         appcatalog.NewListProducts(cat),
+		Get:          appcatalog.NewGetProduct(cat),
+		Create:       appcatalog.NewCreateProduct(cat),
+		Replace:      appcatalog.NewReplaceProduct(cat),
+		Delete:       appcatalog.NewDeleteProduct(cat),
+	})
+	httpapi.RegisterCart(a.public, httpapi.CartUseCases{
+		Authenticate: a.authenticate,
+		Get:          appcart.NewGetCart(carts, cat),
+		SetItem:      appcart.NewSetItem(carts, cat, d.clock),
+		RemoveItem:   appcart.NewRemoveItem(carts, cat),
+		Clear:        appcart.NewClear(carts),
+	})
+	httpapi.RegisterOrders(a.public, httpapi.OrderUseCases{
+		Authenticate: a.authenticate,
+		Place:        orders.NewPlaceOrder(d.tx, orderRepo, carts, keys, cat, d.ids, d.clock),
+		List:         orders.NewListOrders(orderRepo),
+		Get:          orders.NewGetOrder(orderRepo),
+		Cancel:       orders.NewCancelOrder(d.tx, orderRepo, clicks, cat, d.clock),
+		ChangeStatus: orders.NewChangeOrderStatus(d.tx, orderRepo, d.clock),
+	})
+	httpapi.RegisterAnalytics(a.public, httpapi.AnalyticsUseCases{
+		Authenticate: a.authenticate,
+		Sales:        analytics.NewSales(stats, d.clock),
+		Orders:       analytics.NewOrders(stats),
+		Payments:     analytics.NewPayments(stats),
+		TopProducts:  analytics.NewTopProducts(stats),
+	})
+
+	expiry := orders.NewExpireOverdueOrders(d.tx, orderRepo, paymeRepo, clicks, cat, d.clock, a.cfg.OrderPaymentTTL)
+	interval := a.cfg.ExpirySweepInterval
+	a.addJob("order-expiry", func(ctx context.Context) {
+		err := expiry.RunExpiry(ctx, interval, func(cancelled int, err error) {
+			switch {
+			case err != nil:
+				// A failed release leaves its order cancelled and its stock held:
+				// the error names the order, for an operator to release it.
+				a.log.Error("order expiry sweep failed", "cancelled", cancelled, "err", err)
+			case cancelled > 0:
+				a.log.Info("order expiry sweep", "cancelled", cancelled)
+			}
+		})
+		if err != nil {
+			a.log.Error("order expiry job not started", "err", err)
+		}
+	})
+}

@@ -1,0 +1,84 @@
+package app
+
+import (
+	"fmt"
+	"time"
+
+	httpapi "github.com/ultramarket/gateway/adapters/http"
+	"github.com/ultramarket/gateway/adapters/jwt"
+	"github.com/ultramarket/gateway/adapters/redis"
+	"github.com/ultramarket/gateway/application/admin"
+	"github.com/ultramarket/gateway/application/auth"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// The access token's iss and aud. Fixed: a token of another service signed
+// with a shared secret must not be taken for one of ours.
+const (
+	tokenIssuer   = "ultramarket"
+	tokenAudience = "ultramarket-api"
+)
+
+// Login lockout policy (API.md): 5 failed logins for one email from one client
+// IP within 15 minutes lock that pair out until the window passes. It is not
+// configurable, and is on even when RATE_LIMIT_AUTH is off.
+const (
+	loginFailureLimit  = 5
+	loginFailureWindow = 15 * time.Minute
+)
+
+// identityDeps are what Build has already made that the identity routes share
+// with the rest of the app.
+type identityDeps struct {
+	users       ports.UserRepository
+	tx          ports.TxManager
+	hasher      ports.PasswordHasher
+	clock       ports.Clock
+	ids         ports.IDGenerator
+	redisPrefix string
+}
+
+// wireIdentity builds the token issuer, the Redis session store and login
+// guard, and the auth and admin use cases, and mounts /api/auth and
+// /api/admin on the public server.
+func (a *App) wireIdentity(d identityDeps) error {
+	tokens, err := jwt.NewTokenIssuer(jwt.Config{
+		Secret:   []byte(a.cfg.JWTSecret),
+		Issuer:   tokenIssuer,
+		Audience: tokenAudience,
+		TTL:      a.cfg.AccessTokenTTL,
+		Now:      d.clock.Now,
+	})
+	if err != nil {
+		return fmt.Errorf("token issuer: %w", err)
+	}
+	sessions := redis.NewSessionStore(a.redis, d.redisPrefix)
+	guard := redis.NewLoginGuard(a.redis, d.redisPrefix, loginFailureLimit, loginFailureWindow)
+	refreshTTL := a.cfg.RefreshTokenTTL
+
+	login, err := auth.NewLogin(d.users, d.hasher, guard, sessions, tokens, d.ids, d.clock, refreshTTL)
+	if err != nil {
+		return err
+	}
+	authenticate := auth.NewAuthenticate(tokens, sessions, d.clock)
+	a.authenticate = authenticate // every other authenticated route shares it
+	httpapi.RegisterAuth(a.public, httpapi.AuthUseCases{
+		Authenticate:   authenticate,
+		Register:       auth.NewRegister(d.users, d.hasher, sessions, tokens, d.ids, d.clock, refreshTTL),
+		Login:          login,
+		Refresh:        auth.NewRefresh(d.users, sessions, tokens, d.clock, refreshTTL),
+		Logout:         auth.NewLogout(sessions, d.clock),
+		LogoutAll:      auth.NewLogoutAll(sessions, d.clock),
+		Me:             auth.NewMe(d.users),
+		ListSessions:   auth.NewListSessions(sessions, d.clock),
+		DeleteSession:  auth.NewDeleteSession(sessions, d.clock),
+		ChangePassword: auth.NewChangePassword(d.tx, d.users, d.hasher, sessions, d.clock),
+	})
+	httpapi.RegisterAdmin(a.public, httpapi.AdminUseCases{
+		Authenticate: authenticate,
+		ListUsers:    admin.NewListUsers(d.users),
+		ChangeRole:   admin.NewChangeRole(d.tx, d.users, sessions, d.clock),
+		ChangeStatus: admin.NewChangeStatus(d.tx, d.users, sessions, d.clock),
+	})
+	return nil
+}

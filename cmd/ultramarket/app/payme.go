@@ -1,0 +1,71 @@
+package app
+
+import (
+	"context"
+
+	"github.com/ultramarket/gateway/adapters/payme"
+	"github.com/ultramarket/gateway/adapters/postgres"
+	"github.com/ultramarket/gateway/application/payments"
+	"github.com/ultramarket/gateway/cmd/ultramarket/config"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// paymeDeps are what Build has already made that the Payme webhook shares
+// with the rest of the app. catalog is the one the app uses (built-in or
+// upstream): a refund gives the order's stock back through it.
+type paymeDeps struct {
+	tx      ports.TxManager
+	clock   ports.Clock
+	ids     ports.IDGenerator
+	catalog ports.Catalog
+}
+
+// wirePayme builds the Payme Merchant API use cases on the Postgres
+// repositories, mounts POST /api/payments/payme on the public server, and
+// adds the background sweep that cancels (reason 4) state-1 transactions
+// past Payme's 12 hours, every EXPIRY_SWEEP_INTERVAL.
+func (a *App) wirePayme(d paymeDeps) {
+	orders := postgres.NewOrderRepo(a.db)
+	repo := postgres.NewPaymeRepo(a.db)
+	settlements := postgres.NewSettlementRepo(a.db)
+
+	handler := payme.NewHandler(payme.HandlerConfig{
+		Login:      a.cfg.PaymeLogin,
+		Key:        a.cfg.PaymeKey,
+		AllowedIPs: a.cfg.PaymeAllowedIPs,
+		Logger:     a.log,
+	}, payme.UseCases{
+		CheckPerformTransaction: payments.NewPaymeCheckPerformTransaction(orders, repo, d.clock),
+		CreateTransaction:       payments.NewPaymeCreateTransaction(d.tx, orders, repo, d.ids, d.clock),
+		PerformTransaction:      payments.NewPaymePerformTransaction(d.tx, orders, repo, settlements, d.clock),
+		CancelTransaction:       payments.NewPaymeCancelTransaction(d.tx, orders, repo, d.catalog, d.clock),
+		CheckTransaction:        payments.NewPaymeCheckTransaction(repo),
+		GetStatement:            payments.NewPaymeGetStatement(repo),
+		SetFiscalData:           payments.NewPaymeSetFiscalData(repo),
+	}, a.metrics)
+	// POST only: Payme never uses another method, and any other answers
+	// Echo's 405 like every route. (The handler itself answers -32300 to a
+	// non-POST if it is ever routed one.)
+	a.public.POST(payme.Route, handler)
+
+	sweep := payments.NewPaymeSweepTimeouts(d.tx, repo, d.clock, 0)
+	interval := a.cfg.ExpirySweepInterval
+	a.addJob("payme-timeout-sweep", func(ctx context.Context) {
+		payments.RunPaymeSweep(ctx, interval, sweep, func(cancelled int, err error) {
+			switch {
+			case err != nil:
+				a.log.Error("payme timeout sweep failed", "cancelled", cancelled, "err", err)
+			case cancelled > 0:
+				a.log.Info("payme timeout sweep", "cancelled", cancelled)
+			}
+		})
+	})
+}
+
+// newPaymeLinks is the Payme half of ports.PaymentLinks (the Click helper
+// builds ClickURL); the payments wiring combines the two.
+func newPaymeLinks(cfg config.Config) *payme.Links {
+	return payme.NewLinks(cfg.PaymeCheckoutURL, cfg.PaymeMerchantID)
+}
+
+var _ = newPaymeLinks // used by the payments-link wiring once it lands
