@@ -150,7 +150,7 @@ func TestLogin_200WithUserAndTokens(t *testing.T) {
 	f.hasher.EXPECT().Verify(gomock.Any(), u.PasswordHash(), password).Return(true, nil)
 	f.guard.EXPECT().Reset(gomock.Any(), "ann@example.uz", "192.0.2.1").Return(nil)
 	f.users.EXPECT().GetByID(gomock.Any(), annID).Return(u, nil) // re-read after the epoch
-	f.expectIssue(newUserID) // the first id of this fixture goes to the session
+	f.expectIssue(newUserID)                                     // the first id of this fixture goes to the session
 	var stored *session.Session
 	f.sessions.EXPECT().Create(gomock.Any(), gomock.Any(), int64(0)).DoAndReturn(func(_ context.Context, s *session.Session, _ int64) error {
 		stored = s
