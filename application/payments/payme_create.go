@@ -46,9 +46,9 @@ func NewPaymeCreateTransaction(tx ports.TxManager, orders ports.OrderRepository,
 //  3. a new id needs a pending_payment order (order.ErrNotPayable) that no
 //     other live transaction holds (payment.ErrOrderHeld); timed-out holders
 //     are cancelled (reason 4) on the way;
-//  4. a new id whose Payme time is already more than 12 hours old is stored
-//     cancelled with reason 4 (CheckTransaction and GetStatement report it)
-//     and payment.ErrTimedOut returned.
+//  4. a new id whose Payme time is already more than 12 hours old is refused
+//     with payment.ErrTimedOut and not stored: Payme counts it as failed, so
+//     GetStatement must not list it.
 //
 // The database has the last word on "one live transaction per order"
 // (payment.ErrOrderHeld from Insert).
@@ -93,10 +93,10 @@ func (uc *PaymeCreateTransaction) Handle(ctx context.Context, in PaymeCreateInpu
 		if err != nil {
 			return fmt.Errorf("payme create %s: %w", in.PaymeID, err)
 		}
-		// A Payme time already past the timeout: store it as Payme will see
-		// it (cancelled, reason 4) and refuse.
-		if err := t.CheckReplayableCreate(now); errors.Is(err, payment.ErrTimedOut) {
-			outcome = fmt.Errorf("payme create %s: payme time %d: %w", in.PaymeID, in.Time, err)
+		// A Payme time already past the timeout: refuse without storing, since
+		// GetStatement must list only creates that succeeded (SPEC §2.9).
+		if t.TimedOut(now) {
+			return fmt.Errorf("payme create %s: payme time %d: %w", in.PaymeID, in.Time, payment.ErrTimedOut)
 		}
 		if err := uc.payme.Insert(ctx, t); err != nil {
 			return fmt.Errorf("payme create %s: %w", in.PaymeID, err)

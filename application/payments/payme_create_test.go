@@ -225,22 +225,16 @@ func TestPaymeCreate_DatabaseHasTheLastWordOnOneLiveTransaction(t *testing.T) {
 	}
 }
 
-func TestPaymeCreate_NewIDAlreadyPastTwelveHoursIsStoredCancelledAndRefused(t *testing.T) {
+func TestPaymeCreate_NewIDAlreadyPastTwelveHoursIsRefusedAndNotStored(t *testing.T) {
 	uc, m := newPaymeCreate(t)
 	m.expectOrderLocked(order.StatusPendingPayment)
 	m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
 	m.payme.EXPECT().ListLiveByOrderForUpdate(paymeAny, paymeOrderID).Return(nil, nil)
-	var inserted *payment.PaymeTransaction
-	m.payme.EXPECT().Insert(paymeAny, paymeAny).DoAndReturn(paymeSaved(&inserted))
+	// No Insert expected: a create that fails is not part of GetStatement.
 
 	_, err := uc.Handle(context.Background(), paymeCreateInput(paymeStale))
 	assert.ErrorIs(t, err, payment.ErrTimedOut)
-	assert.True(t, m.tx.committed, "CheckTransaction must find it: state -1, reason 4")
-	assert.Equal(t, payment.PaymeCancelled, inserted.State())
-	assert.Equal(t, payment.ReasonTimeout, *inserted.Reason())
-	assert.Equal(t, paymeStale, inserted.PaymeTime())
-	assert.Equal(t, paymeNow.UnixMilli(), inserted.CreateTime())
-	assert.Equal(t, paymeNow.UnixMilli(), inserted.CancelTime())
+	assert.False(t, m.tx.committed)
 }
 
 func TestPaymeCreate_DatabaseFailuresAreInternalAndRollBack(t *testing.T) {
