@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -64,6 +65,15 @@ func Bind(c echo.Context, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		if strings.HasPrefix(err.Error(), unknownFieldPrefix) {
+			// encoding/json names only the key; find its path for the client.
+			var generic any
+			if json.Unmarshal(body, &generic) == nil {
+				if path, ok := unknownFieldPath(reflect.TypeOf(dst), generic, ""); ok {
+					return domain.Invalid(path, "unknown field")
+				}
+			}
+		}
 		return decodeError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
@@ -146,4 +156,94 @@ func typeMessage(e *json.UnmarshalTypeError) string {
 		return "must be an object"
 	}
 	return "has the wrong type"
+}
+
+// unknownFieldPath walks a decoded body alongside the DTO type it was meant
+// for and returns the JSON path of the first key the type has no field for
+// ("shipping_address.zip", "items[1].colour").
+func unknownFieldPath(t reflect.Type, v any, prefix string) (string, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch val := v.(type) {
+	case map[string]any:
+		if t.Kind() != reflect.Struct {
+			return "", false
+		}
+		fields := jsonFields(t)
+		keys := make([]string, 0, len(val))
+		for k := range val {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys) // the same answer for the same body
+		for _, k := range keys {
+			path := k
+			if prefix != "" {
+				path = prefix + "." + k
+			}
+			ft, ok := lookupField(fields, k)
+			if !ok {
+				return path, true
+			}
+			if p, found := unknownFieldPath(ft, val[k], path); found {
+				return p, true
+			}
+		}
+	case []any:
+		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+			return "", false
+		}
+		for i, item := range val {
+			if p, found := unknownFieldPath(t.Elem(), item, prefix+"["+strconv.Itoa(i)+"]"); found {
+				return p, true
+			}
+		}
+	}
+	return "", false
+}
+
+// jsonFields maps a struct's JSON names to field types, as encoding/json
+// sees them (tag name, else the Go name; "-" skipped; embedded structs flattened).
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				for k, v := range jsonFields(ft) {
+					out[k] = v
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// lookupField matches keys case-insensitively, as encoding/json does.
+func lookupField(fields map[string]reflect.Type, key string) (reflect.Type, bool) {
+	if t, ok := fields[key]; ok {
+		return t, true
+	}
+	for name, t := range fields {
+		if strings.EqualFold(name, key) {
+			return t, true
+		}
+	}
+	return nil, false
 }

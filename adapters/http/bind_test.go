@@ -123,3 +123,20 @@ func TestBind_WrongTypeIs422NamingTheField(t *testing.T) {
 		assert.Equal(t, "1 field is invalid", p.Detail)
 	}
 }
+
+func TestBind_UnknownNestedFieldIsNamedByItsPath(t *testing.T) {
+	f, _ := bindServer(t)
+	cases := map[string]string{
+		`{"shipping_address":{"city":"Tashkent","zip":"100000"}}`:      "shipping_address.zip",
+		`{"items":[{"product_id":"a","quantity":1},{"colour":"red"}]}`: "items[1].colour",
+		`{"Quantity":1,"extra":true}`:                                  "extra",
+	}
+	for in, want := range cases {
+		rec := postJSON(f.e, in)
+		assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, in)
+		p := decodeProblem(t, rec)
+		require.Len(t, p.Errors, 1, in)
+		assert.Equal(t, want, p.Errors[0].Field, in)
+		assert.Equal(t, "unknown field", p.Errors[0].Message, in)
+	}
+}
