@@ -122,7 +122,7 @@ func TestOrders_Refusals(t *testing.T) {
 
 		// Prices never come from the client.
 		withPrice := orderOf(map[string]any{"product_id": id, "quantity": 1, "unit_price": 1})
-		expectValidation(t, s.placeOrder(t, buyer, withPrice, ""), "unit_price")
+		expectValidation(t, s.placeOrder(t, buyer, withPrice, ""), "items[0].unit_price")
 		withTotal := orderOf(item(id, 1))
 		withTotal["total"] = 1
 		expectValidation(t, s.placeOrder(t, buyer, withTotal, ""), "total")
@@ -144,7 +144,7 @@ func TestOrders_Refusals(t *testing.T) {
 		addr := address()
 		addr["zip"] = "100000"
 		extra["shipping_address"] = addr
-		expectValidation(t, s.placeOrder(t, buyer, extra, ""), "zip")
+		expectValidation(t, s.placeOrder(t, buyer, extra, ""), "shipping_address.zip")
 		long := orderOf(item(id, 1))
 		long["note"] = strings.Repeat("n", 1001)
 		expectValidation(t, s.placeOrder(t, buyer, long, ""), "note")
