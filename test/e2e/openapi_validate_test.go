@@ -27,8 +27,9 @@ import (
 	"github.com/ultramarket/gateway/test/testapp"
 )
 
-// openAPIContract is the served OpenAPI document, loaded and routed once for
-// every test of the package.
+// openAPIContract is the OpenAPI document (the embedded one, which
+// /api/openapi.json serves), loaded and routed once for every test of the
+// package.
 type openAPIContract struct {
 	doc    *openapi3.T
 	router routers.Router
@@ -55,12 +56,15 @@ var loadOpenAPIContract = sync.OnceValues(func() (*openAPIContract, error) {
 })
 
 // openAPIOptions: every status must be documented, every error is reported,
-// and ids documented as uuid must be UUIDs.
+// and ids documented as uuid must be UUIDs in their canonical 36-character form.
 var openAPIOptions = &openapi3filter.Options{
 	IncludeResponseStatus: true,
 	MultiError:            true,
 	SchemaValidationOptions: []openapi3.SchemaValidationOption{
 		openapi3.WithStringFormatValidator("uuid", openapi3.NewCallbackValidator(func(s string) error {
+			if len(s) != 36 {
+				return fmt.Errorf("not a canonical UUID: %q", s)
+			}
 			return uuid.Validate(s)
 		})),
 	},

@@ -11,7 +11,8 @@
 //
 // Edit openapi.yaml, then run
 //
-//	go test ./adapters/http/openapi/ ./test/e2e/ -run 'OpenAPI'
+//	go test ./adapters/http/openapi/ ./adapters/http/ -run 'Spec|Page|YAML|Docs'
+//	go test ./test/e2e/ -run OpenAPI   # needs Postgres and Redis (make services)
 //
 // The unit test loads and validates the document with kin-openapi and checks
 // the conventions every operation follows (X-Request-ID on every response,
