@@ -42,24 +42,11 @@ func (uc *ChangeRole) Handle(ctx context.Context, in ChangeRoleInput) (*user.Use
 	if err != nil {
 		return nil, err
 	}
-	var target *user.User
-	err = uc.tx.WithinTx(ctx, func(ctx context.Context) error {
-		// The super_admin rows are locked first, then the two users in id
-		// order: every transaction here takes its locks in the same order, so
-		// two admins acting at once wait for each other instead of deadlocking.
-		n, err := uc.users.CountActiveSuperAdminsForUpdate(ctx)
-		if err != nil {
-			return err
-		}
-		actor, t, err := lockActorAndTarget(ctx, uc.users, in.ActorID, in.TargetID)
-		if err != nil {
-			return err
-		}
-		if err := user.ChangeRole(actor, t, role, n, uc.clock.Now()); err != nil {
+	target, err := applyToUser(ctx, uc.tx, uc.users, in.ActorID, in.TargetID, func(actor, t *user.User, superAdmins int) error {
+		if err := user.ChangeRole(actor, t, role, superAdmins, uc.clock.Now()); err != nil {
 			return fmt.Errorf("change role of user %s to %s: %w", t.ID(), role, err)
 		}
-		target = t
-		return uc.users.Update(ctx, t)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -68,6 +55,35 @@ func (uc *ChangeRole) Handle(ctx context.Context, in ChangeRoleInput) (*user.Use
 	// request whose revoke failed still ends the sessions.
 	if err := uc.sessions.RevokeAllForUser(ctx, target.ID(), "", uc.clock.Now()); err != nil {
 		return nil, fmt.Errorf("end sessions of user %s after role change: %w", target.ID(), err)
+	}
+	return target, nil
+}
+
+// applyToUser runs a role or status rule on the target in one transaction and
+// saves the result. The super_admin rows are locked first, then the two users
+// in id order: every admin change takes its locks in the same order, so two
+// admins acting at once wait for each other instead of deadlocking, and the
+// super_admin count the rule sees cannot change under it.
+func applyToUser(ctx context.Context, tx ports.TxManager, users ports.UserRepository, actorID, targetID string,
+	rule func(actor, target *user.User, superAdmins int) error) (*user.User, error) {
+	var target *user.User
+	err := tx.WithinTx(ctx, func(ctx context.Context) error {
+		n, err := users.CountActiveSuperAdminsForUpdate(ctx)
+		if err != nil {
+			return err
+		}
+		actor, t, err := lockActorAndTarget(ctx, users, actorID, targetID)
+		if err != nil {
+			return err
+		}
+		if err := rule(actor, t, n); err != nil {
+			return err
+		}
+		target = t
+		return users.Update(ctx, t)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return target, nil
 }

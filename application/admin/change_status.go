@@ -39,22 +39,11 @@ func (uc *ChangeStatus) Handle(ctx context.Context, in ChangeStatusInput) (*user
 	if err != nil {
 		return nil, err
 	}
-	var target *user.User
-	err = uc.tx.WithinTx(ctx, func(ctx context.Context) error {
-		// Same lock order as ChangeRole; see there.
-		n, err := uc.users.CountActiveSuperAdminsForUpdate(ctx)
-		if err != nil {
-			return err
-		}
-		actor, t, err := lockActorAndTarget(ctx, uc.users, in.ActorID, in.TargetID)
-		if err != nil {
-			return err
-		}
-		if err := user.ChangeStatus(actor, t, status, n, uc.clock.Now()); err != nil {
+	target, err := applyToUser(ctx, uc.tx, uc.users, in.ActorID, in.TargetID, func(actor, t *user.User, superAdmins int) error {
+		if err := user.ChangeStatus(actor, t, status, superAdmins, uc.clock.Now()); err != nil {
 			return fmt.Errorf("set status of user %s to %s: %w", t.ID(), status, err)
 		}
-		target = t
-		return uc.users.Update(ctx, t)
+		return nil
 	})
 	if err != nil {
 		return nil, err
