@@ -61,6 +61,15 @@ func Bind(c echo.Context, dst any) error {
 	if body[0] != '{' {
 		return &BadRequestError{Detail: "The request body must be a JSON object."}
 	}
+	// Syntax first, over the whole body: JSON that does not parse, or one
+	// object followed by more data, is a 400 whatever the object holds.
+	if !json.Valid(body) {
+		var probe any
+		if bad, ok := decodeError(json.Unmarshal(body, &probe)).(*BadRequestError); ok {
+			return bad
+		}
+		return &BadRequestError{Detail: "The request body must hold a single JSON object."}
+	}
 
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -75,9 +84,6 @@ func Bind(c echo.Context, dst any) error {
 			}
 		}
 		return decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return &BadRequestError{Detail: "The request body must hold a single JSON object."}
 	}
 	return nil
 }

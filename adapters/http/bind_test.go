@@ -140,3 +140,12 @@ func TestBind_UnknownNestedFieldIsNamedByItsPath(t *testing.T) {
 		assert.Equal(t, "unknown field", p.Errors[0].Message, in)
 	}
 }
+
+func TestBind_TrailingDataIs400EvenWhenTheObjectMisfits(t *testing.T) {
+	f, _ := bindServer(t)
+	for _, in := range []string{`{"a":1}{}`, `{"quantity":"x"} x`, `{} x`, `{"quantity":1}[]`} {
+		rec := postJSON(f.e, in)
+		assert.Equal(t, http.StatusBadRequest, rec.Code, in)
+		assert.Equal(t, "bad_request", decodeProblem(t, rec).Code, in)
+	}
+}
