@@ -413,6 +413,73 @@ func (c *Catalog) Release(ctx context.Context, orderID string, _ ports.Caller) e
 	return nil
 }
 
+// ReleaseOrphans gives back the stock of reservations made before olderThan
+// whose order does not exist, at most limit reservation lines (one product
+// of one order each; limit < 1 means 100), and returns how many lines it
+// released. It is the safety net of order placement: PlaceOrder reserves
+// before the order's transaction and releases when that transaction fails,
+// but the release can fail too (the same outage), and then nothing else
+// remembers the reservation. Pass an olderThan far enough in the past that
+// no placement still running can be behind it (the job uses now - 10
+// minutes): a reservation younger than its order's transaction is not an
+// orphan yet.
+//
+// One transaction locks the orphan lines with FOR UPDATE SKIP LOCKED,
+// deletes them and adds their quantities back to the products (in id order,
+// capped like Release), so several instances may sweep at once and each line
+// is given back once: what one sweep holds the others skip. A concurrent
+// Release of the same order either deleted the rows first (the sweep skips
+// them) or waits for the sweep and finds them gone. Run it again while it
+// returns limit to drain a backlog.
+//
+// It reads the orders table, which this catalog shares the database with;
+// without an index on created_at it scans the reservations at each call, a
+// cost that grows with them (paid orders keep theirs).
+func (c *Catalog) ReleaseOrphans(ctx context.Context, olderThan time.Time, limit int) (released int, err error) {
+	if limit < 1 {
+		limit = 100
+	}
+	err = c.tx.WithinTx(ctx, func(ctx context.Context) error {
+		released = 0 // the transaction may be retried
+		db := ext(ctx, c.db)
+		var lines []reservationRow
+		err := sqlx.SelectContext(ctx, db, &lines, `WITH orphan AS (
+				SELECT r.order_id, r.product_id FROM stock_reservations r
+				WHERE r.created_at < $1 AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = r.order_id)
+				ORDER BY r.created_at, r.order_id, r.product_id
+				LIMIT $2
+				FOR UPDATE OF r SKIP LOCKED)
+			DELETE FROM stock_reservations r USING orphan
+			WHERE r.order_id = orphan.order_id AND r.product_id = orphan.product_id
+			RETURNING r.product_id, r.quantity`, dbTime(olderThan), limit)
+		if err != nil {
+			return fmt.Errorf("delete orphan reservations: %w", mapError(err))
+		}
+		byProduct := make(map[string]int64, len(lines))
+		for _, l := range lines {
+			byProduct[l.ProductID] += l.Quantity
+		}
+		ids := make([]string, 0, len(byProduct))
+		for id := range byProduct {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids) // the lock order of Reserve and Release
+		for _, id := range ids {
+			_, err := db.ExecContext(ctx, `UPDATE products SET stock = LEAST(stock + $2, $3) WHERE id = $1`,
+				id, byProduct[id], product.MaxStock)
+			if err != nil {
+				return fmt.Errorf("give back stock of product %s: %w", id, mapError(err))
+			}
+		}
+		released = len(lines)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("release orphan reservations: %w", err)
+	}
+	return released, nil
+}
+
 // atomically runs fn so that its writes all happen or none do: in a
 // transaction of its own, or, when ctx already carries one of this pool, under
 // a savepoint of it, so a refusal undoes fn's writes only and the caller's

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -143,4 +144,170 @@ func TestCatalogReleaseCapsAtMaxStock(t *testing.T) {
 
 	require.NoError(t, cat.Release(ctx(t), order, ports.Caller{}))
 	assert.Equal(t, int64(product.MaxStock), catalogStock(t, cat, p.ID()))
+}
+
+// settableClock is a clock the test moves by hand.
+type settableClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *settableClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *settableClock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// ReleaseOrphans gives back, once, the reservations older than the cutoff
+// whose order does not exist; an order's reservation and a fresh orphan (its
+// order may still be being placed) are left alone.
+func TestCatalogReleaseOrphans(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t)
+	clock := &settableClock{now: t0}
+	cat := postgres.NewCatalog(db, system.UUIDs{}, clock)
+	p, q := newCatalogProduct(t, cat, 100), newCatalogProduct(t, cat, 100)
+	cutoff := t0.Add(time.Hour)
+	reserve := func(orderID string, at time.Time, items ...ports.ReservationItem) {
+		t.Helper()
+		clock.set(at)
+		require.NoError(t, cat.Reserve(ctx(t), orderID, items, ports.Caller{}))
+	}
+
+	orphan := uuid.NewString() // its order's transaction failed, and so did the release
+	reserve(orphan, cutoff.Add(-20*time.Minute),
+		ports.ReservationItem{ProductID: p.ID(), Quantity: 3}, ports.ReservationItem{ProductID: q.ID(), Quantity: 5})
+	placed := newOrder(t, db, someUser(t, db).ID(), t0)
+	reserve(placed.ID(), cutoff.Add(-20*time.Minute), ports.ReservationItem{ProductID: p.ID(), Quantity: 7})
+	fresh := uuid.NewString() // being placed right now
+	reserve(fresh, cutoff, ports.ReservationItem{ProductID: q.ID(), Quantity: 11})
+	require.Equal(t, int64(100-3-7), catalogStock(t, cat, p.ID()))
+	require.Equal(t, int64(100-5-11), catalogStock(t, cat, q.ID()))
+
+	released, err := cat.ReleaseOrphans(ctx(t), cutoff, 100)
+	require.NoError(t, err)
+	assert.Equal(t, 2, released, "the orphan's two lines")
+	assert.Zero(t, reservedRows(t, db, orphan))
+	assert.Equal(t, 1, reservedRows(t, db, placed.ID()), "an order's reservation is untouched")
+	assert.Equal(t, 1, reservedRows(t, db, fresh), "a reservation younger than the cutoff is untouched")
+	assert.Equal(t, int64(100-7), catalogStock(t, cat, p.ID()))
+	assert.Equal(t, int64(100-11), catalogStock(t, cat, q.ID()))
+
+	released, err = cat.ReleaseOrphans(ctx(t), cutoff, 100)
+	require.NoError(t, err)
+	assert.Zero(t, released, "released once")
+	assert.Equal(t, int64(100-7), catalogStock(t, cat, p.ID()))
+	assert.Equal(t, int64(100-11), catalogStock(t, cat, q.ID()))
+
+	// Later the fresh one is old enough, and still has no order.
+	released, err = cat.ReleaseOrphans(ctx(t), cutoff.Add(time.Microsecond), 100)
+	require.NoError(t, err)
+	assert.Equal(t, 1, released)
+	assert.Equal(t, int64(100), catalogStock(t, cat, q.ID()))
+	assert.Equal(t, 1, reservedRows(t, db, placed.ID()))
+}
+
+// limit bounds one call; calls go on where the last stopped.
+func TestCatalogReleaseOrphansInBatches(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t)
+	cat := postgres.NewCatalog(db, system.UUIDs{}, &settableClock{now: t0})
+	p := newCatalogProduct(t, cat, 100)
+	for range 5 {
+		require.NoError(t, cat.Reserve(ctx(t), uuid.NewString(), []ports.ReservationItem{{ProductID: p.ID(), Quantity: 1}}, ports.Caller{}))
+	}
+	var batches []int
+	for {
+		n, err := cat.ReleaseOrphans(ctx(t), t0.Add(time.Second), 2)
+		require.NoError(t, err)
+		batches = append(batches, n)
+		if n < 2 {
+			break
+		}
+	}
+	assert.Equal(t, []int{2, 2, 1}, batches)
+	assert.Equal(t, int64(100), catalogStock(t, cat, p.ID()))
+}
+
+// Sweeps of several instances at once give each line back once: what one
+// sweep holds the others skip rather than wait for.
+func TestCatalogConcurrentReleaseOrphansRestockOnce(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t)
+	cat := postgres.NewCatalog(db, system.UUIDs{}, &settableClock{now: t0})
+	txm := postgres.NewTxManager(db)
+	products := []*product.Product{newCatalogProduct(t, cat, 1000), newCatalogProduct(t, cat, 1000), newCatalogProduct(t, cat, 1000)}
+	orphans := func(n int) (lines int) {
+		t.Helper()
+		for i := range n {
+			items := []ports.ReservationItem{{ProductID: products[i%3].ID(), Quantity: int64(1 + i%4)}}
+			if i%2 == 0 {
+				items = append(items, ports.ReservationItem{ProductID: products[(i+1)%3].ID(), Quantity: 2})
+			}
+			require.NoError(t, cat.Reserve(ctx(t), uuid.NewString(), items, ports.Caller{}))
+			lines += len(items)
+		}
+		return lines
+	}
+	cutoff := t0.Add(time.Second)
+	assertRestocked := func() {
+		t.Helper()
+		for _, p := range products {
+			assert.Equal(t, int64(1000), catalogStock(t, cat, p.ID()), "stock given back exactly once")
+		}
+		var left int
+		require.NoError(t, db.GetContext(ctx(t), &left, `SELECT count(*) FROM stock_reservations`))
+		assert.Zero(t, left)
+	}
+
+	// A sweep that has taken the orphans but not committed yet: another
+	// sweep skips them at once (no waiting) and gives nothing back.
+	lines := orphans(4)
+	var first int
+	require.NoError(t, txm.WithinTx(ctx(t), func(txCtx context.Context) error {
+		var err error
+		first, err = cat.ReleaseOrphans(txCtx, cutoff, 100)
+		require.NoError(t, err)
+		other, err := cat.ReleaseOrphans(ctx(t), cutoff, 100) // a transaction of its own
+		require.NoError(t, err)
+		assert.Zero(t, other, "the lines the first sweep holds are skipped")
+		return nil
+	}))
+	assert.Equal(t, lines, first)
+	assertRestocked()
+
+	// Racing sweeps drain a backlog between them.
+	lines = orphans(30)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		total int
+	)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n, err := cat.ReleaseOrphans(context.Background(), cutoff, 3)
+				if !assert.NoError(t, err) {
+					return
+				}
+				mu.Lock()
+				total += n
+				mu.Unlock()
+				if n == 0 {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, lines, total, "every line released once")
+	assertRestocked()
 }

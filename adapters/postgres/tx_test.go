@@ -2,10 +2,17 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -221,4 +228,209 @@ func TestTxDeferredTotalCheckFailsAtCommitAsValidation(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, o.Total(), got.Total())
 	assert.Equal(t, money.MustTiyin(32_500_050), got.Total())
+}
+
+// After the peer reset the pool's idle connections (Postgres restarted, a
+// proxy or a firewall dropped them), lib/pq reports the BEGIN on each as a
+// plain network error, which database/sql does not retry: WithinTx tries
+// BEGIN again on another connection, and runs fn once.
+func TestTxRetriesBeginOnAConnectionResetByThePeer(t *testing.T) {
+	t.Parallel()
+	dbURL := testenv.PostgresURL(t)
+	c := ctx(t)
+	selectOne := func(ctx context.Context, db *sqlx.DB) error {
+		var one int
+		return sqlx.GetContext(ctx, postgres.Ext(ctx, db), &one, `SELECT 1`)
+	}
+
+	// Without retries the first BEGIN takes a dead connection and fails,
+	// which shows the pool below really hands out dead connections.
+	db, dialer := cuttableDB(t, dbURL)
+	idleConns(t, db, 2)
+	dialer.cutAll()
+	ran := 0
+	err := postgres.NewTxManager(db, postgres.WithBeginAttempts(1)).WithinTx(c, func(ctx context.Context) error {
+		ran++
+		return selectOne(ctx, db)
+	})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, domain.ErrUnavailable, "%v", err)
+	assert.Contains(t, err.Error(), "begin tx")
+	var ne net.Error
+	assert.ErrorAs(t, err, &ne, "lib/pq reports the reset as a network error, not driver.ErrBadConn: %v", err)
+	assert.Zero(t, ran)
+
+	// By default: two idle connections are dead, the third BEGIN dials.
+	db, dialer = cuttableDB(t, dbURL)
+	idleConns(t, db, 2)
+	dialer.cutAll()
+	ran = 0
+	require.NoError(t, postgres.NewTxManager(db).WithinTx(c, func(ctx context.Context) error {
+		ran++
+		return selectOne(ctx, db)
+	}))
+	assert.Equal(t, 1, ran)
+	assert.Equal(t, 3, dialer.dialCount(), "two connections before the cut, one after")
+
+	// More dead connections than attempts: the error is still a clean 503,
+	// and fn never ran.
+	db, dialer = cuttableDB(t, dbURL)
+	idleConns(t, db, 3)
+	dialer.cutAll()
+	ran = 0
+	err = postgres.NewTxManager(db, postgres.WithBeginAttempts(2)).WithinTx(c, func(ctx context.Context) error {
+		ran++
+		return nil
+	})
+	assert.ErrorIs(t, err, domain.ErrUnavailable, "%v", err)
+	assert.Zero(t, ran)
+	assert.Equal(t, 3, dialer.dialCount(), "two BEGINs, two dead connections, no dial")
+
+	// A context that ended is not retried: nothing is dialled or tried.
+	cancelled, cancel := context.WithCancel(c)
+	cancel()
+	err = postgres.NewTxManager(db).WithinTx(cancelled, func(ctx context.Context) error { return nil })
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 3, dialer.dialCount())
+	assert.Equal(t, 1, db.Stats().Idle, "the third dead connection is still idle")
+}
+
+// idleConns leaves n open connections idle in db's pool.
+func idleConns(t *testing.T, db *sqlx.DB, n int) {
+	t.Helper()
+	c := ctx(t)
+	conns := make([]*sqlx.Conn, n)
+	for i := range conns {
+		conn, err := db.Connx(c)
+		require.NoError(t, err)
+		require.NoError(t, conn.PingContext(c))
+		conns[i] = conn
+	}
+	for _, conn := range conns {
+		require.NoError(t, conn.Close())
+	}
+	require.Equal(t, n, db.Stats().Idle)
+}
+
+// cuttableDB opens a pool on dbURL (at most 3 connections, all may idle)
+// whose connections the returned dialer can cut.
+func cuttableDB(t *testing.T, dbURL string) (*sqlx.DB, *cuttingDialer) {
+	t.Helper()
+	connector, err := pq.NewConnector(dbURL)
+	require.NoError(t, err)
+	d := &cuttingDialer{}
+	connector.Dialer(d)
+	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
+	db.SetMaxOpenConns(3)
+	db.SetMaxIdleConns(3)
+	t.Cleanup(func() {
+		_ = db.Close()
+		d.closeAll()
+	})
+	return db, d
+}
+
+// cuttingDialer connects lib/pq to Postgres through a loopback relay per
+// connection, so a test can kill the connections the way the fault test
+// sees Postgres's killed backends fail: the client's next statement is sent
+// without error, and its answer is a TCP reset ("read: connection reset by
+// peer"). A statement whose write fails is another matter: lib/pq reports
+// that as driver.ErrBadConn, which database/sql retries by itself.
+type cuttingDialer struct {
+	mu     sync.Mutex
+	relays []*relay
+	dials  int
+}
+
+type relay struct {
+	client *net.TCPConn // our end of the client's socket
+	up     net.Conn     // to Postgres
+	doomed atomic.Bool  // reset at the client's next bytes
+}
+
+func (d *cuttingDialer) Dial(network, address string) (net.Conn, error) {
+	return d.DialTimeout(network, address, 0)
+}
+
+func (d *cuttingDialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
+	up, err := net.DialTimeout(network, address, timeout)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		_ = up.Close()
+		return nil, err
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		_ = up.Close()
+		return nil, err
+	}
+	accepted, err := ln.Accept()
+	if err != nil {
+		_ = up.Close()
+		_ = client.Close()
+		return nil, err
+	}
+	r := &relay{client: accepted.(*net.TCPConn), up: up}
+	go r.toServer()
+	go func() { _, _ = io.Copy(r.client, up); _ = r.client.Close() }()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.relays = append(d.relays, r)
+	d.dials++
+	return client, nil
+}
+
+// toServer forwards the client's bytes to Postgres until the relay is
+// doomed: then the bytes are swallowed and the client's socket reset.
+func (r *relay) toServer() {
+	defer r.up.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.client.Read(buf)
+		if n > 0 && r.doomed.Load() {
+			_ = r.client.SetLinger(0) // close with RST, not FIN
+			_ = r.client.Close()
+			return
+		}
+		if n > 0 {
+			if _, werr := r.up.Write(buf[:n]); werr != nil {
+				_ = r.client.Close()
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// cutAll dooms every connection made so far: each dies at its next
+// statement, as in the middle of it.
+func (d *cuttingDialer) cutAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, r := range d.relays {
+		r.doomed.Store(true)
+	}
+}
+
+// closeAll closes what is left of the relays.
+func (d *cuttingDialer) closeAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, r := range d.relays {
+		_ = r.client.Close()
+		_ = r.up.Close()
+	}
+	d.relays = nil
+}
+
+func (d *cuttingDialer) dialCount() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.dials
 }

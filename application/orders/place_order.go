@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ultramarket/gateway/domain"
@@ -26,12 +27,40 @@ type PlaceOrder struct {
 	catalog ports.Catalog
 	ids     ports.IDGenerator
 	clock   ports.Clock
+
+	releaseAttempts int
+	releasePause    time.Duration
 }
+
+const (
+	// DefaultReleaseAttempts is how many times PlaceOrder tries to give a
+	// reservation back after the order could not be stored.
+	DefaultReleaseAttempts = 4
+	// DefaultReleasePause is the pause after the first failed release; it
+	// doubles after each further failure, up to 400 ms.
+	DefaultReleasePause = 50 * time.Millisecond
+	maxReleasePause     = 400 * time.Millisecond
+)
 
 // NewPlaceOrder wires the use case.
 func NewPlaceOrder(tx ports.TxManager, orders ports.OrderRepository, carts ports.CartRepository, keys ports.IdempotencyStore,
 	catalog ports.Catalog, ids ports.IDGenerator, clock ports.Clock) *PlaceOrder {
-	return &PlaceOrder{tx: tx, orders: orders, carts: carts, keys: keys, catalog: catalog, ids: ids, clock: clock}
+	return &PlaceOrder{tx: tx, orders: orders, carts: carts, keys: keys, catalog: catalog, ids: ids, clock: clock,
+		releaseAttempts: DefaultReleaseAttempts, releasePause: DefaultReleasePause}
+}
+
+// WithReleaseRetry sets how many times a reservation is released in total
+// after a failure (attempts ≥ 1) and the first pause between two tries
+// (pause ≥ 0, doubled after each further failure up to 400 ms); invalid
+// values keep the defaults.
+func (uc *PlaceOrder) WithReleaseRetry(attempts int, pause time.Duration) *PlaceOrder {
+	if attempts >= 1 {
+		uc.releaseAttempts = attempts
+	}
+	if pause >= 0 {
+		uc.releasePause = pause
+	}
+	return uc
 }
 
 // ItemInput is one requested line; prices never come from the client.
@@ -79,8 +108,9 @@ var (
 // the database transaction (never a call to the catalog inside one); then
 // one transaction stores the order, empties the cart when the order was made
 // from it, and completes the Idempotency-Key. When that transaction fails the
-// reservation is released. A failure is never remembered under the key: the
-// key is released, so a retry with it runs again.
+// reservation is released (see release: retried, and not cut short by the
+// client going away). A failure is never remembered under the key: the key
+// is released, so a retry with it runs again.
 func (uc *PlaceOrder) Handle(ctx context.Context, in PlaceOrderInput) (*order.Order, bool, error) {
 	key := in.IdempotencyKey
 	if utf8.RuneCountInString(key) > MaxIdempotencyKeyChars {
@@ -175,11 +205,56 @@ func (uc *PlaceOrder) place(ctx context.Context, in PlaceOrderInput) (*order.Ord
 	return o, nil
 }
 
-// release gives the order's reservation back after err.
+// release gives the order's reservation back after err. It runs on a
+// context detached from the request's cancellation (cleanupContext: the
+// request's values, a timeout of its own), so a client hanging up does not
+// leave the stock held, and it is tried up to releaseAttempts times with a
+// doubling pause (50, 100, 200 ms by default): the failure that broke the
+// order's transaction — a connection killed, Postgres or the upstream
+// catalog restarting — usually breaks a release made at once too. Release
+// is idempotent, so trying again is always safe; an error that says the
+// request itself is wrong (validation, not found, forbidden) is not retried.
+//
+// A release that still fails is reported with err and leaves the stock held
+// for an order that does not exist: with the built-in catalog the orphan
+// sweep (Catalog.ReleaseOrphans, run by the app) gives it back later; an
+// upstream catalog owns its reservations.
 func (uc *PlaceOrder) release(ctx context.Context, orderID string, c ports.Caller, err error) error {
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
-	return alsoFailed(err, "releasing the stock of order "+orderID, uc.catalog.Release(cctx, orderID, c))
+	return alsoFailed(err, "releasing the stock of order "+orderID, uc.releaseWithRetry(cctx, orderID, c))
+}
+
+func (uc *PlaceOrder) releaseWithRetry(ctx context.Context, orderID string, c ports.Caller) error {
+	pause := uc.releasePause
+	for attempt := 1; ; attempt++ {
+		err := uc.catalog.Release(ctx, orderID, c)
+		if err == nil {
+			return nil
+		}
+		if attempt >= uc.releaseAttempts || !worthRetrying(err) {
+			return fmt.Errorf("attempt %d of %d: %w", attempt, uc.releaseAttempts, err)
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("attempt %d of %d, then %w: %w", attempt, uc.releaseAttempts, ctx.Err(), err)
+		case <-t.C:
+		}
+		pause = min(2*pause, maxReleasePause)
+	}
+}
+
+// worthRetrying tells a failure that may pass (unavailable, timed out,
+// anything unknown) from an answer that will not change.
+func worthRetrying(err error) bool {
+	for _, final := range []error{domain.ErrValidation, domain.ErrNotFound, domain.ErrForbidden, domain.ErrUnauthorized} {
+		if errors.Is(err, final) {
+			return false
+		}
+	}
+	return true
 }
 
 // requestedItems returns the request's items, or the cart's lines when the

@@ -25,8 +25,11 @@ const (
 	hash = "5f2b9c0d"
 )
 
+// newPlaceOrder is the use case with the default release attempts and
+// pauses of a millisecond, so the tests of retries stay fast.
 func newPlaceOrder(f fixture, tx ports.TxManager) *orders.PlaceOrder {
-	return orders.NewPlaceOrder(tx, f.orders, f.carts, f.keys, f.catalog, fixedID(orderID), fixedClock{now})
+	return orders.NewPlaceOrder(tx, f.orders, f.carts, f.keys, f.catalog, fixedID(orderID), fixedClock{now}).
+		WithReleaseRetry(orders.DefaultReleaseAttempts, time.Millisecond)
 }
 
 func requestItems() []orders.ItemInput {
@@ -224,7 +227,8 @@ func TestPlaceOrder_FailedCompensationDoesNotHideTheCause(t *testing.T) {
 	expectPriced(f)
 	f.catalog.EXPECT().Reserve(gomock.Any(), orderID, mergedHold, buyer).Return(nil)
 	f.orders.EXPECT().Create(inTx, gomock.Any()).Return(boom)
-	f.catalog.EXPECT().Release(live, orderID, buyer).Return(fmt.Errorf("release: %w", domain.ErrUpstreamUnavailable))
+	f.catalog.EXPECT().Release(live, orderID, buyer).Return(fmt.Errorf("release: %w", domain.ErrUpstreamUnavailable)).
+		Times(orders.DefaultReleaseAttempts)
 	f.keys.EXPECT().Release(live, buyerID, key).Return(errors.New("redis gone"))
 
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
@@ -233,7 +237,128 @@ func TestPlaceOrder_FailedCompensationDoesNotHideTheCause(t *testing.T) {
 	assert.ErrorIs(t, err, boom)
 	assert.NotErrorIs(t, err, domain.ErrUnavailable, "a compensation's failure must not change the answer")
 	assert.Contains(t, err.Error(), "releasing the stock of order "+orderID)
+	assert.Contains(t, err.Error(), fmt.Sprintf("attempt %d of %d", orders.DefaultReleaseAttempts, orders.DefaultReleaseAttempts))
 	assert.Contains(t, err.Error(), "redis gone")
+}
+
+// The outage that broke the order's transaction (a killed connection)
+// usually breaks a release made at once too: it is tried again, and once it
+// succeeds the answer is the transaction's failure alone.
+func TestPlaceOrder_ReleaseIsRetriedAfterAFailedTransaction(t *testing.T) {
+	down := fmt.Errorf("begin tx: connection reset by peer: %w", domain.ErrUnavailable)
+	for _, tt := range []struct {
+		name  string
+		fails int
+	}{{"second attempt", 1}, {"last attempt", orders.DefaultReleaseAttempts - 1}} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			expectPriced(f)
+			f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).Return(nil)
+			f.orders.EXPECT().Create(inTx, gomock.Any()).Return(fmt.Errorf("insert order: %w", domain.ErrUnavailable))
+			gomock.InOrder(
+				f.catalog.EXPECT().Release(live, orderID, buyer).Return(down).Times(tt.fails),
+				f.catalog.EXPECT().Release(live, orderID, buyer).Return(nil),
+			)
+
+			_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+				Caller: buyer, Items: requestItems(), ShippingAddress: shipTo,
+			})
+			assert.ErrorIs(t, err, domain.ErrUnavailable)
+			assert.NotContains(t, err.Error(), "releasing", "the release succeeded in the end")
+		})
+	}
+}
+
+// A reserve whose outcome is unknown is released with the same retries.
+func TestPlaceOrder_UncertainReserveReleaseIsRetried(t *testing.T) {
+	f := newFixture(t)
+	down := fmt.Errorf("reserve: timeout: %w", domain.ErrUpstreamUnavailable)
+	expectPriced(f)
+	f.catalog.EXPECT().Reserve(gomock.Any(), orderID, mergedHold, buyer).Return(down)
+	gomock.InOrder(
+		f.catalog.EXPECT().Release(live, orderID, buyer).Return(down).Times(2),
+		f.catalog.EXPECT().Release(live, orderID, buyer).Return(nil),
+	)
+
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo,
+	})
+	assert.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
+	assert.NotContains(t, err.Error(), "releasing")
+}
+
+type requestValue struct{}
+
+// The client hung up while the order was being stored: every release
+// attempt still runs, on a context that keeps the request's values (its
+// request id for the logs) but not its cancellation, and has a deadline of
+// its own so the retries are bounded.
+func TestPlaceOrder_ReleaseRetriesOnAContextDetachedFromTheRequest(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), requestValue{}, "req-1"))
+	defer cancel()
+	detached := ctxMatcher{"a live context with the request's values and a deadline of its own", func(c context.Context) bool {
+		_, hasDeadline := c.Deadline()
+		return c.Err() == nil && hasDeadline && c.Value(requestValue{}) == "req-1" && c.Value(txKey{}) == nil
+	}}
+	expectPriced(f)
+	f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).Return(nil)
+	f.orders.EXPECT().Create(inTx, gomock.Any()).DoAndReturn(func(context.Context, *order.Order) error {
+		cancel() // the client went away
+		return context.Canceled
+	})
+	gomock.InOrder(
+		f.catalog.EXPECT().Release(detached, orderID, buyer).Return(fmt.Errorf("release: %w", domain.ErrUnavailable)).Times(2),
+		f.catalog.EXPECT().Release(detached, orderID, buyer).Return(nil),
+	)
+
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(ctx, orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo,
+	})
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.NotContains(t, err.Error(), "releasing")
+}
+
+// An answer that will not change is not asked again.
+func TestPlaceOrder_ReleaseRefusedIsNotRetried(t *testing.T) {
+	f := newFixture(t)
+	boom := errors.New("insert failed")
+	expectPriced(f)
+	f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).Return(nil)
+	f.orders.EXPECT().Create(inTx, gomock.Any()).Return(boom)
+	f.catalog.EXPECT().Release(live, orderID, buyer).Return(domain.Invalid("order_id", "must be a UUID")).Times(1)
+
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo,
+	})
+	assert.ErrorIs(t, err, boom)
+	assert.NotErrorIs(t, err, domain.ErrValidation, "a compensation's failure must not change the answer")
+	assert.Contains(t, err.Error(), "attempt 1 of 4")
+}
+
+// Between attempts the pause doubles (from the configured first pause).
+func TestPlaceOrder_ReleaseBacksOff(t *testing.T) {
+	f := newFixture(t)
+	boom := errors.New("insert failed")
+	expectPriced(f)
+	f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).Return(nil)
+	f.orders.EXPECT().Create(inTx, gomock.Any()).Return(boom)
+	var at []time.Time
+	f.catalog.EXPECT().Release(live, orderID, buyer).DoAndReturn(func(context.Context, string, ports.Caller) error {
+		at = append(at, time.Now())
+		return domain.ErrUnavailable
+	}).Times(4)
+
+	uc := orders.NewPlaceOrder(inlineTx{}, f.orders, f.carts, f.keys, f.catalog, fixedID(orderID), fixedClock{now}).
+		WithReleaseRetry(4, 20*time.Millisecond)
+	_, _, err := uc.Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo,
+	})
+	assert.ErrorIs(t, err, boom)
+	require.Len(t, at, 4)
+	for i, want := range []time.Duration{20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond} {
+		assert.GreaterOrEqual(t, at[i+1].Sub(at[i]), want, "pause %d", i+1)
+	}
 }
 
 // --- Idempotency-Key ---

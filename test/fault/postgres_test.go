@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ultramarket/gateway/adapters/postgres"
+	"github.com/ultramarket/gateway/adapters/system"
+	"github.com/ultramarket/gateway/application/orders"
 	"github.com/ultramarket/gateway/test/testapp"
 	"github.com/ultramarket/gateway/test/testenv"
 )
@@ -40,9 +42,9 @@ const loadAnswer = 5 * time.Second
 //     performed Payme transaction, and nothing else has either; every order
 //     holds exactly its items as reservation; every 201 is an order and no
 //     refused request left one; and for every product, stock + reserved =
-//     the initial stock. (Reservations of no order — stock leaked by a
-//     failed release — are a known bug, logged rather than failed: see
-//     below.)
+//     the initial stock, after the orphan sweep gave back what a release
+//     that failed every attempt left held (see below; any such orphan must
+//     have its failed release logged).
 func TestPostgresConnectionsKilledUnderLoad(t *testing.T) {
 	t.Parallel()
 	const (
@@ -237,20 +239,42 @@ func TestPostgresConnectionsKilledUnderLoad(t *testing.T) {
 				ON s.provider = 'payme' AND p.id::text = s.provider_tx_id AND p.state = 2
 				WHERE s.order_id = o.id AND p.order_id = o.id))
 		OR (SELECT count(*) FROM order_settlements s WHERE s.order_id = o.id) > 1`)
-	// KNOWN BUG (reported to the lead, application/orders/place_order.go):
-	// when the order's transaction fails because its connection died, the
-	// stock reserved just before is released once, at once, on the same
-	// pool — whose other connections the same kill usually took too — and
-	// the failed release is only logged ("releasing the stock of order …
-	// failed"). Nothing retries or sweeps it later, so the stock stays held
-	// for an order that does not exist. It happens in about half the runs.
-	// Once fixed, make this check strict like the others:
-	//	count("reservations of no order", orphanReservations)
+	// Reservations of no order: stock reserved for an order whose
+	// transaction then failed. PlaceOrder releases it, on a context of its
+	// own, up to orders.DefaultReleaseAttempts times with a growing pause,
+	// and TxManager retries a BEGIN that met a connection the kill left
+	// dead, so a release normally succeeds (no orphan in dozens of runs).
+	// Under kills every 250 ms every attempt can still die in principle:
+	// such an orphan is accepted only when its release was tried every time
+	// and reported (logged with the order's id), never after a single try
+	// or silently; and the orphan sweep gives it back — the app runs it
+	// every EXPIRY_SWEEP_INTERVAL on reservations older than ten minutes;
+	// here it runs at once with olderThan = now, as no order is being placed
+	// any more. After it there is no orphan, and the stock adds up below.
 	var orphans []string
 	require.NoError(t, db.Select(&orphans, orphanReservations))
-	if len(orphans) > 0 {
-		t.Logf("KNOWN BUG: %d reservation(s) of no order, their stock is held for ever: %v", len(orphans), orphans)
+	logs := app.Logs.String()
+	for _, id := range orphans {
+		t.Logf("reservation of order %s, which does not exist, left by a failed release", id)
+		exhausted := fmt.Sprintf("releasing the stock of order %s failed: attempt %d of %[2]d", id, orders.DefaultReleaseAttempts)
+		if !assert.True(t, strings.Contains(logs, exhausted),
+			"orphan reservation of order %s: its release was not retried to the end, or not reported (want %q in the log)", id, exhausted) {
+			for _, line := range strings.Split(logs, "\n") {
+				if strings.Contains(line, id) {
+					t.Logf("log of %s: %s", id, line)
+				}
+			}
+		}
 	}
+	var orphanLines int
+	require.NoError(t, db.Get(&orphanLines, `SELECT count(*) FROM stock_reservations r
+		WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = r.order_id)`))
+	sweepCtx, cancelSweep := withTimeout(10 * time.Second)
+	defer cancelSweep()
+	released, err := postgres.NewCatalog(db, system.UUIDs{}, system.Clock{}).ReleaseOrphans(sweepCtx, time.Now(), 10_000)
+	require.NoError(t, err)
+	assert.Equal(t, orphanLines, released, "the sweep gives back every orphan line")
+	count("reservations of no order after the orphan sweep", orphanReservations)
 	count("orders whose reservation is not their items", `
 		SELECT o.id::text FROM orders o
 		WHERE o.status IN ('pending_payment', 'paid') AND EXISTS (

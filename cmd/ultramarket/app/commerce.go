@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/ultramarket/gateway/adapters/catalog"
 	httpapi "github.com/ultramarket/gateway/adapters/http"
@@ -45,10 +46,11 @@ type commerceDeps struct {
 
 // wireCommerce builds the product, cart, order and analytics use cases on
 // a.catalog and the Postgres repositories, mounts /api/products, /api/cart,
-// /api/orders and /api/analytics on the public server, and adds the job that
-// cancels orders left unpaid for ORDER_PAYMENT_TTL, every
-// EXPIRY_SWEEP_INTERVAL. It needs a.catalog (chooseCatalog) and
-// a.authenticate (wireIdentity).
+// /api/orders and /api/analytics on the public server, and adds the jobs
+// that, every EXPIRY_SWEEP_INTERVAL, cancel orders left unpaid for
+// ORDER_PAYMENT_TTL and (built-in catalog only) give back the stock of
+// reservations whose order was never stored. It needs a.catalog
+// (chooseCatalog) and a.authenticate (wireIdentity).
 func (a *App) wireCommerce(d commerceDeps) {
 	cat := a.catalog
 	carts := postgres.NewCartRepo(a.db)
@@ -104,6 +106,44 @@ func (a *App) wireCommerce(d commerceDeps) {
 		})
 		if err != nil {
 			a.log.Error("order expiry job not started", "err", err)
+		}
+	})
+
+	a.addOrphanSweep(d.clock, interval)
+}
+
+// addOrphanSweep adds the job that gives back the stock of reservations
+// whose order was never stored: PlaceOrder reserves before the order's
+// transaction and releases (with retries) when that fails, but one outage
+// can break both, and then nothing remembers the reservation. The sweep
+// needs no such memory: every EXPIRY_SWEEP_INTERVAL it releases the
+// reservations older than orders.OrphanReservationAge (10 minutes, far
+// longer than placing an order takes) that have no order row. Several
+// instances may run it at once (SKIP LOCKED, each line given back once).
+//
+// Only the built-in catalog (CATALOG_URL empty) gets it: its reservations
+// live next to the orders. With CATALOG_URL set the upstream catalog owns
+// its reservations and cannot be asked which of them are orphans; what we
+// do there is PlaceOrder's bounded retry of Release, and a release that
+// still fails is logged with the order id ("releasing the stock of order …
+// failed") for the upstream's own expiry or an operator.
+func (a *App) addOrphanSweep(clock ports.Clock, interval time.Duration) {
+	builtin, ok := a.catalog.(*postgres.Catalog)
+	if !ok || a.cfg.CatalogURL != "" {
+		return
+	}
+	sweep := orders.NewReleaseOrphanedStock(builtin, clock)
+	a.addJob("orphan-reservation-sweep", func(ctx context.Context) {
+		err := sweep.Run(ctx, interval, func(released int, err error) {
+			switch {
+			case err != nil:
+				a.log.Error("orphan reservation sweep failed", "released", released, "err", err)
+			case released > 0:
+				a.log.Warn("orphan reservation sweep gave back stock of orders never stored", "released", released)
+			}
+		})
+		if err != nil {
+			a.log.Error("orphan reservation sweep not started", "err", err)
 		}
 	})
 }
