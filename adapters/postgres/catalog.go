@@ -414,7 +414,8 @@ func (c *Catalog) Release(ctx context.Context, orderID string, _ ports.Caller) e
 }
 
 // ReleaseOrphans gives back the stock of reservations made before olderThan
-// whose order does not exist, at most limit reservation lines (one product
+// whose order does not exist, or was cancelled or refunded (their own release
+// after commit failed), at most limit reservation lines (one product
 // of one order each; limit < 1 means 100), and returns how many lines it
 // released. It is the safety net of order placement: PlaceOrder reserves
 // before the order's transaction and releases when that transaction fails,
@@ -445,7 +446,8 @@ func (c *Catalog) ReleaseOrphans(ctx context.Context, olderThan time.Time, limit
 		var lines []reservationRow
 		err := sqlx.SelectContext(ctx, db, &lines, `WITH orphan AS (
 				SELECT r.order_id, r.product_id FROM stock_reservations r
-				WHERE r.created_at < $1 AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = r.order_id)
+				WHERE r.created_at < $1 AND NOT EXISTS (
+					SELECT 1 FROM orders o WHERE o.id = r.order_id AND o.status NOT IN ('cancelled', 'refunded'))
 				ORDER BY r.created_at, r.order_id, r.product_id
 				LIMIT $2
 				FOR UPDATE OF r SKIP LOCKED)

@@ -185,15 +185,20 @@ func TestCatalogReleaseOrphans(t *testing.T) {
 		ports.ReservationItem{ProductID: p.ID(), Quantity: 3}, ports.ReservationItem{ProductID: q.ID(), Quantity: 5})
 	placed := newOrder(t, db, someUser(t, db).ID(), t0)
 	reserve(placed.ID(), cutoff.Add(-20*time.Minute), ports.ReservationItem{ProductID: p.ID(), Quantity: 7})
+	cancelled := newOrder(t, db, someUser(t, db).ID(), t0) // cancelled, but its release failed
+	reserve(cancelled.ID(), cutoff.Add(-20*time.Minute), ports.ReservationItem{ProductID: p.ID(), Quantity: 2})
+	_, err := db.Exec(`UPDATE orders SET status = 'cancelled', cancelled_at = now() WHERE id = $1`, cancelled.ID())
+	require.NoError(t, err)
 	fresh := uuid.NewString() // being placed right now
 	reserve(fresh, cutoff, ports.ReservationItem{ProductID: q.ID(), Quantity: 11})
-	require.Equal(t, int64(100-3-7), catalogStock(t, cat, p.ID()))
+	require.Equal(t, int64(100-3-7-2), catalogStock(t, cat, p.ID()))
 	require.Equal(t, int64(100-5-11), catalogStock(t, cat, q.ID()))
 
 	released, err := cat.ReleaseOrphans(ctx(t), cutoff, 100)
 	require.NoError(t, err)
-	assert.Equal(t, 2, released, "the orphan's two lines")
+	assert.Equal(t, 3, released, "the orphan's two lines and the cancelled order's one")
 	assert.Zero(t, reservedRows(t, db, orphan))
+	assert.Zero(t, reservedRows(t, db, cancelled.ID()))
 	assert.Equal(t, 1, reservedRows(t, db, placed.ID()), "an order's reservation is untouched")
 	assert.Equal(t, 1, reservedRows(t, db, fresh), "a reservation younger than the cutoff is untouched")
 	assert.Equal(t, int64(100-7), catalogStock(t, cat, p.ID()))
