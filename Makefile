@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Packages that need neither Postgres nor Redis.
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e /test -e /adapters/postgres -e /adapters/redis)
 
-.PHONY: all build run services test test-unit generate lint migrate bench fuzz clean
+.PHONY: all build run services test test-unit generate lint migrate bench bench-go fuzz clean
 
 all: build
 
@@ -23,9 +23,10 @@ run: services build
 services:
 	@bash deploy/services.sh
 
-## test: every test, real Postgres and Redis included, with the race detector
+## test: every test, real Postgres and Redis included, with the race detector; then every fuzz target for 5s
 test:
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 ## test-unit: the fast subset that needs no database
 test-unit:
@@ -46,18 +47,36 @@ CMD ?= up
 migrate: build
 	./$(BIN) migrate $(CMD)
 
-## bench: the Go benchmarks (password hashing, session check, ...)
+## bench: the load harness (test/bench): installs nginx/pgbench if missing, starts Postgres + Redis,
+## builds, runs two gateways and the baselines on a fresh database, prints one table (README: Reading `make bench`)
+## BENCH_DURATION=6s BENCH_CONCURRENCY=32 BENCH_DEADLINE=3m ... are read from the environment
 bench:
+	@bash deploy/bench-deps.sh
+	@$(MAKE) --no-print-directory services build
+	$(GO) build -o bin/bench ./test/bench
+	./bin/bench -binary $(BIN)
+
+## bench-go: the Go micro-benchmarks (password hashing, session check, ...)
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## fuzz: run each fuzz target for a short bounded time
+## fuzz: run every Fuzz* target of every package for FUZZTIME each (seed corpora in testdata/fuzz/)
+## A package whose tests do not compile fails the target instead of being skipped.
 FUZZTIME ?= 10s
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
-	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	@set -euo pipefail; n=0; \
+	pkgs=$$($(GO) list -f '{{.ImportPath}} {{.Dir}}' ./...); \
+	while read -r pkg dir; do \
+	  grep -qs '^func Fuzz' "$$dir"/*_test.go || continue; \
+	  list=$$($(GO) test -list '^Fuzz' "$$pkg" </dev/null); \
+	  for f in $$(printf '%s\n' "$$list" | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) "$$pkg" </dev/null; \
+	    n=$$((n + 1)); \
 	  done; \
-	done
+	done <<< "$$pkgs"; \
+	if [ "$$n" -eq 0 ]; then echo "fuzz: no Fuzz targets found" >&2; exit 1; fi; \
+	echo "fuzz: $$n targets, $(FUZZTIME) each"
 
 clean:
 	rm -rf bin
