@@ -26,6 +26,7 @@ services:
 ## test: every test, real Postgres and Redis included, with the race detector; then every fuzz target
 ## for a bounded number of executions
 test:
+	@bash deploy/test-deps.sh
 	$(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=20000x
 
