@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"time"
@@ -117,14 +118,23 @@ func newEcho(cfg Config, deps Deps) *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(deps.logger())
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
-	// Bounds on slow clients when the server is started with e.Start or
-	// e.StartServer(e.Server). A caller building its own http.Server should
-	// copy them.
-	e.Server.ReadHeaderTimeout = 10 * time.Second
-	e.Server.ReadTimeout = 30 * time.Second
-	e.Server.WriteTimeout = 60 * time.Second
-	e.Server.IdleTimeout = 120 * time.Second
+	e.JSONSerializer = jsonSerializer{}
+	// Timeouts on slow clients live on the http.Server that cmd/ultramarket builds.
 	return e
+}
+
+// jsonSerializer writes JSON without HTML escaping: our bodies are read by
+// programs, not embedded in pages, and a payment URL should read "&", not
+// "\u0026".
+type jsonSerializer struct{ echo.DefaultJSONSerializer }
+
+func (jsonSerializer) Serialize(c echo.Context, i any, indent string) error {
+	enc := json.NewEncoder(c.Response())
+	enc.SetEscapeHTML(false)
+	if indent != "" {
+		enc.SetIndent("", indent)
+	}
+	return enc.Encode(i)
 }
 
 // ipExtractor believes X-Forwarded-For only when the direct peer is one of the

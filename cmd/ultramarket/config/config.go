@@ -24,6 +24,24 @@ const (
 // Production refuses it.
 const DevJWTSecret = "ultramarket-development-only-jwt-secret-do-not-use"
 
+// Payment credentials used in development when none are set. They match no
+// real cashbox; production refuses to start without real ones.
+const (
+	DevPaymeMerchantID     = "000000000000000000000000"
+	DevPaymeKey            = "development-payme-key"
+	DevClickServiceID      = "10000"
+	DevClickMerchantID     = "20000"
+	DevClickSecretKey      = "development-click-secret"
+	DevClickMerchantUserID = "30000"
+)
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
 // RateLimit is N requests per Per for one client; Off disables the limit.
 type RateLimit struct {
 	N   int
@@ -148,6 +166,16 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c.ClickMerchantID = r.digits("CLICK_MERCHANT_ID")
 	c.ClickSecretKey = r.str("CLICK_SECRET_KEY", "")
 	c.ClickMerchantUserID = r.digits("CLICK_MERCHANT_USER_ID")
+	if c.Env == EnvDevelopment {
+		// So `make run` can hand out payment links and accept sandbox-style
+		// webhook calls out of the box; production must set real ones.
+		c.PaymeMerchantID = orDefault(c.PaymeMerchantID, DevPaymeMerchantID)
+		c.PaymeKey = orDefault(c.PaymeKey, DevPaymeKey)
+		c.ClickServiceID = orDefault(c.ClickServiceID, DevClickServiceID)
+		c.ClickMerchantID = orDefault(c.ClickMerchantID, DevClickMerchantID)
+		c.ClickSecretKey = orDefault(c.ClickSecretKey, DevClickSecretKey)
+		c.ClickMerchantUserID = orDefault(c.ClickMerchantUserID, DevClickMerchantUserID)
+	}
 	if prod {
 		for name, v := range map[string]string{
 			"PAYME_MERCHANT_ID": c.PaymeMerchantID, "PAYME_KEY": c.PaymeKey,

@@ -141,3 +141,20 @@ func TestAllErrorsReportedAtOnce(t *testing.T) {
 	assert.Contains(t, err.Error(), "APP_ENV")
 	assert.Contains(t, err.Error(), "SHUTDOWN_TIMEOUT")
 }
+
+func TestDevelopmentHasPaymentCredentialsTestHasNone(t *testing.T) {
+	dev, err := config.Load(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, config.DevPaymeKey, dev.PaymeKey)
+	assert.Equal(t, config.DevClickSecretKey, dev.ClickSecretKey)
+	assert.Equal(t, config.DevClickServiceID, dev.ClickServiceID)
+
+	own, err := config.Load(env(map[string]string{"PAYME_KEY": "mine"}))
+	require.NoError(t, err)
+	assert.Equal(t, "mine", own.PaymeKey)
+
+	test, err := config.Load(env(map[string]string{"APP_ENV": "test"}))
+	require.NoError(t, err)
+	assert.Empty(t, test.PaymeKey)
+	assert.Empty(t, test.ClickSecretKey)
+}
