@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"crypto/subtle"
 	"encoding/hex"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -118,12 +119,37 @@ func parseAmount(s string) (int64, bool) {
 	digits, negative := strings.CutPrefix(s, "-")
 	m, err := money.ParseSom(digits)
 	if err != nil {
+		// A well-formed decimal that is no whole number of tiyin
+		// ("50000.001") or too large for int64 is still a number: it cannot
+		// equal any order total, so it is answered -2, not -8 (API.md).
+		if isDecimal(digits) {
+			return unmatchableAmount, true
+		}
 		return 0, false
 	}
 	if negative {
 		return -m.Tiyin(), true
 	}
 	return m.Tiyin(), true
+}
+
+// unmatchableAmount stands for a number no order total can equal (order
+// totals are positive); the use case answers it "incorrect amount".
+const unmatchableAmount int64 = math.MinInt64
+
+// isDecimal reports whether s is digits, optionally followed by '.' and digits.
+func isDecimal(s string) bool {
+	whole, frac, hasDot := strings.Cut(s, ".")
+	return whole != "" && allDigits(whole) && (!hasDot || (frac != "" && allDigits(frac)))
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // numbers parses the numeric fields, remembering whether all of them parsed.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -310,7 +311,7 @@ func TestMalformedRequestsAreMinus8WithoutReachingTheUseCase(t *testing.T) {
 			"click_paydoc_id": {"x", "-3"},
 			"action":          {"x", "1.0", "+0", "99999999999"},
 			"error":           {"x", "1", "+0", "-1.5"},
-			"amount":          {"abc", "50 000", "50,000.00", "1e5", "50000.", ".5", "+50000", "--5", "-", "0x10", "50000.001", strings.Repeat("1", 65)},
+			"amount":          {"abc", "50 000", "50,000.00", "1e5", "50000.", ".5", "+50000", "--5", "-", "0x10", strings.Repeat("1", 65)},
 		}
 		if path == click.CompletePath {
 			bad["merchant_prepare_id"] = []string{"x", "0", "-1"}
@@ -449,6 +450,9 @@ func TestAmountsReachTheUseCaseExactly(t *testing.T) {
 	cases := map[string]int64{
 		"50000": 5_000_000, "50000.00": 5_000_000, "50000.5": 5_000_050, "50000.50": 5_000_050,
 		"0.01": 1, "0": 0, "0.00": 0, "-50000.00": -5_000_000, "-0": 0, "50000.500": 5_000_050,
+		// Numbers that are no whole tiyin or overflow int64: still numbers,
+		// so -2 (API.md), passed on as an amount no order total can equal.
+		"50000.001": math.MinInt64, "-0.001": math.MinInt64, "99999999999999999999": math.MinInt64,
 	}
 	for raw, tiyin := range cases {
 		t.Run(raw, func(t *testing.T) {

@@ -127,8 +127,13 @@ func TestClick_OfficialSequence(t *testing.T) {
 	}
 
 	// A malformed amount → -8; a missing field → -8; an unknown service_id → -8.
-	for _, a := range []string{"abc", "50 000.50", "50000,50", "1e5", "", "50000.505"} {
+	for _, a := range []string{"abc", "50 000.50", "50000,50", "1e5", ""} {
 		requireClickCode(t, g.clickSend(t, newClickForm(nextClickTransID(), orderC, a).signed(clickSecret)), -8)
+	}
+	// A decimal number that is no whole tiyin, or too large, is still a number
+	// that differs from the total → -2 (API.md "Exact rules → Payments").
+	for _, a := range []string{"50000.505", "99999999999999999999"} {
+		requireClickCode(t, g.clickSend(t, newClickForm(nextClickTransID(), orderC, a).signed(clickSecret)), -2)
 	}
 	missing := newClickForm(nextClickTransID(), orderC, amount).signed(clickSecret)
 	missing.Del("click_paydoc_id")

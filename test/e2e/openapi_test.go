@@ -55,6 +55,11 @@ func registeredEndpoints(t *testing.T, e *echo.Echo) []endpoint {
 		if r.Method == echo.RouteNotFound {
 			continue
 		}
+		// The Payme webhook answers every method in its own protocol (-32300
+		// for a non-POST, HTTP 200); the document describes its POST.
+		if r.Path == "/api/payments/payme" && r.Method != http.MethodPost {
+			continue
+		}
 		ep := endpoint{method: r.Method, path: echoParam.ReplaceAllString(r.Path, "{$1}")}
 		if seen[ep.String()] {
 			continue

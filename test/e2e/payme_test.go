@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -263,10 +264,15 @@ func TestPayme_ProtocolErrorsAreHTTP200(t *testing.T) {
 		require.NotNil(t, r.Error, "%.80s", body)
 		assert.Equal(t, code, r.Error.Code, "%.80s: %s", body, r)
 	}
-	// Not a POST: Echo's routing answers, not the webhook (POST is all Payme uses).
-	resp, _ := get(t, g.apps[0].BaseURL+paymeRoute, nil)
-	assert.NotEqual(t, http.StatusOK, resp.StatusCode)
-	_ = paymeCodeNotPost
+	// Not a POST: still HTTP 200, in Payme's format, with -32300.
+	resp, body := get(t, g.apps[0].BaseURL+paymeRoute, map[string]string{"Authorization": paymeAuth})
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	var env struct {
+		Error *paymeRPCError `json:"error"`
+	}
+	require.NoError(t, json.Unmarshal(body, &env), string(body))
+	require.NotNil(t, env.Error, string(body))
+	assert.Equal(t, paymeCodeNotPost, env.Error.Code)
 }
 
 // The 12 hours count from Payme's time of CreateTransaction.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/ultramarket/gateway/adapters/payme"
 	"github.com/ultramarket/gateway/adapters/postgres"
@@ -43,10 +44,11 @@ func (a *App) wirePayme(d paymeDeps) {
 		GetStatement:            payments.NewPaymeGetStatement(repo),
 		SetFiscalData:           payments.NewPaymeSetFiscalData(repo),
 	}, a.metrics)
-	// POST only: Payme never uses another method, and any other answers
-	// Echo's 405 like every route. (The handler itself answers -32300 to a
-	// non-POST if it is ever routed one.)
+	// Every method: Payme's protocol answers a non-POST with HTTP 200 and
+	// -32300 (SPEC §2.3), which the handler does, rather than Echo's 405.
 	a.public.POST(payme.Route, handler)
+	a.public.Match([]string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete},
+		payme.Route, handler)
 
 	sweep := payments.NewPaymeSweepTimeouts(d.tx, repo, d.clock, 0)
 	interval := a.cfg.ExpirySweepInterval
