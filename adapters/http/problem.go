@@ -349,8 +349,18 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 
 		h := res.Header()
 		if p.Status == http.StatusTooManyRequests {
-			if d, ok := retryAfterOf(err); ok {
+			d, ok := retryAfterOf(err)
+			if ok {
 				h.Set(echo.HeaderRetryAfter, retryAfterSeconds(d))
+			}
+			if ok && errors.Is(err, auth.ErrLockedOut) {
+				// The lockout, not the auth rate limit, refused this request:
+				// its RateLimit-* describe the lockout (API.md: every 429
+				// carries them, even with RATE_LIMIT_AUTH off), not a budget
+				// that still has requests left.
+				h.Set(HeaderRateLimitLimit, strconv.Itoa(auth.LockoutFailures))
+				h.Set(HeaderRateLimitRemaining, "0")
+				h.Set(HeaderRateLimitReset, retryAfterSeconds(d))
 			}
 		}
 		if p.Status == http.StatusUnauthorized && h.Get(echo.HeaderWWWAuthenticate) == "" {

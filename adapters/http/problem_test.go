@@ -210,6 +210,9 @@ func TestErrorMapping_RetryAfter(t *testing.T) {
 	rec = returning(t, f, fmt.Errorf("login: %w", &auth.LockedOutError{RetryAfter: 14*time.Minute + 300*time.Millisecond}))
 	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
 	assert.Equal(t, "841", rec.Header().Get("Retry-After"), "from the lockout's RetryAfter")
+	assert.Equal(t, "5", rec.Header().Get("RateLimit-Limit"), "a lockout 429 carries RateLimit-* of the lockout")
+	assert.Equal(t, "0", rec.Header().Get("RateLimit-Remaining"))
+	assert.Equal(t, "841", rec.Header().Get("RateLimit-Reset"))
 
 	rec = returning(t, f, fmt.Errorf("login: %w", lockout{wait: 15 * time.Minute}))
 	assert.Equal(t, http.StatusTooManyRequests, rec.Code)

@@ -37,6 +37,13 @@ func (e *LockedOutError) Is(target error) bool { return target == ErrLockedOut }
 // TokenTypeBearer is the only token type issued.
 const TokenTypeBearer = "Bearer"
 
+// The login lockout policy of API.md: this many failed logins for one email
+// from one client within the window lock the pair out until the window ends.
+const (
+	LockoutFailures = 5
+	LockoutWindow   = 15 * time.Minute
+)
+
 // Tokens is the pair a client gets on register, login and refresh.
 type Tokens struct {
 	AccessToken  string

@@ -208,6 +208,8 @@ func TestIdentity_LoginLockout(t *testing.T) {
 	expectProblem(t, r, http.StatusTooManyRequests, "rate_limited")
 	retryAfter(t, r.Header, 15*time.Minute)
 	assertRateLimitHeaders(t, r.Header)
+	assert.Equal(t, "0", r.Header.Get("RateLimit-Remaining"), "a 429 has nothing left")
+	assert.Equal(t, "5", r.Header.Get("RateLimit-Limit"), "the lockout's limit, not the auth rate limit's")
 	// And stays refused.
 	expectProblem(t, g.loginWith(t, victim, defaultPassword, nil), http.StatusTooManyRequests, "rate_limited")
 
@@ -239,6 +241,9 @@ func TestIdentity_LoginLockoutPerClientIP(t *testing.T) {
 		r := g.loginWith(t, email, defaultPassword, map[string]string{"X-Forwarded-For": "198.51.100.77"})
 		expectProblem(t, r, http.StatusTooManyRequests, "rate_limited")
 		retryAfter(t, r.Header, 15*time.Minute)
+		// RATE_LIMIT_AUTH is off here; the lockout's 429 still carries RateLimit-*.
+		assertRateLimitHeaders(t, r.Header)
+		assert.Equal(t, "0", r.Header.Get("RateLimit-Remaining"))
 
 		// Nor is it recorded as the session's IP.
 		other := uniqueEmail("spoof-other")

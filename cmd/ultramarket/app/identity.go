@@ -2,7 +2,6 @@ package app
 
 import (
 	"fmt"
-	"time"
 
 	httpapi "github.com/ultramarket/gateway/adapters/http"
 	"github.com/ultramarket/gateway/adapters/jwt"
@@ -17,14 +16,6 @@ import (
 const (
 	tokenIssuer   = "ultramarket"
 	tokenAudience = "ultramarket-api"
-)
-
-// Login lockout policy (API.md): 5 failed logins for one email from one client
-// IP within 15 minutes lock that pair out until the window passes. It is not
-// configurable, and is on even when RATE_LIMIT_AUTH is off.
-const (
-	loginFailureLimit  = 5
-	loginFailureWindow = 15 * time.Minute
 )
 
 // identityDeps are what Build has already made that the identity routes share
@@ -53,7 +44,7 @@ func (a *App) wireIdentity(d identityDeps) error {
 		return fmt.Errorf("token issuer: %w", err)
 	}
 	sessions := redis.NewSessionStore(a.redis, d.redisPrefix)
-	guard := redis.NewLoginGuard(a.redis, d.redisPrefix, loginFailureLimit, loginFailureWindow)
+	guard := redis.NewLoginGuard(a.redis, d.redisPrefix, auth.LockoutFailures, auth.LockoutWindow)
 	refreshTTL := a.cfg.RefreshTokenTTL
 
 	login, err := auth.NewLogin(d.users, d.hasher, guard, sessions, tokens, d.ids, d.clock, refreshTTL)
