@@ -75,10 +75,7 @@ func (h adminHandlers) listUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := userPageJSON{Items: make([]userJSON, 0, len(page.Items)), Page: page.Page, PageSize: page.PageSize, Total: page.Total}
-	for _, u := range page.Items {
-		out.Items = append(out.Items, userOf(u))
-	}
+	out := pageOf(page.Items, page.Page, page.PageSize, page.Total, userOf)
 	noStore(c) // personal data
 	return c.JSON(http.StatusOK, out)
 }

@@ -56,13 +56,6 @@ func productOf(p *product.Product) productJSON {
 	}
 }
 
-type productPageJSON struct {
-	Items    []productJSON `json:"items"`
-	Page     int           `json:"page"`
-	PageSize int           `json:"page_size"`
-	Total    int           `json:"total"`
-}
-
 // productRequest is the body of POST and PUT /api/products. price and stock
 // are pointers so that leaving one out is "is required" rather than a silent
 // 0 (a free product, or one nobody can buy). active defaults to true.
@@ -201,13 +194,6 @@ func orderOf(o *order.Order) orderJSON {
 		})
 	}
 	return out
-}
-
-type orderPageJSON struct {
-	Items    []orderJSON `json:"items"`
-	Page     int         `json:"page"`
-	PageSize int         `json:"page_size"`
-	Total    int         `json:"total"`
 }
 
 // placeOrderRequest is POST /api/orders. Items absent (or null) orders the

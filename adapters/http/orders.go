@@ -128,10 +128,7 @@ func (h orderHandlers) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := orderPageJSON{Items: make([]orderJSON, 0, len(page.Items)), Page: page.Page, PageSize: page.PageSize, Total: page.Total}
-	for _, o := range page.Items {
-		out.Items = append(out.Items, orderOf(o))
-	}
+	out := pageOf(page.Items, page.Page, page.PageSize, page.Total, orderOf)
 	noStore(c)
 	return c.JSON(http.StatusOK, out)
 }

@@ -82,10 +82,7 @@ func (h productHandlers) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := productPageJSON{Items: make([]productJSON, 0, len(page.Items)), Page: page.Page, PageSize: page.PageSize, Total: page.Total}
-	for _, p := range page.Items {
-		out.Items = append(out.Items, productOf(p))
-	}
+	out := pageOf(page.Items, page.Page, page.PageSize, page.Total, productOf)
 	privateIfSignedIn(c)
 	return c.JSON(http.StatusOK, out)
 }

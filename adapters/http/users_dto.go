@@ -96,12 +96,6 @@ type (
 	sessionListJSON struct {
 		Items []sessionJSON `json:"items"`
 	}
-	userPageJSON struct {
-		Items    []userJSON `json:"items"`
-		Page     int        `json:"page"`
-		PageSize int        `json:"page_size"`
-		Total    int        `json:"total"`
-	}
 )
 
 // ts is how every timestamp leaves: in UTC (encoding/json then writes RFC
@@ -124,4 +118,21 @@ func nullable(s string) *string {
 // repository sees it, so Postgres never gets to fail on casting it (a 500).
 func validID(id string) bool {
 	return len(id) == 36 && uuid.Validate(id) == nil
+}
+
+// pageJSON is the list envelope of API.md: {items, page, page_size, total}.
+type pageJSON[T any] struct {
+	Items    []T `json:"items"`
+	Page     int `json:"page"`
+	PageSize int `json:"page_size"`
+	Total    int `json:"total"`
+}
+
+// pageOf renders one page of domain values with render; items is never null.
+func pageOf[S, T any](items []S, page, pageSize, total int, render func(S) T) pageJSON[T] {
+	out := pageJSON[T]{Items: make([]T, 0, len(items)), Page: page, PageSize: pageSize, Total: total}
+	for _, it := range items {
+		out.Items = append(out.Items, render(it))
+	}
+	return out
 }
