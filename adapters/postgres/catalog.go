@@ -83,46 +83,33 @@ func productsOf(rows []productRow) ([]*product.Product, error) {
 // match in total. Inactive products are left out unless q.IncludeInactive
 // (everyone's) or q.InactiveOfSeller (that seller's) lets them in.
 func (c *Catalog) List(ctx context.Context, q ports.ProductQuery, _ ports.Caller) (ports.ProductPage, error) {
-	where := []string{"deleted_at IS NULL"}
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var l listQuery
+	l.where("deleted_at IS NULL")
 	if s := strings.TrimSpace(q.Q); s != "" {
-		p := arg(likePattern(s))
-		where = append(where, "(name ILIKE "+p+" OR description ILIKE "+p+")")
+		p := l.arg(likePattern(s))
+		l.where("(name ILIKE " + p + " OR description ILIKE " + p + ")")
 	}
 	if cat := strings.TrimSpace(q.Category); cat != "" {
-		where = append(where, "lower(category) = lower("+arg(cat)+")")
+		l.where("lower(category) = lower(" + l.arg(cat) + ")")
 	}
 	if q.SellerID != "" {
 		if !validID(q.SellerID) {
 			// No product can have it; the uuid cast would fail in SQL.
 			return ports.ProductPage{Items: []*product.Product{}}, nil
 		}
-		where = append(where, "seller_id = "+arg(q.SellerID))
+		l.where("seller_id = " + l.arg(q.SellerID))
 	}
 	switch {
 	case q.IncludeInactive:
 	case validID(q.InactiveOfSeller):
-		where = append(where, "(active OR seller_id = "+arg(q.InactiveOfSeller)+")")
+		l.where("(active OR seller_id = " + l.arg(q.InactiveOfSeller) + ")")
 	default:
-		where = append(where, "active")
+		l.where("active")
 	}
-	cond := " WHERE " + strings.Join(where, " AND ")
-
-	db := ext(ctx, c.db)
-	var total int
-	if err := sqlx.GetContext(ctx, db, &total, `SELECT count(*) FROM products`+cond, args...); err != nil {
-		return ports.ProductPage{}, fmt.Errorf("count products: %w", mapError(err))
-	}
-	limit, offset := pageOf(q.Page, q.PageSize)
 	var rows []productRow
-	err := sqlx.SelectContext(ctx, db, &rows, `SELECT `+productColumns+` FROM products`+cond+
-		` ORDER BY created_at DESC, id DESC LIMIT `+arg(limit)+` OFFSET `+arg(offset), args...)
+	total, err := l.page(ctx, ext(ctx, c.db), "products", productColumns, q.Page, q.PageSize, &rows)
 	if err != nil {
-		return ports.ProductPage{}, fmt.Errorf("list products: %w", mapError(err))
+		return ports.ProductPage{}, err
 	}
 	items, err := productsOf(rows)
 	if err != nil {

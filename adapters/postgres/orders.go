@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -199,37 +198,21 @@ func (r *OrderRepo) get(ctx context.Context, id, suffix string) (*order.Order, e
 
 // List returns one page of orders, newest first, and how many match in total.
 func (r *OrderRepo) List(ctx context.Context, f ports.OrderFilter) ([]*order.Order, int, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var l listQuery
 	if f.UserID != "" {
 		if !validID(f.UserID) {
 			return []*order.Order{}, 0, nil // no order belongs to a user that cannot exist
 		}
-		where = append(where, "user_id = "+arg(f.UserID))
+		l.where("user_id = " + l.arg(f.UserID))
 	}
 	if f.Status != "" {
-		where = append(where, "status = "+arg(string(f.Status)))
+		l.where("status = " + l.arg(string(f.Status)))
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
-
 	q := ext(ctx, r.db)
-	var total int
-	if err := sqlx.GetContext(ctx, q, &total, `SELECT count(*) FROM orders`+cond, args...); err != nil {
-		return nil, 0, fmt.Errorf("count orders: %w", mapError(err))
-	}
-	limit, offset := pageOf(f.Page, f.PageSize)
-	query := `SELECT ` + orderColumns + ` FROM orders` + cond +
-		` ORDER BY created_at DESC, id DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(offset)
 	var rows []orderRow
-	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
-		return nil, 0, fmt.Errorf("list orders: %w", mapError(err))
+	total, err := l.page(ctx, q, "orders", orderColumns, f.Page, f.PageSize, &rows)
+	if err != nil {
+		return nil, 0, err
 	}
 	orders, err := r.withItems(ctx, q, rows)
 	if err != nil {

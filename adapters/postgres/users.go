@@ -129,39 +129,21 @@ func (r *UserRepo) CountActiveSuperAdminsForUpdate(ctx context.Context) (int, er
 
 // List returns one page of users, newest first, and how many match in total.
 func (r *UserRepo) List(ctx context.Context, f ports.UserFilter) ([]*user.User, int, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var l listQuery
 	if q := strings.TrimSpace(f.Query); q != "" {
-		p := arg(likePattern(q))
-		where = append(where, "(email ILIKE "+p+" OR full_name ILIKE "+p+")")
+		p := l.arg(likePattern(q))
+		l.where("(email ILIKE " + p + " OR full_name ILIKE " + p + ")")
 	}
 	if f.Role != "" {
-		where = append(where, "role = "+arg(string(f.Role)))
+		l.where("role = " + l.arg(string(f.Role)))
 	}
 	if f.Status != "" {
-		where = append(where, "status = "+arg(string(f.Status)))
+		l.where("status = " + l.arg(string(f.Status)))
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
-
-	q := ext(ctx, r.db)
-	var total int
-	if err := sqlx.GetContext(ctx, q, &total, `SELECT count(*) FROM users`+cond, args...); err != nil {
-		return nil, 0, fmt.Errorf("count users: %w", mapError(err))
-	}
-	limit, offset := pageOf(f.Page, f.PageSize)
-	query := `SELECT ` + userColumns + ` FROM users` + cond +
-		` ORDER BY created_at DESC, id DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(offset)
 	var rows []userRow
-	err := sqlx.SelectContext(ctx, q, &rows, query, args...)
+	total, err := l.page(ctx, ext(ctx, r.db), "users", userColumns, f.Page, f.PageSize, &rows)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list users: %w", mapError(err))
+		return nil, 0, err
 	}
 	users := make([]*user.User, 0, len(rows))
 	for _, row := range rows {
