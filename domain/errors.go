@@ -67,3 +67,18 @@ func (e *ValidationError) Error() string {
 
 // Is makes errors.Is(err, ErrValidation) true for every ValidationError.
 func (e *ValidationError) Is(target error) bool { return target == ErrValidation }
+
+// Merge adds the fields of err, when it is a *ValidationError, to e and
+// returns nil; any other error is returned as it is. Domain parse errors are
+// shared values, so their fields are copied into e, never appended to.
+func (e *ValidationError) Merge(err error) error {
+	if err == nil {
+		return nil
+	}
+	var v *ValidationError
+	if !errors.As(err, &v) {
+		return err
+	}
+	e.Fields = append(e.Fields, v.Fields...)
+	return nil
+}

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"unicode/utf8"
 
@@ -11,12 +10,8 @@ import (
 	"github.com/ultramarket/gateway/ports"
 )
 
-// Paging limits of every list in the API.
-const (
-	DefaultPageSize = 20
-	MaxPageSize     = 100
-	maxQueryChars   = 200
-)
+// maxQueryChars bounds the free-text search of the user list.
+const maxQueryChars = 200
 
 // ListUsers pages through the accounts for admins.
 type ListUsers struct {
@@ -67,49 +62,25 @@ func (uc *ListUsers) Handle(ctx context.Context, in ListUsersInput) (UserPage, e
 }
 
 func filterOf(in ListUsersInput) (ports.UserFilter, error) {
-	f := ports.UserFilter{Query: strings.TrimSpace(in.Query), Page: 1, PageSize: DefaultPageSize}
+	f := ports.UserFilter{Query: strings.TrimSpace(in.Query)}
 	verr := &domain.ValidationError{}
 	if utf8.RuneCountInString(f.Query) > maxQueryChars {
 		verr.Add("q", "must be at most 200 characters")
 	}
 	if in.Role != "" {
 		r, err := user.ParseRole(in.Role)
-		if err := addFields(verr, err); err != nil {
+		if err := verr.Merge(err); err != nil {
 			return ports.UserFilter{}, err
 		}
 		f.Role = r
 	}
 	if in.Status != "" {
 		s, err := user.ParseStatus(in.Status)
-		if err := addFields(verr, err); err != nil {
+		if err := verr.Merge(err); err != nil {
 			return ports.UserFilter{}, err
 		}
 		f.Status = s
 	}
-	if in.Page != nil {
-		if f.Page = *in.Page; f.Page < 1 {
-			verr.Add("page", "must be at least 1")
-		}
-	}
-	if in.PageSize != nil {
-		if f.PageSize = *in.PageSize; f.PageSize < 1 || f.PageSize > MaxPageSize {
-			verr.Add("page_size", "must be between 1 and 100")
-		}
-	}
+	f.Page, f.PageSize = domain.Paging(in.Page, in.PageSize, verr)
 	return f, verr.OrNil()
-}
-
-// addFields copies the fields of a *domain.ValidationError into verr (the
-// domain's parse errors are shared values and must not be appended to). Any
-// other error is returned.
-func addFields(verr *domain.ValidationError, err error) error {
-	if err == nil {
-		return nil
-	}
-	var v *domain.ValidationError
-	if !errors.As(err, &v) {
-		return err
-	}
-	verr.Fields = append(verr.Fields, v.Fields...)
-	return nil
 }

@@ -16,12 +16,8 @@ import (
 // ErrNotAllowed: the caller's role may not do this to this product (403 forbidden).
 var ErrNotAllowed = fmt.Errorf("catalog: not allowed: %w", domain.ErrForbidden)
 
-// Paging limits of every list in the API.
-const (
-	DefaultPageSize = 20
-	MaxPageSize     = 100
-	maxQueryChars   = 200
-)
+// maxQueryChars bounds the free-text search of the product list.
+const maxQueryChars = 200
 
 // canSell reports whether the caller may create products at all.
 func canSell(c ports.Caller) bool {

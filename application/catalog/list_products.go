@@ -50,25 +50,14 @@ func (uc *ListProducts) Handle(ctx context.Context, in ListProductsInput) (Produ
 		Q:        strings.TrimSpace(in.Q),
 		Category: strings.TrimSpace(in.Category),
 		SellerID: strings.TrimSpace(in.SellerID),
-		Page:     1,
-		PageSize: DefaultPageSize,
 	}
 	verr := &domain.ValidationError{}
+	q.Page, q.PageSize = domain.Paging(in.Page, in.PageSize, verr)
 	if utf8.RuneCountInString(q.Q) > maxQueryChars {
 		verr.Add("q", "must be at most 200 characters")
 	}
 	if utf8.RuneCountInString(q.Category) > product.MaxCategoryChars {
 		verr.Add("category", "must be at most 100 characters")
-	}
-	if in.Page != nil {
-		if q.Page = *in.Page; q.Page < 1 {
-			verr.Add("page", "must be at least 1")
-		}
-	}
-	if in.PageSize != nil {
-		if q.PageSize = *in.PageSize; q.PageSize < 1 || q.PageSize > MaxPageSize {
-			verr.Add("page_size", "must be between 1 and 100")
-		}
 	}
 	if err := verr.OrNil(); err != nil {
 		return ProductPage{}, err

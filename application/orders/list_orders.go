@@ -41,28 +41,19 @@ type OrderPage struct {
 // Handle returns a *domain.ValidationError (422) naming status, page and
 // page_size when they are invalid.
 func (uc *ListOrders) Handle(ctx context.Context, in ListOrdersInput) (OrderPage, error) {
-	f := ports.OrderFilter{UserID: in.Caller.UserID, Page: 1, PageSize: DefaultPageSize}
+	f := ports.OrderFilter{UserID: in.Caller.UserID}
 	if in.Caller.Role.IsAdmin() {
 		f.UserID = in.UserID
 	}
 	verr := &domain.ValidationError{}
 	if in.Status != "" {
 		s, err := order.ParseStatus(in.Status)
-		if err := addFields(verr, err); err != nil {
+		if err := verr.Merge(err); err != nil {
 			return OrderPage{}, err
 		}
 		f.Status = s
 	}
-	if in.Page != nil {
-		if f.Page = *in.Page; f.Page < 1 {
-			verr.Add("page", "must be at least 1")
-		}
-	}
-	if in.PageSize != nil {
-		if f.PageSize = *in.PageSize; f.PageSize < 1 || f.PageSize > MaxPageSize {
-			verr.Add("page_size", "must be between 1 and 100")
-		}
-	}
+	f.Page, f.PageSize = domain.Paging(in.Page, in.PageSize, verr)
 	if err := verr.OrNil(); err != nil {
 		return OrderPage{}, err
 	}

@@ -6,7 +6,6 @@ package orders
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -36,10 +35,6 @@ const (
 	MaxIdempotencyKeyChars = 255
 	// IdempotencyKeyField names the header in validation errors.
 	IdempotencyKeyField = "Idempotency-Key"
-
-	// DefaultPageSize and MaxPageSize are the paging limits of every list.
-	DefaultPageSize = 20
-	MaxPageSize     = 100
 
 	// clickErrorOrderCancelled is stored as the click_error of an attempt
 	// we cancel because its order was cancelled: Click's "transaction
@@ -94,18 +89,4 @@ func cancelPreparedClicks(ctx context.Context, clicks ports.ClickRepository, ord
 // admins; anyone else is told the order does not exist.
 func canSee(o *order.Order, c ports.Caller) bool {
 	return o.OwnedBy(c.UserID) || (c.UserID != "" && c.Role.IsAdmin())
-}
-
-// addFields copies the fields of a *domain.ValidationError in err to verr;
-// any other error is returned, since it cannot be merged.
-func addFields(verr *domain.ValidationError, err error) error {
-	if err == nil {
-		return nil
-	}
-	var v *domain.ValidationError
-	if !errors.As(err, &v) {
-		return err
-	}
-	verr.Fields = append(verr.Fields, v.Fields...)
-	return nil
 }

@@ -321,7 +321,7 @@ func (uc *PlaceOrder) build(ctx context.Context, in PlaceOrderInput, requested [
 		items[i] = it
 	}
 	o, err := order.New(uc.ids.NewID(), in.Caller.UserID, items, in.ShippingAddress, in.Note, uc.clock.Now())
-	if err := addFields(verr, err); err != nil {
+	if err := verr.Merge(err); err != nil {
 		return nil, err
 	}
 	if err := verr.OrNil(); err != nil {
