@@ -6,6 +6,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/payment"
 )
 
@@ -75,10 +76,28 @@ type ClickPaymentStatus struct {
 	Status int
 }
 
-// ClickMerchant is Click's Merchant API, for reconciliation: what Click
-// thinks happened to a payment, and reversing one.
+// ClickFiscalData is what Click's payment/ofd_data says about the fiscal
+// receipt of one payment.
+type ClickFiscalData struct {
+	PaymentID int64
+	// QRCodeURL is the receipt link, "" while Click has no receipt for the
+	// payment: not having one yet is an answer, not an error.
+	QRCodeURL string
+	// Note is Click's error_note when it answered with an error_code instead
+	// of a receipt, for the logs.
+	Note string
+}
+
+// ClickMerchant is Click's Merchant API, for reconciliation, refunds and
+// receipts: what Click thinks happened to a payment, reversing one, and the
+// fiscal receipt of one. Payment ids are Click's click_paydoc_id.
 type ClickMerchant interface {
 	PaymentStatus(ctx context.Context, paymentID int64) (ClickPaymentStatus, error)
 	PaymentStatusByMerchantTransID(ctx context.Context, merchantTransID string, day time.Time) (ClickPaymentStatus, error)
 	Reverse(ctx context.Context, paymentID int64) error
+	// SubmitFiscalItems asks Click to print the sale receipt of the payment
+	// from these items (payment/ofd_data/submit_items).
+	SubmitFiscalItems(ctx context.Context, paymentID int64, items fiscal.ClickSubmission) error
+	// FiscalData reads the payment's receipt link (payment/ofd_data).
+	FiscalData(ctx context.Context, paymentID int64) (ClickFiscalData, error)
 }

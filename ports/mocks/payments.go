@@ -10,6 +10,7 @@ import (
 	time "time"
 
 	gomock "github.com/golang/mock/gomock"
+	fiscal "github.com/ultramarket/gateway/domain/fiscal"
 	payment "github.com/ultramarket/gateway/domain/payment"
 	ports "github.com/ultramarket/gateway/ports"
 )
@@ -363,6 +364,21 @@ func (m *MockClickMerchant) EXPECT() *MockClickMerchantMockRecorder {
 	return m.recorder
 }
 
+// FiscalData mocks base method.
+func (m *MockClickMerchant) FiscalData(ctx context.Context, paymentID int64) (ports.ClickFiscalData, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "FiscalData", ctx, paymentID)
+	ret0, _ := ret[0].(ports.ClickFiscalData)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// FiscalData indicates an expected call of FiscalData.
+func (mr *MockClickMerchantMockRecorder) FiscalData(ctx, paymentID interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "FiscalData", reflect.TypeOf((*MockClickMerchant)(nil).FiscalData), ctx, paymentID)
+}
+
 // PaymentStatus mocks base method.
 func (m *MockClickMerchant) PaymentStatus(ctx context.Context, paymentID int64) (ports.ClickPaymentStatus, error) {
 	m.ctrl.T.Helper()
@@ -405,4 +421,18 @@ func (m *MockClickMerchant) Reverse(ctx context.Context, paymentID int64) error 
 func (mr *MockClickMerchantMockRecorder) Reverse(ctx, paymentID interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Reverse", reflect.TypeOf((*MockClickMerchant)(nil).Reverse), ctx, paymentID)
+}
+
+// SubmitFiscalItems mocks base method.
+func (m *MockClickMerchant) SubmitFiscalItems(ctx context.Context, paymentID int64, items fiscal.ClickSubmission) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "SubmitFiscalItems", ctx, paymentID, items)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// SubmitFiscalItems indicates an expected call of SubmitFiscalItems.
+func (mr *MockClickMerchantMockRecorder) SubmitFiscalItems(ctx, paymentID, items interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SubmitFiscalItems", reflect.TypeOf((*MockClickMerchant)(nil).SubmitFiscalItems), ctx, paymentID, items)
 }
