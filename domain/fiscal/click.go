@@ -24,10 +24,11 @@ const (
 
 // ClickPaidWith is how every Click payment is declared to the tax system.
 // FISCAL.md §5.2 leaves card vs e-money open (projects differ). We declare
-// card: a payment through Click's pay link is taken from the buyer's Uzcard
-// or Humo card, and Click's own submit_items example (FISCAL.md §3.1) puts a
-// card payment in received_card. Should Click say wallet payments are
-// e-money, this one constant changes.
+// card: payments through Click's pay link are mostly taken from a Uzcard or
+// Humo card linked to Click, and Click's own submit_items example (FISCAL.md
+// §3.1) puts a card payment in received_card. Should Click say its wallet
+// payments are e-money, this one constant changes (FISCAL.md §5.2 is to be
+// settled on the first live payment).
 const ClickPaidWith = TenderCard
 
 // ClickSubmission is the body of Click's payment/ofd_data/submit_items
