@@ -273,14 +273,14 @@ func (s *Server) Config() Config { return s.cfg }
 // requests are released; payments and receipts are kept. Closing twice is fine.
 func (s *Server) Close() {
 	s.mu.Lock()
-	srv, already := s.srv, s.closed
-	if !already {
-		s.closed = true
-		close(s.closing)
-	}
+	srv, closing, already := s.srv, s.closing, s.closed
+	s.closed = true
 	s.mu.Unlock()
 	if !already {
+		// Connections first, so a held request ends with a broken connection
+		// (as when Click goes away), not with an empty answer.
 		srv.CloseClientConnections()
+		close(closing)
 		srv.Close()
 	}
 }
