@@ -31,9 +31,9 @@ type ChangeStatusInput struct {
 }
 
 // Handle returns the updated user. Errors: user.ErrInvalidStatus (422, field
-// status), user.ErrNotAllowed (403: not an admin, or an admin blocking a
-// super_admin), user.ErrNotFound (404), user.ErrSelfChange and
-// user.ErrLastSuperAdmin (409).
+// status), user.ErrNotAllowed (403: not an admin, or an admin who is not a
+// super_admin acting on an admin or super_admin; see user.ChangeStatus),
+// user.ErrNotFound (404), user.ErrSelfChange and user.ErrLastSuperAdmin (409).
 func (uc *ChangeStatus) Handle(ctx context.Context, in ChangeStatusInput) (*user.User, error) {
 	status, err := user.ParseStatus(in.Status)
 	if err != nil {

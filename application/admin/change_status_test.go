@@ -61,10 +61,49 @@ func TestChangeStatus_AdminCannotBlockSuperAdmin(t *testing.T) {
 	assert.Equal(t, user.StatusActive, target.Status())
 }
 
+func TestChangeStatus_AdminCannotBlockOrUnblockAdmins(t *testing.T) {
+	for _, tc := range []struct {
+		role   user.Role
+		from   user.Status
+		status string
+	}{
+		{user.RoleAdmin, user.StatusActive, "blocked"},
+		{user.RoleAdmin, user.StatusBlocked, "active"},
+		{user.RoleSuperAdmin, user.StatusBlocked, "active"},
+	} {
+		t.Run(string(tc.role)+" to "+tc.status, func(t *testing.T) {
+			uc, m := newChangeStatus(t) // no Update, no revoke
+			target := restore(targetID, tc.role, tc.from)
+			m.users.EXPECT().CountActiveSuperAdminsForUpdate(gomock.Any()).Return(2, nil)
+			m.users.EXPECT().GetForUpdate(gomock.Any(), targetID).Return(target, nil)
+			m.users.EXPECT().GetForUpdate(gomock.Any(), actorID).Return(restore(actorID, user.RoleAdmin, user.StatusActive), nil)
+
+			_, err := uc.Handle(context.Background(), admin.ChangeStatusInput{ActorID: actorID, TargetID: targetID, Status: tc.status})
+			assert.ErrorIs(t, err, user.ErrNotAllowed)
+			assert.ErrorIs(t, err, domain.ErrForbidden)
+			assert.Equal(t, tc.from, target.Status())
+		})
+	}
+}
+
+func TestChangeStatus_SuperAdminBlocksAnAdmin(t *testing.T) {
+	uc, m := newChangeStatus(t)
+	target := restore(targetID, user.RoleAdmin, user.StatusActive)
+	m.users.EXPECT().CountActiveSuperAdminsForUpdate(gomock.Any()).Return(1, nil)
+	m.users.EXPECT().GetForUpdate(gomock.Any(), targetID).Return(target, nil)
+	m.users.EXPECT().GetForUpdate(gomock.Any(), actorID).Return(restore(actorID, user.RoleSuperAdmin, user.StatusActive), nil)
+	m.users.EXPECT().Update(gomock.Any(), target).Return(nil)
+	m.sessions.EXPECT().RevokeAllForUser(gomock.Any(), targetID, "", now).Return(nil)
+
+	got, err := uc.Handle(context.Background(), admin.ChangeStatusInput{ActorID: actorID, TargetID: targetID, Status: "blocked"})
+	require.NoError(t, err)
+	assert.Equal(t, user.StatusBlocked, got.Status())
+}
+
 func TestChangeStatus_BlockingOneselfIsAConflict(t *testing.T) {
 	uc, m := newChangeStatus(t) // no Update, no revoke
 	m.users.EXPECT().CountActiveSuperAdminsForUpdate(gomock.Any()).Return(2, nil)
-	m.users.EXPECT().GetForUpdate(gomock.Any(), actorID).Return(restore(actorID, user.RoleAdmin, user.StatusActive), nil).Times(1)
+	m.users.EXPECT().GetForUpdate(gomock.Any(), actorID).Return(restore(actorID, user.RoleSuperAdmin, user.StatusActive), nil).Times(1)
 
 	_, err := uc.Handle(context.Background(), admin.ChangeStatusInput{ActorID: actorID, TargetID: actorID, Status: "blocked"})
 	assert.ErrorIs(t, err, user.ErrSelfChange)

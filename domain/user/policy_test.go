@@ -98,18 +98,29 @@ func expectStatus(actor, target user.Role, targetStatus user.Status, self bool, 
 	if !actor.IsAdmin() {
 		return user.ErrNotAllowed
 	}
+	// API.md: an admin (not super) may block or unblock only customers and sellers.
+	if actor == user.RoleAdmin && (target == user.RoleAdmin || target == user.RoleSuperAdmin) {
+		return user.ErrNotAllowed
+	}
 	if to == user.StatusBlocked {
 		if self {
 			return user.ErrSelfChange
-		}
-		if target == user.RoleSuperAdmin && actor != user.RoleSuperAdmin {
-			return user.ErrNotAllowed
 		}
 		if target == user.RoleSuperAdmin && targetStatus == user.StatusActive && supers <= 1 {
 			return user.ErrLastSuperAdmin
 		}
 	}
 	return nil
+}
+
+func TestMayChangeStatusOf(t *testing.T) {
+	for _, actor := range roles {
+		for _, target := range roles {
+			want := actor == user.RoleSuperAdmin || (actor == user.RoleAdmin && !target.IsAdmin())
+			assert.Equal(t, want, actor.MayChangeStatusOf(target), "%s on %s", actor, target)
+		}
+	}
+	assert.False(t, user.Role("").MayChangeStatusOf(user.RoleCustomer))
 }
 
 func TestChangeStatusMatrix(t *testing.T) {
@@ -160,19 +171,35 @@ func TestChangeStatusNamedRules(t *testing.T) {
 	// An admin (not super) blocking a super admin is forbidden, not a conflict, even if it is the last.
 	assert.ErrorIs(t, user.ChangeStatus(admin, super, user.StatusBlocked, 1, t0), user.ErrNotAllowed)
 	assert.ErrorIs(t, user.ChangeStatus(admin, super, user.StatusBlocked, 5, t0), user.ErrNotAllowed)
-	// Blocking oneself is a conflict for anyone, super admin or not.
+	// A super admin blocking themself is a conflict; an admin doing it is an
+	// admin acting on an admin, which lacking the right (403) answers first.
 	assert.ErrorIs(t, user.ChangeStatus(super, super, user.StatusBlocked, 5, t0), user.ErrSelfChange)
-	assert.ErrorIs(t, user.ChangeStatus(admin, admin, user.StatusBlocked, 5, t0), user.ErrSelfChange)
+	assert.ErrorIs(t, user.ChangeStatus(admin, admin, user.StatusBlocked, 5, t0), user.ErrNotAllowed)
 	// Blocking the last active super admin.
 	other := mkUser("s2", user.RoleSuperAdmin, user.StatusActive)
 	assert.ErrorIs(t, user.ChangeStatus(super, other, user.StatusBlocked, 1, t0), user.ErrLastSuperAdmin)
 	require.NoError(t, user.ChangeStatus(super, other, user.StatusBlocked, 2, t0))
 	assert.Equal(t, user.StatusBlocked, other.Status())
-	// An admin may block another admin and a customer, and unblock.
+	// An admin may neither block nor unblock another admin or a super admin.
 	admin2 := mkUser("a2", user.RoleAdmin, user.StatusActive)
-	require.NoError(t, user.ChangeStatus(admin, admin2, user.StatusBlocked, 1, t0))
-	require.NoError(t, user.ChangeStatus(admin, admin2, user.StatusActive, 1, t0))
+	assert.ErrorIs(t, user.ChangeStatus(admin, admin2, user.StatusBlocked, 1, t0), user.ErrNotAllowed)
 	assert.True(t, admin2.IsActive())
+	blockedAdmin := mkUser("a3", user.RoleAdmin, user.StatusBlocked)
+	assert.ErrorIs(t, user.ChangeStatus(admin, blockedAdmin, user.StatusActive, 1, t0), user.ErrNotAllowed)
+	assert.False(t, blockedAdmin.IsActive())
+	blockedSuper := mkUser("s3", user.RoleSuperAdmin, user.StatusBlocked)
+	assert.ErrorIs(t, user.ChangeStatus(admin, blockedSuper, user.StatusActive, 1, t0), user.ErrNotAllowed)
+	// A super admin may do both.
+	require.NoError(t, user.ChangeStatus(super, admin2, user.StatusBlocked, 1, t0))
+	require.NoError(t, user.ChangeStatus(super, admin2, user.StatusActive, 1, t0))
+	assert.True(t, admin2.IsActive())
+	// An admin may block and unblock customers and sellers.
+	for _, r := range []user.Role{user.RoleCustomer, user.RoleSeller} {
+		u := mkUser("c-"+string(r), r, user.StatusActive)
+		require.NoError(t, user.ChangeStatus(admin, u, user.StatusBlocked, 1, t0), r)
+		require.NoError(t, user.ChangeStatus(admin, u, user.StatusActive, 1, t0), r)
+		assert.True(t, u.IsActive(), r)
+	}
 	// Invalid status value.
 	assert.ErrorIs(t, user.ChangeStatus(super, admin, user.Status("gone"), 2, t0), user.ErrInvalidStatus)
 	assert.Equal(t, user.StatusActive, admin.Status())

@@ -73,21 +73,33 @@ func ChangeRole(actor, target *User, role Role, activeSuperAdmins int, now time.
 	return nil
 }
 
+// MayChangeStatusOf reports whether a user with role r may block or unblock
+// a user with role target: admins of either kind may act on customers and
+// sellers, and only a super_admin on admins and super_admins. Otherwise one
+// admin could lock the others out (or let a blocked one back in).
+func (r Role) MayChangeStatusOf(target Role) bool {
+	switch {
+	case !r.IsAdmin():
+		return false
+	case target.IsAdmin():
+		return r == RoleSuperAdmin
+	}
+	return true
+}
+
 // ChangeStatus applies the blocking policy. The checks run in the order the
-// contract ranks them: lacking the right (403) wins over a conflict (409).
+// contract ranks them: lacking the right (403) wins over a conflict (409), so
+// an admin blocking themself is refused as an admin acting on an admin.
 func ChangeStatus(actor, target *User, status Status, activeSuperAdmins int, now time.Time) error {
 	if !status.valid() {
 		return ErrInvalidStatus
 	}
-	if !actor.role.IsAdmin() {
+	if !actor.role.MayChangeStatusOf(target.role) {
 		return ErrNotAllowed
 	}
 	if status == StatusBlocked {
 		if actor.id == target.id {
 			return ErrSelfChange
-		}
-		if target.role == RoleSuperAdmin && actor.role != RoleSuperAdmin {
-			return ErrNotAllowed
 		}
 		if target.role == RoleSuperAdmin && target.status == StatusActive && activeSuperAdmins <= 1 {
 			return ErrLastSuperAdmin

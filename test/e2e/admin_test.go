@@ -277,6 +277,27 @@ func TestIdentity_AdminChangeStatus(t *testing.T) {
 		g.expectTokenWorks(t, super.Access)
 	})
 
+	t.Run("admin may not block or unblock an admin", func(t *testing.T) {
+		// API.md: an admin (not super) may block or unblock only customers and
+		// sellers; an admin or super_admin target is 403, themself included.
+		other := g.newAccount(t, roleAdmin)
+		expectProblem(t, g.patchStatus(t, admin.Access, other.ID, map[string]any{"status": "blocked"}), http.StatusForbidden, "forbidden")
+		expectProblem(t, g.patchStatus(t, admin.Access, admin.ID, map[string]any{"status": "blocked"}), http.StatusForbidden, "forbidden")
+		_, status := g.userRow(t, other.ID)
+		assert.Equal(t, "active", status)
+		g.expectTokenWorks(t, other.Access)
+		g.expectTokenWorks(t, admin.Access)
+
+		// Unblocking is the same power: a blocked admin stays blocked.
+		expectJSON(t, g.patchStatus(t, super.Access, other.ID, map[string]any{"status": "blocked"}), http.StatusOK)
+		expectProblem(t, g.patchStatus(t, admin.Access, other.ID, map[string]any{"status": "active"}), http.StatusForbidden, "forbidden")
+		_, status = g.userRow(t, other.ID)
+		assert.Equal(t, "blocked", status)
+		// The super_admin may.
+		expectJSON(t, g.patchStatus(t, super.Access, other.ID, map[string]any{"status": "active"}), http.StatusOK)
+		g.login(t, other.Email, other.Password)
+	})
+
 	t.Run("super_admin may not block self", func(t *testing.T) {
 		expectProblem(t, g.patchStatus(t, super.Access, super.ID, map[string]any{"status": "blocked"}), http.StatusConflict, "conflict")
 		_, status := g.userRow(t, super.ID)
