@@ -63,10 +63,20 @@ type SessionStore interface {
 	RevokeAllForUser(ctx context.Context, userID, exceptID string, now time.Time) error
 	// ListActive returns the user's sessions that have not ended, newest first.
 	ListActive(ctx context.Context, userID string, now time.Time) ([]*session.Session, error)
-	// CheckAccess is the per-request check behind every bearer token: nil when
-	// the session exists, belongs to userID and has not ended; session.ErrRevoked
-	// otherwise (a session the store lost counts as ended).
-	CheckAccess(ctx context.Context, sessionID, userID string, now time.Time) error
+	// CheckAccess is the per-request check behind every bearer token, one
+	// round trip to the store: what the session holds when it exists, belongs
+	// to userID and has not ended; session.ErrRevoked otherwise (a session
+	// the store lost counts as ended).
+	CheckAccess(ctx context.Context, sessionID, userID string, now time.Time) (SessionAccess, error)
+}
+
+// SessionAccess is what the per-request check reads from a live session:
+// what authorizes the request without the database. It only grows, so that
+// a request can be served from the one lookup it already costs.
+type SessionAccess struct {
+	// Role is the role the session was granted; "" for a session stored
+	// before sessions held their role (it authorizes nothing).
+	Role user.Role
 }
 
 // AccessClaims is what an access token asserts.

@@ -264,7 +264,7 @@ func TestRefresh_Refusals(t *testing.T) {
 	t.Run("reused token", func(t *testing.T) {
 		f := newIdentity(t)
 		s := storedSession(t, sessionID, annID, "", "")
-		require.NoError(t, s.Rotate("h1", "h2", now.Add(-time.Minute), refreshTTL))
+		require.NoError(t, s.Rotate("h1", "h2", user.RoleCustomer, now.Add(-time.Minute), refreshTTL))
 		f.tokens.EXPECT().ParseRefresh("refresh.old").Return(sessionID, "h1", nil)
 		f.sessions.EXPECT().Get(gomock.Any(), sessionID).Return(s, nil)
 		f.users.EXPECT().GetByID(gomock.Any(), annID).Return(restoreUser(annID, user.RoleCustomer, user.StatusActive, ""), nil)

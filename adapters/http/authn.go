@@ -74,8 +74,9 @@ func ClaimsFrom(c echo.Context) (ports.AccessClaims, bool) {
 
 // RequireRole lets through only callers whose token carries one of roles:
 // 403 forbidden otherwise. It goes after RequireAuth; without it in front it
-// answers 401, so a wiring mistake fails closed. The role in the token is
-// current because a role change ends the user's sessions.
+// answers 401, so a wiring mistake fails closed. The role in the claims is
+// the one the token's session holds (RequireAuth refuses any other), and it
+// is current because a role change ends the user's sessions.
 func RequireRole(roles ...user.Role) echo.MiddlewareFunc {
 	allowed := slices.Clone(roles)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {

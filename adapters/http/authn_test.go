@@ -76,15 +76,17 @@ func TestRequireAuth_RefusedTokens(t *testing.T) {
 	cases := []struct {
 		name             string
 		parseErr, store  error
+		held             user.Role // the session's role; the token claims customer
 		status           int
 		code             string
 		wwwAuthenticated bool
 	}{
-		{"expired", session.ErrTokenExpired, nil, 401, "token_expired", true},
-		{"garbage", session.ErrTokenInvalid, nil, 401, "unauthorized", true},
-		{"session ended", nil, session.ErrRevoked, 401, "token_revoked", true},
-		{"session expired", nil, session.ErrExpired, 401, "token_revoked", true},
-		{"session store down", nil, errors.Join(errors.New("dial tcp: refused"), domain.ErrUnavailable), 503, "service_unavailable", false},
+		{"expired", session.ErrTokenExpired, nil, "", 401, "token_expired", true},
+		{"garbage", session.ErrTokenInvalid, nil, "", 401, "unauthorized", true},
+		{"session ended", nil, session.ErrRevoked, "", 401, "token_revoked", true},
+		{"session expired", nil, session.ErrExpired, "", 401, "token_revoked", true},
+		{"session store down", nil, errors.Join(errors.New("dial tcp: refused"), domain.ErrUnavailable), "", 503, "service_unavailable", false},
+		{"session of another role", nil, nil, user.RoleSeller, 401, "unauthorized", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,7 +96,7 @@ func TestRequireAuth_RefusedTokens(t *testing.T) {
 				f.tokens.EXPECT().ParseAccess("tok").Return(ports.AccessClaims{}, tc.parseErr)
 			} else {
 				f.tokens.EXPECT().ParseAccess("tok").Return(claimsFor(annID, sessionID, user.RoleCustomer), nil)
-				f.sessions.EXPECT().CheckAccess(gomock.Any(), sessionID, annID, now).Return(tc.store)
+				f.sessions.EXPECT().CheckAccess(gomock.Any(), sessionID, annID, now).Return(ports.SessionAccess{Role: tc.held}, tc.store)
 			}
 
 			rec := f.call(http.MethodGet, "/probe", "tok", "")

@@ -112,7 +112,7 @@ func newIdentity(t *testing.T) identity {
 func (f identity) bearer(uid, sid string, role user.Role) string {
 	token := "access." + uid + "." + sid
 	f.tokens.EXPECT().ParseAccess(token).Return(claimsFor(uid, sid, role), nil).AnyTimes()
-	f.sessions.EXPECT().CheckAccess(gomock.Any(), sid, uid, now).Return(nil).AnyTimes()
+	f.sessions.EXPECT().CheckAccess(gomock.Any(), sid, uid, now).Return(ports.SessionAccess{Role: role}, nil).AnyTimes()
 	return token
 }
 
@@ -154,7 +154,7 @@ func restoreUser(id string, role user.Role, status user.Status, phone string) *u
 
 func storedSession(t *testing.T, id, uid, userAgent, ip string) *session.Session {
 	t.Helper()
-	s, err := session.New(id, uid, "h1", userAgent, ip, now.Add(-2*time.Hour), refreshTTL)
+	s, err := session.New(id, uid, user.RoleCustomer, "h1", userAgent, ip, now.Add(-2*time.Hour), refreshTTL)
 	require.NoError(t, err)
 	return s
 }

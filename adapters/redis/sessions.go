@@ -15,6 +15,7 @@ import (
 
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/session"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -34,10 +35,14 @@ import (
 //	                                all sessions revoked.
 //
 // Times are unix milliseconds; "revoked" is "0" while the session is live.
+// "role" is the role the session was granted; a session stored before
+// sessions held their role has none (absent or ""), and authorizes nothing
+// until a refresh gives it one.
 // On Cluster every multi-key step is split into single-key commands (see
 // singleNode), so the layout works there too.
 const (
 	fieldUserID   = "user_id"
+	fieldRole     = "role"
 	fieldUA       = "ua"
 	fieldIP       = "ip"
 	fieldCurrent  = "cur"
@@ -56,6 +61,8 @@ const (
 	maxUpdateAttempts = 16
 )
 
+// allFields are the fields every stored session has; fieldRole is not one of
+// them (see the layout above).
 var allFields = []string{
 	fieldUserID, fieldUA, fieldIP, fieldCurrent, fieldUsed,
 	fieldCreated, fieldLastUsed, fieldExpires, fieldRevoked,
@@ -442,33 +449,39 @@ func (st *SessionStore) ListActive(ctx context.Context, userID string, now time.
 	return active, nil
 }
 
-// CheckAccess is one HMGET: it runs on every authenticated request.
-func (st *SessionStore) CheckAccess(ctx context.Context, sessionID, userID string, now time.Time) error {
-	vals, err := st.client.HMGet(ctx, st.sessionKey(sessionID), fieldUserID, fieldRevoked, fieldExpires).Result()
+// CheckAccess is one HMGET: it runs on every authenticated request, so what
+// it returns grows by fields of this one hash, never by another lookup.
+func (st *SessionStore) CheckAccess(ctx context.Context, sessionID, userID string, now time.Time) (ports.SessionAccess, error) {
+	vals, err := st.client.HMGet(ctx, st.sessionKey(sessionID), fieldUserID, fieldRevoked, fieldExpires, fieldRole).Result()
 	if err != nil && !errors.Is(err, goredis.Nil) {
-		return storeError("check session "+sessionID, err)
+		return ports.SessionAccess{}, storeError("check session "+sessionID, err)
 	}
-	if len(vals) != 3 {
-		return fmt.Errorf("check session %s: %w", sessionID, session.ErrRevoked)
+	if len(vals) != 4 {
+		return ports.SessionAccess{}, fmt.Errorf("check session %s: %w", sessionID, session.ErrRevoked)
 	}
 	owner, _ := vals[0].(string)
 	revoked, _ := vals[1].(string)
 	expires, _ := vals[2].(string)
+	role, _ := vals[3].(string)
 	if owner == "" || owner != userID {
 		// Unknown (Redis lost it, or it was never ours) counts as ended.
-		return fmt.Errorf("check session %s: %w", sessionID, session.ErrRevoked)
+		return ports.SessionAccess{}, fmt.Errorf("check session %s: %w", sessionID, session.ErrRevoked)
 	}
 	if revoked != "0" {
-		return fmt.Errorf("check session %s: %w", sessionID, session.ErrRevoked)
+		return ports.SessionAccess{}, fmt.Errorf("check session %s: %w", sessionID, session.ErrRevoked)
 	}
 	exp, err := strconv.ParseInt(expires, 10, 64)
 	if err != nil {
-		return fmt.Errorf("check session %s: %w: field %s", sessionID, errCorrupt, fieldExpires)
+		return ports.SessionAccess{}, fmt.Errorf("check session %s: %w: field %s", sessionID, errCorrupt, fieldExpires)
 	}
 	if now.UnixMilli() >= exp {
-		return fmt.Errorf("check session %s: %w", sessionID, session.ErrExpired)
+		return ports.SessionAccess{}, fmt.Errorf("check session %s: %w", sessionID, session.ErrExpired)
 	}
-	return nil
+	r, err := decodeRole(role)
+	if err != nil {
+		return ports.SessionAccess{}, fmt.Errorf("check session %s: %w", sessionID, err)
+	}
+	return ports.SessionAccess{Role: r}, nil
 }
 
 // addToUserSet queues SADD and a TTL for the user's set that never shortens
@@ -501,6 +514,7 @@ func encode(s *session.Session) map[string]string {
 	}
 	return map[string]string{
 		fieldUserID:   s.UserID(),
+		fieldRole:     string(s.Role()),
 		fieldUA:       s.UserAgent(),
 		fieldIP:       s.IP(),
 		fieldCurrent:  s.CurrentHash(),
@@ -528,6 +542,10 @@ func decode(id string, vals map[string]string) (*session.Session, error) {
 	if len(used) == 0 {
 		used = nil // as session.New leaves it
 	}
+	role, err := decodeRole(vals[fieldRole]) // absent reads as ""
+	if err != nil {
+		return nil, fmt.Errorf("session %s: %w", id, err)
+	}
 	times := make([]time.Time, 4)
 	for i, f := range []string{fieldCreated, fieldLastUsed, fieldExpires, fieldRevoked} {
 		t, err := decodeTime(vals[f])
@@ -536,8 +554,21 @@ func decode(id string, vals map[string]string) (*session.Session, error) {
 		}
 		times[i] = t
 	}
-	return session.Restore(id, vals[fieldUserID], vals[fieldUA], vals[fieldIP], vals[fieldCurrent], used,
+	return session.Restore(id, vals[fieldUserID], role, vals[fieldUA], vals[fieldIP], vals[fieldCurrent], used,
 		times[0], times[1], times[2], times[3]), nil
+}
+
+// decodeRole reads a stored role; "" is a session stored before sessions held
+// their role.
+func decodeRole(s string) (user.Role, error) {
+	if s == "" {
+		return "", nil
+	}
+	r, err := user.ParseRole(s)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s", errCorrupt, fieldRole)
+	}
+	return r, nil
 }
 
 // expiresOf reads the stored expiry; a bad value reads as zero, which only

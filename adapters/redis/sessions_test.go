@@ -18,6 +18,8 @@ import (
 	"github.com/ultramarket/gateway/adapters/redis"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/session"
+	"github.com/ultramarket/gateway/domain/user"
+	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/test/testenv"
 )
 
@@ -42,12 +44,19 @@ func newMultiNodeStore(t testing.TB) (*redis.SessionStore, goredis.UniversalClie
 	return redis.NewSessionStoreMultiNode(client, prefix), client, prefix
 }
 
+// sessionRole is the role newSession grants.
+const sessionRole = user.RoleSeller
+
 func newSession(t testing.TB, userID, hash string, at time.Time, life time.Duration) *session.Session {
 	t.Helper()
-	s, err := session.New(uuid.NewString(), userID, hash, "Mozilla/5.0 (test)", "203.0.113.7", at, life)
+	s, err := session.New(uuid.NewString(), userID, sessionRole, hash, "Mozilla/5.0 (test)", "203.0.113.7", at, life)
 	require.NoError(t, err)
 	return s
 }
+
+// accessErr is CheckAccess's error, for cases that only care whether it let
+// the request through.
+func accessErr(_ ports.SessionAccess, err error) error { return err }
 
 // create stores s as a session start does: at the user's current epoch.
 func create(t testing.TB, st *redis.SessionStore, s *session.Session) *session.Session {
@@ -62,6 +71,7 @@ func assertSameSession(t *testing.T, want, got *session.Session) {
 	t.Helper()
 	assert.Equal(t, want.ID(), got.ID())
 	assert.Equal(t, want.UserID(), got.UserID())
+	assert.Equal(t, want.Role(), got.Role())
 	assert.Equal(t, want.UserAgent(), got.UserAgent())
 	assert.Equal(t, want.IP(), got.IP())
 	assert.Equal(t, want.CurrentHash(), got.CurrentHash())
@@ -126,7 +136,7 @@ func testUpdateRotates(t *testing.T, newStore storeMaker) {
 	t1 := now()
 
 	out, err := st.Update(ctx, s.ID(), func(s *session.Session) error {
-		return s.Rotate("h1", "h2", t1, ttl)
+		return s.Rotate("h1", "h2", sessionRole, t1, ttl)
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "h2", out.CurrentHash())
@@ -151,7 +161,7 @@ func testUpdateUnknownTokenChangesNothing(t *testing.T, newStore storeMaker) {
 	s := create(t, st, newSession(t, uuid.NewString(), "h1", now(), ttl))
 
 	out, err := st.Update(ctx, s.ID(), func(s *session.Session) error {
-		return s.Rotate("never-issued", "h2", now(), ttl)
+		return s.Rotate("never-issued", "h2", sessionRole, now(), ttl)
 	})
 	assert.ErrorIs(t, err, session.ErrUnknownToken)
 	require.NotNil(t, out)
@@ -165,11 +175,11 @@ func testUpdatePersistsRevokeOnReuse(t *testing.T, newStore storeMaker) {
 	ctx := context.Background()
 	st, _, _ := newStore(t)
 	s := create(t, st, newSession(t, uuid.NewString(), "h1", now(), ttl))
-	_, err := st.Update(ctx, s.ID(), func(s *session.Session) error { return s.Rotate("h1", "h2", now(), ttl) })
+	_, err := st.Update(ctx, s.ID(), func(s *session.Session) error { return s.Rotate("h1", "h2", sessionRole, now(), ttl) })
 	require.NoError(t, err)
 
 	reusedAt := now()
-	out, err := st.Update(ctx, s.ID(), func(s *session.Session) error { return s.Rotate("h1", "h3", reusedAt, ttl) })
+	out, err := st.Update(ctx, s.ID(), func(s *session.Session) error { return s.Rotate("h1", "h3", sessionRole, reusedAt, ttl) })
 	require.ErrorIs(t, err, session.ErrReuse)
 	require.NotNil(t, out)
 	assert.True(t, out.IsRevoked())
@@ -179,10 +189,10 @@ func testUpdatePersistsRevokeOnReuse(t *testing.T, newStore storeMaker) {
 	assert.True(t, got.IsRevoked(), "the revoke fn made was saved despite its error")
 	assert.True(t, got.RevokedAt().Equal(reusedAt))
 	assert.Equal(t, "h2", got.CurrentHash())
-	assert.ErrorIs(t, st.CheckAccess(ctx, s.ID(), s.UserID(), now()), session.ErrRevoked)
+	assert.ErrorIs(t, accessErr(st.CheckAccess(ctx, s.ID(), s.UserID(), now())), session.ErrRevoked)
 
 	// The newest token of the family no longer works either.
-	_, err = st.Update(ctx, s.ID(), func(s *session.Session) error { return s.Rotate("h2", "h4", now(), ttl) })
+	_, err = st.Update(ctx, s.ID(), func(s *session.Session) error { return s.Rotate("h2", "h4", sessionRole, now(), ttl) })
 	assert.ErrorIs(t, err, session.ErrRevoked)
 }
 
@@ -208,7 +218,7 @@ func testUpdateConcurrentRotationsWithOneToken(t *testing.T, newStore storeMaker
 							arrived.Done()
 							arrived.Wait()
 						}
-						return s.Rotate("h0", fmt.Sprintf("new-%d", i), now(), ttl)
+						return s.Rotate("h0", fmt.Sprintf("new-%d", i), sessionRole, now(), ttl)
 					})
 				})
 			}
@@ -254,11 +264,11 @@ func testRevoke(t *testing.T, newStore storeMaker) {
 	ctx := context.Background()
 	st, client, prefix := newStore(t)
 	s := create(t, st, newSession(t, uuid.NewString(), "h1", now(), ttl))
-	require.NoError(t, st.CheckAccess(ctx, s.ID(), s.UserID(), now()))
+	require.NoError(t, accessErr(st.CheckAccess(ctx, s.ID(), s.UserID(), now())))
 
 	first := now()
 	require.NoError(t, st.Revoke(ctx, s.ID(), first))
-	assert.ErrorIs(t, st.CheckAccess(ctx, s.ID(), s.UserID(), now()), session.ErrRevoked)
+	assert.ErrorIs(t, accessErr(st.CheckAccess(ctx, s.ID(), s.UserID(), now())), session.ErrRevoked)
 
 	// Idempotent, and the first end time is kept.
 	require.NoError(t, st.Revoke(ctx, s.ID(), first.Add(time.Minute)))
@@ -285,14 +295,14 @@ func testRevokeAllForUserExceptCurrent(t *testing.T, newStore storeMaker) {
 	other := create(t, st, newSession(t, otherUser, "d", now(), ttl))
 
 	require.NoError(t, st.RevokeAllForUser(ctx, userID, s2.ID(), now()))
-	assert.ErrorIs(t, st.CheckAccess(ctx, s1.ID(), userID, now()), session.ErrRevoked)
-	assert.NoError(t, st.CheckAccess(ctx, s2.ID(), userID, now()))
-	assert.ErrorIs(t, st.CheckAccess(ctx, s3.ID(), userID, now()), session.ErrRevoked)
-	assert.NoError(t, st.CheckAccess(ctx, other.ID(), otherUser, now()))
+	assert.ErrorIs(t, accessErr(st.CheckAccess(ctx, s1.ID(), userID, now())), session.ErrRevoked)
+	assert.NoError(t, accessErr(st.CheckAccess(ctx, s2.ID(), userID, now())))
+	assert.ErrorIs(t, accessErr(st.CheckAccess(ctx, s3.ID(), userID, now())), session.ErrRevoked)
+	assert.NoError(t, accessErr(st.CheckAccess(ctx, other.ID(), otherUser, now())))
 
 	require.NoError(t, st.RevokeAllForUser(ctx, userID, "", now()))
-	assert.ErrorIs(t, st.CheckAccess(ctx, s2.ID(), userID, now()), session.ErrRevoked)
-	assert.NoError(t, st.CheckAccess(ctx, other.ID(), otherUser, now()))
+	assert.ErrorIs(t, accessErr(st.CheckAccess(ctx, s2.ID(), userID, now())), session.ErrRevoked)
+	assert.NoError(t, accessErr(st.CheckAccess(ctx, other.ID(), otherUser, now())))
 
 	// A user without sessions is not an error.
 	require.NoError(t, st.RevokeAllForUser(ctx, uuid.NewString(), "", now()))
@@ -349,7 +359,7 @@ func testCreateStaleEpochWritesNothing(t *testing.T, newStore storeMaker) {
 	assert.Equal(t, []string{prefix + "user_epoch:" + userID}, scanAll(t, client, prefix))
 	_, err = st.Get(ctx, s.ID())
 	assert.ErrorIs(t, err, session.ErrNotFound)
-	assert.ErrorIs(t, st.CheckAccess(ctx, s.ID(), userID, now()), session.ErrRevoked)
+	assert.ErrorIs(t, accessErr(st.CheckAccess(ctx, s.ID(), userID, now())), session.ErrRevoked)
 
 	// An epoch from the future is as stale as one from the past.
 	assert.ErrorIs(t, st.Create(ctx, s, held+2), session.ErrStale)
@@ -358,7 +368,7 @@ func testCreateStaleEpochWritesNothing(t *testing.T, newStore storeMaker) {
 	current, err := st.UserEpoch(ctx, userID)
 	require.NoError(t, err)
 	require.NoError(t, st.Create(ctx, s, current))
-	assert.NoError(t, st.CheckAccess(ctx, s.ID(), userID, now()))
+	assert.NoError(t, accessErr(st.CheckAccess(ctx, s.ID(), userID, now())))
 }
 
 // testCreateRacingRevokeAllNeverSurvives races RevokeAllForUser against
@@ -406,7 +416,7 @@ func testCreateRacingRevokeAllNeverSurvives(t *testing.T, newStore storeMaker) {
 			default:
 				t.Fatalf("round %d: create: %v", round, errs[i])
 			}
-			assert.ErrorIs(t, st.CheckAccess(ctx, s.ID(), userID, now()), session.ErrRevoked,
+			assert.ErrorIs(t, accessErr(st.CheckAccess(ctx, s.ID(), userID, now())), session.ErrRevoked,
 				"round %d: session %d (create: %v) outlived the revocation", round, i, errs[i])
 		}
 		active, err := st.ListActive(ctx, userID, now())
@@ -473,7 +483,7 @@ func testCreateEpochRaisedMidway(t *testing.T, newStore storeMaker) {
 	err = st.Create(ctx, s, held)
 	require.True(t, hook.fired.Load(), "the hook never ran")
 	require.ErrorIs(t, err, session.ErrStale)
-	assert.ErrorIs(t, st.CheckAccess(ctx, s.ID(), userID, now()), session.ErrRevoked, "the session is not live")
+	assert.ErrorIs(t, accessErr(st.CheckAccess(ctx, s.ID(), userID, now())), session.ErrRevoked, "the session is not live")
 	active, err := st.ListActive(ctx, userID, now())
 	require.NoError(t, err)
 	assert.Empty(t, active)
@@ -541,18 +551,62 @@ func testCheckAccess(t *testing.T, newStore storeMaker) {
 	n := now()
 	s := create(t, st, newSession(t, uuid.NewString(), "h1", n, time.Hour))
 
-	assert.NoError(t, st.CheckAccess(ctx, s.ID(), s.UserID(), n))
-	assert.NoError(t, st.CheckAccess(ctx, s.ID(), s.UserID(), n.Add(time.Hour-time.Millisecond)))
+	access, err := st.CheckAccess(ctx, s.ID(), s.UserID(), n)
+	require.NoError(t, err)
+	assert.Equal(t, ports.SessionAccess{Role: sessionRole}, access, "the role the session was granted")
+	assert.NoError(t, accessErr(st.CheckAccess(ctx, s.ID(), s.UserID(), n.Add(time.Hour-time.Millisecond))))
 
 	for name, err := range map[string]error{
-		"unknown session": st.CheckAccess(ctx, uuid.NewString(), s.UserID(), n),
-		"wrong user":      st.CheckAccess(ctx, s.ID(), uuid.NewString(), n),
-		"empty user":      st.CheckAccess(ctx, s.ID(), "", n),
-		"expired":         st.CheckAccess(ctx, s.ID(), s.UserID(), n.Add(time.Hour)),
+		"unknown session": accessErr(st.CheckAccess(ctx, uuid.NewString(), s.UserID(), n)),
+		"wrong user":      accessErr(st.CheckAccess(ctx, s.ID(), uuid.NewString(), n)),
+		"empty user":      accessErr(st.CheckAccess(ctx, s.ID(), "", n)),
+		"expired":         accessErr(st.CheckAccess(ctx, s.ID(), s.UserID(), n.Add(time.Hour))),
 	} {
 		assert.ErrorIs(t, err, session.ErrRevoked, name)
 		assert.ErrorIs(t, err, domain.ErrUnauthorized, name)
 	}
+}
+
+// A session stored before sessions held their role (no "role" field) is
+// live but grants no role; a refresh gives it one and saves it.
+func testCheckAccessSessionWithoutARole(t *testing.T, newStore storeMaker) {
+	ctx := context.Background()
+	st, client, prefix := newStore(t)
+	n := now()
+	s := create(t, st, newSession(t, uuid.NewString(), "h1", n, time.Hour))
+	require.NoError(t, client.HDel(ctx, prefix+"session:"+s.ID(), "role").Err())
+
+	access, err := st.CheckAccess(ctx, s.ID(), s.UserID(), n)
+	require.NoError(t, err)
+	assert.Equal(t, user.Role(""), access.Role)
+	got, err := st.Get(ctx, s.ID())
+	require.NoError(t, err)
+	assert.Equal(t, user.Role(""), got.Role())
+
+	_, err = st.Update(ctx, s.ID(), func(s *session.Session) error {
+		return s.Rotate("h1", "h2", user.RoleAdmin, n, time.Hour)
+	})
+	require.NoError(t, err)
+	access, err = st.CheckAccess(ctx, s.ID(), s.UserID(), n)
+	require.NoError(t, err)
+	assert.Equal(t, user.RoleAdmin, access.Role)
+}
+
+// A role the store cannot read is a fault, not an ended session.
+func testCheckAccessCorruptRole(t *testing.T, newStore storeMaker) {
+	ctx := context.Background()
+	st, client, prefix := newStore(t)
+	n := now()
+	s := create(t, st, newSession(t, uuid.NewString(), "h1", n, time.Hour))
+	require.NoError(t, client.HSet(ctx, prefix+"session:"+s.ID(), "role", "overlord").Err())
+
+	_, err := st.CheckAccess(ctx, s.ID(), s.UserID(), n)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, session.ErrRevoked)
+	assert.NotErrorIs(t, err, domain.ErrUnavailable)
+	_, err = st.Get(ctx, s.ID())
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, session.ErrNotFound)
 }
 
 func TestClosedClientIsUnavailable(t *testing.T) {
@@ -576,7 +630,7 @@ func TestClosedClientIsUnavailable(t *testing.T) {
 		"revoke":       st.Revoke(ctx, s.ID(), n),
 		"revoke all":   st.RevokeAllForUser(ctx, s.UserID(), "", n),
 		"list":         func() error { _, err := st.ListActive(ctx, s.UserID(), n); return err }(),
-		"check access": st.CheckAccess(ctx, s.ID(), s.UserID(), n),
+		"check access": accessErr(st.CheckAccess(ctx, s.ID(), s.UserID(), n)),
 		"ping":         redis.NewPinger(client).Ping(ctx),
 	} {
 		assert.ErrorIs(t, err, domain.ErrUnavailable, name)
@@ -629,6 +683,8 @@ func TestSessionStore(t *testing.T) {
 		"UserEpoch_Malformed":                    testUserEpochMalformed,
 		"ListActive":                             testListActive,
 		"CheckAccess":                            testCheckAccess,
+		"CheckAccess_SessionWithoutARole":        testCheckAccessSessionWithoutARole,
+		"CheckAccess_CorruptRole":                testCheckAccessCorruptRole,
 	}
 	for mode, mk := range map[string]storeMaker{"single node": newStore, "multi node": newMultiNodeStore} {
 		t.Run(mode, func(t *testing.T) {
@@ -659,7 +715,7 @@ func BenchmarkCheckAccess(b *testing.B) {
 	s := create(b, st, newSession(b, uuid.NewString(), "h1", now(), ttl))
 	n := now()
 	for b.Loop() {
-		if err := st.CheckAccess(ctx, s.ID(), s.UserID(), n); err != nil {
+		if _, err := st.CheckAccess(ctx, s.ID(), s.UserID(), n); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -672,7 +728,7 @@ func BenchmarkCheckAccessParallel(b *testing.B) {
 	n := now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := st.CheckAccess(ctx, s.ID(), s.UserID(), n); err != nil {
+			if _, err := st.CheckAccess(ctx, s.ID(), s.UserID(), n); err != nil {
 				b.Error(err)
 				return
 			}

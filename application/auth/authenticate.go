@@ -2,7 +2,9 @@ package auth
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -28,13 +30,22 @@ type AuthenticateInput struct {
 // Handle returns the token's claims, or session.ErrTokenExpired
 // (token_expired), session.ErrTokenInvalid (unauthorized) or an error matching
 // session.ErrRevoked (token_revoked) when its session has ended.
+//
+// The role that authorizes the request is the one the session holds: a token
+// claiming another (session.ErrRoleMismatch, unauthorized) was forged with
+// the signing key, or predates a role change. So the signing key alone makes
+// nobody an admin; it would also take a session granted that role.
 func (uc *Authenticate) Handle(ctx context.Context, in AuthenticateInput) (ports.AccessClaims, error) {
 	claims, err := uc.tokens.ParseAccess(in.AccessToken)
 	if err != nil {
 		return ports.AccessClaims{}, err
 	}
-	if err := uc.sessions.CheckAccess(ctx, claims.SessionID, claims.UserID, uc.clock.Now()); err != nil {
+	access, err := uc.sessions.CheckAccess(ctx, claims.SessionID, claims.UserID, uc.clock.Now())
+	if err != nil {
 		return ports.AccessClaims{}, err
+	}
+	if access.Role != claims.Role {
+		return ports.AccessClaims{}, fmt.Errorf("session %s: %w", claims.SessionID, session.ErrRoleMismatch)
 	}
 	return claims, nil
 }

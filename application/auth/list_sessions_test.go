@@ -12,13 +12,14 @@ import (
 
 	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/domain/session"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports/mocks"
 )
 
 func TestListSessions_MarksTheCurrentOne(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	sessions := mocks.NewMockSessionStore(ctrl)
-	newer, err := session.New(otherSID, userID, "h9", "phone", "198.51.100.1", now.Add(-time.Minute), refreshTTL)
+	newer, err := session.New(otherSID, userID, user.RoleCustomer, "h9", "phone", "198.51.100.1", now.Add(-time.Minute), refreshTTL)
 	require.NoError(t, err)
 	current := storedSession(t)
 	sessions.EXPECT().ListActive(gomock.Any(), userID, now).Return([]*session.Session{newer, current}, nil)

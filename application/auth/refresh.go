@@ -35,7 +35,8 @@ type RefreshInput struct {
 // Handle returns session.ErrTokenInvalid for a malformed token and
 // session.ErrUnknownToken for one no session knows (both unauthorized), and an
 // error matching session.ErrRevoked (token_revoked) for a used token, an
-// ended session, or an account that is blocked or gone.
+// ended session, an account that is blocked or gone, or one whose role is no
+// longer the session's.
 //
 // The user is loaded before the token is rotated: once rotated, the old token
 // counts as used, so a database error after rotation would make the client's
@@ -67,15 +68,18 @@ func (uc *Refresh) Handle(ctx context.Context, in RefreshInput) (Tokens, error) 
 	if err != nil {
 		return Tokens{}, fmt.Errorf("new refresh token for session %s: %w", sid, err)
 	}
-	_, err = uc.sessions.Update(ctx, sid, func(s *session.Session) error {
-		return s.Rotate(hash, newHash, now, uc.refreshTTL)
+	// A session granted a role the user no longer has ends here
+	// (session.ErrRoleChanged): a role change ends the user's sessions, and
+	// this catches one that outlived a failed revoke.
+	saved, err := uc.sessions.Update(ctx, sid, func(s *session.Session) error {
+		return s.Rotate(hash, newHash, u.Role(), now, uc.refreshTTL)
 	})
 	if err != nil {
 		return Tokens{}, unknownIfNotFound(sid, err)
 	}
-	// The role comes from the account, not the old token, so a role change
-	// takes effect at the latest on the next refresh.
-	access, claims, err := uc.tokens.IssueAccess(ports.AccessClaims{UserID: u.ID(), Role: u.Role(), SessionID: sid})
+	// The token claims the role its session holds, which is what every
+	// request is checked against (see Authenticate).
+	access, claims, err := uc.tokens.IssueAccess(ports.AccessClaims{UserID: u.ID(), Role: saved.Role(), SessionID: sid})
 	if err != nil {
 		return Tokens{}, fmt.Errorf("issue access token for session %s: %w", sid, err)
 	}

@@ -36,10 +36,16 @@ func newRefresh(t *testing.T) (*auth.Refresh, refreshMocks) {
 	return auth.NewRefresh(m.users, m.sessions, m.tokens, fixedClock{now}, refreshTTL), m
 }
 
-// storedSession was opened an hour ago with refresh hash "h1".
+// storedSession was opened an hour ago by a customer with refresh hash "h1".
 func storedSession(t *testing.T) *session.Session {
 	t.Helper()
-	s, err := session.New(sessionID, userID, "h1", "app/1.0", client, now.Add(-time.Hour), refreshTTL)
+	return storedSessionOf(t, user.RoleCustomer)
+}
+
+// storedSessionOf is storedSession granted role.
+func storedSessionOf(t *testing.T, role user.Role) *session.Session {
+	t.Helper()
+	s, err := session.New(sessionID, userID, role, "h1", "app/1.0", client, now.Add(-time.Hour), refreshTTL)
 	require.NoError(t, err)
 	return s
 }
@@ -52,9 +58,9 @@ func applyTo(s *session.Session) func(context.Context, string, func(*session.Ses
 	}
 }
 
-func TestRefresh_RotatesAndIssuesTheCurrentRole(t *testing.T) {
+func TestRefresh_RotatesAndIssuesTheSessionsRole(t *testing.T) {
 	uc, m := newRefresh(t)
-	s := storedSession(t)
+	s := storedSessionOf(t, user.RoleSeller)
 	gomock.InOrder(
 		m.tokens.EXPECT().ParseRefresh(presented).Return(sessionID, "h1", nil),
 		m.sessions.EXPECT().Get(gomock.Any(), sessionID).Return(s, nil),
@@ -71,6 +77,45 @@ func TestRefresh_RotatesAndIssuesTheCurrentRole(t *testing.T) {
 	assert.Equal(t, "h2", s.CurrentHash())
 	assert.Equal(t, []string{"h1"}, s.UsedHashes())
 	assert.Equal(t, now.Add(refreshTTL), s.ExpiresAt())
+}
+
+// A role change ends the user's sessions; a session that outlived a failed
+// revoke ends at its next refresh instead of being issued the new role.
+func TestRefresh_SessionOfAnotherRoleEnds(t *testing.T) {
+	uc, m := newRefresh(t)
+	s := storedSessionOf(t, user.RoleAdmin)
+	m.tokens.EXPECT().ParseRefresh(presented).Return(sessionID, "h1", nil)
+	m.sessions.EXPECT().Get(gomock.Any(), sessionID).Return(s, nil)
+	m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
+	m.tokens.EXPECT().NewRefresh(sessionID).Return("new", "h2", nil)
+	m.sessions.EXPECT().Update(gomock.Any(), sessionID, gomock.Any()).DoAndReturn(applyTo(s))
+	// no IssueAccess
+
+	_, err := uc.Handle(context.Background(), auth.RefreshInput{RefreshToken: presented})
+	assert.ErrorIs(t, err, session.ErrRoleChanged)
+	assert.ErrorIs(t, err, session.ErrRevoked)
+	assert.True(t, s.IsRevoked())
+}
+
+// A session stored before sessions held their role gets its user's role on
+// refresh, so deploying this does not log everyone out.
+func TestRefresh_SessionWithoutARoleGetsTheUsersRole(t *testing.T) {
+	uc, m := newRefresh(t)
+	s := session.Restore(sessionID, userID, "", "app/1.0", client, "h1", nil,
+		now.Add(-time.Hour), now.Add(-time.Hour), now.Add(time.Hour), time.Time{})
+	gomock.InOrder(
+		m.tokens.EXPECT().ParseRefresh(presented).Return(sessionID, "h1", nil),
+		m.sessions.EXPECT().Get(gomock.Any(), sessionID).Return(s, nil),
+		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleSeller), nil),
+		m.tokens.EXPECT().NewRefresh(sessionID).Return(sessionID+".refresh", "h2", nil),
+		m.sessions.EXPECT().Update(gomock.Any(), sessionID, gomock.Any()).DoAndReturn(applyTo(s)),
+		m.tokens.EXPECT().IssueAccess(ports.AccessClaims{UserID: userID, Role: user.RoleSeller, SessionID: sessionID}).
+			Return("access.jwt", claimsOf(userID, sessionID), nil),
+	)
+
+	_, err := uc.Handle(context.Background(), auth.RefreshInput{RefreshToken: presented})
+	require.NoError(t, err)
+	assert.Equal(t, user.RoleSeller, s.Role())
 }
 
 func TestRefresh_MalformedTokenIsUnauthorized(t *testing.T) {
@@ -110,7 +155,7 @@ func TestRefresh_SessionGoneDuringUpdateIsUnauthorized(t *testing.T) {
 func TestRefresh_ReusedTokenEndsTheSession(t *testing.T) {
 	uc, m := newRefresh(t)
 	s := storedSession(t)
-	require.NoError(t, s.Rotate("h1", "h2", now.Add(-time.Minute), refreshTTL)) // h1 was used already
+	require.NoError(t, s.Rotate("h1", "h2", user.RoleCustomer, now.Add(-time.Minute), refreshTTL)) // h1 was used already
 	m.tokens.EXPECT().ParseRefresh(presented).Return(sessionID, "h1", nil)
 	m.sessions.EXPECT().Get(gomock.Any(), sessionID).Return(s, nil)
 	m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
@@ -137,7 +182,7 @@ func TestRefresh_EndedSessionIsRevoked(t *testing.T) {
 				prepare(s)
 			} else {
 				var err error
-				s, err = session.New(sessionID, userID, "h1", "", "", now.Add(-2*refreshTTL), refreshTTL)
+				s, err = session.New(sessionID, userID, user.RoleCustomer, "h1", "", "", now.Add(-2*refreshTTL), refreshTTL)
 				require.NoError(t, err)
 			}
 			m.tokens.EXPECT().ParseRefresh(presented).Return(sessionID, "h1", nil)

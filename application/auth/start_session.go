@@ -75,7 +75,7 @@ func (s sessionStarter) create(ctx context.Context, u *user.User, epoch int64, u
 	if err != nil {
 		return Tokens{}, fmt.Errorf("new refresh token for session %s: %w", id, err)
 	}
-	sess, err := session.New(id, u.ID(), hash, userAgent, ip, s.clock.Now(), s.refreshTTL)
+	sess, err := session.New(id, u.ID(), u.Role(), hash, userAgent, ip, s.clock.Now(), s.refreshTTL)
 	if err != nil {
 		// Only our own wiring can make this fail (empty id, ttl <= 0): %v keeps
 		// it from reaching the client as a 422.

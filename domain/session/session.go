@@ -1,6 +1,6 @@
-// Package session holds one login on one device: its refresh-token family,
-// reuse detection (a replayed refresh token ends the whole session) and the
-// errors the token layer reports.
+// Package session holds one login on one device: the role it was granted,
+// its refresh-token family, reuse detection (a replayed refresh token ends the
+// whole session) and the errors the token layer reports.
 package session
 
 import (
@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/user"
 )
 
 var (
@@ -28,6 +29,14 @@ var (
 	ErrTokenExpired = fmt.Errorf("session: access token expired: %w", domain.ErrUnauthorized)
 	// ErrTokenInvalid is a malformed or forged access token (API code unauthorized).
 	ErrTokenInvalid = fmt.Errorf("session: access token invalid: %w", domain.ErrUnauthorized)
+	// ErrRoleMismatch is a well-signed access token whose role is not the one
+	// its session holds: forged with a leaked key, or left over from before a
+	// role change. It is answered like any invalid token (API code unauthorized).
+	ErrRoleMismatch = fmt.Errorf("session: the token's role is not its session's: %w", ErrTokenInvalid)
+	// ErrRoleChanged ends a session whose user no longer has the role it was
+	// granted: a role change ends the user's sessions, and this catches one
+	// that outlived a failed revoke.
+	ErrRoleChanged = fmt.Errorf("session: the user's role changed: %w", ErrRevoked)
 )
 
 const (
@@ -39,20 +48,30 @@ const (
 
 // Session stores only hashes of refresh tokens, so a leaked row cannot be
 // replayed.
+//
+// It holds the role its user had at login, and that role, not the claim of a
+// token, is what authorizes a request: a token can be forged by whoever has
+// the signing key, a session cannot. A role change ends the user's sessions,
+// so a live session's role is the user's current one.
 type Session struct {
 	id, userID, userAgent, ip, currentHash      string
+	role                                        user.Role
 	usedHashes                                  []string
 	createdAt, lastUsedAt, expiresAt, revokedAt time.Time
 }
 
-// New starts a session that lives ttl from now unless rotated.
-func New(id, userID, refreshHash, userAgent, ip string, now time.Time, ttl time.Duration) (*Session, error) {
+// New starts a session of a user with role that lives ttl from now unless
+// rotated.
+func New(id, userID string, role user.Role, refreshHash, userAgent, ip string, now time.Time, ttl time.Duration) (*Session, error) {
 	verr := &domain.ValidationError{}
 	if id == "" {
 		verr.Add("id", "must not be empty")
 	}
 	if userID == "" {
 		verr.Add("user_id", "must not be empty")
+	}
+	if _, err := user.ParseRole(string(role)); err != nil {
+		verr.Add("role", "must be one of customer, seller, admin, super_admin")
 	}
 	if refreshHash == "" {
 		verr.Add("refresh_token", "must not be empty")
@@ -64,15 +83,17 @@ func New(id, userID, refreshHash, userAgent, ip string, now time.Time, ttl time.
 		return nil, err
 	}
 	return &Session{
-		id: id, userID: userID, userAgent: truncateUTF8(userAgent, maxUserAgentBytes), ip: ip,
+		id: id, userID: userID, role: role, userAgent: truncateUTF8(userAgent, maxUserAgentBytes), ip: ip,
 		currentHash: refreshHash, createdAt: now, lastUsedAt: now, expiresAt: now.Add(ttl),
 	}, nil
 }
 
-// Restore rebuilds a stored session; adapters only.
-func Restore(id, userID, userAgent, ip, currentHash string, usedHashes []string, createdAt, lastUsedAt, expiresAt, revokedAt time.Time) *Session {
+// Restore rebuilds a stored session; adapters only. role is "" for a session
+// stored before sessions held their role: such a session authorizes nothing
+// until a refresh gives it its user's role (see Rotate).
+func Restore(id, userID string, role user.Role, userAgent, ip, currentHash string, usedHashes []string, createdAt, lastUsedAt, expiresAt, revokedAt time.Time) *Session {
 	return &Session{
-		id: id, userID: userID, userAgent: userAgent, ip: ip, currentHash: currentHash,
+		id: id, userID: userID, role: role, userAgent: userAgent, ip: ip, currentHash: currentHash,
 		usedHashes: slices.Clone(usedHashes),
 		createdAt:  createdAt, lastUsedAt: lastUsedAt, expiresAt: expiresAt, revokedAt: revokedAt,
 	}
@@ -80,6 +101,7 @@ func Restore(id, userID, userAgent, ip, currentHash string, usedHashes []string,
 
 func (s *Session) ID() string            { return s.id }
 func (s *Session) UserID() string        { return s.userID }
+func (s *Session) Role() user.Role       { return s.role }
 func (s *Session) UserAgent() string     { return s.userAgent }
 func (s *Session) IP() string            { return s.ip }
 func (s *Session) CurrentHash() string   { return s.currentHash }
@@ -101,7 +123,12 @@ func (s *Session) IsActive(now time.Time) bool {
 // Rotate exchanges the presented refresh token for newHash. A token that was
 // already exchanged means two parties hold the family, so the whole session
 // ends rather than guessing which one is legitimate.
-func (s *Session) Rotate(presentedHash, newHash string, now time.Time, ttl time.Duration) error {
+//
+// role is the user's role now. A session granted another role ends
+// (ErrRoleChanged): its tokens would authorize what the user may no longer
+// do. A session stored without a role (from before sessions held one) takes
+// this one.
+func (s *Session) Rotate(presentedHash, newHash string, role user.Role, now time.Time, ttl time.Duration) error {
 	if s.IsRevoked() {
 		return ErrRevoked
 	}
@@ -110,6 +137,12 @@ func (s *Session) Rotate(presentedHash, newHash string, now time.Time, ttl time.
 	}
 	switch {
 	case presentedHash != "" && presentedHash == s.currentHash:
+		// Only the holder of the current token can end the session this way.
+		if s.role != "" && s.role != role {
+			s.Revoke(now)
+			return ErrRoleChanged
+		}
+		s.role = role
 		s.usedHashes = append(s.usedHashes, s.currentHash)
 		if n := len(s.usedHashes); n > maxUsedHashes {
 			s.usedHashes = slices.Clone(s.usedHashes[n-maxUsedHashes:])

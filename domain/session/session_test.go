@@ -12,15 +12,19 @@ import (
 
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/session"
+	"github.com/ultramarket/gateway/domain/user"
 )
 
 var t0 = time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 
-const ttl = 30 * 24 * time.Hour
+const (
+	ttl  = 30 * 24 * time.Hour
+	role = user.RoleSeller
+)
 
 func newSession(t *testing.T) *session.Session {
 	t.Helper()
-	s, err := session.New("s1", "u1", "h0", "curl/8", "10.0.0.1", t0, ttl)
+	s, err := session.New("s1", "u1", role, "h0", "curl/8", "10.0.0.1", t0, ttl)
 	require.NoError(t, err)
 	return s
 }
@@ -35,6 +39,9 @@ func TestErrorChains(t *testing.T) {
 	assert.False(t, errors.Is(session.ErrUnknownToken, session.ErrRevoked), "unknown token is plain unauthorized")
 	assert.ErrorIs(t, session.ErrTokenExpired, domain.ErrUnauthorized)
 	assert.ErrorIs(t, session.ErrTokenInvalid, domain.ErrUnauthorized)
+	assert.ErrorIs(t, session.ErrRoleMismatch, session.ErrTokenInvalid, "a token of another role is an invalid one")
+	assert.False(t, errors.Is(session.ErrRoleMismatch, session.ErrRevoked))
+	assert.ErrorIs(t, session.ErrRoleChanged, session.ErrRevoked, "a session whose role changed has ended")
 	assert.False(t, errors.Is(session.ErrTokenExpired, session.ErrRevoked))
 	assert.False(t, errors.Is(session.ErrTokenInvalid, session.ErrTokenExpired))
 }
@@ -43,6 +50,7 @@ func TestNew(t *testing.T) {
 	s := newSession(t)
 	assert.Equal(t, "s1", s.ID())
 	assert.Equal(t, "u1", s.UserID())
+	assert.Equal(t, role, s.Role())
 	assert.Equal(t, "h0", s.CurrentHash())
 	assert.Empty(t, s.UsedHashes())
 	assert.Equal(t, "curl/8", s.UserAgent())
@@ -56,10 +64,14 @@ func TestNew(t *testing.T) {
 }
 
 func TestNewValidation(t *testing.T) {
-	_, err := session.New("s", "u", "", "", "", t0, ttl)
+	_, err := session.New("s", "u", role, "", "", "", t0, ttl)
 	assert.ErrorIs(t, err, domain.ErrValidation)
-	_, err = session.New("s", "u", "h", "", "", t0, 0)
+	_, err = session.New("s", "u", role, "h", "", "", t0, 0)
 	assert.ErrorIs(t, err, domain.ErrValidation)
+	for _, bad := range []user.Role{"", "root", "Admin"} {
+		_, err = session.New("s", "u", bad, "h", "", "", t0, ttl)
+		assert.ErrorIs(t, err, domain.ErrValidation, "role %q", bad)
+	}
 }
 
 func TestNewTruncatesUserAgent(t *testing.T) {
@@ -77,7 +89,7 @@ func TestNewTruncatesUserAgent(t *testing.T) {
 		{"rune ends at 512", strings.Repeat("a", 510) + "ж" + "tail", 512},
 	}
 	for _, c := range cases {
-		s, err := session.New("s", "u", "h", c.ua, "", t0, ttl)
+		s, err := session.New("s", "u", role, "h", c.ua, "", t0, ttl)
 		require.NoError(t, err)
 		assert.Len(t, s.UserAgent(), c.wantLen, c.name)
 		assert.True(t, strings.HasPrefix(c.ua, s.UserAgent()), c.name)
@@ -100,7 +112,7 @@ func TestIsActiveBoundary(t *testing.T) {
 func TestRotateHappyPath(t *testing.T) {
 	s := newSession(t)
 	t1 := t0.Add(time.Hour)
-	require.NoError(t, s.Rotate("h0", "h1", t1, ttl))
+	require.NoError(t, s.Rotate("h0", "h1", role, t1, ttl))
 	assert.Equal(t, "h1", s.CurrentHash())
 	assert.Equal(t, []string{"h0"}, s.UsedHashes())
 	assert.Equal(t, t1, s.LastUsedAt())
@@ -108,7 +120,7 @@ func TestRotateHappyPath(t *testing.T) {
 	assert.Equal(t, t0, s.CreatedAt())
 
 	t2 := t1.Add(time.Hour)
-	require.NoError(t, s.Rotate("h1", "h2", t2, time.Hour))
+	require.NoError(t, s.Rotate("h1", "h2", role, t2, time.Hour))
 	assert.Equal(t, "h2", s.CurrentHash())
 	assert.Equal(t, []string{"h0", "h1"}, s.UsedHashes())
 	assert.Equal(t, t2.Add(time.Hour), s.ExpiresAt())
@@ -117,7 +129,7 @@ func TestRotateHappyPath(t *testing.T) {
 func TestRotateTable(t *testing.T) {
 	t1 := t0.Add(time.Hour)
 	type setup func(*session.Session)
-	rotated := func(s *session.Session) { require.NoError(t, s.Rotate("h0", "h1", t0, ttl)) }
+	rotated := func(s *session.Session) { require.NoError(t, s.Rotate("h0", "h1", role, t0, ttl)) }
 	revoked := func(s *session.Session) { s.Revoke(t0) }
 	cases := []struct {
 		name        string
@@ -147,7 +159,7 @@ func TestRotateTable(t *testing.T) {
 				c.prep(s)
 			}
 			before := s.UsedHashes()
-			err := s.Rotate(c.presented, "new", c.now, ttl)
+			err := s.Rotate(c.presented, "new", role, c.now, ttl)
 			if c.want == nil {
 				require.NoError(t, err)
 			} else {
@@ -162,12 +174,12 @@ func TestRotateTable(t *testing.T) {
 
 func TestReuseRevokesAtNowAndEndsTheNewestToken(t *testing.T) {
 	s := newSession(t)
-	require.NoError(t, s.Rotate("h0", "h1", t0, ttl))
+	require.NoError(t, s.Rotate("h0", "h1", role, t0, ttl))
 	t1 := t0.Add(time.Minute)
-	assert.ErrorIs(t, s.Rotate("h0", "x", t1, ttl), session.ErrReuse)
+	assert.ErrorIs(t, s.Rotate("h0", "x", role, t1, ttl), session.ErrReuse)
 	assert.Equal(t, t1, s.RevokedAt())
 	// The legitimate holder's newest token no longer works either.
-	assert.ErrorIs(t, s.Rotate("h1", "h2", t1.Add(time.Second), ttl), session.ErrRevoked)
+	assert.ErrorIs(t, s.Rotate("h1", "h2", role, t1.Add(time.Second), ttl), session.ErrRevoked)
 	assert.False(t, s.IsActive(t1))
 }
 
@@ -175,7 +187,7 @@ func TestUsedHashesKeepsLast64(t *testing.T) {
 	for _, rotations := range []int{1, 63, 64, 65, 66, 70, 129} {
 		s := newSession(t)
 		for i := 0; i < rotations; i++ {
-			require.NoError(t, s.Rotate(fmt.Sprintf("h%d", i), fmt.Sprintf("h%d", i+1), t0, ttl))
+			require.NoError(t, s.Rotate(fmt.Sprintf("h%d", i), fmt.Sprintf("h%d", i+1), role, t0, ttl))
 		}
 		used := s.UsedHashes()
 		first := max(0, rotations-64)
@@ -185,22 +197,22 @@ func TestUsedHashesKeepsLast64(t *testing.T) {
 		}
 		if first > 0 {
 			// Older than the kept window → unknown, not reuse, and the session survives.
-			assert.ErrorIs(t, s.Rotate(fmt.Sprintf("h%d", first-1), "x", t0, ttl), session.ErrUnknownToken)
+			assert.ErrorIs(t, s.Rotate(fmt.Sprintf("h%d", first-1), "x", role, t0, ttl), session.ErrUnknownToken)
 			assert.False(t, s.IsRevoked())
 		}
-		assert.ErrorIs(t, s.Rotate(fmt.Sprintf("h%d", first), "x", t0, ttl), session.ErrReuse)
+		assert.ErrorIs(t, s.Rotate(fmt.Sprintf("h%d", first), "x", role, t0, ttl), session.ErrReuse)
 	}
 }
 
 func TestUsedHashesIsACopy(t *testing.T) {
 	used := []string{"a", "b"}
-	s := session.Restore("s", "u", "", "", "c", used, t0, t0, t0.Add(ttl), time.Time{})
+	s := session.Restore("s", "u", role, "", "", "c", used, t0, t0, t0.Add(ttl), time.Time{})
 	used[0] = "mutated"
 	assert.Equal(t, []string{"a", "b"}, s.UsedHashes())
 	got := s.UsedHashes()
 	got[1] = "mutated"
 	assert.Equal(t, []string{"a", "b"}, s.UsedHashes())
-	assert.ErrorIs(t, s.Rotate("a", "d", t0, ttl), session.ErrReuse)
+	assert.ErrorIs(t, s.Rotate("a", "d", role, t0, ttl), session.ErrReuse)
 }
 
 func TestRevokeIsIdempotent(t *testing.T) {
@@ -223,7 +235,8 @@ func TestTouch(t *testing.T) {
 
 func TestRestore(t *testing.T) {
 	t1, t2, t3 := t0.Add(time.Hour), t0.Add(ttl), t0.Add(2*time.Hour)
-	s := session.Restore("s", "u", "ua", "ip", "cur", nil, t0, t1, t2, t3)
+	s := session.Restore("s", "u", role, "ua", "ip", "cur", nil, t0, t1, t2, t3)
+	assert.Equal(t, role, s.Role())
 	assert.Equal(t, "ua", s.UserAgent())
 	assert.Equal(t, "ip", s.IP())
 	assert.Equal(t, "cur", s.CurrentHash())
@@ -232,4 +245,29 @@ func TestRestore(t *testing.T) {
 	assert.Equal(t, t3, s.RevokedAt())
 	assert.True(t, s.IsRevoked())
 	assert.False(t, s.IsActive(t0))
+}
+
+func TestRotateEndsASessionWhoseRoleChanged(t *testing.T) {
+	s := newSession(t)
+	t1 := t0.Add(time.Hour)
+	assert.ErrorIs(t, s.Rotate("h0", "h1", user.RoleAdmin, t1, ttl), session.ErrRoleChanged)
+	assert.Equal(t, t1, s.RevokedAt(), "the session ends")
+	assert.Equal(t, role, s.Role(), "and keeps the role it had")
+	assert.Equal(t, "h0", s.CurrentHash(), "no new token was accepted")
+	// The user's next refresh (or a thief's) is refused as of an ended session.
+	assert.ErrorIs(t, s.Rotate("h0", "h1", role, t1, ttl), session.ErrRevoked)
+}
+
+func TestRotateWithAnUnknownTokenDoesNotLookAtTheRole(t *testing.T) {
+	s := newSession(t)
+	assert.ErrorIs(t, s.Rotate("zz", "h1", user.RoleAdmin, t0, ttl), session.ErrUnknownToken)
+	assert.False(t, s.IsRevoked(), "only the holder of the current token can end the session")
+}
+
+func TestRotateGivesASessionWithoutARoleTheUsersRole(t *testing.T) {
+	// Stored before sessions held their role.
+	s := session.Restore("s", "u", "", "ua", "ip", "h0", nil, t0, t0, t0.Add(ttl), time.Time{})
+	require.NoError(t, s.Rotate("h0", "h1", user.RoleAdmin, t0.Add(time.Minute), ttl))
+	assert.Equal(t, user.RoleAdmin, s.Role())
+	assert.False(t, s.IsRevoked())
 }

@@ -38,11 +38,12 @@ func (m *MockSessionStore) EXPECT() *MockSessionStoreMockRecorder {
 }
 
 // CheckAccess mocks base method.
-func (m *MockSessionStore) CheckAccess(ctx context.Context, sessionID, userID string, now time.Time) error {
+func (m *MockSessionStore) CheckAccess(ctx context.Context, sessionID, userID string, now time.Time) (ports.SessionAccess, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "CheckAccess", ctx, sessionID, userID, now)
-	ret0, _ := ret[0].(error)
-	return ret0
+	ret0, _ := ret[0].(ports.SessionAccess)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
 }
 
 // CheckAccess indicates an expected call of CheckAccess.

@@ -323,6 +323,52 @@ func TestIdentity_AccessTokens(t *testing.T) {
 	g.expectTokenWorks(t, acc.Access)
 }
 
+// TestIdentity_SessionRoleAuthorizes: the role that authorizes a request is
+// the one its session holds. A token signed with the real key (a leaked one,
+// say) that claims super_admin for a customer's session is refused as
+// unauthorized, and makes nobody an admin.
+func TestIdentity_SessionRoleAuthorizes(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, nil)
+	customer := g.newAccount(t, roleCustomer)
+	seller := g.newAccount(t, roleSeller)
+	secret := []byte(g.Config.JWTSecret)
+
+	forge := func(acc account, role string) string {
+		c := cloneClaims(jwtClaims(t, acc.Access))
+		c["role"] = role
+		c["jti"] = uuid.NewString()
+		return signToken(t, jwtlib.SigningMethodHS256, secret, c)
+	}
+	for _, tc := range []struct {
+		acc  account
+		role string
+	}{
+		{customer, roleSuperAdmin},
+		{customer, roleAdmin},
+		{seller, roleAdmin},
+		{seller, roleCustomer}, // any other role than the session's, not only a higher one
+	} {
+		t.Run(tc.acc.Role+" claiming "+tc.role, func(t *testing.T) {
+			tok := forge(tc.acc, tc.role)
+			for _, r := range []response{
+				g.listUsers(t, tok, nil),
+				g.me(t, tok),
+				g.patchStatus(t, tok, tc.acc.ID, map[string]any{"status": "active"}),
+			} {
+				expectProblem(t, r, http.StatusUnauthorized, "unauthorized")
+			}
+		})
+	}
+	_, status := g.userRow(t, customer.ID)
+	assert.Equal(t, "active", status)
+
+	// The real tokens are unharmed, and still get no further than their role.
+	g.expectTokenWorks(t, customer.Access)
+	g.expectTokenWorks(t, seller.Access)
+	expectProblem(t, g.listUsers(t, customer.Access, nil), http.StatusForbidden, "forbidden")
+}
+
 // tamper replaces the payload of a signed JWT and keeps its signature.
 func tamper(t *testing.T, token string, claims map[string]any) string {
 	t.Helper()
