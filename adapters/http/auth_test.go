@@ -156,6 +156,10 @@ func TestLogin_200WithUserAndTokens(t *testing.T) {
 		stored = s
 		return nil
 	})
+	// Then the user's sessions are bounded: this one is all there is.
+	f.sessions.EXPECT().ListActive(gomock.Any(), annID, now).DoAndReturn(func(context.Context, string, time.Time) ([]*session.Session, error) {
+		return []*session.Session{stored}, nil
+	})
 
 	rec := f.call(http.MethodPost, "/api/auth/login", "", `{"email":"Ann@Example.uz","password":"`+password+`"}`,
 		"User-Agent", "curl/8", "X-Forwarded-For", "198.51.100.9")
@@ -264,7 +268,7 @@ func TestRefresh_Refusals(t *testing.T) {
 	t.Run("reused token", func(t *testing.T) {
 		f := newIdentity(t)
 		s := storedSession(t, sessionID, annID, "", "")
-		require.NoError(t, s.Rotate("h1", "h2", user.RoleCustomer, now.Add(-time.Minute), refreshTTL))
+		require.NoError(t, s.Rotate("h1", "h2", user.RoleCustomer, now.Add(-time.Minute), sessionLife))
 		f.tokens.EXPECT().ParseRefresh("refresh.old").Return(sessionID, "h1", nil)
 		f.sessions.EXPECT().Get(gomock.Any(), sessionID).Return(s, nil)
 		f.users.EXPECT().GetByID(gomock.Any(), annID).Return(restoreUser(annID, user.RoleCustomer, user.StatusActive, ""), nil)

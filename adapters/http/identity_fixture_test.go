@@ -41,6 +41,9 @@ const (
 	password   = "Str0ng-enough-pass"
 )
 
+// sessionLife is how long the fixture's sessions live.
+var sessionLife = session.Lifetime{TTL: refreshTTL, MaxAge: 3 * refreshTTL}
+
 type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time { return c.t }
@@ -84,14 +87,15 @@ func newIdentity(t *testing.T) identity {
 	// Every session start reads the user's revocation epoch first.
 	f.sessions.EXPECT().UserEpoch(gomock.Any(), gomock.Any()).Return(int64(0), nil).AnyTimes()
 	f.hasher.EXPECT().Hash(gomock.Any(), gomock.Any()).Return("$argon2id$dummy", nil).Times(1) // NewLogin's dummy
-	login, err := auth.NewLogin(f.users, f.hasher, f.guard, f.sessions, f.tokens, ids, clock, refreshTTL)
+	login, err := auth.NewLogin(f.users, f.hasher, f.guard, f.sessions, f.tokens, ids, clock,
+		auth.SessionPolicy{Lifetime: sessionLife, MaxPerUser: 20})
 	require.NoError(t, err)
 	f.authenticate = auth.NewAuthenticate(f.tokens, f.sessions, clock)
 	httpapi.RegisterAuth(f.e, httpapi.AuthUseCases{
 		Authenticate:   f.authenticate,
-		Register:       auth.NewRegister(f.users, f.hasher, f.sessions, f.tokens, ids, clock, refreshTTL),
+		Register:       auth.NewRegister(f.users, f.hasher, f.sessions, f.tokens, ids, clock, sessionLife),
 		Login:          login,
-		Refresh:        auth.NewRefresh(f.users, f.sessions, f.tokens, clock, refreshTTL),
+		Refresh:        auth.NewRefresh(f.users, f.sessions, f.tokens, clock, sessionLife),
 		Logout:         auth.NewLogout(f.sessions, clock),
 		LogoutAll:      auth.NewLogoutAll(f.sessions, clock),
 		Me:             auth.NewMe(f.users),
@@ -154,7 +158,7 @@ func restoreUser(id string, role user.Role, status user.Status, phone string) *u
 
 func storedSession(t *testing.T, id, uid, userAgent, ip string) *session.Session {
 	t.Helper()
-	s, err := session.New(id, uid, user.RoleCustomer, "h1", userAgent, ip, now.Add(-2*time.Hour), refreshTTL)
+	s, err := session.New(id, uid, user.RoleCustomer, "h1", userAgent, ip, now.Add(-2*time.Hour), sessionLife)
 	require.NoError(t, err)
 	return s
 }

@@ -49,9 +49,15 @@ const sessionRole = user.RoleSeller
 
 func newSession(t testing.TB, userID, hash string, at time.Time, life time.Duration) *session.Session {
 	t.Helper()
-	s, err := session.New(uuid.NewString(), userID, sessionRole, hash, "Mozilla/5.0 (test)", "203.0.113.7", at, life)
+	s, err := session.New(uuid.NewString(), userID, sessionRole, hash, "Mozilla/5.0 (test)", "203.0.113.7", at,
+		session.Lifetime{TTL: life, MaxAge: 3 * ttl})
 	require.NoError(t, err)
 	return s
+}
+
+// lifetime is a session lifetime of ttl, well within its maximum age.
+func lifetime(ttl time.Duration) session.Lifetime {
+	return session.Lifetime{TTL: ttl, MaxAge: 3 * ttl}
 }
 
 // accessErr is CheckAccess's error, for cases that only care whether it let
@@ -136,7 +142,7 @@ func testUpdateRotates(t *testing.T, newStore storeMaker) {
 	t1 := now()
 
 	out, err := st.Update(ctx, s.ID(), func(s *session.Session) error {
-		return s.Rotate("h1", "h2", sessionRole, t1, ttl)
+		return s.Rotate("h1", "h2", sessionRole, t1, lifetime(ttl))
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "h2", out.CurrentHash())
@@ -161,7 +167,7 @@ func testUpdateUnknownTokenChangesNothing(t *testing.T, newStore storeMaker) {
 	s := create(t, st, newSession(t, uuid.NewString(), "h1", now(), ttl))
 
 	out, err := st.Update(ctx, s.ID(), func(s *session.Session) error {
-		return s.Rotate("never-issued", "h2", sessionRole, now(), ttl)
+		return s.Rotate("never-issued", "h2", sessionRole, now(), lifetime(ttl))
 	})
 	assert.ErrorIs(t, err, session.ErrUnknownToken)
 	require.NotNil(t, out)
@@ -175,11 +181,11 @@ func testUpdatePersistsRevokeOnReuse(t *testing.T, newStore storeMaker) {
 	ctx := context.Background()
 	st, _, _ := newStore(t)
 	s := create(t, st, newSession(t, uuid.NewString(), "h1", now(), ttl))
-	_, err := st.Update(ctx, s.ID(), func(s *session.Session) error { return s.Rotate("h1", "h2", sessionRole, now(), ttl) })
+	_, err := st.Update(ctx, s.ID(), func(s *session.Session) error { return s.Rotate("h1", "h2", sessionRole, now(), lifetime(ttl)) })
 	require.NoError(t, err)
 
 	reusedAt := now()
-	out, err := st.Update(ctx, s.ID(), func(s *session.Session) error { return s.Rotate("h1", "h3", sessionRole, reusedAt, ttl) })
+	out, err := st.Update(ctx, s.ID(), func(s *session.Session) error { return s.Rotate("h1", "h3", sessionRole, reusedAt, lifetime(ttl)) })
 	require.ErrorIs(t, err, session.ErrReuse)
 	require.NotNil(t, out)
 	assert.True(t, out.IsRevoked())
@@ -192,7 +198,7 @@ func testUpdatePersistsRevokeOnReuse(t *testing.T, newStore storeMaker) {
 	assert.ErrorIs(t, accessErr(st.CheckAccess(ctx, s.ID(), s.UserID(), now())), session.ErrRevoked)
 
 	// The newest token of the family no longer works either.
-	_, err = st.Update(ctx, s.ID(), func(s *session.Session) error { return s.Rotate("h2", "h4", sessionRole, now(), ttl) })
+	_, err = st.Update(ctx, s.ID(), func(s *session.Session) error { return s.Rotate("h2", "h4", sessionRole, now(), lifetime(ttl)) })
 	assert.ErrorIs(t, err, session.ErrRevoked)
 }
 
@@ -218,7 +224,7 @@ func testUpdateConcurrentRotationsWithOneToken(t *testing.T, newStore storeMaker
 							arrived.Done()
 							arrived.Wait()
 						}
-						return s.Rotate("h0", fmt.Sprintf("new-%d", i), sessionRole, now(), ttl)
+						return s.Rotate("h0", fmt.Sprintf("new-%d", i), sessionRole, now(), lifetime(ttl))
 					})
 				})
 			}
@@ -584,7 +590,7 @@ func testCheckAccessSessionWithoutARole(t *testing.T, newStore storeMaker) {
 	assert.Equal(t, user.Role(""), got.Role())
 
 	_, err = st.Update(ctx, s.ID(), func(s *session.Session) error {
-		return s.Rotate("h1", "h2", user.RoleAdmin, n, time.Hour)
+		return s.Rotate("h1", "h2", user.RoleAdmin, n, lifetime(time.Hour))
 	})
 	require.NoError(t, err)
 	access, err = st.CheckAccess(ctx, s.ID(), s.UserID(), n)

@@ -35,6 +35,12 @@ func (f fixedID) NewID() string { return string(f) }
 
 var now = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 
+// life is how long the tests' sessions live; maxPerUser how many one user
+// may have.
+var life = session.Lifetime{TTL: refreshTTL, MaxAge: 3 * refreshTTL}
+
+const maxPerUser = 3
+
 const (
 	refreshTTL = 720 * time.Hour
 	userID     = "6f1c9a52-3b7e-4d0a-9c1e-2a4b5c6d7e8f"

@@ -18,7 +18,7 @@ import (
 func TestDeleteSession_RevokesOwnSession(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	sessions := mocks.NewMockSessionStore(ctrl)
-	other, err := session.New(otherSID, userID, user.RoleCustomer, "h9", "phone", "", now.Add(-time.Hour), refreshTTL)
+	other, err := session.New(otherSID, userID, user.RoleCustomer, "h9", "phone", "", now.Add(-time.Hour), life)
 	require.NoError(t, err)
 	gomock.InOrder(
 		sessions.EXPECT().Get(gomock.Any(), otherSID).Return(other, nil),
@@ -33,7 +33,7 @@ func TestDeleteSession_RevokesOwnSession(t *testing.T) {
 func TestDeleteSession_SomeoneElsesSessionIsNotFound(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	sessions := mocks.NewMockSessionStore(ctrl) // no Revoke
-	theirs, err := session.New(otherSID, "someone-else", user.RoleCustomer, "h9", "", "", now.Add(-time.Hour), refreshTTL)
+	theirs, err := session.New(otherSID, "someone-else", user.RoleCustomer, "h9", "", "", now.Add(-time.Hour), life)
 	require.NoError(t, err)
 	sessions.EXPECT().Get(gomock.Any(), otherSID).Return(theirs, nil)
 
@@ -46,7 +46,7 @@ func TestDeleteSession_SomeoneElsesSessionIsNotFound(t *testing.T) {
 func TestDeleteSession_UnknownOrEndedSessionIsNotFound(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	sessions := mocks.NewMockSessionStore(ctrl) // no Revoke
-	ended, err := session.New(otherSID, userID, user.RoleCustomer, "h9", "", "", now.Add(-time.Hour), refreshTTL)
+	ended, err := session.New(otherSID, userID, user.RoleCustomer, "h9", "", "", now.Add(-time.Hour), life)
 	require.NoError(t, err)
 	ended.Revoke(now.Add(-time.Minute))
 	sessions.EXPECT().Get(gomock.Any(), otherSID).Return(ended, nil)

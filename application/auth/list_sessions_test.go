@@ -19,7 +19,7 @@ import (
 func TestListSessions_MarksTheCurrentOne(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	sessions := mocks.NewMockSessionStore(ctrl)
-	newer, err := session.New(otherSID, userID, user.RoleCustomer, "h9", "phone", "198.51.100.1", now.Add(-time.Minute), refreshTTL)
+	newer, err := session.New(otherSID, userID, user.RoleCustomer, "h9", "phone", "198.51.100.1", now.Add(-time.Minute), life)
 	require.NoError(t, err)
 	current := storedSession(t)
 	sessions.EXPECT().ListActive(gomock.Any(), userID, now).Return([]*session.Session{newer, current}, nil)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/user"
@@ -26,14 +25,15 @@ type Login struct {
 
 // NewLogin wires the use case. It hashes a random password once, with the
 // same hasher and cost as real accounts, for the unknown-email path.
-func NewLogin(users ports.UserRepository, hasher ports.PasswordHasher, guard ports.LoginGuard, sessions ports.SessionStore, tokens ports.TokenIssuer, ids ports.IDGenerator, clock ports.Clock, refreshTTL time.Duration) (*Login, error) {
+func NewLogin(users ports.UserRepository, hasher ports.PasswordHasher, guard ports.LoginGuard, sessions ports.SessionStore, tokens ports.TokenIssuer, ids ports.IDGenerator, clock ports.Clock, policy SessionPolicy) (*Login, error) {
 	dummy, err := hasher.Hash(context.Background(), rand.Text())
 	if err != nil {
 		return nil, fmt.Errorf("login: hash the dummy password: %w", err)
 	}
 	return &Login{
 		users: users, hasher: hasher, guard: guard, dummyHash: dummy,
-		starter: sessionStarter{sessions: sessions, tokens: tokens, ids: ids, clock: clock, refreshTTL: refreshTTL},
+		starter: sessionStarter{sessions: sessions, tokens: tokens, ids: ids, clock: clock,
+			life: policy.Lifetime, maxPerUser: policy.MaxPerUser},
 	}, nil
 }
 
@@ -64,6 +64,9 @@ type LoginResult struct {
 // meanwhile either shows in it or makes the session's creation fail, and the
 // account is read and checked once more. A second such failure in a row
 // wraps domain.ErrUnavailable.
+//
+// A user may have SessionPolicy.MaxPerUser live sessions: once the new one
+// is stored, the least recently used ones beyond that end.
 func (uc *Login) Handle(ctx context.Context, in LoginInput) (LoginResult, error) {
 	verr := &domain.ValidationError{}
 	if strings.TrimSpace(in.Email) == "" {

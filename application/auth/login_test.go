@@ -44,10 +44,12 @@ func newLogin(t *testing.T) (*auth.Login, loginMocks) {
 	}
 	// The dummy is hashed once, at construction, from a random password.
 	m.hasher.EXPECT().Hash(gomock.Any(), gomock.Not("")).Return(dummyHash, nil).Times(1)
-	uc, err := auth.NewLogin(m.users, m.hasher, m.guard, m.sessions, m.tokens, fixedID(sessionID), fixedClock{now}, refreshTTL)
+	uc, err := auth.NewLogin(m.users, m.hasher, m.guard, m.sessions, m.tokens, fixedID(sessionID), fixedClock{now}, policy)
 	require.NoError(t, err)
 	return uc, m
 }
+
+var policy = auth.SessionPolicy{Lifetime: life, MaxPerUser: maxPerUser}
 
 func loginInput(pw string) auth.LoginInput {
 	return auth.LoginInput{Email: " Ann@Example.UZ ", Password: pw, UserAgent: "app/1.0", IP: client}
@@ -59,7 +61,7 @@ func TestNewLogin_FailsWhenTheDummyHashFails(t *testing.T) {
 	boom := errors.New("boom")
 	hasher.EXPECT().Hash(gomock.Any(), gomock.Any()).Return("", boom)
 	_, err := auth.NewLogin(mocks.NewMockUserRepository(ctrl), hasher, mocks.NewMockLoginGuard(ctrl),
-		mocks.NewMockSessionStore(ctrl), mocks.NewMockTokenIssuer(ctrl), fixedID(sessionID), fixedClock{now}, refreshTTL)
+		mocks.NewMockSessionStore(ctrl), mocks.NewMockTokenIssuer(ctrl), fixedID(sessionID), fixedClock{now}, policy)
 	assert.ErrorIs(t, err, boom)
 }
 
@@ -77,7 +79,7 @@ func TestLogin_RightPasswordResetsFailuresAndStartsSession(t *testing.T) {
 		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(u, nil),
 	}
 	start, stored := expectSessionStart(m.sessions, m.tokens, u, sessionID, 7, nil)
-	gomock.InOrder(append(calls, start...)...)
+	gomock.InOrder(append(append(calls, start...), expectOnlySession(m.sessions, stored))...)
 
 	res, err := uc.Handle(context.Background(), loginInput(password))
 	require.NoError(t, err)
@@ -239,6 +241,84 @@ func expectRightPassword(m loginMocks, u *user.User) []*gomock.Call {
 	}
 }
 
+// expectOnlySession expects the bound on the user's sessions to find the new
+// one (which Create received) alone: nothing ends.
+func expectOnlySession(sessions *mocks.MockSessionStore, stored **session.Session) *gomock.Call {
+	return sessions.EXPECT().ListActive(gomock.Any(), userID, now).
+		DoAndReturn(func(context.Context, string, time.Time) ([]*session.Session, error) {
+			return []*session.Session{*stored}, nil
+		})
+}
+
+// TestLogin_EndsTheLeastRecentlyUsedSessionsBeyondTheBound: with maxPerUser
+// (3) sessions already live, a login stores its session and then ends the
+// least recently used one; on a tie of last use, the older.
+func TestLogin_EndsTheLeastRecentlyUsedSessionsBeyondTheBound(t *testing.T) {
+	uc, m := newLogin(t)
+	u := activeUser(user.RoleCustomer)
+	old := func(id string, created, lastUsed time.Duration) *session.Session {
+		return session.Restore(id, userID, user.RoleCustomer, "", "", "h", nil,
+			now.Add(-created), now.Add(-lastUsed), now.Add(time.Hour), time.Time{})
+	}
+	recent := old("recent", 5*time.Hour, time.Minute)
+	tiedOlder := old("tied-older", 4*time.Hour, time.Hour) // ends: same last use, older
+	tiedNewer := old("tied-newer", 3*time.Hour, time.Hour)
+	calls := append(expectRightPassword(m, u),
+		m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil),
+		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(u, nil))
+	start, stored := expectSessionStart(m.sessions, m.tokens, u, sessionID, 0, nil)
+	gomock.InOrder(append(append(calls, start...),
+		m.sessions.EXPECT().ListActive(gomock.Any(), userID, now).
+			DoAndReturn(func(context.Context, string, time.Time) ([]*session.Session, error) {
+				return []*session.Session{recent, *stored, tiedNewer, tiedOlder}, nil
+			}),
+		m.sessions.EXPECT().Revoke(gomock.Any(), "tied-older", now).Return(nil),
+	)...)
+
+	res, err := uc.Handle(context.Background(), loginInput(password))
+	require.NoError(t, err)
+	assertTokens(t, sessionID, res.Tokens)
+}
+
+// TestLogin_BoundFailureEndsTheNewSession: when the store fails while the
+// bound is applied, the login fails and its session, whose tokens nobody
+// will get, is ended.
+func TestLogin_BoundFailureEndsTheNewSession(t *testing.T) {
+	down := errors.Join(errors.New("redis: connection refused"), domain.ErrUnavailable)
+	for name, fail := range map[string]func(m loginMocks, stored **session.Session) []*gomock.Call{
+		"list": func(m loginMocks, _ **session.Session) []*gomock.Call {
+			return []*gomock.Call{m.sessions.EXPECT().ListActive(gomock.Any(), userID, now).Return(nil, down)}
+		},
+		"revoke": func(m loginMocks, stored **session.Session) []*gomock.Call {
+			lru := session.Restore("lru", userID, user.RoleCustomer, "", "", "h", nil,
+				now.Add(-time.Hour), now.Add(-time.Hour), now.Add(time.Hour), time.Time{})
+			others := []*session.Session{lru, lru, lru} // three more: one too many
+			return []*gomock.Call{
+				m.sessions.EXPECT().ListActive(gomock.Any(), userID, now).
+					DoAndReturn(func(context.Context, string, time.Time) ([]*session.Session, error) {
+						return append(others, *stored), nil
+					}),
+				m.sessions.EXPECT().Revoke(gomock.Any(), "lru", now).Return(down),
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			uc, m := newLogin(t)
+			u := activeUser(user.RoleCustomer)
+			calls := append(expectRightPassword(m, u),
+				m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil),
+				m.users.EXPECT().GetByID(gomock.Any(), userID).Return(u, nil))
+			start, stored := expectSessionStart(m.sessions, m.tokens, u, sessionID, 0, nil)
+			calls = append(append(calls, start...), fail(m, stored)...)
+			gomock.InOrder(append(calls, m.sessions.EXPECT().Revoke(gomock.Any(), sessionID, now).Return(nil))...)
+
+			res, err := uc.Handle(context.Background(), loginInput(password))
+			assert.ErrorIs(t, err, domain.ErrUnavailable)
+			assert.Empty(t, res.Tokens.AccessToken, "no tokens of an ended session")
+		})
+	}
+}
+
 func withHash(u *user.User, hash string) *user.User {
 	return user.Restore(u.ID(), u.Email(), hash, u.FullName(), "", u.Role(), u.Status(), now, now)
 }
@@ -292,7 +372,7 @@ func TestLogin_StaleSessionRereadsAndChecksAgain(t *testing.T) {
 			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(demoted, nil),
 		}
 		start2, stored := expectSessionStart(m.sessions, m.tokens, demoted, sessionID, 1, nil)
-		gomock.InOrder(append(append(append(calls, start1...), again...), start2...)...)
+		gomock.InOrder(append(append(append(append(calls, start1...), again...), start2...), expectOnlySession(m.sessions, stored))...)
 
 		res, err := uc.Handle(context.Background(), loginInput(password))
 		require.NoError(t, err)
@@ -314,8 +394,8 @@ func TestLogin_StaleSessionRereadsAndChecksAgain(t *testing.T) {
 					m.users.EXPECT().GetByID(gomock.Any(), userID).Return(changed, nil),
 					m.hasher.EXPECT().Verify(gomock.Any(), "new-hash", password).Return(matches, nil))
 				if matches {
-					start2, _ := expectSessionStart(m.sessions, m.tokens, changed, sessionID, 1, nil)
-					calls = append(calls, start2...)
+					start2, stored := expectSessionStart(m.sessions, m.tokens, changed, sessionID, 1, nil)
+					calls = append(append(calls, start2...), expectOnlySession(m.sessions, stored))
 				}
 				gomock.InOrder(calls...)
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/domain/user"
@@ -14,17 +13,17 @@ import (
 // Refresh exchanges a refresh token for a new pair; the presented token stops
 // working, and presenting it again ends the whole session.
 type Refresh struct {
-	users      ports.UserRepository
-	sessions   ports.SessionStore
-	tokens     ports.TokenIssuer
-	clock      ports.Clock
-	refreshTTL time.Duration
+	users    ports.UserRepository
+	sessions ports.SessionStore
+	tokens   ports.TokenIssuer
+	clock    ports.Clock
+	life     session.Lifetime
 }
 
-// NewRefresh wires the use case; refreshTTL is how long a session lives
-// after each refresh.
-func NewRefresh(users ports.UserRepository, sessions ports.SessionStore, tokens ports.TokenIssuer, clock ports.Clock, refreshTTL time.Duration) *Refresh {
-	return &Refresh{users: users, sessions: sessions, tokens: tokens, clock: clock, refreshTTL: refreshTTL}
+// NewRefresh wires the use case; a session lives life.TTL after each
+// refresh, and never more than life.MaxAge after its login.
+func NewRefresh(users ports.UserRepository, sessions ports.SessionStore, tokens ports.TokenIssuer, clock ports.Clock, life session.Lifetime) *Refresh {
+	return &Refresh{users: users, sessions: sessions, tokens: tokens, clock: clock, life: life}
 }
 
 // RefreshInput carries the refresh token the client holds.
@@ -35,7 +34,7 @@ type RefreshInput struct {
 // Handle returns session.ErrTokenInvalid for a malformed token and
 // session.ErrUnknownToken for one no session knows (both unauthorized), and an
 // error matching session.ErrRevoked (token_revoked) for a used token, an
-// ended session, an account that is blocked or gone, or one whose role is no
+// ended session (SESSION_MAX_AGE after its login at the latest), an account that is blocked or gone, or one whose role is no
 // longer the session's.
 //
 // The user is loaded before the token is rotated: once rotated, the old token
@@ -72,7 +71,7 @@ func (uc *Refresh) Handle(ctx context.Context, in RefreshInput) (Tokens, error) 
 	// (session.ErrRoleChanged): a role change ends the user's sessions, and
 	// this catches one that outlived a failed revoke.
 	saved, err := uc.sessions.Update(ctx, sid, func(s *session.Session) error {
-		return s.Rotate(hash, newHash, u.Role(), now, uc.refreshTTL)
+		return s.Rotate(hash, newHash, u.Role(), now, uc.life)
 	})
 	if err != nil {
 		return Tokens{}, unknownIfNotFound(sid, err)

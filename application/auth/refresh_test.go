@@ -33,7 +33,7 @@ func newRefresh(t *testing.T) (*auth.Refresh, refreshMocks) {
 		sessions: mocks.NewMockSessionStore(ctrl),
 		tokens:   mocks.NewMockTokenIssuer(ctrl),
 	}
-	return auth.NewRefresh(m.users, m.sessions, m.tokens, fixedClock{now}, refreshTTL), m
+	return auth.NewRefresh(m.users, m.sessions, m.tokens, fixedClock{now}, life), m
 }
 
 // storedSession was opened an hour ago by a customer with refresh hash "h1".
@@ -45,7 +45,7 @@ func storedSession(t *testing.T) *session.Session {
 // storedSessionOf is storedSession granted role.
 func storedSessionOf(t *testing.T, role user.Role) *session.Session {
 	t.Helper()
-	s, err := session.New(sessionID, userID, role, "h1", "app/1.0", client, now.Add(-time.Hour), refreshTTL)
+	s, err := session.New(sessionID, userID, role, "h1", "app/1.0", client, now.Add(-time.Hour), life)
 	require.NoError(t, err)
 	return s
 }
@@ -155,7 +155,7 @@ func TestRefresh_SessionGoneDuringUpdateIsUnauthorized(t *testing.T) {
 func TestRefresh_ReusedTokenEndsTheSession(t *testing.T) {
 	uc, m := newRefresh(t)
 	s := storedSession(t)
-	require.NoError(t, s.Rotate("h1", "h2", user.RoleCustomer, now.Add(-time.Minute), refreshTTL)) // h1 was used already
+	require.NoError(t, s.Rotate("h1", "h2", user.RoleCustomer, now.Add(-time.Minute), life)) // h1 was used already
 	m.tokens.EXPECT().ParseRefresh(presented).Return(sessionID, "h1", nil)
 	m.sessions.EXPECT().Get(gomock.Any(), sessionID).Return(s, nil)
 	m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
@@ -182,7 +182,7 @@ func TestRefresh_EndedSessionIsRevoked(t *testing.T) {
 				prepare(s)
 			} else {
 				var err error
-				s, err = session.New(sessionID, userID, user.RoleCustomer, "h1", "", "", now.Add(-2*refreshTTL), refreshTTL)
+				s, err = session.New(sessionID, userID, user.RoleCustomer, "h1", "", "", now.Add(-2*refreshTTL), life)
 				require.NoError(t, err)
 			}
 			m.tokens.EXPECT().ParseRefresh(presented).Return(sessionID, "h1", nil)

@@ -3,9 +3,9 @@ package auth
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
@@ -19,12 +19,13 @@ type Register struct {
 	starter sessionStarter
 }
 
-// NewRegister wires the use case; refreshTTL is how long a session lives
-// without a refresh.
-func NewRegister(users ports.UserRepository, hasher ports.PasswordHasher, sessions ports.SessionStore, tokens ports.TokenIssuer, ids ports.IDGenerator, clock ports.Clock, refreshTTL time.Duration) *Register {
+// NewRegister wires the use case; life is how long sessions live. The new
+// account's first session is its only one, so no bound on their number
+// applies.
+func NewRegister(users ports.UserRepository, hasher ports.PasswordHasher, sessions ports.SessionStore, tokens ports.TokenIssuer, ids ports.IDGenerator, clock ports.Clock, life session.Lifetime) *Register {
 	return &Register{
 		users: users, hasher: hasher, ids: ids, clock: clock,
-		starter: sessionStarter{sessions: sessions, tokens: tokens, ids: ids, clock: clock, refreshTTL: refreshTTL},
+		starter: sessionStarter{sessions: sessions, tokens: tokens, ids: ids, clock: clock, life: life},
 	}
 }
 

@@ -31,7 +31,7 @@ func newRegister(t *testing.T, id string) (*auth.Register, registerMocks) {
 		sessions: mocks.NewMockSessionStore(ctrl),
 		tokens:   mocks.NewMockTokenIssuer(ctrl),
 	}
-	return auth.NewRegister(m.users, m.hasher, m.sessions, m.tokens, fixedID(id), fixedClock{now}, refreshTTL), m
+	return auth.NewRegister(m.users, m.hasher, m.sessions, m.tokens, fixedID(id), fixedClock{now}, life), m
 }
 
 func TestRegister_CreatesCustomerAndStartsSession(t *testing.T) {

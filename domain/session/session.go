@@ -4,6 +4,7 @@
 package session
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -60,9 +61,24 @@ type Session struct {
 	createdAt, lastUsedAt, expiresAt, revokedAt time.Time
 }
 
-// New starts a session of a user with role that lives ttl from now unless
-// rotated.
-func New(id, userID string, role user.Role, refreshHash, userAgent, ip string, now time.Time, ttl time.Duration) (*Session, error) {
+// Lifetime bounds how long a session lives: TTL after its login and after
+// each refresh, but never more than MaxAge after its login, however often it
+// is refreshed (SESSION_MAX_AGE). Without the bound a stolen refresh token,
+// used now and then, would keep a session alive for ever.
+type Lifetime struct {
+	TTL    time.Duration
+	MaxAge time.Duration
+}
+
+// expiry is when a session that began at createdAt and is (re)issued a token
+// at now ends.
+func (l Lifetime) expiry(createdAt, now time.Time) time.Time {
+	return minTime(now.Add(l.TTL), createdAt.Add(l.MaxAge))
+}
+
+// New starts a session of a user with role that lives life.TTL from now
+// unless rotated, and at most life.MaxAge.
+func New(id, userID string, role user.Role, refreshHash, userAgent, ip string, now time.Time, life Lifetime) (*Session, error) {
 	verr := &domain.ValidationError{}
 	if id == "" {
 		verr.Add("id", "must not be empty")
@@ -76,15 +92,18 @@ func New(id, userID string, role user.Role, refreshHash, userAgent, ip string, n
 	if refreshHash == "" {
 		verr.Add("refresh_token", "must not be empty")
 	}
-	if ttl <= 0 {
+	if life.TTL <= 0 {
 		verr.Add("ttl", "must be positive")
+	}
+	if life.MaxAge <= 0 {
+		verr.Add("max_age", "must be positive")
 	}
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
 	return &Session{
 		id: id, userID: userID, role: role, userAgent: truncateUTF8(userAgent, maxUserAgentBytes), ip: ip,
-		currentHash: refreshHash, createdAt: now, lastUsedAt: now, expiresAt: now.Add(ttl),
+		currentHash: refreshHash, createdAt: now, lastUsedAt: now, expiresAt: life.expiry(now, now),
 	}, nil
 }
 
@@ -128,11 +147,15 @@ func (s *Session) IsActive(now time.Time) bool {
 // (ErrRoleChanged): its tokens would authorize what the user may no longer
 // do. A session stored without a role (from before sessions held one) takes
 // this one.
-func (s *Session) Rotate(presentedHash, newHash string, role user.Role, now time.Time, ttl time.Duration) error {
+//
+// The new expiry is life.TTL from now, cut at life.MaxAge after the login; a
+// session past that age is expired even if it was stored with a later expiry
+// (by a process with a longer SESSION_MAX_AGE).
+func (s *Session) Rotate(presentedHash, newHash string, role user.Role, now time.Time, life Lifetime) error {
 	if s.IsRevoked() {
 		return ErrRevoked
 	}
-	if !now.Before(s.expiresAt) {
+	if !now.Before(minTime(s.expiresAt, s.createdAt.Add(life.MaxAge))) {
 		return ErrExpired
 	}
 	switch {
@@ -149,7 +172,7 @@ func (s *Session) Rotate(presentedHash, newHash string, role user.Role, now time
 		}
 		s.currentHash = newHash
 		s.lastUsedAt = now
-		s.expiresAt = now.Add(ttl)
+		s.expiresAt = life.expiry(s.createdAt, now)
 		return nil
 	case presentedHash != "" && slices.Contains(s.usedHashes, presentedHash):
 		s.Revoke(now)
@@ -168,6 +191,37 @@ func (s *Session) Revoke(now time.Time) {
 
 // Touch records activity for the session list without extending the expiry.
 func (s *Session) Touch(now time.Time) { s.lastUsedAt = now }
+
+// LeastRecentlyUsedFirst orders sessions by which ends first when a user has
+// too many: the one used least recently (last use counts to the millisecond,
+// as the store keeps it), on a tie the older one, then by id, so that every
+// instance, and two logins racing, pick the same.
+func LeastRecentlyUsedFirst(a, b *Session) int {
+	return cmp.Or(
+		cmp.Compare(a.lastUsedAt.UnixMilli(), b.lastUsedAt.UnixMilli()),
+		cmp.Compare(a.createdAt.UnixMilli(), b.createdAt.UnixMilli()),
+		cmp.Compare(a.id, b.id),
+	)
+}
+
+// Excess returns the sessions of live to end so that at most maxLive remain:
+// the least recently used ones (LeastRecentlyUsedFirst), none when there are
+// not more than maxLive. live must hold one user's live sessions.
+func Excess(live []*Session, maxLive int) []*Session {
+	if maxLive < 0 || len(live) <= maxLive {
+		return nil
+	}
+	sorted := slices.Clone(live)
+	slices.SortFunc(sorted, LeastRecentlyUsedFirst)
+	return sorted[:len(sorted)-maxLive]
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
 
 // truncateUTF8 cuts at a rune boundary so a stored user agent is never
 // invalid UTF-8.

@@ -18,13 +18,16 @@ import (
 var t0 = time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 
 const (
-	ttl  = 30 * 24 * time.Hour
-	role = user.RoleSeller
+	ttl    = 30 * 24 * time.Hour
+	maxAge = 90 * 24 * time.Hour
+	role   = user.RoleSeller
 )
+
+var life = session.Lifetime{TTL: ttl, MaxAge: maxAge}
 
 func newSession(t *testing.T) *session.Session {
 	t.Helper()
-	s, err := session.New("s1", "u1", role, "h0", "curl/8", "10.0.0.1", t0, ttl)
+	s, err := session.New("s1", "u1", role, "h0", "curl/8", "10.0.0.1", t0, life)
 	require.NoError(t, err)
 	return s
 }
@@ -64,12 +67,14 @@ func TestNew(t *testing.T) {
 }
 
 func TestNewValidation(t *testing.T) {
-	_, err := session.New("s", "u", role, "", "", "", t0, ttl)
+	_, err := session.New("s", "u", role, "", "", "", t0, life)
 	assert.ErrorIs(t, err, domain.ErrValidation)
-	_, err = session.New("s", "u", role, "h", "", "", t0, 0)
+	_, err = session.New("s", "u", role, "h", "", "", t0, session.Lifetime{MaxAge: maxAge})
+	assert.ErrorIs(t, err, domain.ErrValidation)
+	_, err = session.New("s", "u", role, "h", "", "", t0, session.Lifetime{TTL: ttl})
 	assert.ErrorIs(t, err, domain.ErrValidation)
 	for _, bad := range []user.Role{"", "root", "Admin"} {
-		_, err = session.New("s", "u", bad, "h", "", "", t0, ttl)
+		_, err = session.New("s", "u", bad, "h", "", "", t0, life)
 		assert.ErrorIs(t, err, domain.ErrValidation, "role %q", bad)
 	}
 }
@@ -89,7 +94,7 @@ func TestNewTruncatesUserAgent(t *testing.T) {
 		{"rune ends at 512", strings.Repeat("a", 510) + "ж" + "tail", 512},
 	}
 	for _, c := range cases {
-		s, err := session.New("s", "u", role, "h", c.ua, "", t0, ttl)
+		s, err := session.New("s", "u", role, "h", c.ua, "", t0, life)
 		require.NoError(t, err)
 		assert.Len(t, s.UserAgent(), c.wantLen, c.name)
 		assert.True(t, strings.HasPrefix(c.ua, s.UserAgent()), c.name)
@@ -112,7 +117,7 @@ func TestIsActiveBoundary(t *testing.T) {
 func TestRotateHappyPath(t *testing.T) {
 	s := newSession(t)
 	t1 := t0.Add(time.Hour)
-	require.NoError(t, s.Rotate("h0", "h1", role, t1, ttl))
+	require.NoError(t, s.Rotate("h0", "h1", role, t1, life))
 	assert.Equal(t, "h1", s.CurrentHash())
 	assert.Equal(t, []string{"h0"}, s.UsedHashes())
 	assert.Equal(t, t1, s.LastUsedAt())
@@ -120,7 +125,7 @@ func TestRotateHappyPath(t *testing.T) {
 	assert.Equal(t, t0, s.CreatedAt())
 
 	t2 := t1.Add(time.Hour)
-	require.NoError(t, s.Rotate("h1", "h2", role, t2, time.Hour))
+	require.NoError(t, s.Rotate("h1", "h2", role, t2, session.Lifetime{TTL: time.Hour, MaxAge: maxAge}))
 	assert.Equal(t, "h2", s.CurrentHash())
 	assert.Equal(t, []string{"h0", "h1"}, s.UsedHashes())
 	assert.Equal(t, t2.Add(time.Hour), s.ExpiresAt())
@@ -129,7 +134,7 @@ func TestRotateHappyPath(t *testing.T) {
 func TestRotateTable(t *testing.T) {
 	t1 := t0.Add(time.Hour)
 	type setup func(*session.Session)
-	rotated := func(s *session.Session) { require.NoError(t, s.Rotate("h0", "h1", role, t0, ttl)) }
+	rotated := func(s *session.Session) { require.NoError(t, s.Rotate("h0", "h1", role, t0, life)) }
 	revoked := func(s *session.Session) { s.Revoke(t0) }
 	cases := []struct {
 		name        string
@@ -159,7 +164,7 @@ func TestRotateTable(t *testing.T) {
 				c.prep(s)
 			}
 			before := s.UsedHashes()
-			err := s.Rotate(c.presented, "new", role, c.now, ttl)
+			err := s.Rotate(c.presented, "new", role, c.now, life)
 			if c.want == nil {
 				require.NoError(t, err)
 			} else {
@@ -174,12 +179,12 @@ func TestRotateTable(t *testing.T) {
 
 func TestReuseRevokesAtNowAndEndsTheNewestToken(t *testing.T) {
 	s := newSession(t)
-	require.NoError(t, s.Rotate("h0", "h1", role, t0, ttl))
+	require.NoError(t, s.Rotate("h0", "h1", role, t0, life))
 	t1 := t0.Add(time.Minute)
-	assert.ErrorIs(t, s.Rotate("h0", "x", role, t1, ttl), session.ErrReuse)
+	assert.ErrorIs(t, s.Rotate("h0", "x", role, t1, life), session.ErrReuse)
 	assert.Equal(t, t1, s.RevokedAt())
 	// The legitimate holder's newest token no longer works either.
-	assert.ErrorIs(t, s.Rotate("h1", "h2", role, t1.Add(time.Second), ttl), session.ErrRevoked)
+	assert.ErrorIs(t, s.Rotate("h1", "h2", role, t1.Add(time.Second), life), session.ErrRevoked)
 	assert.False(t, s.IsActive(t1))
 }
 
@@ -187,7 +192,7 @@ func TestUsedHashesKeepsLast64(t *testing.T) {
 	for _, rotations := range []int{1, 63, 64, 65, 66, 70, 129} {
 		s := newSession(t)
 		for i := 0; i < rotations; i++ {
-			require.NoError(t, s.Rotate(fmt.Sprintf("h%d", i), fmt.Sprintf("h%d", i+1), role, t0, ttl))
+			require.NoError(t, s.Rotate(fmt.Sprintf("h%d", i), fmt.Sprintf("h%d", i+1), role, t0, life))
 		}
 		used := s.UsedHashes()
 		first := max(0, rotations-64)
@@ -197,10 +202,10 @@ func TestUsedHashesKeepsLast64(t *testing.T) {
 		}
 		if first > 0 {
 			// Older than the kept window → unknown, not reuse, and the session survives.
-			assert.ErrorIs(t, s.Rotate(fmt.Sprintf("h%d", first-1), "x", role, t0, ttl), session.ErrUnknownToken)
+			assert.ErrorIs(t, s.Rotate(fmt.Sprintf("h%d", first-1), "x", role, t0, life), session.ErrUnknownToken)
 			assert.False(t, s.IsRevoked())
 		}
-		assert.ErrorIs(t, s.Rotate(fmt.Sprintf("h%d", first), "x", role, t0, ttl), session.ErrReuse)
+		assert.ErrorIs(t, s.Rotate(fmt.Sprintf("h%d", first), "x", role, t0, life), session.ErrReuse)
 	}
 }
 
@@ -212,7 +217,7 @@ func TestUsedHashesIsACopy(t *testing.T) {
 	got := s.UsedHashes()
 	got[1] = "mutated"
 	assert.Equal(t, []string{"a", "b"}, s.UsedHashes())
-	assert.ErrorIs(t, s.Rotate("a", "d", role, t0, ttl), session.ErrReuse)
+	assert.ErrorIs(t, s.Rotate("a", "d", role, t0, life), session.ErrReuse)
 }
 
 func TestRevokeIsIdempotent(t *testing.T) {
@@ -250,24 +255,82 @@ func TestRestore(t *testing.T) {
 func TestRotateEndsASessionWhoseRoleChanged(t *testing.T) {
 	s := newSession(t)
 	t1 := t0.Add(time.Hour)
-	assert.ErrorIs(t, s.Rotate("h0", "h1", user.RoleAdmin, t1, ttl), session.ErrRoleChanged)
+	assert.ErrorIs(t, s.Rotate("h0", "h1", user.RoleAdmin, t1, life), session.ErrRoleChanged)
 	assert.Equal(t, t1, s.RevokedAt(), "the session ends")
 	assert.Equal(t, role, s.Role(), "and keeps the role it had")
 	assert.Equal(t, "h0", s.CurrentHash(), "no new token was accepted")
 	// The user's next refresh (or a thief's) is refused as of an ended session.
-	assert.ErrorIs(t, s.Rotate("h0", "h1", role, t1, ttl), session.ErrRevoked)
+	assert.ErrorIs(t, s.Rotate("h0", "h1", role, t1, life), session.ErrRevoked)
 }
 
 func TestRotateWithAnUnknownTokenDoesNotLookAtTheRole(t *testing.T) {
 	s := newSession(t)
-	assert.ErrorIs(t, s.Rotate("zz", "h1", user.RoleAdmin, t0, ttl), session.ErrUnknownToken)
+	assert.ErrorIs(t, s.Rotate("zz", "h1", user.RoleAdmin, t0, life), session.ErrUnknownToken)
 	assert.False(t, s.IsRevoked(), "only the holder of the current token can end the session")
 }
 
 func TestRotateGivesASessionWithoutARoleTheUsersRole(t *testing.T) {
 	// Stored before sessions held their role.
 	s := session.Restore("s", "u", "", "ua", "ip", "h0", nil, t0, t0, t0.Add(ttl), time.Time{})
-	require.NoError(t, s.Rotate("h0", "h1", user.RoleAdmin, t0.Add(time.Minute), ttl))
+	require.NoError(t, s.Rotate("h0", "h1", user.RoleAdmin, t0.Add(time.Minute), life))
 	assert.Equal(t, user.RoleAdmin, s.Role())
 	assert.False(t, s.IsRevoked())
+}
+
+func TestMaxAgeBoundsTheSessionHoweverOftenItIsRefreshed(t *testing.T) {
+	life := session.Lifetime{TTL: 10 * 24 * time.Hour, MaxAge: 25 * 24 * time.Hour}
+	s, err := session.New("s", "u", role, "h0", "", "", t0, life)
+	require.NoError(t, err)
+	assert.Equal(t, t0.Add(life.TTL), s.ExpiresAt())
+
+	day := 24 * time.Hour
+	require.NoError(t, s.Rotate("h0", "h1", role, t0.Add(9*day), life))
+	assert.Equal(t, t0.Add(19*day), s.ExpiresAt(), "a refresh slides the expiry")
+	require.NoError(t, s.Rotate("h1", "h2", role, t0.Add(18*day), life))
+	assert.Equal(t, t0.Add(25*day), s.ExpiresAt(), "but never past MaxAge after the login")
+	assert.True(t, s.IsActive(t0.Add(25*day-time.Millisecond)))
+	assert.False(t, s.IsActive(t0.Add(25*day)))
+	assert.ErrorIs(t, s.Rotate("h2", "h3", role, t0.Add(25*day), life), session.ErrExpired)
+	assert.Equal(t, "h2", s.CurrentHash())
+}
+
+func TestMaxAgeShorterThanTTLBoundsTheFirstExpiry(t *testing.T) {
+	s, err := session.New("s", "u", role, "h0", "", "", t0, session.Lifetime{TTL: ttl, MaxAge: time.Hour})
+	require.NoError(t, err)
+	assert.Equal(t, t0.Add(time.Hour), s.ExpiresAt())
+}
+
+// A session stored with a later expiry (under a longer SESSION_MAX_AGE)
+// cannot be refreshed past the age in force now.
+func TestRotateAppliesTheMaxAgeInForce(t *testing.T) {
+	s, err := session.New("s", "u", role, "h0", "", "", t0, life)
+	require.NoError(t, err)
+	shorter := session.Lifetime{TTL: ttl, MaxAge: time.Hour}
+	assert.ErrorIs(t, s.Rotate("h0", "h1", role, t0.Add(time.Hour), shorter), session.ErrExpired)
+	require.NoError(t, s.Rotate("h0", "h1", role, t0.Add(time.Hour-time.Millisecond), shorter))
+	assert.Equal(t, t0.Add(time.Hour), s.ExpiresAt())
+}
+
+func TestExcessEndsTheLeastRecentlyUsed(t *testing.T) {
+	at := func(id string, created, lastUsed time.Duration) *session.Session {
+		return session.Restore(id, "u", role, "", "", "h", nil, t0.Add(created), t0.Add(lastUsed), t0.Add(ttl), time.Time{})
+	}
+	a := at("a", 0, 5*time.Hour)
+	b := at("b", time.Hour, 2*time.Hour)                    // least recently used
+	c := at("c", 2*time.Hour, 3*time.Hour)                  // ties with d on last use, older
+	d := at("d", 3*time.Hour, 3*time.Hour+time.Microsecond) // the same millisecond as c
+	e := at("e", 4*time.Hour, 4*time.Hour)
+	live := []*session.Session{a, b, c, d, e}
+
+	assert.Empty(t, session.Excess(live, 5))
+	assert.Empty(t, session.Excess(live, 6))
+	assert.Equal(t, []*session.Session{b}, session.Excess(live, 4))
+	assert.Equal(t, []*session.Session{b, c}, session.Excess(live, 3), "on a tie the older session ends")
+	assert.Equal(t, []*session.Session{b, c, d, e}, session.Excess(live, 1))
+	assert.Equal(t, []*session.Session{a, b, c, d, e}, live, "the input is left as it was")
+
+	// Same last use and creation: the id decides, so every caller agrees.
+	x, y := at("x", 0, time.Hour), at("y", 0, time.Hour)
+	assert.Equal(t, []*session.Session{x}, session.Excess([]*session.Session{y, x}, 1))
+	assert.Equal(t, []*session.Session{x}, session.Excess([]*session.Session{x, y}, 1))
 }

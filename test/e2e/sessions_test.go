@@ -8,6 +8,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ultramarket/gateway/cmd/ultramarket/config"
 )
 
 func TestIdentity_SessionsListAndDelete(t *testing.T) {
@@ -161,4 +163,78 @@ func TestIdentity_PasswordChange(t *testing.T) {
 	// The new password logs in, the old one does not.
 	expectProblem(t, g.loginWith(t, acc.Email, acc.Password, nil), http.StatusUnauthorized, "invalid_credentials")
 	g.login(t, acc.Email, newPassword)
+}
+
+// TestIdentity_SessionsPerUserAreBounded: a user has at most
+// SESSION_MAX_PER_USER (20 by default) live sessions; the 21st login ends
+// the least recently used one, whose tokens are then refused.
+func TestIdentity_SessionsPerUserAreBounded(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, nil)
+	require.Equal(t, 20, g.Config.SessionMaxPerUser, "the default")
+	email := uniqueEmail("bounded")
+	reg := g.register(t, email, defaultPassword) // session 1
+	logins := make([]authResult, 0, 19)
+	for range 19 { // sessions 2..20
+		logins = append(logins, g.login(t, email, defaultPassword))
+	}
+	// Using the oldest session makes it the most recently used: the least
+	// recently used is now the first login.
+	r := g.refresh(t, reg.Tokens.RefreshToken)
+	expectJSON(t, r, http.StatusOK)
+	regTokens := decode[authResult](t, r).Tokens
+	lru := logins[0]
+	lruID := g.currentSessionID(t, lru.Tokens.AccessToken)
+	require.Len(t, g.sessions(t, regTokens.AccessToken), 20, "up to the bound nothing ends")
+
+	newest := g.login(t, email, defaultPassword) // the 21st
+	g.expectTokenRevoked(t, lru.Tokens.AccessToken)
+	expectProblem(t, g.refresh(t, lru.Tokens.RefreshToken), http.StatusUnauthorized, "token_revoked")
+	list := g.sessions(t, newest.Tokens.AccessToken)
+	assert.Len(t, list, 20)
+	for _, s := range list {
+		assert.NotEqual(t, lruID, s.ID, "the least recently used session is gone")
+	}
+	// Everyone else carries on, the refreshed first session included.
+	g.expectTokenWorks(t, regTokens.AccessToken)
+	for _, l := range logins[1:] {
+		g.expectTokenWorks(t, l.Tokens.AccessToken)
+	}
+
+	// Another user's sessions are their own business.
+	other := g.newAccount(t, roleCustomer)
+	g.expectTokenWorks(t, other.Access)
+	g.expectTokenWorks(t, newest.Tokens.AccessToken)
+}
+
+// TestIdentity_SessionMaxAge: a session lives at most SESSION_MAX_AGE from
+// its login, however often it is refreshed.
+func TestIdentity_SessionMaxAge(t *testing.T) {
+	t.Parallel()
+	const maxAge = 3 * time.Second
+	g := newGateway(t, func(c *config.Config) { c.SessionMaxAge = maxAge })
+	email := uniqueEmail("max-age")
+	loggedIn := time.Now()
+	reg := g.register(t, email, defaultPassword)
+
+	list := g.sessions(t, reg.Tokens.AccessToken)
+	require.Len(t, list, 1)
+	created := assertUTCTime(t, list[0].CreatedAt, "created_at")
+	expires := assertUTCTime(t, list[0].ExpiresAt, "expires_at")
+	assert.Equal(t, created.Add(maxAge), expires, "expires_at is the end of the session's life, not REFRESH_TOKEN_TTL from now")
+
+	// A refresh well within the age works, and does not extend the session.
+	time.Sleep(time.Second)
+	r := g.refresh(t, reg.Tokens.RefreshToken)
+	expectJSON(t, r, http.StatusOK)
+	tokens := decode[authResult](t, r).Tokens
+	list = g.sessions(t, tokens.AccessToken)
+	require.Len(t, list, 1)
+	assert.Equal(t, expires, assertUTCTime(t, list[0].ExpiresAt, "expires_at"), "refreshing does not move the end")
+
+	time.Sleep(time.Until(loggedIn.Add(maxAge + 300*time.Millisecond)))
+	expectProblem(t, g.refresh(t, tokens.RefreshToken), http.StatusUnauthorized, "token_revoked")
+	g.expectTokenRevoked(t, tokens.AccessToken)
+	// Logging in again starts a new session.
+	g.expectTokenWorks(t, g.login(t, email, defaultPassword).Tokens.AccessToken)
 }

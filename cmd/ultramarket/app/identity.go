@@ -8,6 +8,7 @@ import (
 	"github.com/ultramarket/gateway/adapters/redis"
 	"github.com/ultramarket/gateway/application/admin"
 	"github.com/ultramarket/gateway/application/auth"
+	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -45,9 +46,12 @@ func (a *App) wireIdentity(d identityDeps) error {
 	}
 	sessions := redis.NewSessionStore(a.redis, d.redisPrefix)
 	guard := redis.NewLoginGuard(a.redis, d.redisPrefix, auth.LockoutFailures, auth.LockoutWindow)
-	refreshTTL := a.cfg.RefreshTokenTTL
+	policy := auth.SessionPolicy{
+		Lifetime:   session.Lifetime{TTL: a.cfg.RefreshTokenTTL, MaxAge: a.cfg.SessionMaxAge},
+		MaxPerUser: a.cfg.SessionMaxPerUser,
+	}
 
-	login, err := auth.NewLogin(d.users, d.hasher, guard, sessions, tokens, d.ids, d.clock, refreshTTL)
+	login, err := auth.NewLogin(d.users, d.hasher, guard, sessions, tokens, d.ids, d.clock, policy)
 	if err != nil {
 		return err
 	}
@@ -55,9 +59,9 @@ func (a *App) wireIdentity(d identityDeps) error {
 	a.authenticate = authenticate // every other authenticated route shares it
 	httpapi.RegisterAuth(a.public, httpapi.AuthUseCases{
 		Authenticate:   authenticate,
-		Register:       auth.NewRegister(d.users, d.hasher, sessions, tokens, d.ids, d.clock, refreshTTL),
+		Register:       auth.NewRegister(d.users, d.hasher, sessions, tokens, d.ids, d.clock, policy.Lifetime),
 		Login:          login,
-		Refresh:        auth.NewRefresh(d.users, sessions, tokens, d.clock, refreshTTL),
+		Refresh:        auth.NewRefresh(d.users, sessions, tokens, d.clock, policy.Lifetime),
 		Logout:         auth.NewLogout(sessions, d.clock),
 		LogoutAll:      auth.NewLogoutAll(sessions, d.clock),
 		Me:             auth.NewMe(d.users),

@@ -68,6 +68,11 @@ type Config struct {
 	JWTSecret       string
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
+	// SessionMaxPerUser bounds a user's live sessions (a login beyond it
+	// ends the least recently used); SessionMaxAge is a session's absolute
+	// lifetime from its login, which refreshes do not extend.
+	SessionMaxPerUser int
+	SessionMaxAge     time.Duration
 
 	CORSOrigins    []string
 	TrustedProxies []*net.IPNet
@@ -136,6 +141,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.RefreshTokenTTL > 0 && c.AccessTokenTTL > c.RefreshTokenTTL {
 		r.fail("ACCESS_TOKEN_TTL", "must not be longer than REFRESH_TOKEN_TTL")
 	}
+	c.SessionMaxPerUser = r.positiveInt("SESSION_MAX_PER_USER", 20)
+	c.SessionMaxAge = r.duration("SESSION_MAX_AGE", 2160*time.Hour)
 
 	c.CORSOrigins = r.origins("CORS_ORIGINS", "http://localhost:3000", prod)
 	c.TrustedProxies = r.cidrs("TRUSTED_PROXIES")

@@ -32,6 +32,8 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, config.DevJWTSecret, c.JWTSecret)
 	assert.Equal(t, 15*time.Minute, c.AccessTokenTTL)
 	assert.Equal(t, 720*time.Hour, c.RefreshTokenTTL)
+	assert.Equal(t, 20, c.SessionMaxPerUser)
+	assert.Equal(t, 2160*time.Hour, c.SessionMaxAge)
 	assert.Equal(t, []string{"http://localhost:3000"}, c.CORSOrigins)
 	assert.Equal(t, config.RateLimit{N: 100, Per: 15 * time.Minute}, c.RateLimitAuth)
 	assert.Equal(t, config.RateLimit{N: 1000, Per: time.Minute}, c.RateLimitAPI)
@@ -76,6 +78,10 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"bool", "SEED_DEMO", "yes please", "SEED_DEMO"},
 		{"click id", "CLICK_SERVICE_ID", "12a", "CLICK_SERVICE_ID"},
 		{"shutdown", "SHUTDOWN_TIMEOUT", "soon", "SHUTDOWN_TIMEOUT"},
+		{"sessions per user", "SESSION_MAX_PER_USER", "0", "SESSION_MAX_PER_USER"},
+		{"sessions per user not a number", "SESSION_MAX_PER_USER", "twenty", "SESSION_MAX_PER_USER"},
+		{"session age", "SESSION_MAX_AGE", "90d", "SESSION_MAX_AGE"},
+		{"session age zero", "SESSION_MAX_AGE", "0s", "SESSION_MAX_AGE"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -84,6 +90,13 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 			assert.Contains(t, err.Error(), c.want)
 		})
 	}
+}
+
+func TestSessionBounds(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"SESSION_MAX_PER_USER": " 5 ", "SESSION_MAX_AGE": "48h"}))
+	require.NoError(t, err)
+	assert.Equal(t, 5, c.SessionMaxPerUser)
+	assert.Equal(t, 48*time.Hour, c.SessionMaxAge)
 }
 
 func TestSecretsNeverEchoed(t *testing.T) {
