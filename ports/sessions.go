@@ -112,15 +112,36 @@ type PasswordHasher interface {
 	Verify(ctx context.Context, encoded, password string) (bool, error)
 }
 
-// LoginGuard counts failed logins for one email from one client in a window
-// shared by every instance, and locks the pair out past the limit. It fails
-// closed: when its store cannot be reached it returns an error wrapping
-// domain.ErrUnavailable, and the login is refused.
+// LoginGuard bounds password guessing, in windows shared by every instance:
+// failed logins of one email from one client (the client's address, an IPv6
+// one cut to its /64), and failed logins of one email from all clients
+// together. Past either limit every attempt for the email (from that client,
+// or from anywhere) is refused until the window frees up. It fails closed:
+// when its store cannot be reached it returns an error wrapping
+// domain.ErrUnavailable, and the attempt is refused.
+//
+// Check reserves the attempt it lets through, so concurrent guesses cannot
+// slip past the limits before their failures land; every Check that lets an
+// attempt through is settled by one Fail or Reset.
 type LoginGuard interface {
-	// Check returns how long the pair is still locked out (0 when it is not).
-	Check(ctx context.Context, email, client string) (retryAfter time.Duration, err error)
-	// Fail records a failed login and returns the lockout it caused, if any.
-	Fail(ctx context.Context, email, client string) (retryAfter time.Duration, err error)
-	// Reset forgets the pair's failures after a successful login.
+	// Check returns the lockout in force for the email and client; the zero
+	// Lockout lets the attempt through (and reserves it).
+	Check(ctx context.Context, email, client string) (Lockout, error)
+	// Fail records a failed attempt and returns the lockout it caused, if any.
+	Fail(ctx context.Context, email, client string) (Lockout, error)
+	// Reset forgets the pair's failures after a successful login. The email's
+	// failures from all clients stay counted: a success from one client says
+	// nothing about the guesses from the others.
 	Reset(ctx context.Context, email, client string) error
 }
+
+// Lockout is a LoginGuard's refusal: how long until an attempt may be made
+// again, and the limit that was reached (for RateLimit-Limit). The zero
+// value is no refusal.
+type Lockout struct {
+	RetryAfter time.Duration
+	Limit      int
+}
+
+// Locked reports whether the attempt is refused.
+func (l Lockout) Locked() bool { return l.RetryAfter > 0 }

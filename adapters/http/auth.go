@@ -95,9 +95,11 @@ func (h authHandlers) login(c echo.Context) error {
 	if err := Bind(c, &req); err != nil {
 		return err
 	}
+	ip := c.RealIP() // through TRUSTED_PROXIES only
 	res, err := h.uc.Login.Handle(c.Request().Context(), auth.LoginInput{
 		Email: req.Email, Password: req.Password,
-		UserAgent: c.Request().UserAgent(), IP: c.RealIP(), // RealIP: through TRUSTED_PROXIES only
+		UserAgent: c.Request().UserAgent(), IP: ip,
+		Client: clientKey(ip), // the lockout counts a client as the rate limits do
 	})
 	if err != nil {
 		return err
@@ -203,6 +205,7 @@ func (h authHandlers) changePassword(c echo.Context) error {
 	}
 	err = h.uc.ChangePassword.Handle(c.Request().Context(), auth.ChangePasswordInput{
 		Claims: claims, CurrentPassword: req.CurrentPassword, NewPassword: req.NewPassword,
+		Client: clientKey(c.RealIP()), // a wrong current password counts as a failed login
 	})
 	if err != nil {
 		return err

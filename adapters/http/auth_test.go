@@ -3,6 +3,7 @@ package http_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/domain/user"
+	"github.com/ultramarket/gateway/ports"
 )
 
 const (
@@ -145,7 +148,7 @@ func TestRegister_EmailTakenIs409(t *testing.T) {
 func TestLogin_200WithUserAndTokens(t *testing.T) {
 	f := newIdentity(t)
 	u := restoreUser(annID, user.RoleSeller, user.StatusActive, "+998901234567")
-	f.guard.EXPECT().Check(gomock.Any(), "ann@example.uz", "192.0.2.1").Return(time.Duration(0), nil)
+	f.guard.EXPECT().Check(gomock.Any(), "ann@example.uz", "192.0.2.1").Return(ports.Lockout{}, nil)
 	f.users.EXPECT().GetByEmail(gomock.Any(), "ann@example.uz").Return(u, nil)
 	f.hasher.EXPECT().Verify(gomock.Any(), u.PasswordHash(), password).Return(true, nil)
 	f.guard.EXPECT().Reset(gomock.Any(), "ann@example.uz", "192.0.2.1").Return(nil)
@@ -183,10 +186,10 @@ func TestLogin_200WithUserAndTokens(t *testing.T) {
 func TestLogin_Refusals(t *testing.T) {
 	t.Run("wrong password", func(t *testing.T) {
 		f := newIdentity(t)
-		f.guard.EXPECT().Check(gomock.Any(), "ann@example.uz", "192.0.2.1").Return(time.Duration(0), nil)
+		f.guard.EXPECT().Check(gomock.Any(), "ann@example.uz", "192.0.2.1").Return(ports.Lockout{}, nil)
 		f.users.EXPECT().GetByEmail(gomock.Any(), "ann@example.uz").Return(restoreUser(annID, user.RoleCustomer, user.StatusActive, ""), nil)
 		f.hasher.EXPECT().Verify(gomock.Any(), gomock.Any(), "nope-nope").Return(false, nil)
-		f.guard.EXPECT().Fail(gomock.Any(), "ann@example.uz", "192.0.2.1").Return(time.Duration(0), nil)
+		f.guard.EXPECT().Fail(gomock.Any(), "ann@example.uz", "192.0.2.1").Return(ports.Lockout{}, nil)
 
 		rec := f.call(http.MethodPost, "/api/auth/login", "", `{"email":"ann@example.uz","password":"nope-nope"}`)
 		assert.Equal(t, http.StatusUnauthorized, rec.Code)
@@ -194,16 +197,42 @@ func TestLogin_Refusals(t *testing.T) {
 	})
 	t.Run("locked out", func(t *testing.T) {
 		f := newIdentity(t)
-		f.guard.EXPECT().Check(gomock.Any(), "ann@example.uz", "192.0.2.1").Return(14*time.Minute+59*time.Second+100*time.Millisecond, nil)
+		f.guard.EXPECT().Check(gomock.Any(), "ann@example.uz", "192.0.2.1").
+			Return(ports.Lockout{RetryAfter: 14*time.Minute + 59*time.Second + 100*time.Millisecond, Limit: auth.LockoutFailures}, nil)
 
 		rec := f.call(http.MethodPost, "/api/auth/login", "", `{"email":"ann@example.uz","password":"`+password+`"}`)
 		assert.Equal(t, http.StatusTooManyRequests, rec.Code)
 		assert.Equal(t, "rate_limited", decodeProblem(t, rec).Code)
 		assert.Equal(t, "900", rec.Header().Get("Retry-After"))
+		assert.Equal(t, "5", rec.Header().Get("RateLimit-Limit"))
+	})
+	t.Run("locked out by the email's ceiling", func(t *testing.T) {
+		f := newIdentity(t)
+		f.guard.EXPECT().Check(gomock.Any(), "ann@example.uz", "192.0.2.1").
+			Return(ports.Lockout{RetryAfter: 42 * time.Minute, Limit: auth.EmailLockoutFailures}, nil)
+
+		rec := f.call(http.MethodPost, "/api/auth/login", "", `{"email":"ann@example.uz","password":"`+password+`"}`)
+		assert.Equal(t, http.StatusTooManyRequests, rec.Code)
+		assert.Equal(t, "rate_limited", decodeProblem(t, rec).Code)
+		assert.Equal(t, "2520", rec.Header().Get("Retry-After"))
+		assert.Equal(t, "20", rec.Header().Get("RateLimit-Limit"), "the limit that refused")
+		assert.Equal(t, "0", rec.Header().Get("RateLimit-Remaining"))
+		assert.Equal(t, "2520", rec.Header().Get("RateLimit-Reset"))
+	})
+	t.Run("an IPv6 client is locked out by its /64", func(t *testing.T) {
+		f := newIdentity(t)
+		f.guard.EXPECT().Check(gomock.Any(), "ann@example.uz", "2001:db8:7:8::/64").
+			Return(ports.Lockout{RetryAfter: time.Minute, Limit: auth.LockoutFailures}, nil)
+
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/api/auth/login", strings.NewReader(`{"email":"ann@example.uz","password":"`+password+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = "[2001:db8:7:8:aaaa:bbbb:cccc:dddd]:443"
+		rec := serve(f.e, req)
+		assert.Equal(t, http.StatusTooManyRequests, rec.Code)
 	})
 	t.Run("blocked", func(t *testing.T) {
 		f := newIdentity(t)
-		f.guard.EXPECT().Check(gomock.Any(), gomock.Any(), gomock.Any()).Return(time.Duration(0), nil)
+		f.guard.EXPECT().Check(gomock.Any(), gomock.Any(), gomock.Any()).Return(ports.Lockout{}, nil)
 		f.users.EXPECT().GetByEmail(gomock.Any(), "ann@example.uz").Return(restoreUser(annID, user.RoleCustomer, user.StatusBlocked, ""), nil)
 		f.hasher.EXPECT().Verify(gomock.Any(), gomock.Any(), password).Return(true, nil)
 
@@ -410,7 +439,9 @@ func TestChangePassword(t *testing.T) {
 		token := f.bearer(annID, sessionID, user.RoleCustomer)
 		u := restoreUser(annID, user.RoleCustomer, user.StatusActive, "")
 		f.users.EXPECT().GetByID(gomock.Any(), annID).Return(u, nil)
+		f.guard.EXPECT().Check(gomock.Any(), u.Email(), "192.0.2.1").Return(ports.Lockout{}, nil)
 		f.hasher.EXPECT().Verify(gomock.Any(), u.PasswordHash(), password).Return(true, nil)
+		f.guard.EXPECT().Reset(gomock.Any(), u.Email(), "192.0.2.1").Return(nil)
 		f.hasher.EXPECT().Hash(gomock.Any(), "An0ther-strong-one").Return("$argon2id$next", nil)
 		f.users.EXPECT().GetForUpdate(gomock.Any(), annID).Return(u, nil)
 		f.users.EXPECT().Update(gomock.Any(), u).Return(nil)
@@ -422,12 +453,29 @@ func TestChangePassword(t *testing.T) {
 	t.Run("wrong current password names it", func(t *testing.T) {
 		f := newIdentity(t)
 		token := f.bearer(annID, sessionID, user.RoleCustomer)
-		f.users.EXPECT().GetByID(gomock.Any(), annID).Return(restoreUser(annID, user.RoleCustomer, user.StatusActive, ""), nil)
+		u := restoreUser(annID, user.RoleCustomer, user.StatusActive, "")
+		f.users.EXPECT().GetByID(gomock.Any(), annID).Return(u, nil)
+		f.guard.EXPECT().Check(gomock.Any(), u.Email(), "192.0.2.1").Return(ports.Lockout{}, nil)
 		f.hasher.EXPECT().Verify(gomock.Any(), gomock.Any(), "wrong-one-1").Return(false, nil)
+		f.guard.EXPECT().Fail(gomock.Any(), u.Email(), "192.0.2.1").Return(ports.Lockout{}, nil) // a failed login
 
 		rec := f.call(http.MethodPut, "/api/auth/password", token, `{"current_password":"wrong-one-1","new_password":"An0ther-strong-one"}`)
 		assert.Equal(t, http.StatusUnprocessableEntity, rec.Code)
 		assert.Equal(t, []string{"current_password"}, fieldNames(decodeProblem(t, rec)))
+	})
+	t.Run("locked out like a login", func(t *testing.T) {
+		f := newIdentity(t)
+		token := f.bearer(annID, sessionID, user.RoleCustomer)
+		u := restoreUser(annID, user.RoleCustomer, user.StatusActive, "")
+		f.users.EXPECT().GetByID(gomock.Any(), annID).Return(u, nil)
+		f.guard.EXPECT().Check(gomock.Any(), u.Email(), "192.0.2.1").
+			Return(ports.Lockout{RetryAfter: 10 * time.Minute, Limit: auth.LockoutFailures}, nil)
+
+		rec := f.call(http.MethodPut, "/api/auth/password", token, `{"current_password":"`+password+`","new_password":"An0ther-strong-one"}`)
+		assert.Equal(t, http.StatusTooManyRequests, rec.Code)
+		assert.Equal(t, "rate_limited", decodeProblem(t, rec).Code)
+		assert.Equal(t, "600", rec.Header().Get("Retry-After"))
+		assert.Equal(t, "5", rec.Header().Get("RateLimit-Limit"))
 	})
 	t.Run("wrong type", func(t *testing.T) {
 		f := newIdentity(t)

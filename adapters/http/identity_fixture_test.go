@@ -101,7 +101,7 @@ func newIdentity(t *testing.T) identity {
 		Me:             auth.NewMe(f.users),
 		ListSessions:   auth.NewListSessions(f.sessions, clock),
 		DeleteSession:  auth.NewDeleteSession(f.sessions, clock),
-		ChangePassword: auth.NewChangePassword(inlineTx{}, f.users, f.hasher, f.sessions, clock),
+		ChangePassword: auth.NewChangePassword(inlineTx{}, f.users, f.hasher, f.guard, f.sessions, clock),
 	})
 	httpapi.RegisterAdmin(f.e, httpapi.AdminUseCases{
 		Authenticate: f.authenticate,

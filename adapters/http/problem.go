@@ -353,12 +353,18 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			if ok {
 				h.Set(echo.HeaderRetryAfter, retryAfterSeconds(d))
 			}
-			if ok && errors.Is(err, auth.ErrLockedOut) {
+			var locked *auth.LockedOutError
+			if ok && errors.As(err, &locked) {
 				// The lockout, not the auth rate limit, refused this request:
 				// its RateLimit-* describe the lockout (API.md: every 429
 				// carries them, even with RATE_LIMIT_AUTH off), not a budget
-				// that still has requests left.
-				h.Set(HeaderRateLimitLimit, strconv.Itoa(auth.LockoutFailures))
+				// that still has requests left. Limit is the per-client or the
+				// per-email one, whichever refused.
+				limit := locked.Limit
+				if limit <= 0 {
+					limit = auth.LockoutFailures
+				}
+				h.Set(HeaderRateLimitLimit, strconv.Itoa(limit))
 				h.Set(HeaderRateLimitRemaining, "0")
 				h.Set(HeaderRateLimitReset, retryAfterSeconds(d))
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/ports"
 )
 
 var (
@@ -21,10 +22,14 @@ var (
 	ErrLockedOut = errors.New("auth: too many failed logins")
 )
 
-// LockedOutError refuses a login for an email and client that failed too
-// often; the edge answers 429 with Retry-After.
+// LockedOutError refuses a login (or a password change) for an email that
+// failed too often, from the client or from everywhere; the edge answers 429
+// with Retry-After, and Limit as RateLimit-Limit.
 type LockedOutError struct {
 	RetryAfter time.Duration
+	// Limit is the number of failures that locked the email out: LockoutFailures
+	// or EmailLockoutFailures.
+	Limit int
 }
 
 func (e *LockedOutError) Error() string {
@@ -39,10 +44,25 @@ const TokenTypeBearer = "Bearer"
 
 // The login lockout policy of API.md: this many failed logins for one email
 // from one client within the window lock the pair out until the window ends.
+// A client is its IP address, an IPv6 one cut to its /64 (as for rate limits).
 const (
 	LockoutFailures = 5
 	LockoutWindow   = 15 * time.Minute
 )
+
+// The per-email ceiling of API.md: at most this many failed logins of one
+// email from all clients together in any window; beyond that every login of
+// the email is refused until the oldest of them leaves the window. It bounds
+// what many clients guessing one password together can try.
+const (
+	EmailLockoutFailures = 20
+	EmailLockoutWindow   = time.Hour
+)
+
+// lockedOut is the error of a lockout the guard reported.
+func lockedOut(l ports.Lockout) error {
+	return &LockedOutError{RetryAfter: l.RetryAfter, Limit: l.Limit}
+}
 
 // Tokens is the pair a client gets on register, login and refresh.
 type Tokens struct {

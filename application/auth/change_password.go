@@ -13,29 +13,39 @@ import (
 
 // ChangePassword replaces the caller's password and ends every other session:
 // whoever else held the old password or a token is signed out.
+//
+// current_password is a password guess like a login's: a stolen access token
+// must not turn this route into a way around the login lockout. So a wrong
+// one counts as a failed login of the user's email from the client, and the
+// lockout refuses the route as it refuses a login.
 type ChangePassword struct {
 	tx       ports.TxManager
 	users    ports.UserRepository
 	hasher   ports.PasswordHasher
+	guard    ports.LoginGuard
 	sessions ports.SessionStore
 	clock    ports.Clock
 }
 
 // NewChangePassword wires the use case.
-func NewChangePassword(tx ports.TxManager, users ports.UserRepository, hasher ports.PasswordHasher, sessions ports.SessionStore, clock ports.Clock) *ChangePassword {
-	return &ChangePassword{tx: tx, users: users, hasher: hasher, sessions: sessions, clock: clock}
+func NewChangePassword(tx ports.TxManager, users ports.UserRepository, hasher ports.PasswordHasher, guard ports.LoginGuard, sessions ports.SessionStore, clock ports.Clock) *ChangePassword {
+	return &ChangePassword{tx: tx, users: users, hasher: hasher, guard: guard, sessions: sessions, clock: clock}
 }
 
-// ChangePasswordInput is the authenticated caller and the form.
+// ChangePasswordInput is the authenticated caller, the form, and the client
+// the lockout counts by (as in LoginInput).
 type ChangePasswordInput struct {
 	Claims          ports.AccessClaims
 	CurrentPassword string
 	NewPassword     string
+	Client          string
 }
 
 // Handle returns a *domain.ValidationError naming current_password when it is
 // wrong and new_password when the new one breaks the policy (both at once when
-// both are wrong); nothing is saved then.
+// both are wrong); nothing is saved then. While the user's email is locked out
+// for the client (or everywhere) it returns *LockedOutError, and verifies
+// nothing.
 func (uc *ChangePassword) Handle(ctx context.Context, in ChangePasswordInput) error {
 	u, err := uc.users.GetByID(ctx, in.Claims.UserID)
 	if errors.Is(err, user.ErrNotFound) {
@@ -49,9 +59,9 @@ func (uc *ChangePassword) Handle(ctx context.Context, in ChangePasswordInput) er
 	if in.CurrentPassword == "" {
 		verr.Add("current_password", "must not be empty")
 	} else {
-		ok, err := uc.hasher.Verify(ctx, u.PasswordHash(), in.CurrentPassword)
+		ok, err := uc.verifyCurrent(ctx, u, in.CurrentPassword, in.Client)
 		if err != nil {
-			return fmt.Errorf("verify password of user %s: %w", u.ID(), err)
+			return err
 		}
 		if !ok {
 			verr.Add("current_password", "is incorrect")
@@ -97,4 +107,31 @@ func (uc *ChangePassword) Handle(ctx context.Context, in ChangePasswordInput) er
 		return fmt.Errorf("end other sessions of user %s: %w", u.ID(), err)
 	}
 	return nil
+}
+
+// verifyCurrent checks the current password under the login lockout of the
+// user's email and the client: refused while locked out, a mismatch counted
+// as a failed login, a match forgiving the pair's failures as a login does.
+func (uc *ChangePassword) verifyCurrent(ctx context.Context, u *user.User, password, client string) (bool, error) {
+	lock, err := uc.guard.Check(ctx, u.Email(), client)
+	if err != nil {
+		return false, fmt.Errorf("check login lockout: %w", err)
+	}
+	if lock.Locked() {
+		return false, lockedOut(lock)
+	}
+	ok, err := uc.hasher.Verify(ctx, u.PasswordHash(), password)
+	if err != nil {
+		return false, fmt.Errorf("verify password of user %s: %w", u.ID(), err)
+	}
+	if !ok {
+		if _, err := uc.guard.Fail(ctx, u.Email(), client); err != nil {
+			return false, fmt.Errorf("record failed password check: %w", err)
+		}
+		return false, nil
+	}
+	if err := uc.guard.Reset(ctx, u.Email(), client); err != nil {
+		return false, fmt.Errorf("reset login failures: %w", err)
+	}
+	return true, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/golang/mock/gomock"
 	"github.com/stretchr/testify/assert"
@@ -13,6 +14,7 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/domain/user"
+	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/ports/mocks"
 )
 
@@ -21,6 +23,7 @@ const newPassword = "An0ther-strong-one"
 type changePasswordMocks struct {
 	users    *mocks.MockUserRepository
 	hasher   *mocks.MockPasswordHasher
+	guard    *mocks.MockLoginGuard
 	sessions *mocks.MockSessionStore
 }
 
@@ -29,26 +32,41 @@ func newChangePassword(t *testing.T) (*auth.ChangePassword, changePasswordMocks)
 	m := changePasswordMocks{
 		users:    mocks.NewMockUserRepository(ctrl),
 		hasher:   mocks.NewMockPasswordHasher(ctrl),
+		guard:    mocks.NewMockLoginGuard(ctrl),
 		sessions: mocks.NewMockSessionStore(ctrl),
 	}
-	return auth.NewChangePassword(inlineTx{}, m.users, m.hasher, m.sessions, fixedClock{now}), m
+	return auth.NewChangePassword(inlineTx{}, m.users, m.hasher, m.guard, m.sessions, fixedClock{now}), m
 }
 
 func changeInput(current, next string) auth.ChangePasswordInput {
-	return auth.ChangePasswordInput{Claims: claimsOf(userID, sessionID), CurrentPassword: current, NewPassword: next}
+	return auth.ChangePasswordInput{Claims: claimsOf(userID, sessionID), CurrentPassword: current, NewPassword: next, Client: lockoutClient}
+}
+
+// expectCurrent expects current_password to be checked as a login of the
+// user's email from the client is: under the lockout, a match forgiving the
+// pair's failures, a mismatch counted as one.
+func expectCurrent(m changePasswordMocks, current string, matches bool) []*gomock.Call {
+	calls := []*gomock.Call{
+		m.guard.EXPECT().Check(gomock.Any(), "ann@example.uz", lockoutClient).Return(ports.Lockout{}, nil),
+		m.hasher.EXPECT().Verify(gomock.Any(), "stored-hash", current).Return(matches, nil),
+	}
+	if matches {
+		return append(calls, m.guard.EXPECT().Reset(gomock.Any(), "ann@example.uz", lockoutClient).Return(nil))
+	}
+	return append(calls, m.guard.EXPECT().Fail(gomock.Any(), "ann@example.uz", lockoutClient).Return(ports.Lockout{}, nil))
 }
 
 func TestChangePassword_SavesNewHashAndEndsEveryOtherSession(t *testing.T) {
 	uc, m := newChangePassword(t)
 	locked := activeUser(user.RoleCustomer)
-	gomock.InOrder(
-		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil),
-		m.hasher.EXPECT().Verify(gomock.Any(), "stored-hash", password).Return(true, nil),
+	calls := append([]*gomock.Call{m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)},
+		expectCurrent(m, password, true)...)
+	gomock.InOrder(append(calls,
 		m.hasher.EXPECT().Hash(gomock.Any(), newPassword).Return("new-hash", nil),
 		m.users.EXPECT().GetForUpdate(gomock.Any(), userID).Return(locked, nil),
 		m.users.EXPECT().Update(gomock.Any(), locked).Return(nil),
 		m.sessions.EXPECT().RevokeAllForUser(gomock.Any(), userID, sessionID, now).Return(nil),
-	)
+	)...)
 
 	require.NoError(t, uc.Handle(context.Background(), changeInput(password, newPassword)))
 	assert.Equal(t, "new-hash", locked.PasswordHash())
@@ -58,7 +76,7 @@ func TestChangePassword_SavesNewHashAndEndsEveryOtherSession(t *testing.T) {
 func TestChangePassword_WrongCurrentPasswordSavesNothing(t *testing.T) {
 	uc, m := newChangePassword(t) // no Hash, Update or revoke
 	m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
-	m.hasher.EXPECT().Verify(gomock.Any(), "stored-hash", "not-it").Return(false, nil)
+	gomock.InOrder(expectCurrent(m, "not-it", false)...)
 
 	err := uc.Handle(context.Background(), changeInput("not-it", newPassword))
 	require.ErrorIs(t, err, domain.ErrValidation)
@@ -66,25 +84,55 @@ func TestChangePassword_WrongCurrentPasswordSavesNothing(t *testing.T) {
 	assert.Equal(t, []string{"current_password"}, fieldsOf(t, err))
 }
 
+// A wrong current password is a password guess: the lockout counts it (see
+// expectCurrent), and while the user's email is locked out for the client,
+// or everywhere, the route answers like a login: rate limited, nothing
+// verified, nothing saved.
+func TestChangePassword_LockedOutVerifiesNothing(t *testing.T) {
+	for _, limit := range []int{auth.LockoutFailures, auth.EmailLockoutFailures} {
+		uc, m := newChangePassword(t) // no Verify, Fail, Hash, Update or revoke
+		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
+		m.guard.EXPECT().Check(gomock.Any(), "ann@example.uz", lockoutClient).
+			Return(ports.Lockout{RetryAfter: 7 * time.Minute, Limit: limit}, nil)
+
+		err := uc.Handle(context.Background(), changeInput(password, newPassword))
+		require.ErrorIs(t, err, auth.ErrLockedOut)
+		var locked *auth.LockedOutError
+		require.ErrorAs(t, err, &locked)
+		assert.Equal(t, 7*time.Minute, locked.RetryAfter)
+		assert.Equal(t, limit, locked.Limit)
+		assert.NotErrorIs(t, err, domain.ErrValidation)
+	}
+}
+
+func TestChangePassword_GuardUnavailableRefuses(t *testing.T) {
+	uc, m := newChangePassword(t) // no Verify
+	down := errors.Join(errors.New("redis: connection refused"), domain.ErrUnavailable)
+	m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
+	m.guard.EXPECT().Check(gomock.Any(), "ann@example.uz", lockoutClient).Return(ports.Lockout{}, down)
+
+	assert.ErrorIs(t, uc.Handle(context.Background(), changeInput(password, newPassword)), domain.ErrUnavailable)
+}
+
 func TestChangePassword_NamesEveryBadField(t *testing.T) {
 	t.Run("weak new password", func(t *testing.T) {
 		uc, m := newChangePassword(t)
 		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
-		m.hasher.EXPECT().Verify(gomock.Any(), "stored-hash", password).Return(true, nil)
+		gomock.InOrder(expectCurrent(m, password, true)...)
 		err := uc.Handle(context.Background(), changeInput(password, "short"))
 		assert.Equal(t, []string{"new_password"}, fieldsOf(t, err))
 	})
 	t.Run("new password is the email", func(t *testing.T) {
 		uc, m := newChangePassword(t)
 		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
-		m.hasher.EXPECT().Verify(gomock.Any(), "stored-hash", password).Return(true, nil)
+		gomock.InOrder(expectCurrent(m, password, true)...)
 		err := uc.Handle(context.Background(), changeInput(password, "Ann@Example.uz"))
 		assert.Equal(t, []string{"new_password"}, fieldsOf(t, err))
 	})
 	t.Run("both wrong", func(t *testing.T) {
 		uc, m := newChangePassword(t)
 		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
-		m.hasher.EXPECT().Verify(gomock.Any(), "stored-hash", "not-it").Return(false, nil)
+		gomock.InOrder(expectCurrent(m, "not-it", false)...)
 		err := uc.Handle(context.Background(), changeInput("not-it", "short"))
 		assert.Equal(t, []string{"current_password", "new_password"}, fieldsOf(t, err))
 	})
@@ -99,7 +147,7 @@ func TestChangePassword_NamesEveryBadField(t *testing.T) {
 func TestChangePassword_PasswordChangedMeanwhileIsRefused(t *testing.T) {
 	uc, m := newChangePassword(t) // no Update or revoke
 	m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
-	m.hasher.EXPECT().Verify(gomock.Any(), "stored-hash", password).Return(true, nil)
+	gomock.InOrder(expectCurrent(m, password, true)...)
 	m.hasher.EXPECT().Hash(gomock.Any(), newPassword).Return("new-hash", nil)
 	changed := user.Restore(userID, "ann@example.uz", "changed-hash", "Ann", "", user.RoleCustomer, user.StatusActive, now, now)
 	m.users.EXPECT().GetForUpdate(gomock.Any(), userID).Return(changed, nil)
@@ -123,7 +171,7 @@ func TestChangePassword_PropagatesErrors(t *testing.T) {
 		uc, m := newChangePassword(t) // no revoke when nothing was saved
 		locked := activeUser(user.RoleCustomer)
 		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
-		m.hasher.EXPECT().Verify(gomock.Any(), "stored-hash", password).Return(true, nil)
+		gomock.InOrder(expectCurrent(m, password, true)...)
 		m.hasher.EXPECT().Hash(gomock.Any(), newPassword).Return("new-hash", nil)
 		m.users.EXPECT().GetForUpdate(gomock.Any(), userID).Return(locked, nil)
 		m.users.EXPECT().Update(gomock.Any(), locked).Return(boom)
@@ -133,7 +181,7 @@ func TestChangePassword_PropagatesErrors(t *testing.T) {
 		uc, m := newChangePassword(t)
 		locked := activeUser(user.RoleCustomer)
 		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
-		m.hasher.EXPECT().Verify(gomock.Any(), "stored-hash", password).Return(true, nil)
+		gomock.InOrder(expectCurrent(m, password, true)...)
 		m.hasher.EXPECT().Hash(gomock.Any(), newPassword).Return("new-hash", nil)
 		m.users.EXPECT().GetForUpdate(gomock.Any(), userID).Return(locked, nil)
 		m.users.EXPECT().Update(gomock.Any(), locked).Return(nil)

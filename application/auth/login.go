@@ -37,13 +37,16 @@ func NewLogin(users ports.UserRepository, hasher ports.PasswordHasher, guard por
 	}, nil
 }
 
-// LoginInput is the login form plus where it came from; IP is the client
-// address as derived through the trusted proxies, and keys the lockout.
+// LoginInput is the login form plus where it came from: IP is the client
+// address as derived through the trusted proxies (the session records it),
+// and Client the client the lockout counts failures of, that address with an
+// IPv6 one cut to its /64 (a subscriber picks any address in theirs).
 type LoginInput struct {
 	Email     string
 	Password  string
 	UserAgent string
 	IP        string
+	Client    string
 }
 
 // LoginResult is the account and its new session's tokens.
@@ -53,8 +56,9 @@ type LoginResult struct {
 }
 
 // Handle returns ErrInvalidCredentials for an unknown or malformed email and
-// for a wrong password alike, *LockedOutError while the email and client are
-// locked out (even with the right password), and user.ErrBlocked for a
+// for a wrong password alike, *LockedOutError while the email is locked out
+// for the client or everywhere (even with the right password; see
+// ports.LoginGuard), and user.ErrBlocked for a
 // blocked account with the right password. Only an empty field is a
 // validation error: anything more would tell the email policy to a guesser.
 //
@@ -85,12 +89,12 @@ func (uc *Login) Handle(ctx context.Context, in LoginInput) (LoginResult, error)
 		// email behaves like any unknown one.
 		email = strings.ToLower(strings.TrimSpace(in.Email))
 	}
-	retryAfter, err := uc.guard.Check(ctx, email, in.IP)
+	lock, err := uc.guard.Check(ctx, email, in.Client)
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("check login lockout: %w", err)
 	}
-	if retryAfter > 0 {
-		return LoginResult{}, &LockedOutError{RetryAfter: retryAfter}
+	if lock.Locked() {
+		return LoginResult{}, lockedOut(lock)
 	}
 
 	var u *user.User
@@ -111,7 +115,7 @@ func (uc *Login) Handle(ctx context.Context, in LoginInput) (LoginResult, error)
 	if u == nil || !ok {
 		// A lockout this failure causes applies from the next attempt: this
 		// one is answered like any other wrong guess.
-		if _, err := uc.guard.Fail(ctx, email, in.IP); err != nil {
+		if _, err := uc.guard.Fail(ctx, email, in.Client); err != nil {
 			return LoginResult{}, fmt.Errorf("record failed login: %w", err)
 		}
 		return LoginResult{}, ErrInvalidCredentials
@@ -119,7 +123,7 @@ func (uc *Login) Handle(ctx context.Context, in LoginInput) (LoginResult, error)
 	if !u.IsActive() {
 		return LoginResult{}, fmt.Errorf("login user %s: %w", u.ID(), user.ErrBlocked)
 	}
-	if err := uc.guard.Reset(ctx, email, in.IP); err != nil {
+	if err := uc.guard.Reset(ctx, email, in.Client); err != nil {
 		return LoginResult{}, fmt.Errorf("reset login failures: %w", err)
 	}
 	id, verified := u.ID(), u.PasswordHash()

@@ -14,14 +14,18 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/domain/user"
+	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/ports/mocks"
 )
 
 const (
 	dummyHash = "$argon2id$dummy"
-	client    = "203.0.113.7"
-	email     = "ann@example.uz"
-	password  = "Str0ng-enough-pass"
+	// client is the caller's address; lockoutClient the client the lockout
+	// counts by, which the edge derives from it (an IPv6 address's /64).
+	client        = "2001:db8:1:2::7"
+	lockoutClient = "2001:db8:1:2::/64"
+	email         = "ann@example.uz"
+	password      = "Str0ng-enough-pass"
 )
 
 type loginMocks struct {
@@ -52,7 +56,7 @@ func newLogin(t *testing.T) (*auth.Login, loginMocks) {
 var policy = auth.SessionPolicy{Lifetime: life, MaxPerUser: maxPerUser}
 
 func loginInput(pw string) auth.LoginInput {
-	return auth.LoginInput{Email: " Ann@Example.UZ ", Password: pw, UserAgent: "app/1.0", IP: client}
+	return auth.LoginInput{Email: " Ann@Example.UZ ", Password: pw, UserAgent: "app/1.0", IP: client, Client: lockoutClient}
 }
 
 func TestNewLogin_FailsWhenTheDummyHashFails(t *testing.T) {
@@ -69,10 +73,10 @@ func TestLogin_RightPasswordResetsFailuresAndStartsSession(t *testing.T) {
 	uc, m := newLogin(t)
 	u := activeUser(user.RoleSeller)
 	calls := []*gomock.Call{
-		m.guard.EXPECT().Check(gomock.Any(), email, client).Return(time.Duration(0), nil),
+		m.guard.EXPECT().Check(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil),
 		m.users.EXPECT().GetByEmail(gomock.Any(), email).Return(u, nil),
 		m.hasher.EXPECT().Verify(gomock.Any(), "stored-hash", password).Return(true, nil),
-		m.guard.EXPECT().Reset(gomock.Any(), email, client).Return(nil),
+		m.guard.EXPECT().Reset(gomock.Any(), email, lockoutClient).Return(nil),
 		// The revocation epoch, then the account again: the session rests on
 		// a read no older than the epoch.
 		m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(7), nil),
@@ -94,10 +98,10 @@ func TestLogin_RightPasswordResetsFailuresAndStartsSession(t *testing.T) {
 func TestLogin_UnknownEmailVerifiesAgainstTheDummyHashAndRecordsFailure(t *testing.T) {
 	uc, m := newLogin(t)
 	gomock.InOrder(
-		m.guard.EXPECT().Check(gomock.Any(), email, client).Return(time.Duration(0), nil),
+		m.guard.EXPECT().Check(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil),
 		m.users.EXPECT().GetByEmail(gomock.Any(), email).Return(nil, user.ErrNotFound),
 		m.hasher.EXPECT().Verify(gomock.Any(), dummyHash, password).Return(false, nil).Times(1),
-		m.guard.EXPECT().Fail(gomock.Any(), email, client).Return(time.Duration(0), nil),
+		m.guard.EXPECT().Fail(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil),
 	)
 
 	_, err := uc.Handle(context.Background(), loginInput(password))
@@ -109,10 +113,10 @@ func TestLogin_UnknownEmailVerifiesAgainstTheDummyHashAndRecordsFailure(t *testi
 func TestLogin_WrongPasswordAnswersInvalidCredentialsEvenWhenItCausesTheLockout(t *testing.T) {
 	uc, m := newLogin(t)
 	gomock.InOrder(
-		m.guard.EXPECT().Check(gomock.Any(), email, client).Return(time.Duration(0), nil),
+		m.guard.EXPECT().Check(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil),
 		m.users.EXPECT().GetByEmail(gomock.Any(), email).Return(activeUser(user.RoleCustomer), nil),
 		m.hasher.EXPECT().Verify(gomock.Any(), "stored-hash", "wrong-password").Return(false, nil),
-		m.guard.EXPECT().Fail(gomock.Any(), email, client).Return(15*time.Minute, nil),
+		m.guard.EXPECT().Fail(gomock.Any(), email, lockoutClient).Return(ports.Lockout{RetryAfter: 15 * time.Minute, Limit: auth.LockoutFailures}, nil),
 	)
 
 	_, err := uc.Handle(context.Background(), loginInput("wrong-password"))
@@ -121,20 +125,23 @@ func TestLogin_WrongPasswordAnswersInvalidCredentialsEvenWhenItCausesTheLockout(
 }
 
 func TestLogin_LockedOutNeverVerifies(t *testing.T) {
-	uc, m := newLogin(t) // no Verify, GetByEmail or Fail expected
-	m.guard.EXPECT().Check(gomock.Any(), email, client).Return(3*time.Minute, nil)
+	for _, limit := range []int{auth.LockoutFailures, auth.EmailLockoutFailures} {
+		uc, m := newLogin(t) // no Verify, GetByEmail or Fail expected
+		m.guard.EXPECT().Check(gomock.Any(), email, lockoutClient).Return(ports.Lockout{RetryAfter: 3 * time.Minute, Limit: limit}, nil)
 
-	_, err := uc.Handle(context.Background(), loginInput(password))
-	require.ErrorIs(t, err, auth.ErrLockedOut)
-	var locked *auth.LockedOutError
-	require.ErrorAs(t, err, &locked)
-	assert.Equal(t, 3*time.Minute, locked.RetryAfter)
+		_, err := uc.Handle(context.Background(), loginInput(password))
+		require.ErrorIs(t, err, auth.ErrLockedOut)
+		var locked *auth.LockedOutError
+		require.ErrorAs(t, err, &locked)
+		assert.Equal(t, 3*time.Minute, locked.RetryAfter)
+		assert.Equal(t, limit, locked.Limit, "the limit that refused")
+	}
 }
 
 func TestLogin_GuardUnavailableRefusesTheLogin(t *testing.T) {
 	uc, m := newLogin(t)
 	down := errors.Join(errors.New("redis: connection refused"), domain.ErrUnavailable)
-	m.guard.EXPECT().Check(gomock.Any(), email, client).Return(time.Duration(0), down)
+	m.guard.EXPECT().Check(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, down)
 
 	_, err := uc.Handle(context.Background(), loginInput(password))
 	assert.ErrorIs(t, err, domain.ErrUnavailable)
@@ -143,7 +150,7 @@ func TestLogin_GuardUnavailableRefusesTheLogin(t *testing.T) {
 func TestLogin_BlockedUserWithRightPasswordIsForbidden(t *testing.T) {
 	uc, m := newLogin(t) // no Reset, Fail or session expected
 	gomock.InOrder(
-		m.guard.EXPECT().Check(gomock.Any(), email, client).Return(time.Duration(0), nil),
+		m.guard.EXPECT().Check(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil),
 		m.users.EXPECT().GetByEmail(gomock.Any(), email).Return(blockedUser(), nil),
 		m.hasher.EXPECT().Verify(gomock.Any(), "stored-hash", password).Return(true, nil),
 	)
@@ -157,10 +164,10 @@ func TestLogin_BlockedUserWithRightPasswordIsForbidden(t *testing.T) {
 func TestLogin_BlockedUserWithWrongPasswordGetsInvalidCredentials(t *testing.T) {
 	uc, m := newLogin(t)
 	gomock.InOrder(
-		m.guard.EXPECT().Check(gomock.Any(), email, client).Return(time.Duration(0), nil),
+		m.guard.EXPECT().Check(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil),
 		m.users.EXPECT().GetByEmail(gomock.Any(), email).Return(blockedUser(), nil),
 		m.hasher.EXPECT().Verify(gomock.Any(), "stored-hash", "wrong-password").Return(false, nil),
-		m.guard.EXPECT().Fail(gomock.Any(), email, client).Return(time.Duration(0), nil),
+		m.guard.EXPECT().Fail(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil),
 	)
 
 	_, err := uc.Handle(context.Background(), loginInput("wrong-password"))
@@ -171,12 +178,12 @@ func TestLogin_BlockedUserWithWrongPasswordGetsInvalidCredentials(t *testing.T) 
 func TestLogin_MalformedEmailIsInvalidCredentialsNotValidation(t *testing.T) {
 	uc, m := newLogin(t) // no GetByEmail: no account can have it
 	gomock.InOrder(
-		m.guard.EXPECT().Check(gomock.Any(), "not-an-email", client).Return(time.Duration(0), nil),
+		m.guard.EXPECT().Check(gomock.Any(), "not-an-email", lockoutClient).Return(ports.Lockout{}, nil),
 		m.hasher.EXPECT().Verify(gomock.Any(), dummyHash, password).Return(false, nil).Times(1),
-		m.guard.EXPECT().Fail(gomock.Any(), "not-an-email", client).Return(time.Duration(0), nil),
+		m.guard.EXPECT().Fail(gomock.Any(), "not-an-email", lockoutClient).Return(ports.Lockout{}, nil),
 	)
 
-	_, err := uc.Handle(context.Background(), auth.LoginInput{Email: " Not-An-Email ", Password: password, IP: client})
+	_, err := uc.Handle(context.Background(), auth.LoginInput{Email: " Not-An-Email ", Password: password, IP: client, Client: lockoutClient})
 	assert.ErrorIs(t, err, auth.ErrInvalidCredentials)
 	assert.NotErrorIs(t, err, domain.ErrValidation)
 }
@@ -196,14 +203,14 @@ func TestLogin_PropagatesInfrastructureErrors(t *testing.T) {
 
 	t.Run("user lookup", func(t *testing.T) {
 		uc, m := newLogin(t)
-		m.guard.EXPECT().Check(gomock.Any(), email, client).Return(time.Duration(0), nil)
+		m.guard.EXPECT().Check(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil)
 		m.users.EXPECT().GetByEmail(gomock.Any(), email).Return(nil, boom)
 		_, err := uc.Handle(context.Background(), loginInput(password))
 		assert.ErrorIs(t, err, boom)
 	})
 	t.Run("verify", func(t *testing.T) {
 		uc, m := newLogin(t)
-		m.guard.EXPECT().Check(gomock.Any(), email, client).Return(time.Duration(0), nil)
+		m.guard.EXPECT().Check(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil)
 		m.users.EXPECT().GetByEmail(gomock.Any(), email).Return(activeUser(user.RoleCustomer), nil)
 		m.hasher.EXPECT().Verify(gomock.Any(), gomock.Any(), gomock.Any()).Return(false, boom)
 		_, err := uc.Handle(context.Background(), loginInput(password))
@@ -212,19 +219,19 @@ func TestLogin_PropagatesInfrastructureErrors(t *testing.T) {
 	})
 	t.Run("fail", func(t *testing.T) {
 		uc, m := newLogin(t)
-		m.guard.EXPECT().Check(gomock.Any(), email, client).Return(time.Duration(0), nil)
+		m.guard.EXPECT().Check(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil)
 		m.users.EXPECT().GetByEmail(gomock.Any(), email).Return(nil, user.ErrNotFound)
 		m.hasher.EXPECT().Verify(gomock.Any(), dummyHash, password).Return(false, nil)
-		m.guard.EXPECT().Fail(gomock.Any(), email, client).Return(time.Duration(0), boom)
+		m.guard.EXPECT().Fail(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, boom)
 		_, err := uc.Handle(context.Background(), loginInput(password))
 		assert.ErrorIs(t, err, boom)
 	})
 	t.Run("reset", func(t *testing.T) {
 		uc, m := newLogin(t) // no session is started
-		m.guard.EXPECT().Check(gomock.Any(), email, client).Return(time.Duration(0), nil)
+		m.guard.EXPECT().Check(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil)
 		m.users.EXPECT().GetByEmail(gomock.Any(), email).Return(activeUser(user.RoleCustomer), nil)
 		m.hasher.EXPECT().Verify(gomock.Any(), "stored-hash", password).Return(true, nil)
-		m.guard.EXPECT().Reset(gomock.Any(), email, client).Return(boom)
+		m.guard.EXPECT().Reset(gomock.Any(), email, lockoutClient).Return(boom)
 		_, err := uc.Handle(context.Background(), loginInput(password))
 		assert.ErrorIs(t, err, boom)
 	})
@@ -234,10 +241,10 @@ func TestLogin_PropagatesInfrastructureErrors(t *testing.T) {
 // start of its session.
 func expectRightPassword(m loginMocks, u *user.User) []*gomock.Call {
 	return []*gomock.Call{
-		m.guard.EXPECT().Check(gomock.Any(), email, client).Return(time.Duration(0), nil),
+		m.guard.EXPECT().Check(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil),
 		m.users.EXPECT().GetByEmail(gomock.Any(), email).Return(u, nil),
 		m.hasher.EXPECT().Verify(gomock.Any(), u.PasswordHash(), password).Return(true, nil),
-		m.guard.EXPECT().Reset(gomock.Any(), email, client).Return(nil),
+		m.guard.EXPECT().Reset(gomock.Any(), email, lockoutClient).Return(nil),
 	}
 }
 

@@ -99,6 +99,7 @@ func (s sessionStarter) create(ctx context.Context, u *user.User, epoch int64, u
 	if err != nil {
 		// Only our own wiring can make this fail (empty id, ttl <= 0): %v keeps
 		// it from reaching the client as a 422.
+		//nolint:errorlint // deliberately not wrapped, see above
 		return "", Tokens{}, fmt.Errorf("new session for user %s: %v", u.ID(), err)
 	}
 	// The access token is signed before the session is stored so that a

@@ -317,10 +317,10 @@ func (m *MockLoginGuard) EXPECT() *MockLoginGuardMockRecorder {
 }
 
 // Check mocks base method.
-func (m *MockLoginGuard) Check(ctx context.Context, email, client string) (time.Duration, error) {
+func (m *MockLoginGuard) Check(ctx context.Context, email, client string) (ports.Lockout, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "Check", ctx, email, client)
-	ret0, _ := ret[0].(time.Duration)
+	ret0, _ := ret[0].(ports.Lockout)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
@@ -332,10 +332,10 @@ func (mr *MockLoginGuardMockRecorder) Check(ctx, email, client interface{}) *gom
 }
 
 // Fail mocks base method.
-func (m *MockLoginGuard) Fail(ctx context.Context, email, client string) (time.Duration, error) {
+func (m *MockLoginGuard) Fail(ctx context.Context, email, client string) (ports.Lockout, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "Fail", ctx, email, client)
-	ret0, _ := ret[0].(time.Duration)
+	ret0, _ := ret[0].(ports.Lockout)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -276,6 +277,119 @@ func TestIdentity_LoginLockoutPerClientIP(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestIdentity_LoginLockoutIPv6By64: failed logins are counted per email and
+// client, where an IPv6 client is its /64 (as for rate limits): hopping
+// between addresses of one /64 does not buy more guesses, while another /64
+// is another client.
+func TestIdentity_LoginLockoutIPv6By64(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, func(c *config.Config) { c.TrustedProxies = loopbackNets(t) })
+	email := uniqueEmail("ipv6")
+	g.register(t, email, defaultPassword)
+	from := func(ip string) map[string]string { return map[string]string{"X-Forwarded-For": ip} }
+
+	for i := 1; i <= 5; i++ {
+		ip := fmt.Sprintf("2001:db8:aa:1::%x", i) // five addresses, one /64
+		expectProblem(t, g.loginWith(t, email, "Wrong-Password-zz", from(ip)), http.StatusUnauthorized, "invalid_credentials")
+	}
+	// Another address of the same /64, even with the right password: locked out.
+	r := g.loginWith(t, email, defaultPassword, from("2001:db8:aa:1:ffff:ffff:ffff:fffe"))
+	expectProblem(t, r, http.StatusTooManyRequests, "rate_limited")
+	retryAfter(t, r.Header, 15*time.Minute)
+	assert.Equal(t, "5", r.Header.Get("RateLimit-Limit"))
+
+	// Another /64 is another client and logs in; its session records the full address.
+	r = g.loginWith(t, email, defaultPassword, from("2001:db8:aa:2::1"))
+	expectJSON(t, r, http.StatusOK)
+	tok := decode[authResult](t, r).Tokens.AccessToken
+	for _, s := range g.sessions(t, tok) {
+		if s.Current {
+			assert.Equal(t, "2001:db8:aa:2::1", s.IP)
+		}
+	}
+	// IPv4 clients still count one address each.
+	expectJSON(t, g.loginWith(t, email, defaultPassword, from("203.0.113.5")), http.StatusOK)
+}
+
+// TestIdentity_LoginLockoutPerEmailCeiling: across all clients, at most 20
+// failed logins of one email per hour; beyond that every login of that email
+// is refused (429 with Retry-After) until the hour frees a slot, from any
+// client and with the right password. The per-client rule still applies.
+func TestIdentity_LoginLockoutPerEmailCeiling(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, func(c *config.Config) { c.TrustedProxies = loopbackNets(t) })
+	victim := uniqueEmail("ceiling")
+	other := uniqueEmail("ceiling-other")
+	g.register(t, victim, defaultPassword)
+	g.register(t, other, defaultPassword)
+	from := func(i int) map[string]string {
+		return map[string]string{"X-Forwarded-For": fmt.Sprintf("198.51.100.%d", i)}
+	}
+
+	// 20 failures from ten clients, two each: no client reaches its own 5.
+	for i := range 20 {
+		expectProblem(t, g.loginWith(t, victim, "Wrong-Password-zz", from(i%10)), http.StatusUnauthorized, "invalid_credentials")
+	}
+	for _, client := range []int{0, 9, 200} { // clients that failed, and one that never did
+		r := g.loginWith(t, victim, defaultPassword, from(client))
+		expectProblem(t, r, http.StatusTooManyRequests, "rate_limited")
+		wait := retryAfter(t, r.Header, time.Hour)
+		assert.Greater(t, wait, int((59 * time.Minute).Seconds()), "until the oldest failure is an hour old")
+		assert.Equal(t, "20", r.Header.Get("RateLimit-Limit"), "the email's ceiling refused it")
+		assert.Equal(t, "0", r.Header.Get("RateLimit-Remaining"))
+	}
+	// Other emails, from the same clients, are not affected.
+	expectJSON(t, g.loginWith(t, other, defaultPassword, from(0)), http.StatusOK)
+
+	// The per-client rule still applies under the ceiling.
+	for i := 1; i <= 5; i++ {
+		expectProblem(t, g.loginWith(t, other, "Wrong-Password-zz", from(50)), http.StatusUnauthorized, "invalid_credentials")
+	}
+	r := g.loginWith(t, other, defaultPassword, from(50))
+	expectProblem(t, r, http.StatusTooManyRequests, "rate_limited")
+	assert.Equal(t, "5", r.Header.Get("RateLimit-Limit"))
+	expectJSON(t, g.loginWith(t, other, defaultPassword, from(51)), http.StatusOK)
+}
+
+// TestIdentity_PasswordChangeCountsAsFailedLogin: a wrong current_password
+// on PUT /api/auth/password is a failed login of the user's email from that
+// client, so a stolen access token is no way around the lockout; at the
+// limit the route answers 429 rate_limited like login, and so does login.
+func TestIdentity_PasswordChangeCountsAsFailedLogin(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, func(c *config.Config) { c.TrustedProxies = loopbackNets(t) })
+	acc := g.newAccount(t, roleCustomer)
+	const newPassword = "Quartz-Meadow-Falcon-38"
+	put := func(current string, ip string) response {
+		return g.do(t, req{Method: http.MethodPut, Path: "/api/auth/password", Token: acc.Access,
+			Body:   map[string]any{"current_password": current, "new_password": newPassword},
+			Header: map[string]string{"X-Forwarded-For": ip}})
+	}
+	const thief, owner = "203.0.113.66", "198.51.100.20"
+
+	// Three wrong passwords here and two failed logins: five failures.
+	for i := 1; i <= 3; i++ {
+		expectValidation(t, put(fmt.Sprintf("Wrong-Password-%d", i), thief), "current_password")
+	}
+	for i := 4; i <= 5; i++ {
+		expectProblem(t, g.loginWith(t, acc.Email, fmt.Sprintf("Wrong-Password-%d", i), map[string]string{"X-Forwarded-For": thief}),
+			http.StatusUnauthorized, "invalid_credentials")
+	}
+	// Locked out: even the right current password gets 429, and nothing changes.
+	r := put(acc.Password, thief)
+	expectProblem(t, r, http.StatusTooManyRequests, "rate_limited")
+	retryAfter(t, r.Header, 15*time.Minute)
+	assertRateLimitHeaders(t, r.Header)
+	assert.Equal(t, "5", r.Header.Get("RateLimit-Limit"))
+	r = g.loginWith(t, acc.Email, acc.Password, map[string]string{"X-Forwarded-For": thief})
+	expectProblem(t, r, http.StatusTooManyRequests, "rate_limited")
+	g.expectTokenWorks(t, acc.Access)
+
+	// From another client the owner changes the password.
+	expectNoContent(t, put(acc.Password, owner))
+	g.login(t, acc.Email, newPassword)
 }
 
 func TestIdentity_AccessTokens(t *testing.T) {

@@ -45,7 +45,10 @@ func (a *App) wireIdentity(d identityDeps) error {
 		return fmt.Errorf("token issuer: %w", err)
 	}
 	sessions := redis.NewSessionStore(a.redis, d.redisPrefix)
-	guard := redis.NewLoginGuard(a.redis, d.redisPrefix, auth.LockoutFailures, auth.LockoutWindow)
+	guard := redis.NewLoginGuard(a.redis, d.redisPrefix, redis.LoginPolicy{
+		ClientFailures: auth.LockoutFailures, ClientWindow: auth.LockoutWindow,
+		EmailFailures: auth.EmailLockoutFailures, EmailWindow: auth.EmailLockoutWindow,
+	})
 	policy := auth.SessionPolicy{
 		Lifetime:   session.Lifetime{TTL: a.cfg.RefreshTokenTTL, MaxAge: a.cfg.SessionMaxAge},
 		MaxPerUser: a.cfg.SessionMaxPerUser,
@@ -67,7 +70,7 @@ func (a *App) wireIdentity(d identityDeps) error {
 		Me:             auth.NewMe(d.users),
 		ListSessions:   auth.NewListSessions(sessions, d.clock),
 		DeleteSession:  auth.NewDeleteSession(sessions, d.clock),
-		ChangePassword: auth.NewChangePassword(d.tx, d.users, d.hasher, sessions, d.clock),
+		ChangePassword: auth.NewChangePassword(d.tx, d.users, d.hasher, guard, sessions, d.clock),
 	})
 	httpapi.RegisterAdmin(a.public, httpapi.AdminUseCases{
 		Authenticate: authenticate,
