@@ -25,7 +25,7 @@ func (acceptAll) Handle(_ context.Context, in payments.ClickPrepareInput) (*paym
 	if in.Amount <= 0 {
 		return nil, payment.ErrAmountMismatch
 	}
-	t, err := payment.NewClickTransaction(in.ClickTransID, in.ClickPaydocID, in.ServiceID, in.MerchantTransID,
+	t, err := payment.NewClickTransaction("4b227777-d4dd-4fc6-9c6e-6a2e9d2a1f01", in.ClickTransID, in.ClickPaydocID, in.ServiceID, in.MerchantTransID,
 		money.MustTiyin(in.Amount), in.AmountRaw, time.Unix(0, 0))
 	if err != nil {
 		return nil, err

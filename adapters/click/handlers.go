@@ -152,7 +152,8 @@ type (
 // answer is what one call comes to, before it is written.
 type answer struct {
 	code    int
-	id      int64 // merchant_prepare_id or merchant_confirm_id; 0 = null
+	id      int64  // merchant_prepare_id or merchant_confirm_id; 0 = null
+	txID    string // our id of the attempt (a UUID), for the log; "" = unknown
 	outcome string
 	err     error // an internal failure, for the log
 	attrs   []slog.Attr
@@ -245,7 +246,7 @@ func (h *Handlers) runPrepare(ctx context.Context, r request) answer {
 	if err != nil {
 		return answer{code: codeFor(err), err: err}
 	}
-	return answer{code: codeOK, id: t.PrepareID(), outcome: outcomePrepared}
+	return answer{code: codeOK, id: t.PrepareID(), txID: t.ID(), outcome: outcomePrepared}
 }
 
 func (h *Handlers) runComplete(ctx context.Context, r request) answer {
@@ -253,7 +254,7 @@ func (h *Handlers) runComplete(ctx context.Context, r request) answer {
 		ClickTransID: r.clickTransID, MerchantTransID: r.merchantTransID, PrepareID: r.merchantPrepareID,
 		Amount: r.amount, ClickError: r.clickError,
 	})
-	ans := answer{code: codeFor(err), err: err}
+	ans := answer{code: codeFor(err), err: err, txID: res.AttemptID}
 	switch ans.code {
 	case codeOK:
 		ans.id, ans.outcome = res.ConfirmID, outcomeConfirmed
@@ -271,6 +272,7 @@ func (h *Handlers) runComplete(ctx context.Context, r request) answer {
 		h.log.LogAttrs(ctx, slog.LevelError, "ALERT: click cancelled a confirmed payment",
 			slog.Bool("alert", true),
 			slog.String("order_id", r.merchantTransID),
+			slog.String("transaction_id", res.AttemptID),
 			slog.Int64("click_trans_id", r.clickTransID),
 			slog.Int64("merchant_prepare_id", r.merchantPrepareID),
 			slog.Int("click_error", r.clickError),
@@ -328,6 +330,11 @@ func (h *Handlers) logCall(ctx context.Context, r request, ans answer, complete 
 	}
 	if ans.id != 0 {
 		attrs = append(attrs, slog.Int64("id", ans.id))
+	}
+	if ans.txID != "" {
+		// What our API and the settlements call this attempt; id above is
+		// Click's integer for it.
+		attrs = append(attrs, slog.String("transaction_id", ans.txID))
 	}
 	if ans.code == codeUpdateFailed && ans.err != nil {
 		attrs = append(attrs, slog.String("err", ans.err.Error()))

@@ -59,7 +59,7 @@ func (f *fakePrepare) Handle(_ context.Context, in payments.ClickPrepareInput) (
 	if err != nil {
 		return nil, err
 	}
-	t, err := payment.NewClickTransaction(in.ClickTransID, in.ClickPaydocID, in.ServiceID, in.MerchantTransID, amount, in.AmountRaw, time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
+	t, err := payment.NewClickTransaction("4b227777-d4dd-4fc6-9c6e-6a2e9d2a1f01", in.ClickTransID, in.ClickPaydocID, in.ServiceID, in.MerchantTransID, amount, in.AmountRaw, time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
 	if err != nil {
 		return nil, err
 	}

@@ -157,7 +157,7 @@ func TestListPayments_BothProvidersInAPIShape(t *testing.T) {
 			created.UnixMilli(), money.MustTiyin(5_000_000), nil, payment.PaymeCancelled, &reason, created.UnixMilli(), 0, now.UnixMilli()),
 	}, nil)
 	f.clicks.EXPECT().ListByOrder(gomock.Any(), payOrderID).Return([]*payment.ClickTransaction{
-		payment.RestoreClickTransaction(42, 2100000001, 3100000001, 12345, payOrderID, money.MustTiyin(5_000_000), "50000.00",
+		payment.RestoreClickTransaction("e4da3b7f-bbce-4345-8777-2b0674a318d5", 42, 2100000001, 3100000001, 12345, payOrderID, money.MustTiyin(5_000_000), "50000.00",
 			payment.ClickConfirmed, nil, now.Add(-30*time.Minute), now, time.Time{}),
 	}, nil)
 
@@ -169,7 +169,7 @@ func TestListPayments_BothProvidersInAPIShape(t *testing.T) {
 		{"id":"5a105e8b-9d40-4132-9780-d62ea2265d8a","provider":"payme","provider_transaction_id":"6650f0e1a2b3c4d5e6f70809",
 		 "order_id":"`+payOrderID+`","amount":5000000,"state":"cancelled","created_at":"`+ms(created)+`",
 		 "performed_at":null,"cancelled_at":"`+ms(now)+`","cancel_reason":4},
-		{"id":"42","provider":"click","provider_transaction_id":"2100000001","order_id":"`+payOrderID+`","amount":5000000,
+		{"id":"e4da3b7f-bbce-4345-8777-2b0674a318d5","provider":"click","provider_transaction_id":"2100000001","order_id":"`+payOrderID+`","amount":5000000,
 		 "state":"completed","created_at":"`+utc(now.Add(-30*time.Minute))+`","performed_at":"`+utc(now)+`",
 		 "cancelled_at":null,"cancel_reason":null}]}`, rec.Body.String())
 }

@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"strconv"
 	"testing"
 	"time"
 
@@ -251,7 +250,7 @@ func TestAnalyticsPaymentsByProviderCountsCompletedPayments(t *testing.T) {
 		require.NoError(t, click.Insert(c, tx))
 		require.NoError(t, tx.Confirm(t0.Add(time.Minute)))
 		require.NoError(t, click.Update(c, tx))
-		require.NoError(t, settlements.Record(c, o.ID(), payment.ProviderClick, strconv.FormatInt(tx.PrepareID(), 10)))
+		require.NoError(t, settlements.Record(c, o.ID(), payment.ProviderClick, tx.ID()))
 	}
 
 	paidByPayme()

@@ -9,13 +9,14 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports"
 )
 
-// ClickRepo implements ports.ClickRepository. The row id is Click's
-// merchant_prepare_id.
+// ClickRepo implements ports.ClickRepository. The row's id is the attempt's
+// UUID (ours, shown to clients); prepare_id is Click's merchant_prepare_id.
 type ClickRepo struct {
 	db *sqlx.DB
 }
@@ -25,11 +26,12 @@ var _ ports.ClickRepository = (*ClickRepo)(nil)
 // NewClickRepo returns a ClickRepo on db.
 func NewClickRepo(db *sqlx.DB) *ClickRepo { return &ClickRepo{db: db} }
 
-const clickColumns = `id, click_trans_id, click_paydoc_id, service_id, order_id, amount, amount_raw, state,
+const clickColumns = `id, prepare_id, click_trans_id, click_paydoc_id, service_id, order_id, amount, amount_raw, state,
 	click_error, prepared_at, confirmed_at, cancelled_at`
 
 type clickRow struct {
-	ID            int64         `db:"id"`
+	ID            string        `db:"id"`
+	PrepareID     int64         `db:"prepare_id"`
 	ClickTransID  int64         `db:"click_trans_id"`
 	ClickPaydocID int64         `db:"click_paydoc_id"`
 	ServiceID     int64         `db:"service_id"`
@@ -48,18 +50,18 @@ func (r clickRow) toDomain() (*payment.ClickTransaction, error) {
 	switch state {
 	case payment.ClickPrepared, payment.ClickConfirmed, payment.ClickCancelled, payment.ClickCancelledAfterConfirm:
 	default:
-		return nil, fmt.Errorf("click transaction %d: state %d: %w", r.ID, r.State, ErrCorrupt)
+		return nil, fmt.Errorf("click transaction %s: state %d: %w", r.ID, r.State, ErrCorrupt)
 	}
 	amount, err := money.FromTiyin(r.Amount)
 	if err != nil || amount.IsZero() {
-		return nil, fmt.Errorf("click transaction %d: amount %d: %w", r.ID, r.Amount, ErrCorrupt)
+		return nil, fmt.Errorf("click transaction %s: amount %d: %w", r.ID, r.Amount, ErrCorrupt)
 	}
 	var clickError *int
 	if r.ClickError.Valid {
 		e := int(r.ClickError.Int32)
 		clickError = &e
 	}
-	return payment.RestoreClickTransaction(r.ID, r.ClickTransID, r.ClickPaydocID, r.ServiceID, r.OrderID,
+	return payment.RestoreClickTransaction(r.ID, r.PrepareID, r.ClickTransID, r.ClickPaydocID, r.ServiceID, r.OrderID,
 		amount, r.AmountRaw, state, clickError, r.PreparedAt.UTC(), fromNull(r.ConfirmedAt), fromNull(r.CancelledAt)), nil
 }
 
@@ -70,38 +72,45 @@ func clickErrorValue(e *int) sql.NullInt32 {
 	return sql.NullInt32{Int32: int32(*e), Valid: true}
 }
 
-// Insert stores a new attempt and sets its prepare id from the database. A
-// click_trans_id stored already returns payment.ErrDuplicate; an unknown order
-// returns order.ErrNotFound.
+// Insert stores a new attempt under its id and sets its prepare id from the
+// database. A click_trans_id stored already returns payment.ErrDuplicate; an
+// unknown order returns order.ErrNotFound.
 func (r *ClickRepo) Insert(ctx context.Context, t *payment.ClickTransaction) error {
-	var id int64
-	err := sqlx.GetContext(ctx, ext(ctx, r.db), &id, `INSERT INTO click_transactions
-		(click_trans_id, click_paydoc_id, service_id, order_id, amount, amount_raw, state,
+	if !validID(t.ID()) {
+		return fmt.Errorf("insert click transaction %d for order %s: %w", t.ClickTransID(), t.OrderID(),
+			domain.Invalid("id", "must be a UUID"))
+	}
+	var prepareID int64
+	err := sqlx.GetContext(ctx, ext(ctx, r.db), &prepareID, `INSERT INTO click_transactions
+		(id, click_trans_id, click_paydoc_id, service_id, order_id, amount, amount_raw, state,
 		 click_error, prepared_at, confirmed_at, cancelled_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-		RETURNING id`,
-		t.ClickTransID(), t.ClickPaydocID(), t.ServiceID(), t.OrderID(), t.Amount().Tiyin(), t.AmountRaw(),
-		int16(t.State()), clickErrorValue(t.ClickError()), dbTime(t.PreparedAt()),
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		RETURNING prepare_id`,
+		t.ID(), t.ClickTransID(), t.ClickPaydocID(), t.ServiceID(), t.OrderID(), t.Amount().Tiyin(), t.AmountRaw(),
+		int(t.State()), clickErrorValue(t.ClickError()), dbTime(t.PreparedAt()),
 		nullTime(t.ConfirmedAt()), nullTime(t.CancelledAt()))
 	if err != nil {
 		return fmt.Errorf("insert click transaction %d for order %s: %w", t.ClickTransID(), t.OrderID(), mapError(err))
 	}
-	t.SetPrepareID(id)
+	t.SetPrepareID(prepareID)
 	return nil
 }
 
 // Update saves the state, Click's error and the times. Confirming a second
 // attempt of an order returns payment.ErrAlreadyPaid.
 func (r *ClickRepo) Update(ctx context.Context, t *payment.ClickTransaction) error {
+	if !validID(t.ID()) {
+		return fmt.Errorf("update click transaction %s: %w", t.ID(), payment.ErrNotFound)
+	}
 	res, err := ext(ctx, r.db).ExecContext(ctx, `UPDATE click_transactions
 		SET state = $2, click_error = $3, confirmed_at = $4, cancelled_at = $5
 		WHERE id = $1`,
-		t.PrepareID(), int16(t.State()), clickErrorValue(t.ClickError()),
+		t.ID(), int(t.State()), clickErrorValue(t.ClickError()),
 		nullTime(t.ConfirmedAt()), nullTime(t.CancelledAt()))
 	if err != nil {
-		return fmt.Errorf("update click transaction %d: %w", t.PrepareID(), mapError(err))
+		return fmt.Errorf("update click transaction %s: %w", t.ID(), mapError(err))
 	}
-	return mustAffect(res, fmt.Sprintf("update click transaction %d", t.PrepareID()), payment.ErrNotFound)
+	return mustAffect(res, "update click transaction "+t.ID(), payment.ErrNotFound)
 }
 
 // GetByClickTransIDForUpdate returns the attempt with Click's id, locked, or
@@ -113,7 +122,7 @@ func (r *ClickRepo) GetByClickTransIDForUpdate(ctx context.Context, clickTransID
 // GetByPrepareIDForUpdate returns the attempt with our merchant_prepare_id,
 // locked, or payment.ErrNotFound.
 func (r *ClickRepo) GetByPrepareIDForUpdate(ctx context.Context, prepareID int64) (*payment.ClickTransaction, error) {
-	return r.get(ctx, fmt.Sprintf("click transaction %d", prepareID), "id", prepareID)
+	return r.get(ctx, fmt.Sprintf("click transaction with prepare id %d", prepareID), "prepare_id", prepareID)
 }
 
 func (r *ClickRepo) get(ctx context.Context, what, column string, value int64) (*payment.ClickTransaction, error) {
@@ -146,7 +155,7 @@ func (r *ClickRepo) list(ctx context.Context, orderID, suffix string) ([]*paymen
 	}
 	var rows []clickRow
 	if err := sqlx.SelectContext(ctx, ext(ctx, r.db), &rows, `SELECT `+clickColumns+
-		` FROM click_transactions WHERE order_id = $1 ORDER BY id`+suffix, orderID); err != nil {
+		` FROM click_transactions WHERE order_id = $1 ORDER BY prepare_id`+suffix, orderID); err != nil {
 		return nil, fmt.Errorf("select click transactions of order %s: %w", orderID, mapError(err))
 	}
 	for _, row := range rows {

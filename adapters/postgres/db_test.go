@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ultramarket/gateway/adapters/postgres"
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/test/testenv"
 )
 
@@ -45,12 +48,15 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "down", &out))
+	assert.Contains(t, out.String(), "00004_click_uuid.sql")
+	require.NoError(t, postgres.Migrate(c, db.DB, "down", &out))
 	assert.Contains(t, out.String(), "00003_payments.sql")
 	assert.NotContains(t, tables(t, db), "payme_transactions")
 	assert.Contains(t, tables(t, db), "orders")
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "status", &out))
+	assert.Regexp(t, `00004_click_uuid\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00003_payments\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00002_orders\.sql\s+applied`, out.String())
 
@@ -74,6 +80,62 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 	err = postgres.Migrate(c, db.DB, "sideways", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "unknown migrate command")
+}
+
+// TestMigrateClickUUIDKeepsAttemptsAndSettlements: attempts stored before
+// 00004 get a UUID id and keep their integer as prepare_id (Click still
+// knows them by it), and the settlement of an order Click paid names the
+// attempt by its new UUID; Down puts both back.
+func TestMigrateClickUUIDKeepsAttemptsAndSettlements(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t)
+	c := ctx(t)
+	require.NoError(t, postgres.Migrate(c, db.DB, "down", nil)) // back to 00003
+	var intType string
+	require.NoError(t, db.GetContext(c, &intType, `SELECT data_type FROM information_schema.columns
+		WHERE table_name = 'click_transactions' AND column_name = 'id'`))
+	require.Equal(t, "bigint", intType)
+
+	paid := newOrder(t, db, someUser(t, db).ID(), t0)
+	pending := newOrder(t, db, someUser(t, db).ID(), t0)
+	var confirmedID, preparedID int64
+	require.NoError(t, db.GetContext(c, &confirmedID, `INSERT INTO click_transactions (click_trans_id, click_paydoc_id,
+		service_id, order_id, amount, amount_raw, state, prepared_at, confirmed_at)
+		VALUES (701, 801, 12345, $1, $2, '1', 2, now(), now()) RETURNING id`, paid.ID(), paid.Total().Tiyin()))
+	require.NoError(t, db.GetContext(c, &preparedID, `INSERT INTO click_transactions (click_trans_id, click_paydoc_id,
+		service_id, order_id, amount, amount_raw, state, prepared_at)
+		VALUES (702, 802, 12345, $1, $2, '1', 1, now()) RETURNING id`, pending.ID(), pending.Total().Tiyin()))
+	_, err := db.ExecContext(c, `INSERT INTO order_settlements (order_id, provider, provider_tx_id) VALUES ($1, 'click', $2)`,
+		paid.ID(), strconv.FormatInt(confirmedID, 10))
+	require.NoError(t, err)
+
+	require.NoError(t, postgres.Migrate(c, db.DB, "up", nil))
+	repo := postgres.NewClickRepo(db)
+	confirmed, err := repo.GetByPrepareIDForUpdate(c, confirmedID)
+	require.NoError(t, err)
+	prepared, err := repo.GetByPrepareIDForUpdate(c, preparedID)
+	require.NoError(t, err)
+	for _, a := range []*payment.ClickTransaction{confirmed, prepared} {
+		_, err := uuid.Parse(a.ID())
+		assert.NoError(t, err, "attempt %d got a UUID", a.PrepareID())
+	}
+	assert.NotEqual(t, confirmed.ID(), prepared.ID())
+	assert.Equal(t, int64(701), confirmed.ClickTransID())
+	var settledBy string
+	require.NoError(t, db.GetContext(c, &settledBy, `SELECT provider_tx_id FROM order_settlements WHERE order_id = $1`, paid.ID()))
+	assert.Equal(t, confirmed.ID(), settledBy, "the settlement names the attempt by its UUID")
+
+	// New attempts go on numbering merchant_prepare_id where the old ones stopped.
+	next := newClick(t, pending, 703)
+	require.NoError(t, repo.Insert(c, next))
+	assert.Greater(t, next.PrepareID(), preparedID)
+
+	require.NoError(t, postgres.Migrate(c, db.DB, "down", nil))
+	require.NoError(t, db.GetContext(c, &settledBy, `SELECT provider_tx_id FROM order_settlements WHERE order_id = $1`, paid.ID()))
+	assert.Equal(t, strconv.FormatInt(confirmedID, 10), settledBy)
+	var ids []int64
+	require.NoError(t, db.SelectContext(c, &ids, `SELECT id FROM click_transactions ORDER BY id`))
+	assert.Equal(t, []int64{confirmedID, preparedID, next.PrepareID()}, ids)
 }
 
 func TestMigrateConcurrentUpIsSerialised(t *testing.T) {

@@ -66,7 +66,7 @@ func newPayme(t *testing.T, o *order.Order, paymeTime int64) *payment.PaymeTrans
 
 func newClick(t *testing.T, o *order.Order, clickTransID int64) *payment.ClickTransaction {
 	t.Helper()
-	tx, err := payment.NewClickTransaction(clickTransID, 3_100_000_000+clickTransID, 12345, o.ID(), o.Total(),
+	tx, err := payment.NewClickTransaction(uuid.NewString(), clickTransID, 3_100_000_000+clickTransID, 12345, o.ID(), o.Total(),
 		o.Total().SomString(), t0)
 	require.NoError(t, err)
 	return tx

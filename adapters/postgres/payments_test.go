@@ -328,6 +328,7 @@ func TestClickInsertGetUpdate(t *testing.T) {
 	byClick, err := repo.GetByClickTransIDForUpdate(c, 2_100_000_001)
 	require.NoError(t, err)
 	for _, got := range []*payment.ClickTransaction{byPrepare, byClick} {
+		assert.Equal(t, a.ID(), got.ID(), "our UUID is stored as given")
 		assert.Equal(t, a.PrepareID(), got.PrepareID())
 		assert.Equal(t, int64(2_100_000_001), got.ClickTransID())
 		assert.Equal(t, a.ClickPaydocID(), got.ClickPaydocID())
@@ -362,8 +363,8 @@ func TestClickInsertGetUpdate(t *testing.T) {
 	list, err := repo.ListByOrder(c, o.ID())
 	require.NoError(t, err)
 	require.Len(t, list, 2)
-	assert.Equal(t, a.PrepareID(), list[0].PrepareID())
-	assert.Equal(t, b.PrepareID(), list[1].PrepareID())
+	assert.Equal(t, a.ID(), list[0].ID(), "oldest first, whatever the UUIDs")
+	assert.Equal(t, b.ID(), list[1].ID())
 	locked, err := repo.ListByOrderForUpdate(c, o.ID())
 	require.NoError(t, err)
 	assert.Len(t, locked, 2)
@@ -384,7 +385,7 @@ func TestClickNotFoundDuplicateAndOneConfirmed(t *testing.T) {
 	assert.ErrorIs(t, err, payment.ErrNotFound)
 
 	o := newOrder(t, db, someUser(t, db).ID(), t0)
-	ghost := payment.RestoreClickTransaction(999999, 1, 1, 1, o.ID(), o.Total(), "1", payment.ClickPrepared, nil, t0, time.Time{}, time.Time{})
+	ghost := payment.RestoreClickTransaction(uuid.NewString(), 999999, 1, 1, 1, o.ID(), o.Total(), "1", payment.ClickPrepared, nil, t0, time.Time{}, time.Time{})
 	assert.ErrorIs(t, repo.Update(c, ghost), payment.ErrNotFound)
 
 	a := newClick(t, o, 7)
@@ -403,11 +404,11 @@ func TestClickNotFoundDuplicateAndOneConfirmed(t *testing.T) {
 	require.NoError(t, b.Confirm(t0))
 	assert.ErrorIs(t, repo.Update(c, b), payment.ErrAlreadyPaid)
 
-	orphan := payment.RestoreClickTransaction(0, 9, 9, 9, uuid.NewString(), o.Total(), "1", payment.ClickPrepared, nil, t0, time.Time{}, time.Time{})
+	orphan := payment.RestoreClickTransaction(uuid.NewString(), 0, 9, 9, 9, uuid.NewString(), o.Total(), "1", payment.ClickPrepared, nil, t0, time.Time{}, time.Time{})
 	assert.ErrorIs(t, repo.Insert(c, orphan), order.ErrNotFound)
 
 	// State and times must agree.
-	bad := payment.RestoreClickTransaction(0, 10, 10, 10, o.ID(), o.Total(), "1", payment.ClickConfirmed, nil, t0, time.Time{}, time.Time{})
+	bad := payment.RestoreClickTransaction(uuid.NewString(), 0, 10, 10, 10, o.ID(), o.Total(), "1", payment.ClickConfirmed, nil, t0, time.Time{}, time.Time{})
 	assert.ErrorIs(t, repo.Insert(c, bad), domain.ErrValidation)
 	_, err = db.ExecContext(c, `INSERT INTO click_transactions (click_trans_id, click_paydoc_id, service_id, order_id,
 		amount, amount_raw, state, prepared_at) VALUES (11, 11, 11, $1, 0, '0', 1, now())`, o.ID())

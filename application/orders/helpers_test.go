@@ -2,6 +2,7 @@ package orders_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -128,7 +129,7 @@ var clickSeq int64
 func clickAttempt(t *testing.T, o *order.Order, state payment.ClickState) *payment.ClickTransaction {
 	t.Helper()
 	clickSeq++
-	tx, err := payment.NewClickTransaction(clickSeq, 1000+clickSeq, 7, o.ID(), o.Total(), o.Total().SomString(), now.Add(-time.Hour))
+	tx, err := payment.NewClickTransaction(fmt.Sprintf("00000000-0000-4000-8000-%012d", clickSeq), clickSeq, 1000+clickSeq, 7, o.ID(), o.Total(), o.Total().SomString(), now.Add(-time.Hour))
 	require.NoError(t, err)
 	tx.SetPrepareID(clickSeq)
 	switch state {

@@ -76,10 +76,10 @@ func cancelPreparedClicks(ctx context.Context, clicks ports.ClickRepository, ord
 			continue
 		}
 		if _, err := t.Cancel(clickErrorOrderCancelled, now); err != nil {
-			return fmt.Errorf("cancel click attempt %d of order %s: %w", t.PrepareID(), orderID, err)
+			return fmt.Errorf("cancel click attempt %s of order %s: %w", t.ID(), orderID, err)
 		}
 		if err := clicks.Update(ctx, t); err != nil {
-			return fmt.Errorf("save click attempt %d of order %s: %w", t.PrepareID(), orderID, err)
+			return fmt.Errorf("save click attempt %s of order %s: %w", t.ID(), orderID, err)
 		}
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
@@ -28,6 +27,10 @@ type ClickCompleteInput struct {
 // ClickCompleteResult is what Click's answer and the operators need besides
 // the outcome error.
 type ClickCompleteResult struct {
+	// AttemptID is our id (a UUID) of the attempt Click named, once it is
+	// known to match the request; "" otherwise. It is what the logs and our
+	// API call the transaction.
+	AttemptID string
 	// ConfirmID is merchant_confirm_id: set when this attempt is confirmed,
 	// by this call or (answered -4) by an earlier one; 0 otherwise.
 	ConfirmID int64
@@ -91,6 +94,7 @@ func (uc *ClickComplete) Handle(ctx context.Context, in ClickCompleteInput) (Cli
 			return fmt.Errorf("click complete %d: attempt %d is click %d of order %s, not of %s: %w",
 				in.ClickTransID, t.PrepareID(), t.ClickTransID(), t.OrderID(), o.ID(), ErrClickAttemptMismatch)
 		}
+		res.AttemptID = t.ID()
 		if in.ClickError < 0 {
 			outcome = fmt.Errorf("click complete %d: click error %d: %w", in.ClickTransID, in.ClickError, payment.ErrClickCancelled)
 			return uc.cancel(ctx, o, t, in.ClickError, &res)
@@ -116,18 +120,18 @@ func (uc *ClickComplete) Handle(ctx context.Context, in ClickCompleteInput) (Cli
 func (uc *ClickComplete) confirm(ctx context.Context, o *order.Order, t *payment.ClickTransaction, res *ClickCompleteResult) error {
 	now := uc.clock.Now()
 	if err := t.Confirm(now); err != nil {
-		return fmt.Errorf("confirm click attempt %d: %w", t.PrepareID(), err)
+		return fmt.Errorf("confirm click attempt %s: %w", t.ID(), err)
 	}
 	if err := o.MarkPaid(now); err != nil {
 		return fmt.Errorf("mark order %s paid: %w", o.ID(), err)
 	}
 	// The settlement's primary key has the last word on "paid once": a
 	// Payme transaction that got there first makes this ErrAlreadyPaid.
-	if err := uc.settlements.Record(ctx, o.ID(), payment.ProviderClick, strconv.FormatInt(t.PrepareID(), 10)); err != nil {
-		return fmt.Errorf("settle order %s by click attempt %d: %w", o.ID(), t.PrepareID(), err)
+	if err := uc.settlements.Record(ctx, o.ID(), payment.ProviderClick, t.ID()); err != nil {
+		return fmt.Errorf("settle order %s by click attempt %s: %w", o.ID(), t.ID(), err)
 	}
 	if err := uc.clicks.Update(ctx, t); err != nil {
-		return fmt.Errorf("save click attempt %d: %w", t.PrepareID(), err)
+		return fmt.Errorf("save click attempt %s: %w", t.ID(), err)
 	}
 	if err := uc.orders.Update(ctx, o); err != nil {
 		return fmt.Errorf("save order %s: %w", o.ID(), err)
@@ -145,7 +149,7 @@ func (uc *ClickComplete) cancel(ctx context.Context, o *order.Order, t *payment.
 	now := uc.clock.Now()
 	wasConfirmed, err := t.Cancel(clickError, now)
 	if err != nil {
-		return fmt.Errorf("cancel click attempt %d: %w", t.PrepareID(), err)
+		return fmt.Errorf("cancel click attempt %s: %w", t.ID(), err)
 	}
 	if wasConfirmed {
 		res.CancelledAfterConfirm = true
@@ -160,7 +164,7 @@ func (uc *ClickComplete) cancel(ctx context.Context, o *order.Order, t *payment.
 		}
 	}
 	if err := uc.clicks.Update(ctx, t); err != nil {
-		return fmt.Errorf("save click attempt %d: %w", t.PrepareID(), err)
+		return fmt.Errorf("save click attempt %s: %w", t.ID(), err)
 	}
 	return nil
 }

@@ -50,7 +50,7 @@ func TestClickComplete_ConfirmsAndMarksTheOrderPaidTogether(t *testing.T) {
 	f := newClickCompleteFixture(t)
 	o, tx := clickOrder(clickOrderID, order.StatusPendingPayment), clickAttempt(clickOrderID, payment.ClickPrepared)
 	f.stored(o, tx)
-	f.settlements.EXPECT().Record(gomock.Any(), clickOrderID, payment.ProviderClick, "7").Return(nil)
+	f.settlements.EXPECT().Record(gomock.Any(), clickOrderID, payment.ProviderClick, clickAttemptID).Return(nil)
 	f.clicks.EXPECT().Update(gomock.Any(), tx).DoAndReturn(func(_ context.Context, tx *payment.ClickTransaction) error {
 		assert.Equal(t, payment.ClickConfirmed, tx.State())
 		assert.Equal(t, clickNow, tx.ConfirmedAt())
@@ -64,7 +64,7 @@ func TestClickComplete_ConfirmsAndMarksTheOrderPaidTogether(t *testing.T) {
 
 	res, err := f.uc.Handle(context.Background(), clickCompleteInput(0))
 	require.NoError(t, err)
-	assert.Equal(t, payments.ClickCompleteResult{ConfirmID: clickPrepID}, res)
+	assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID, ConfirmID: clickPrepID}, res)
 }
 
 func TestClickComplete_RepeatedSuccessAnswersAlreadyPaidWithTheStoredConfirmID(t *testing.T) {
@@ -90,7 +90,7 @@ func TestClickComplete_OrderPaidOtherwiseIsAlreadyPaidWithoutConfirmID(t *testin
 func TestClickComplete_SettlementTakenByTheOtherProviderIsAlreadyPaidAndRollsBack(t *testing.T) {
 	f := newClickCompleteFixture(t)
 	f.stored(clickOrder(clickOrderID, order.StatusPendingPayment), clickAttempt(clickOrderID, payment.ClickPrepared))
-	f.settlements.EXPECT().Record(gomock.Any(), clickOrderID, payment.ProviderClick, "7").Return(payment.ErrAlreadyPaid)
+	f.settlements.EXPECT().Record(gomock.Any(), clickOrderID, payment.ProviderClick, clickAttemptID).Return(payment.ErrAlreadyPaid)
 
 	res, err := f.uc.Handle(context.Background(), clickCompleteInput(0))
 	assert.ErrorIs(t, err, payment.ErrAlreadyPaid)
@@ -211,7 +211,7 @@ func TestClickComplete_ClickErrorCancelsAPreparedAttempt(t *testing.T) {
 			res, err := f.uc.Handle(context.Background(), in)
 			assert.ErrorIs(t, err, payment.ErrClickCancelled)
 			assert.False(t, *f.rolledBack, "the cancel is committed")
-			assert.Equal(t, payments.ClickCompleteResult{}, res)
+			assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID}, res)
 			assert.Equal(t, tc.status, o.Status())
 		})
 	}
@@ -228,7 +228,7 @@ func TestClickComplete_ClickErrorOnACancelledAttemptChangesNothing(t *testing.T)
 
 		res, err := f.uc.Handle(context.Background(), clickCompleteInput(-1))
 		assert.ErrorIs(t, err, payment.ErrClickCancelled)
-		assert.Equal(t, payments.ClickCompleteResult{}, res, "no second alert, no second refund")
+		assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID}, res, "no second alert, no second refund")
 	}
 }
 
@@ -254,7 +254,7 @@ func TestClickComplete_ClickErrorOnAConfirmedAttemptRefundsThePaidOrder(t *testi
 	res, err := f.uc.Handle(context.Background(), clickCompleteInput(-5017))
 	assert.ErrorIs(t, err, payment.ErrClickCancelled)
 	assert.False(t, *f.rolledBack)
-	assert.Equal(t, payments.ClickCompleteResult{CancelledAfterConfirm: true, Refunded: true}, res)
+	assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID, CancelledAfterConfirm: true, Refunded: true}, res)
 }
 
 func TestClickComplete_StockReleaseFailureIsReportedNotRolledBack(t *testing.T) {
@@ -281,7 +281,7 @@ func TestClickComplete_ClickErrorOnAConfirmedAttemptOfAShippedOrderOnlyAlerts(t 
 
 	res, err := f.uc.Handle(context.Background(), clickCompleteInput(-1))
 	assert.ErrorIs(t, err, payment.ErrClickCancelled)
-	assert.Equal(t, payments.ClickCompleteResult{CancelledAfterConfirm: true}, res)
+	assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID, CancelledAfterConfirm: true}, res)
 	assert.Equal(t, order.StatusShipped, o.Status())
 }
 

@@ -25,6 +25,8 @@ const (
 	clickBuyer2ID = "d3d94468-02a4-4e4b-9c2d-6e7f8a9b0c04"
 	clickTransID  = int64(2_100_000_001)
 	clickPrepID   = int64(7)
+	// clickAttemptID is the stored attempt's own id (a UUID, unlike clickPrepID).
+	clickAttemptID = "1679091c-5a88-4faf-9fb5-e6087eb1b2dc"
 )
 
 // clickInlineTx runs fn in place, as a transaction manager would, and
@@ -77,7 +79,7 @@ func clickAttempt(orderID string, state payment.ClickState) *payment.ClickTransa
 	case payment.ClickCancelledAfterConfirm:
 		confirmedAt, cancelledAt, clickErr = clickEarlier, clickEarlier, clickIntPtr(-5017)
 	}
-	return payment.RestoreClickTransaction(clickPrepID, clickTransID, 3_100_000_001, 12345, orderID,
+	return payment.RestoreClickTransaction(clickAttemptID, clickPrepID, clickTransID, 3_100_000_001, 12345, orderID,
 		clickTotal, "50000.00", state, clickErr, clickEarlier, confirmedAt, cancelledAt)
 }
 

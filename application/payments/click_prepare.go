@@ -38,12 +38,13 @@ type ClickPrepare struct {
 	tx     ports.TxManager
 	orders ports.OrderRepository
 	clicks ports.ClickRepository
+	ids    ports.IDGenerator
 	clock  ports.Clock
 }
 
-// NewClickPrepare wires the use case.
-func NewClickPrepare(tx ports.TxManager, orders ports.OrderRepository, clicks ports.ClickRepository, clock ports.Clock) *ClickPrepare {
-	return &ClickPrepare{tx: tx, orders: orders, clicks: clicks, clock: clock}
+// NewClickPrepare wires the use case; ids gives each new attempt its UUID.
+func NewClickPrepare(tx ports.TxManager, orders ports.OrderRepository, clicks ports.ClickRepository, ids ports.IDGenerator, clock ports.Clock) *ClickPrepare {
+	return &ClickPrepare{tx: tx, orders: orders, clicks: clicks, ids: ids, clock: clock}
 }
 
 // Handle returns the prepared attempt; its PrepareID is merchant_prepare_id.
@@ -79,7 +80,7 @@ func (uc *ClickPrepare) Handle(ctx context.Context, in ClickPrepareInput) (*paym
 			out = t // a repeated Prepare: the same merchant_prepare_id
 			return nil
 		}
-		t, err = payment.NewClickTransaction(in.ClickTransID, in.ClickPaydocID, in.ServiceID, o.ID(),
+		t, err = payment.NewClickTransaction(uc.ids.NewID(), in.ClickTransID, in.ClickPaydocID, in.ServiceID, o.ID(),
 			o.Total(), in.AmountRaw, uc.clock.Now())
 		if err != nil {
 			return fmt.Errorf("click prepare %d for order %s: %w", in.ClickTransID, o.ID(), err)

@@ -24,7 +24,7 @@ type clickPrepareFixture struct {
 func newClickPrepareFixture(t *testing.T) clickPrepareFixture {
 	ctrl := gomock.NewController(t)
 	f := clickPrepareFixture{orders: mocks.NewMockOrderRepository(ctrl), clicks: mocks.NewMockClickRepository(ctrl)}
-	f.uc = payments.NewClickPrepare(clickInlineTx{}, f.orders, f.clicks, clickClock{clickNow})
+	f.uc = payments.NewClickPrepare(clickInlineTx{}, f.orders, f.clicks, paymeIDs(clickAttemptID), clickClock{clickNow})
 	return f
 }
 
@@ -38,6 +38,7 @@ func TestClickPrepare_NewAttemptIsStoredWithItsPrepareID(t *testing.T) {
 	f.orders.EXPECT().GetForUpdate(gomock.Any(), clickOrderID).Return(clickOrder(clickOrderID, order.StatusPendingPayment), nil)
 	f.clicks.EXPECT().GetByClickTransIDForUpdate(gomock.Any(), clickTransID).Return(nil, payment.ErrNotFound)
 	f.clicks.EXPECT().Insert(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, tx *payment.ClickTransaction) error {
+		assert.Equal(t, clickAttemptID, tx.ID(), "a new UUID of our own")
 		assert.Equal(t, clickTransID, tx.ClickTransID())
 		assert.Equal(t, int64(3_100_000_001), tx.ClickPaydocID())
 		assert.Equal(t, int64(12345), tx.ServiceID())
@@ -53,6 +54,7 @@ func TestClickPrepare_NewAttemptIsStoredWithItsPrepareID(t *testing.T) {
 	got, err := f.uc.Handle(context.Background(), clickPrepareInput())
 	require.NoError(t, err)
 	assert.Equal(t, clickPrepID, got.PrepareID())
+	assert.Equal(t, clickAttemptID, got.ID())
 }
 
 func TestClickPrepare_RepeatedClickTransIDReturnsTheSameAttempt(t *testing.T) {

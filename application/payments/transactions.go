@@ -18,8 +18,8 @@ import (
 // Transaction is one payment attempt of either provider, in the single
 // vocabulary our API shows clients.
 type Transaction struct {
-	// ID is ours: a Payme transaction's UUID, or a Click attempt's
-	// merchant_prepare_id in decimal.
+	// ID is ours, a UUID for both providers (a Click attempt's
+	// merchant_prepare_id stays inside Click's protocol).
 	ID       string
 	Provider payment.Provider
 	// ProviderTransactionID is the gateway's: Payme's id, or Click's
@@ -86,8 +86,10 @@ func (uc *ListTransactions) Handle(ctx context.Context, in ListTransactionsInput
 	for _, t := range clickTxs {
 		out = append(out, clickTransaction(t))
 	}
+	// Ties keep the repositories' order (a provider's attempts in the order
+	// they were made), which the random UUIDs would not give.
 	slices.SortStableFunc(out, func(a, b Transaction) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.Provider, b.Provider))
 	})
 	return out, nil
 }
@@ -107,7 +109,7 @@ func paymeTransaction(t *payment.PaymeTransaction) Transaction {
 
 func clickTransaction(t *payment.ClickTransaction) Transaction {
 	return Transaction{
-		ID: strconv.FormatInt(t.PrepareID(), 10), Provider: payment.ProviderClick,
+		ID: t.ID(), Provider: payment.ProviderClick,
 		ProviderTransactionID: strconv.FormatInt(t.ClickTransID(), 10), OrderID: t.OrderID(),
 		Amount: t.Amount(), State: t.ClientState(),
 		CreatedAt: t.PreparedAt(), PerformedAt: t.ConfirmedAt(), CancelledAt: t.CancelledAt(),

@@ -44,9 +44,9 @@ func TestListTransactions_MergesBothProvidersOldestFirst(t *testing.T) {
 	paymeCancelled := payment.RestorePaymeTransaction("5a105e8b-9d40-4132-9780-d62ea2265d8a", "6650f0e1a2b3c4d5e6f70809",
 		clickOrderID, t1.UnixMilli(), clickTotal, map[string]string{"order_id": clickOrderID},
 		payment.PaymeCancelled, &reason, t1.UnixMilli(), 0, t2.UnixMilli())
-	clickRefunded := payment.RestoreClickTransaction(42, 2_100_000_777, 3_100_000_777, 12345, clickOrderID,
+	clickRefunded := payment.RestoreClickTransaction("a1d0c6e8-3f02-4327-9846-1063f4ac58a6", 42, 2_100_000_777, 3_100_000_777, 12345, clickOrderID,
 		clickTotal, "50000.00", payment.ClickCancelledAfterConfirm, clickIntPtr(-5017), t2, t3, clickNow)
-	clickPending := payment.RestoreClickTransaction(43, 2_100_000_778, 3_100_000_778, 12345, clickOrderID,
+	clickPending := payment.RestoreClickTransaction("17e62166-fc85-4b6a-a26e-3b7d6f8a4b0c", 43, 2_100_000_778, 3_100_000_778, 12345, clickOrderID,
 		money.MustTiyin(1), "0.01", payment.ClickPrepared, nil, t3, time.Time{}, time.Time{})
 	f.payme.EXPECT().ListByOrder(gomock.Any(), clickOrderID).Return([]*payment.PaymeTransaction{paymeCancelled}, nil)
 	f.clicks.EXPECT().ListByOrder(gomock.Any(), clickOrderID).Return([]*payment.ClickTransaction{clickPending, clickRefunded}, nil)
@@ -57,9 +57,9 @@ func TestListTransactions_MergesBothProvidersOldestFirst(t *testing.T) {
 		{ID: "5a105e8b-9d40-4132-9780-d62ea2265d8a", Provider: payment.ProviderPayme, ProviderTransactionID: "6650f0e1a2b3c4d5e6f70809",
 			OrderID: clickOrderID, Amount: clickTotal, State: payment.ClientCancelled,
 			CreatedAt: time.UnixMilli(t1.UnixMilli()).UTC(), CancelledAt: time.UnixMilli(t2.UnixMilli()).UTC(), CancelReason: clickIntPtr(4)},
-		{ID: "42", Provider: payment.ProviderClick, ProviderTransactionID: "2100000777", OrderID: clickOrderID, Amount: clickTotal,
+		{ID: "a1d0c6e8-3f02-4327-9846-1063f4ac58a6", Provider: payment.ProviderClick, ProviderTransactionID: "2100000777", OrderID: clickOrderID, Amount: clickTotal,
 			State: payment.ClientRefunded, CreatedAt: t2, PerformedAt: t3, CancelledAt: clickNow, CancelReason: clickIntPtr(-5017)},
-		{ID: "43", Provider: payment.ProviderClick, ProviderTransactionID: "2100000778", OrderID: clickOrderID, Amount: money.MustTiyin(1),
+		{ID: "17e62166-fc85-4b6a-a26e-3b7d6f8a4b0c", Provider: payment.ProviderClick, ProviderTransactionID: "2100000778", OrderID: clickOrderID, Amount: money.MustTiyin(1),
 			State: payment.ClientPending, CreatedAt: t3},
 	}, got)
 }

@@ -19,7 +19,12 @@ const (
 
 // ClickTransaction is one Prepare/Complete attempt. amountRaw keeps the
 // amount exactly as Click sent it, because Click signs the raw string.
+//
+// It has two ids: id is ours, a UUID like every id of our API; prepareID is
+// the integer Click's protocol wants (merchant_prepare_id, also sent back as
+// merchant_confirm_id), and never leaves that protocol.
 type ClickTransaction struct {
+	id                                     string
 	prepareID                              int64 // merchant_prepare_id, 0 until stored
 	clickTransID, clickPaydocID, serviceID int64
 	orderID                                string
@@ -30,22 +35,22 @@ type ClickTransaction struct {
 	preparedAt, confirmedAt, cancelledAt   time.Time
 }
 
-// NewClickTransaction records a Prepare.
-func NewClickTransaction(clickTransID, clickPaydocID, serviceID int64, orderID string, amount money.Money, amountRaw string, now time.Time) (*ClickTransaction, error) {
+// NewClickTransaction records a Prepare; id is the attempt's new UUID.
+func NewClickTransaction(id string, clickTransID, clickPaydocID, serviceID int64, orderID string, amount money.Money, amountRaw string, now time.Time) (*ClickTransaction, error) {
 	if amount.Tiyin() <= 0 {
 		return nil, ErrAmountMismatch
 	}
 	return &ClickTransaction{
-		clickTransID: clickTransID, clickPaydocID: clickPaydocID, serviceID: serviceID, orderID: orderID,
+		id: id, clickTransID: clickTransID, clickPaydocID: clickPaydocID, serviceID: serviceID, orderID: orderID,
 		amount: amount, amountRaw: amountRaw, state: ClickPrepared, preparedAt: now,
 	}, nil
 }
 
 // RestoreClickTransaction rebuilds a stored attempt; adapters only.
-func RestoreClickTransaction(prepareID, clickTransID, clickPaydocID, serviceID int64, orderID string, amount money.Money, amountRaw string,
+func RestoreClickTransaction(id string, prepareID, clickTransID, clickPaydocID, serviceID int64, orderID string, amount money.Money, amountRaw string,
 	state ClickState, clickError *int, preparedAt, confirmedAt, cancelledAt time.Time) *ClickTransaction {
 	return &ClickTransaction{
-		prepareID: prepareID, clickTransID: clickTransID, clickPaydocID: clickPaydocID, serviceID: serviceID,
+		id: id, prepareID: prepareID, clickTransID: clickTransID, clickPaydocID: clickPaydocID, serviceID: serviceID,
 		orderID: orderID, amount: amount, amountRaw: amountRaw, state: state, clickError: copyInt(clickError),
 		preparedAt: preparedAt, confirmedAt: confirmedAt, cancelledAt: cancelledAt,
 	}
@@ -62,6 +67,7 @@ func copyInt(p *int) *int {
 	return &c
 }
 
+func (t *ClickTransaction) ID() string             { return t.id }
 func (t *ClickTransaction) PrepareID() int64       { return t.prepareID }
 func (t *ClickTransaction) ClickTransID() int64    { return t.clickTransID }
 func (t *ClickTransaction) ClickPaydocID() int64   { return t.clickPaydocID }

@@ -29,7 +29,7 @@ func clickIn(s payment.ClickState) *payment.ClickTransaction {
 	case payment.ClickCancelledAfterConfirm:
 		confirmed, cancelled, clickErr = t0.Add(time.Minute), t0.Add(2*time.Minute), intPtr(-5017)
 	}
-	return payment.RestoreClickTransaction(7, 111, 222, 333, "o1", money.MustTiyin(5000000), "50000.00", s, clickErr, t0, confirmed, cancelled)
+	return payment.RestoreClickTransaction("c4ca4238-a0b9-4382-8dcc-509a6f75849b", 7, 111, 222, 333, "o1", money.MustTiyin(5000000), "50000.00", s, clickErr, t0, confirmed, cancelled)
 }
 
 type clickSnap struct {
@@ -43,8 +43,9 @@ func csnap(tx *payment.ClickTransaction) clickSnap {
 }
 
 func TestNewClickTransaction(t *testing.T) {
-	tx, err := payment.NewClickTransaction(111, 222, 333, "o1", money.MustTiyin(5000000), "50000", t0)
+	tx, err := payment.NewClickTransaction("c4ca4238-a0b9-4382-8dcc-509a6f75849b", 111, 222, 333, "o1", money.MustTiyin(5000000), "50000", t0)
 	require.NoError(t, err)
+	assert.Equal(t, "c4ca4238-a0b9-4382-8dcc-509a6f75849b", tx.ID(), "ours, a UUID")
 	assert.Zero(t, tx.PrepareID(), "assigned by the database")
 	assert.Equal(t, int64(111), tx.ClickTransID())
 	assert.Equal(t, int64(222), tx.ClickPaydocID())
@@ -62,13 +63,13 @@ func TestNewClickTransaction(t *testing.T) {
 	tx.SetPrepareID(42)
 	assert.Equal(t, int64(42), tx.PrepareID())
 
-	_, err = payment.NewClickTransaction(1, 2, 3, "o", money.Money{}, "0", t0)
+	_, err = payment.NewClickTransaction("c4ca4238-a0b9-4382-8dcc-509a6f75849b", 1, 2, 3, "o", money.Money{}, "0", t0)
 	assert.ErrorIs(t, err, payment.ErrAmountMismatch)
 }
 
 func TestRestoreClickCopiesError(t *testing.T) {
 	e := -9
-	tx := payment.RestoreClickTransaction(1, 2, 3, 4, "o", money.MustTiyin(1), "0.01", payment.ClickCancelled, &e, t0, time.Time{}, t0)
+	tx := payment.RestoreClickTransaction("c4ca4238-a0b9-4382-8dcc-509a6f75849b", 1, 2, 3, 4, "o", money.MustTiyin(1), "0.01", payment.ClickCancelled, &e, t0, time.Time{}, t0)
 	e = 0
 	require.NotNil(t, tx.ClickError())
 	assert.Equal(t, -9, *tx.ClickError())

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ultramarket/gateway/cmd/ultramarket/config"
@@ -114,6 +115,24 @@ func (g *gateway) clickAttemptState(t *testing.T, clickTransID int64) int {
 	var s int
 	require.NoError(t, g.DB.Get(&s, `SELECT state FROM click_transactions WHERE click_trans_id = $1`, clickTransID))
 	return s
+}
+
+// clickAttemptID is our id (the UUID the API shows) of the attempt Click
+// knows as merchant_prepare_id prepareID.
+func (g *gateway) clickAttemptID(t *testing.T, prepareID int64) string {
+	t.Helper()
+	var id string
+	require.NoError(t, g.DB.Get(&id, `SELECT id FROM click_transactions WHERE prepare_id = $1`, prepareID))
+	return id
+}
+
+// payAssertUUID checks that v is a UUID string in its canonical form.
+func payAssertUUID(t *testing.T, v any, what string) {
+	t.Helper()
+	s, ok := v.(string)
+	require.True(t, ok, "%s must be a string: %#v", what, v)
+	require.NoError(t, uuid.Validate(s), "%s must be a UUID: %q", what, s)
+	require.Len(t, s, 36, "%s in canonical form", what)
 }
 
 // clickForm is one Click call. Sign computes sign_string the way SPEC §5.2

@@ -394,6 +394,7 @@ func TestOpenAPI_CommerceResponsesMatchTheDocument(t *testing.T) {
 	done := click("/api/payments/click/complete", form.completing(*prepared.MerchantPrepareID, 0).signed(clickSecret))
 	require.Zero(t, done.Error, "%s", done)
 	click("/api/payments/click/complete", form.completing(*prepared.MerchantPrepareID, 0).signed(clickSecret)) // -4
+	oaCheck(t, a, http.MethodGet, "/api/payments?order_id="+second, as(buyer), nil, http.StatusOK)             // a Click transaction
 	click("/api/payments/click/complete", newClickForm(nextClickTransID(), second, "1.00").with("action", "1"))
 
 	// A third order, cancelled by its owner.

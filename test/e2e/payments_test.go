@@ -150,7 +150,10 @@ func TestPayments_TransactionsOfAnOrder(t *testing.T) {
 		}
 		cancelled, completed := items[0].(map[string]any), items[1].(map[string]any)
 
-		assert.Equal(t, strconv.FormatInt(p1, 10), cancelled["id"])
+		// Our id is a UUID, like every id of the API; merchant_prepare_id is
+		// Click's business only.
+		assert.Equal(t, g.clickAttemptID(t, p1), cancelled["id"])
+		payAssertUUID(t, cancelled["id"], "a Click transaction's id")
 		assert.Equal(t, "click", cancelled["provider"])
 		assert.Equal(t, f1.Get("click_trans_id"), cancelled["provider_transaction_id"], "Click's id as a decimal string")
 		assert.Equal(t, orderID, cancelled["order_id"])
@@ -160,7 +163,8 @@ func TestPayments_TransactionsOfAnOrder(t *testing.T) {
 		assertUTCTime(t, cancelled["cancelled_at"].(string), "cancelled_at")
 		assert.Equal(t, float64(-5017), cancelled["cancel_reason"], "the error Click sent")
 
-		assert.Equal(t, strconv.FormatInt(p2, 10), completed["id"])
+		assert.Equal(t, g.clickAttemptID(t, p2), completed["id"])
+		payAssertUUID(t, completed["id"], "a Click transaction's id")
 		assert.Equal(t, "completed", completed["state"])
 		assert.Equal(t, f2.Get("click_trans_id"), completed["provider_transaction_id"])
 		created := assertUTCTime(t, completed["created_at"].(string), "created_at")
@@ -169,6 +173,11 @@ func TestPayments_TransactionsOfAnOrder(t *testing.T) {
 		assert.Nil(t, completed["cancelled_at"])
 		assert.Nil(t, completed["cancel_reason"])
 	}
+
+	// The settlement names the paying attempt by that same id.
+	var settledBy string
+	require.NoError(t, g.DB.Get(&settledBy, `SELECT provider_tx_id FROM order_settlements WHERE order_id = $1`, orderID))
+	assert.Equal(t, g.clickAttemptID(t, p2), settledBy)
 
 	// Click cancels the confirmed payment: it shows as refunded.
 	requireClickCode(t, g.clickSend(t, f2.completing(p2, -5017).signed(clickSecret)), -9)

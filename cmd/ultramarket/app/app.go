@@ -197,7 +197,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 		return nil, fmt.Errorf("wire identity: %w", err)
 	}
 	a.wirePayme(paymeDeps{tx: tx, clock: clock, ids: ids, catalog: a.catalog})
-	a.wireClick(clickDeps{tx: tx, clock: clock})
+	a.wireClick(clickDeps{tx: tx, clock: clock, ids: ids})
 	a.wireCommerce(commerceDeps{tx: tx, clock: clock, ids: ids})
 	a.wireDocs()
 	return a, nil

@@ -15,6 +15,7 @@ import (
 type clickDeps struct {
 	tx    ports.TxManager
 	clock ports.Clock
+	ids   ports.IDGenerator
 }
 
 // paymentLinks is ports.PaymentLinks: Payme's checkout link and Click's pay
@@ -46,7 +47,7 @@ func (a *App) wireClick(d clickDeps) {
 
 	click.Register(a.public, click.NewHandlers(
 		click.Config{ServiceID: a.cfg.ClickServiceID, SecretKey: a.cfg.ClickSecretKey},
-		payments.NewClickPrepare(d.tx, orders, clicks, d.clock),
+		payments.NewClickPrepare(d.tx, orders, clicks, d.ids, d.clock),
 		payments.NewClickComplete(d.tx, orders, clicks, postgres.NewSettlementRepo(a.db), a.catalog, d.clock),
 		a.metrics, a.log,
 	))
