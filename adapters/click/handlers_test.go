@@ -565,6 +565,20 @@ func TestLogsNeverCarryTheSignatureOrTheSecret(t *testing.T) {
 	assert.Contains(t, logs, `"click_trans_id":2100000001`)
 }
 
+// The logs name an attempt by our UUID, the id GET /api/payments and the
+// settlements show, next to Click's integer for it.
+func TestLogsNameTheAttemptByItsUUID(t *testing.T) {
+	fx := configured(t)
+	expectCode(t, fx.post(t, click.PreparePath, prepareForm().sign(testSecret).encode()), 0)
+	fx.complete.res = payments.ClickCompleteResult{AttemptID: "6512bd43-d9ca-46e0-8c1b-b0a4c3d7e5f6", ConfirmID: 1}
+	expectCode(t, fx.post(t, click.CompletePath, completeForm().sign(testSecret).encode()), 0)
+
+	lines := strings.Split(strings.TrimSpace(fx.logs.String()), "\n")
+	require.Len(t, lines, 2)
+	assert.Contains(t, lines[0], `"transaction_id":"4b227777-d4dd-4fc6-9c6e-6a2e9d2a1f01"`)
+	assert.Contains(t, lines[1], `"transaction_id":"6512bd43-d9ca-46e0-8c1b-b0a4c3d7e5f6"`)
+}
+
 func TestOnlyPostIsServed(t *testing.T) {
 	fx := configured(t)
 	req := httptest.NewRequest(http.MethodGet, click.PreparePath, nil)
