@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ultramarket/gateway/application/holds"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/ports"
 )
@@ -63,9 +64,8 @@ func (uc *CancelOrder) Handle(ctx context.Context, in CancelOrderInput) (*order.
 	if err != nil {
 		return nil, err
 	}
-	cctx, cancel := cleanupContext(ctx) // committed: release even if the client has gone
-	defer cancel()
-	if err := uc.catalog.Release(cctx, out.ID(), in.Caller); err != nil {
+	// Committed: release even if the client has gone.
+	if err := holds.ReleaseStock(ctx, uc.catalog, out.ID(), in.Caller); err != nil {
 		return nil, fmt.Errorf("order %s was cancelled but its stock was not released: %w", out.ID(), err)
 	}
 	return out, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ultramarket/gateway/application/holds"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports"
@@ -118,9 +119,7 @@ func (uc *ExpireOverdueOrders) Handle(ctx context.Context, in ExpireInput) (canc
 }
 
 func (uc *ExpireOverdueOrders) release(ctx context.Context, orderID string) error {
-	cctx, cancel := cleanupContext(ctx)
-	defer cancel()
-	if err := uc.catalog.Release(cctx, orderID, expiryCaller); err != nil {
+	if err := holds.ReleaseStock(ctx, uc.catalog, orderID, expiryCaller); err != nil {
 		return fmt.Errorf("order %s expired but its stock was not released: %w", orderID, err)
 	}
 	return nil

@@ -132,6 +132,24 @@ func TestExpire_FailedReleaseIsReportedAndTheOthersStillReleased(t *testing.T) {
 	assert.Contains(t, err.Error(), a.ID())
 }
 
+func TestExpire_ReleaseOutlivesShutdownAndIsBounded(t *testing.T) {
+	f := newFixture(t)
+	ctx, shutDown := context.WithCancel(context.Background())
+	o := overdue(t, 1)
+	f.orders.EXPECT().LockOverdue(inTx, cutoff, orders.DefaultExpiryBatch).Return([]*order.Order{o}, nil)
+	f.payme.EXPECT().HasLive(inTx, o.ID(), liveSince).Return(false, nil)
+	f.orders.EXPECT().Update(inTx, o).Return(nil)
+	f.clicks.EXPECT().ListByOrderForUpdate(inTx, o.ID()).DoAndReturn(func(context.Context, string) ([]*payment.ClickTransaction, error) {
+		shutDown() // the service stops while the batch commits
+		return nil, nil
+	})
+	f.catalog.EXPECT().Release(detachedBounded, o.ID(), ports.Caller{}).Return(nil)
+
+	n, err := newExpire(f, inlineTx{}).Handle(ctx, orders.ExpireInput{Now: now})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+}
+
 func TestRunExpiry_SweepsAtOnceThenEveryIntervalUntilCancelled(t *testing.T) {
 	f := newFixture(t)
 	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, orders.DefaultExpiryBatch).Return(nil, nil).MinTimes(3)

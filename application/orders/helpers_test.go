@@ -72,6 +72,13 @@ var (
 	live = ctxMatcher{"a live context outside any transaction", func(c context.Context) bool {
 		return c.Err() == nil && c.Value(txKey{}) == nil
 	}}
+	// detachedBounded is how stock is released after a committed change
+	// (holds.ReleaseStock): alive although the caller's context ended, and
+	// bounded in time.
+	detachedBounded = ctxMatcher{"a live, bounded context outside any transaction", func(c context.Context) bool {
+		_, bounded := c.Deadline()
+		return c.Err() == nil && bounded && c.Value(txKey{}) == nil
+	}}
 )
 
 type fixedClock struct{ t time.Time }

@@ -41,10 +41,11 @@ const (
 	// cancelled", which is also what a later Complete for it is answered.
 	clickErrorOrderCancelled = -9
 
-	// cleanupTimeout bounds the compensations (releasing stock and the
-	// Idempotency-Key) that run after a failure, also when the request's
+	// cleanupTimeout bounds the compensations of a failed placement
+	// (releasing its stock and its Idempotency-Key), also when the request's
 	// context has ended: leaving them undone would hold stock or block the
-	// key for a day.
+	// key for a day. Stock released after a committed cancel, expiry or
+	// refund goes through holds.ReleaseStock instead.
 	cleanupTimeout = 10 * time.Second
 )
 

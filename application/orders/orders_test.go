@@ -122,6 +122,22 @@ func TestCancelOrder_CancelsOrderAndPreparedClickAttemptsThenReleasesStock(t *te
 	}
 }
 
+func TestCancelOrder_ReleaseOutlivesTheCallerAndIsBounded(t *testing.T) {
+	f := newFixture(t)
+	ctx, hangUp := context.WithCancel(context.Background())
+	o := pendingOrder(t, orderID, now.Add(-time.Hour))
+	f.orders.EXPECT().GetForUpdate(inTx, orderID).Return(o, nil)
+	f.orders.EXPECT().Update(inTx, o).DoAndReturn(func(context.Context, *order.Order) error {
+		hangUp() // the buyer closes the page as the cancellation commits
+		return nil
+	})
+	f.clicks.EXPECT().ListByOrderForUpdate(inTx, orderID).Return(nil, nil)
+	f.catalog.EXPECT().Release(detachedBounded, orderID, buyer).Return(nil)
+
+	_, err := newCancel(f).Handle(ctx, orders.CancelOrderInput{Caller: buyer, ID: orderID})
+	require.NoError(t, err)
+}
+
 func TestCancelOrder_StrangerGetsNotFound(t *testing.T) {
 	f := newFixture(t) // no Update, no Release
 	f.orders.EXPECT().GetForUpdate(gomock.Any(), orderID).Return(pendingOrder(t, orderID, now), nil)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ultramarket/gateway/application/holds"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports"
@@ -111,8 +112,9 @@ func (uc *ClickComplete) Handle(ctx context.Context, in ClickCompleteInput) (Cli
 		return res, err
 	}
 	if res.Refunded {
-		// After the commit, never inside it: the catalog may be a remote call.
-		res.ReleaseErr = uc.catalog.Release(ctx, in.MerchantTransID, ports.Caller{})
+		// After the commit, never inside it (the catalog may be a remote
+		// call), and even if Click hangs up now: the refund is done.
+		res.ReleaseErr = holds.ReleaseStock(ctx, uc.catalog, in.MerchantTransID, ports.Caller{})
 	}
 	return res, outcome
 }

@@ -257,6 +257,29 @@ func TestClickComplete_ClickErrorOnAConfirmedAttemptRefundsThePaidOrder(t *testi
 	assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID, CancelledAfterConfirm: true, Refunded: true}, res)
 }
 
+func TestClickComplete_RefundReleaseOutlivesClickAndIsBounded(t *testing.T) {
+	f := newClickCompleteFixture(t)
+	ctx, hangUp := context.WithCancel(context.Background())
+	o, tx := clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOrderID, payment.ClickConfirmed)
+	f.stored(o, tx)
+	f.orders.EXPECT().Update(gomock.Any(), o).Return(nil)
+	f.clicks.EXPECT().Update(gomock.Any(), tx).DoAndReturn(func(context.Context, *payment.ClickTransaction) error {
+		hangUp() // Click gives up just as the refund commits
+		return nil
+	})
+	f.catalog.EXPECT().Release(gomock.Any(), clickOrderID, ports.Caller{}).DoAndReturn(
+		func(ctx context.Context, _ string, _ ports.Caller) error {
+			_, bounded := ctx.Deadline()
+			assert.True(t, bounded, "a hung catalog must not hold the answer to Click forever")
+			return ctx.Err()
+		})
+
+	res, err := f.uc.Handle(ctx, clickCompleteInput(-5017))
+	assert.ErrorIs(t, err, payment.ErrClickCancelled)
+	assert.True(t, res.Refunded)
+	assert.NoError(t, res.ReleaseErr, "the release must not be cut short by Click hanging up")
+}
+
 func TestClickComplete_StockReleaseFailureIsReportedNotRolledBack(t *testing.T) {
 	f := newClickCompleteFixture(t)
 	o, tx := clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOrderID, payment.ClickConfirmed)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ultramarket/gateway/application/holds"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports"
@@ -100,10 +101,10 @@ func (uc *PaymeCancelTransaction) Handle(ctx context.Context, paymeID string, re
 	}
 	out := PaymeCancelResult{PaymeResult: res}
 	if res.Changed && res.Tx.State() == payment.PaymeCancelledAfterPerform {
-		// After commit, and not cut short if Payme hangs up now: the refund
-		// is done, the stock must follow (Release is idempotent).
-		if err := uc.catalog.Release(context.WithoutCancel(ctx), res.Tx.OrderID(), ports.Caller{}); err != nil {
-			out.StockReleaseErr = fmt.Errorf("payme cancel %s: release stock of order %s: %w", paymeID, res.Tx.OrderID(), err)
+		// After commit: the refund is done, the stock must follow, even if
+		// Payme hangs up now.
+		if err := holds.ReleaseStock(ctx, uc.catalog, res.Tx.OrderID(), ports.Caller{}); err != nil {
+			out.StockReleaseErr = fmt.Errorf("payme cancel %s: %w", paymeID, err)
 		}
 	}
 	return out, nil

@@ -74,7 +74,11 @@ func TestPaymeCancel_ReleaseOutlivesTheCaller(t *testing.T) {
 		return nil
 	})
 	m.catalog.EXPECT().Release(paymeAny, paymeOrderID, ports.Caller{}).DoAndReturn(
-		func(ctx context.Context, _ string, _ ports.Caller) error { return ctx.Err() })
+		func(ctx context.Context, _ string, _ ports.Caller) error {
+			_, bounded := ctx.Deadline()
+			assert.True(t, bounded, "a hung catalog must not hold the answer to Payme forever")
+			return ctx.Err()
+		})
 
 	res, err := uc.Handle(ctx, paymeID, payment.ReasonRefund)
 	require.NoError(t, err)

@@ -1,0 +1,38 @@
+// Package holds lets go of what an order holds while it waits for payment
+// or shipment: its stock reservation in the catalog. Several use cases end
+// that hold — a refund (Payme cancel, Click cancel), an order cancelled by
+// its buyer or an admin, the expiry of an unpaid order — and all of them
+// must do it the same way, so the rule lives here once.
+package holds
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ultramarket/gateway/ports"
+)
+
+// ReleaseTimeout bounds one release of an order's stock. A catalog that
+// hangs must not hold a webhook's answer, a buyer's request or the expiry
+// sweep for longer than this.
+const ReleaseTimeout = 10 * time.Second
+
+// ReleaseStock gives orderID's reserved stock back to the catalog. Callers
+// run it after the change that ends the hold has committed, never inside
+// the transaction (the catalog may be a remote call).
+//
+// It runs on a context detached from ctx's cancellation but keeping its
+// values (request id, logger): the change is committed, so the caller
+// hanging up — Payme or Click giving up on a webhook, a browser closing the
+// connection, the service shutting the sweep down — must not leave the stock
+// held. It is bounded by ReleaseTimeout. A failure is returned, naming the
+// order; Release is idempotent, so it may be tried again later.
+func ReleaseStock(ctx context.Context, catalog ports.Catalog, orderID string, caller ports.Caller) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ReleaseTimeout)
+	defer cancel()
+	if err := catalog.Release(ctx, orderID, caller); err != nil {
+		return fmt.Errorf("release stock of order %s: %w", orderID, err)
+	}
+	return nil
+}
