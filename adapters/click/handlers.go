@@ -265,7 +265,9 @@ func (h *Handlers) runComplete(ctx context.Context, r request) answer {
 			ans.outcome = outcomeCancelled
 		}
 	}
-	if res.CancelledAfterConfirm {
+	// Only a committed cancel (answered -9) took money back; a cancel that
+	// failed (-7) changed nothing and is counted and logged as the error it is.
+	if res.CancelledAfterConfirm && ans.code == codeCancelled {
 		ans.outcome = outcomeRefunded
 		// Money Click had passed on was taken back after we confirmed: the
 		// order must not ship, and someone must reconcile with Click.
@@ -279,7 +281,7 @@ func (h *Handlers) runComplete(ctx context.Context, r request) answer {
 			slog.Bool("order_refunded", res.Refunded),
 		)
 	}
-	if res.ReleaseErr != nil {
+	if res.ReleaseErr != nil && ans.code == codeCancelled {
 		h.log.LogAttrs(ctx, slog.LevelError, "click refund: giving the stock back failed; retry the release",
 			slog.String("order_id", r.merchantTransID), slog.String("error", res.ReleaseErr.Error()))
 	}

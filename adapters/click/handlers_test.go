@@ -539,6 +539,18 @@ func TestComplete_CancelAfterConfirmRaisesAnAlert(t *testing.T) {
 	assert.Contains(t, logs, "giving the stock back failed")
 }
 
+// A cancel whose database write rolled back is our failure (-7): counted
+// as an error and not logged as a refund, whatever the result says.
+func TestComplete_CancelThatFailedIsAnErrorNotARefund(t *testing.T) {
+	fx := configured(t)
+	fx.complete.res = payments.ClickCompleteResult{CancelledAfterConfirm: true, Refunded: true}
+	fx.complete.err = errors.New("update click transaction: connection reset")
+	out := fx.post(t, click.CompletePath, completeForm().set("error", "-5017").sign(testSecret).encode())
+	expectCode(t, out, -7)
+	assert.Equal(t, []string{"click/error"}, fx.metrics.outcomes)
+	assert.NotContains(t, fx.logs.String(), "ALERT")
+}
+
 func TestPanicInTheUseCaseIsMinus7(t *testing.T) {
 	fx := configured(t)
 	fx.prepare.panic = true

@@ -109,7 +109,14 @@ func (uc *ClickComplete) Handle(ctx context.Context, in ClickCompleteInput) (Cli
 		return uc.confirm(ctx, o, t, &res)
 	})
 	if err != nil {
-		return res, err
+		// Rolled back: whatever fn noted (a refund, a cancel after confirm)
+		// did not happen. Only which attempt it was, and for a -4 answer the
+		// merchant_confirm_id stored earlier, still hold.
+		out := ClickCompleteResult{AttemptID: res.AttemptID}
+		if errors.Is(err, payment.ErrAlreadyPaid) {
+			out.ConfirmID = res.ConfirmID
+		}
+		return out, err
 	}
 	if res.Refunded {
 		// After the commit, never inside it (the catalog may be a remote

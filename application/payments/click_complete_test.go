@@ -257,6 +257,24 @@ func TestClickComplete_ClickErrorOnAConfirmedAttemptRefundsThePaidOrder(t *testi
 	assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID, CancelledAfterConfirm: true, Refunded: true}, res)
 }
 
+// A cancel of a confirmed attempt whose write fails is rolled back: no
+// refund happened, and the result must not say one did (the edge would
+// count and log it as one instead of as the error it is).
+func TestClickComplete_CancelThatRollsBackReportsNoRefund(t *testing.T) {
+	errClickDB := errors.New("connection reset")
+	f := newClickCompleteFixture(t) // no Release: nothing was refunded
+	o, tx := clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOrderID, payment.ClickConfirmed)
+	f.stored(o, tx)
+	f.orders.EXPECT().Update(gomock.Any(), o).Return(nil)
+	f.clicks.EXPECT().Update(gomock.Any(), tx).Return(errClickDB)
+
+	res, err := f.uc.Handle(context.Background(), clickCompleteInput(-5017))
+	require.ErrorIs(t, err, errClickDB)
+	assert.NotErrorIs(t, err, payment.ErrClickCancelled, "an internal failure (-7), not Click's -9")
+	assert.True(t, *f.rolledBack)
+	assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID}, res)
+}
+
 func TestClickComplete_RefundReleaseOutlivesClickAndIsBounded(t *testing.T) {
 	f := newClickCompleteFixture(t)
 	ctx, hangUp := context.WithCancel(context.Background())

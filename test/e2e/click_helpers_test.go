@@ -126,6 +126,28 @@ func (g *gateway) clickAttemptID(t *testing.T, prepareID int64) string {
 	return id
 }
 
+// clickMetric reads payments_total{provider="click",outcome=...} from the
+// ops listener; 0 while the series does not exist yet.
+func (g *gateway) clickMetric(t *testing.T, outcome string) float64 {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, g.OpsURL+"/metrics", nil)
+	require.NoError(t, err)
+	resp, err := httpClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	series := `payments_total{outcome="` + outcome + `",provider="click"} `
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series); ok {
+			n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			require.NoError(t, err, line)
+			return n
+		}
+	}
+	return 0
+}
+
 // payAssertUUID checks that v is a UUID string in its canonical form.
 func payAssertUUID(t *testing.T, v any, what string) {
 	t.Helper()

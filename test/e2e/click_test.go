@@ -175,6 +175,36 @@ func TestClick_CancelledOrderAnswersMinus9(t *testing.T) {
 	assert.Equal(t, "cancelled", g.clickOrderStatus(t, orderID))
 }
 
+// TestClick_CancelThatRollsBackIsCountedAsAnError: Click cancels a
+// confirmed payment, and our database refuses the write. Nothing changed, so
+// Click gets -7 (it retries), payments_total counts an error, and neither a
+// refund nor its alert appears.
+func TestClick_CancelThatRollsBackIsCountedAsAnError(t *testing.T) {
+	t.Parallel()
+	g := newPayGateway(t)
+	buyer := g.newAccount(t, roleCustomer)
+	orderID := g.clickTestOrder(t, buyer, clickDefaultTotal)
+	f, prepareID := g.clickPrepared(t, orderID, somOf(clickDefaultTotal))
+	requireClickCode(t, g.clickSend(t, f.completing(prepareID, 0).signed(clickSecret)), 0)
+
+	// Every write of an attempt now fails, as on a database in trouble.
+	_, err := g.DB.Exec(`CREATE FUNCTION e2e_refuse_click_update() RETURNS trigger LANGUAGE plpgsql AS
+		$$ BEGIN RAISE EXCEPTION 'e2e: click_transactions refuses writes'; END $$`)
+	require.NoError(t, err)
+	_, err = g.DB.Exec(`CREATE TRIGGER e2e_refuse_click_update BEFORE UPDATE ON click_transactions
+		FOR EACH ROW EXECUTE FUNCTION e2e_refuse_click_update()`)
+	require.NoError(t, err)
+	errorsBefore, refundsBefore := g.clickMetric(t, "error"), g.clickMetric(t, "refunded")
+
+	requireClickCode(t, g.clickSend(t, f.completing(prepareID, -5017).signed(clickSecret)), -7)
+	assert.Equal(t, "paid", g.clickOrderStatus(t, orderID), "the refund rolled back")
+	assert.Equal(t, 2, g.clickAttemptState(t, f.ClickTransID()))
+	assert.EqualValues(t, 9, g.clickProductStock(t, orderID), "no stock came back")
+	assert.Equal(t, errorsBefore+1, g.clickMetric(t, "error"), "counted as the error it was")
+	assert.Equal(t, refundsBefore, g.clickMetric(t, "refunded"), "not counted as a refund")
+	assert.False(t, strings.Contains(g.Logs.String(), "ALERT: click cancelled a confirmed payment"), "no refund alert")
+}
+
 // TestClick_ConcurrentCompletesPayOnce fires the Completes of two prepared
 // attempts of one order at the same time, several times over: exactly one
 // is confirmed, the other is told -4, and the order is paid once.
