@@ -17,6 +17,14 @@ type OrderFilter struct {
 	PageSize int
 }
 
+// OverdueCursor is where one batch of the expiry sweep ended: overdue orders
+// are taken in (created time, id) order, and the next batch starts after
+// the last order of the previous one. The zero value is the beginning.
+type OverdueCursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
 // OrderRepository stores orders with their items. A missing order returns
 // order.ErrNotFound.
 type OrderRepository interface {
@@ -29,7 +37,9 @@ type OrderRepository interface {
 	GetForUpdate(ctx context.Context, id string) (*order.Order, error)
 	List(ctx context.Context, f OrderFilter) (orders []*order.Order, total int, err error)
 	// LockOverdue locks up to limit pending_payment orders created before
-	// cutoff, skipping rows another transaction holds, so several instances
-	// sweeping at once never process one order twice.
-	LockOverdue(ctx context.Context, cutoff time.Time, limit int) ([]*order.Order, error)
+	// cutoff and after the cursor, oldest first, skipping rows another
+	// transaction holds, so several instances sweeping at once never process
+	// one order twice. The cursor lets a sweep go on past orders it leaves
+	// pending (those a live Payme transaction holds).
+	LockOverdue(ctx context.Context, cutoff time.Time, after OverdueCursor, limit int) ([]*order.Order, error)
 }

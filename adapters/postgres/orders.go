@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/ports"
@@ -224,20 +225,32 @@ func (r *OrderRepo) List(ctx context.Context, f ports.OrderFilter) ([]*order.Ord
 // LockOverdue locks up to limit pending_payment orders created before cutoff,
 // oldest first, skipping rows another transaction holds. It must run in a
 // transaction (ErrNoTx otherwise): the locks are what keep two sweepers apart.
-func (r *OrderRepo) LockOverdue(ctx context.Context, cutoff time.Time, limit int) ([]*order.Order, error) {
+func (r *OrderRepo) LockOverdue(ctx context.Context, cutoff time.Time, after ports.OverdueCursor, limit int) ([]*order.Order, error) {
 	if !inTx(ctx, r.db) {
 		return nil, fmt.Errorf("lock overdue orders: %w", ErrNoTx)
 	}
 	if limit <= 0 {
 		return []*order.Order{}, nil
 	}
+	// A zero cursor starts at the beginning; ids are compared as UUIDs, the
+	// order of the primary key.
+	var afterTime sql.NullTime
+	var afterID sql.NullString
+	if !after.CreatedAt.IsZero() {
+		if !validID(after.ID) {
+			return nil, fmt.Errorf("lock overdue orders after %q: %w", after.ID, domain.Invalid("id", "must be a UUID"))
+		}
+		afterTime = sql.NullTime{Time: dbTime(after.CreatedAt), Valid: true}
+		afterID = sql.NullString{String: after.ID, Valid: true}
+	}
 	q := ext(ctx, r.db)
 	var rows []orderRow
 	err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+orderColumns+` FROM orders
 		WHERE status = 'pending_payment' AND created_at < $1
+		  AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
 		ORDER BY created_at, id
-		LIMIT $2
-		FOR UPDATE SKIP LOCKED`, dbTime(cutoff), limit)
+		LIMIT $4
+		FOR UPDATE SKIP LOCKED`, dbTime(cutoff), afterTime, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("lock overdue orders before %s: %w", cutoff.UTC().Format(time.RFC3339), mapError(err))
 	}

@@ -1,8 +1,10 @@
 package postgres_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -264,7 +266,7 @@ func TestOrderQueriesAreNotNPlusOne(t *testing.T) {
 
 	log.reset()
 	require.NoError(t, tm.WithinTx(c, func(ctx context.Context) error {
-		got, err := repo.LockOverdue(ctx, t0.Add(time.Hour), 100)
+		got, err := repo.LockOverdue(ctx, t0.Add(time.Hour), ports.OverdueCursor{}, 100)
 		require.Len(t, got, 20)
 		return err
 	}))
@@ -292,7 +294,7 @@ func TestOrderLockOverdueSkipsLockedRows(t *testing.T) {
 	require.NoError(t, paid.MarkPaid(t0.Add(time.Minute)))
 	require.NoError(t, repo.Update(c, paid))
 
-	_, err := repo.LockOverdue(c, cutoff, 10)
+	_, err := repo.LockOverdue(c, cutoff, ports.OverdueCursor{}, 10)
 	assert.ErrorIs(t, err, postgres.ErrNoTx, "locks without a transaction would protect nothing")
 
 	// Two sweepers at once, each holding its locks until both have looked.
@@ -307,7 +309,7 @@ func TestOrderLockOverdueSkipsLockedRows(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			err := tm.WithinTx(context.Background(), func(ctx context.Context) error {
-				got, err := repo.LockOverdue(ctx, cutoff, 6)
+				got, err := repo.LockOverdue(ctx, cutoff, ports.OverdueCursor{}, 6)
 				if err != nil {
 					return err
 				}
@@ -337,13 +339,63 @@ func TestOrderLockOverdueSkipsLockedRows(t *testing.T) {
 
 	// Oldest first, limit respected.
 	require.NoError(t, tm.WithinTx(c, func(ctx context.Context) error {
-		got, err := repo.LockOverdue(ctx, cutoff, 3)
+		got, err := repo.LockOverdue(ctx, cutoff, ports.OverdueCursor{}, 3)
 		require.NoError(t, err)
 		require.Len(t, got, 3)
 		assert.Equal(t, overdue[:3], []string{got[0].ID(), got[1].ID(), got[2].ID()})
-		none, err := repo.LockOverdue(ctx, cutoff, 0)
+		none, err := repo.LockOverdue(ctx, cutoff, ports.OverdueCursor{}, 0)
 		require.NoError(t, err)
 		assert.Empty(t, none)
+		return nil
+	}))
+}
+
+// The cursor walks the overdue orders batch after batch, oldest first,
+// orders created at the same moment in id order, each once.
+func TestOrderLockOverdueGoesOnAfterTheCursor(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t)
+	repo, tm := postgres.NewOrderRepo(db), postgres.NewTxManager(db)
+	c := ctx(t)
+	u := someUser(t, db)
+	cutoff := t0.Add(time.Hour)
+	var want []*order.Order
+	for i := range 7 {
+		// Pairs created at the same moment: only the id tells them apart.
+		want = append(want, newOrder(t, db, u.ID(), t0.Add(time.Duration(i/2)*time.Minute)))
+	}
+	slices.SortFunc(want, func(a, b *order.Order) int {
+		return cmp.Or(a.CreatedAt().Compare(b.CreatedAt()), cmp.Compare(a.ID(), b.ID()))
+	})
+
+	var got []string
+	var after ports.OverdueCursor
+	for batch := 0; ; batch++ {
+		require.Less(t, batch, 10, "the walk ends")
+		var locked []*order.Order
+		require.NoError(t, tm.WithinTx(c, func(ctx context.Context) error {
+			var err error
+			locked, err = repo.LockOverdue(ctx, cutoff, after, 3)
+			return err
+		}))
+		for _, o := range locked {
+			got = append(got, o.ID())
+		}
+		if len(locked) < 3 {
+			break
+		}
+		last := locked[len(locked)-1]
+		after = ports.OverdueCursor{CreatedAt: last.CreatedAt(), ID: last.ID()}
+	}
+	ids := make([]string, len(want))
+	for i, o := range want {
+		ids[i] = o.ID()
+	}
+	assert.Equal(t, ids, got)
+
+	require.NoError(t, tm.WithinTx(c, func(ctx context.Context) error {
+		_, err := repo.LockOverdue(ctx, cutoff, ports.OverdueCursor{CreatedAt: t0, ID: "not-a-uuid"}, 3)
+		assert.ErrorIs(t, err, domain.ErrValidation)
 		return nil
 	}))
 }

@@ -59,8 +59,10 @@ var expiryCaller = ports.Caller{}
 // before Now-ttl (SKIP LOCKED), skip those with a live Payme transaction
 // (state 1 and not past Payme's 12-hour timeout: the buyer is paying), cancel
 // the rest with their prepared Click attempts, commit, then release their
-// reservations. It goes on while a full batch cancelled something, so a
-// backlog drains in one sweep.
+// reservations. Each batch starts after the last order of the one before,
+// and the sweep goes on while batches come back full: a backlog drains in
+// one sweep, and a batch of orders Payme holds does not keep the younger
+// overdue orders behind it (and their stock) waiting.
 //
 // cancelled counts committed cancellations also when err is not nil: a
 // failed release leaves its order cancelled and is reported in err (joined,
@@ -69,16 +71,22 @@ func (uc *ExpireOverdueOrders) Handle(ctx context.Context, in ExpireInput) (canc
 	cutoff := in.Now.Add(-uc.ttl)
 	liveSince := in.Now.Add(-payment.PaymeTimeout).UnixMilli()
 	var releaseErrs []error
+	var after ports.OverdueCursor
 	for {
 		var done []*order.Order
 		var locked int
+		next := after
 		err := uc.tx.WithinTx(ctx, func(ctx context.Context) error {
-			done, locked = nil, 0 // the transaction may be retried
-			overdue, err := uc.orders.LockOverdue(ctx, cutoff, uc.batch)
+			done, locked, next = nil, 0, after // the transaction may be retried
+			overdue, err := uc.orders.LockOverdue(ctx, cutoff, after, uc.batch)
 			if err != nil {
 				return err
 			}
 			locked = len(overdue)
+			if locked > 0 {
+				last := overdue[locked-1]
+				next = ports.OverdueCursor{CreatedAt: last.CreatedAt(), ID: last.ID()}
+			}
 			for _, o := range overdue {
 				if !o.IsOverdue(in.Now, uc.ttl) {
 					continue
@@ -112,9 +120,10 @@ func (uc *ExpireOverdueOrders) Handle(ctx context.Context, in ExpireInput) (canc
 				releaseErrs = append(releaseErrs, err)
 			}
 		}
-		if locked < uc.batch || len(done) == 0 {
+		if locked < uc.batch {
 			return cancelled, errors.Join(releaseErrs...)
 		}
+		after = next
 	}
 }
 

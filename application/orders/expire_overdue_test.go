@@ -39,7 +39,7 @@ func TestExpire_CancelsOverdueOrdersUnlessPaymeHoldsThem(t *testing.T) {
 	free, held := overdue(t, 1), overdue(t, 2)
 	prepared := clickAttempt(t, free, payment.ClickPrepared)
 	gomock.InOrder(
-		f.orders.EXPECT().LockOverdue(inTx, cutoff, orders.DefaultExpiryBatch).Return([]*order.Order{free, held}, nil),
+		f.orders.EXPECT().LockOverdue(inTx, cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return([]*order.Order{free, held}, nil),
 		f.payme.EXPECT().HasLive(inTx, free.ID(), liveSince).Return(false, nil),
 		f.orders.EXPECT().Update(inTx, free).Return(nil),
 		f.clicks.EXPECT().ListByOrderForUpdate(inTx, free.ID()).Return([]*payment.ClickTransaction{prepared}, nil),
@@ -60,7 +60,7 @@ func TestExpire_CancelsOverdueOrdersUnlessPaymeHoldsThem(t *testing.T) {
 
 func TestExpire_NothingOverdue(t *testing.T) {
 	f := newFixture(t)
-	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, orders.DefaultExpiryBatch).Return(nil, nil)
+	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return(nil, nil)
 	n, err := newExpire(f, inlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
 	require.NoError(t, err)
 	assert.Zero(t, n)
@@ -70,8 +70,8 @@ func TestExpire_DrainsABacklogInBatches(t *testing.T) {
 	f := newFixture(t)
 	a, b, c := overdue(t, 1), overdue(t, 2), overdue(t, 3)
 	gomock.InOrder(
-		f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, 2).Return([]*order.Order{a, b}, nil),
-		f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, 2).Return([]*order.Order{c}, nil),
+		f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, ports.OverdueCursor{}, 2).Return([]*order.Order{a, b}, nil),
+		f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, cursorAfter(b), 2).Return([]*order.Order{c}, nil),
 	)
 	f.payme.EXPECT().HasLive(gomock.Any(), gomock.Any(), liveSince).Return(false, nil).Times(3)
 	f.orders.EXPECT().Update(gomock.Any(), gomock.Any()).Return(nil).Times(3)
@@ -84,21 +84,72 @@ func TestExpire_DrainsABacklogInBatches(t *testing.T) {
 	assert.Equal(t, 3, n)
 }
 
-func TestExpire_AFullBatchOfHeldOrdersEndsTheSweep(t *testing.T) {
-	f := newFixture(t) // one LockOverdue only: nothing was cancelled, so another round would see the same
-	a, b := overdue(t, 1), overdue(t, 2)
-	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, 2).Return([]*order.Order{a, b}, nil).Times(1)
-	f.payme.EXPECT().HasLive(gomock.Any(), gomock.Any(), liveSince).Return(true, nil).Times(2)
+// A full batch of orders that live Payme transactions hold must not end
+// the sweep: the younger overdue orders behind it would keep their stock
+// until Payme's 12 hours pass.
+func TestExpire_GoesOnPastABatchHeldByPayme(t *testing.T) {
+	f := newFixture(t)
+	a, b, c := overdue(t, 3), overdue(t, 2), overdue(t, 1) // oldest first
+	gomock.InOrder(
+		f.orders.EXPECT().LockOverdue(inTx, cutoff, ports.OverdueCursor{}, 2).Return([]*order.Order{a, b}, nil),
+		f.orders.EXPECT().LockOverdue(inTx, cutoff, cursorAfter(b), 2).Return([]*order.Order{c}, nil),
+	)
+	f.payme.EXPECT().HasLive(inTx, a.ID(), liveSince).Return(true, nil)
+	f.payme.EXPECT().HasLive(inTx, b.ID(), liveSince).Return(true, nil)
+	f.payme.EXPECT().HasLive(inTx, c.ID(), liveSince).Return(false, nil)
+	f.orders.EXPECT().Update(inTx, c).Return(nil)
+	f.clicks.EXPECT().ListByOrderForUpdate(inTx, c.ID()).Return(nil, nil)
+	f.catalog.EXPECT().Release(gomock.Any(), c.ID(), ports.Caller{}).Return(nil)
+
 	n, err := newExpire(f, inlineTx{}).WithBatch(2).Handle(context.Background(), orders.ExpireInput{Now: now})
 	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.Equal(t, order.StatusCancelled, c.Status())
+	assert.Equal(t, order.StatusPendingPayment, a.Status())
+	assert.Equal(t, order.StatusPendingPayment, b.Status())
+}
+
+// A retried transaction starts again from the cursor it started from.
+func TestExpire_RetriedBatchKeepsItsCursor(t *testing.T) {
+	f := newFixture(t)
+	a, b := overdue(t, 2), overdue(t, 1)
+	gomock.InOrder(
+		f.orders.EXPECT().LockOverdue(inTx, cutoff, ports.OverdueCursor{}, 1).Return([]*order.Order{a}, nil),
+		f.orders.EXPECT().LockOverdue(inTx, cutoff, ports.OverdueCursor{}, 1).Return([]*order.Order{a}, nil), // the retry
+		f.orders.EXPECT().LockOverdue(inTx, cutoff, cursorAfter(a), 1).Return([]*order.Order{b}, nil),
+		f.orders.EXPECT().LockOverdue(inTx, cutoff, cursorAfter(b), 1).Return(nil, nil),
+	)
+	f.payme.EXPECT().HasLive(inTx, gomock.Any(), liveSince).Return(true, nil).Times(3)
+
+	n, err := newExpire(f, &retryOnceTx{}).WithBatch(1).Handle(context.Background(), orders.ExpireInput{Now: now})
+	require.NoError(t, err)
 	assert.Zero(t, n)
+}
+
+func cursorAfter(o *order.Order) ports.OverdueCursor {
+	return ports.OverdueCursor{CreatedAt: o.CreatedAt(), ID: o.ID()}
+}
+
+// retryOnceTx runs fn twice the first time, as a transaction manager does
+// after a serialization failure, then once per call.
+type retryOnceTx struct{ retried bool }
+
+func (m *retryOnceTx) WithinTx(ctx context.Context, fn func(context.Context) error) error {
+	ctx = context.WithValue(ctx, txKey{}, true)
+	if !m.retried {
+		m.retried = true
+		if err := fn(ctx); err != nil {
+			return err
+		}
+	}
+	return fn(ctx)
 }
 
 func TestExpire_FailedTransactionReleasesNothing(t *testing.T) {
 	f := newFixture(t) // no Release
 	boom := errors.New("serialization failure")
 	o := overdue(t, 1)
-	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, orders.DefaultExpiryBatch).Return([]*order.Order{o}, nil)
+	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return([]*order.Order{o}, nil)
 	f.payme.EXPECT().HasLive(gomock.Any(), o.ID(), liveSince).Return(false, nil)
 	f.orders.EXPECT().Update(gomock.Any(), o).Return(nil)
 	f.clicks.EXPECT().ListByOrderForUpdate(gomock.Any(), o.ID()).Return(nil, nil)
@@ -109,7 +160,7 @@ func TestExpire_FailedTransactionReleasesNothing(t *testing.T) {
 
 	f = newFixture(t)
 	o = overdue(t, 1) // the first attempt cancelled the last one in memory
-	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, orders.DefaultExpiryBatch).Return([]*order.Order{o}, nil)
+	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return([]*order.Order{o}, nil)
 	f.payme.EXPECT().HasLive(gomock.Any(), o.ID(), liveSince).Return(false, boom)
 	n, err = newExpire(f, inlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
 	assert.ErrorIs(t, err, boom)
@@ -119,7 +170,7 @@ func TestExpire_FailedTransactionReleasesNothing(t *testing.T) {
 func TestExpire_FailedReleaseIsReportedAndTheOthersStillReleased(t *testing.T) {
 	f := newFixture(t)
 	a, b := overdue(t, 1), overdue(t, 2)
-	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, orders.DefaultExpiryBatch).Return([]*order.Order{a, b}, nil)
+	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return([]*order.Order{a, b}, nil)
 	f.payme.EXPECT().HasLive(gomock.Any(), gomock.Any(), liveSince).Return(false, nil).Times(2)
 	f.orders.EXPECT().Update(gomock.Any(), gomock.Any()).Return(nil).Times(2)
 	f.clicks.EXPECT().ListByOrderForUpdate(gomock.Any(), gomock.Any()).Return(nil, nil).Times(2)
@@ -136,7 +187,7 @@ func TestExpire_ReleaseOutlivesShutdownAndIsBounded(t *testing.T) {
 	f := newFixture(t)
 	ctx, shutDown := context.WithCancel(context.Background())
 	o := overdue(t, 1)
-	f.orders.EXPECT().LockOverdue(inTx, cutoff, orders.DefaultExpiryBatch).Return([]*order.Order{o}, nil)
+	f.orders.EXPECT().LockOverdue(inTx, cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return([]*order.Order{o}, nil)
 	f.payme.EXPECT().HasLive(inTx, o.ID(), liveSince).Return(false, nil)
 	f.orders.EXPECT().Update(inTx, o).Return(nil)
 	f.clicks.EXPECT().ListByOrderForUpdate(inTx, o.ID()).DoAndReturn(func(context.Context, string) ([]*payment.ClickTransaction, error) {
@@ -152,7 +203,7 @@ func TestExpire_ReleaseOutlivesShutdownAndIsBounded(t *testing.T) {
 
 func TestRunExpiry_SweepsAtOnceThenEveryIntervalUntilCancelled(t *testing.T) {
 	f := newFixture(t)
-	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, orders.DefaultExpiryBatch).Return(nil, nil).MinTimes(3)
+	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return(nil, nil).MinTimes(3)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -183,7 +234,7 @@ func TestRunExpiry_SweepsAtOnceThenEveryIntervalUntilCancelled(t *testing.T) {
 func TestRunExpiry_ReportsErrors(t *testing.T) {
 	f := newFixture(t)
 	boom := errors.New("db down")
-	f.orders.EXPECT().LockOverdue(gomock.Any(), gomock.Any(), gomock.Any()).Return(nil, boom).MinTimes(1)
+	f.orders.EXPECT().LockOverdue(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).Return(nil, boom).MinTimes(1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var got error

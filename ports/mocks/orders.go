@@ -98,18 +98,18 @@ func (mr *MockOrderRepositoryMockRecorder) List(ctx, f interface{}) *gomock.Call
 }
 
 // LockOverdue mocks base method.
-func (m *MockOrderRepository) LockOverdue(ctx context.Context, cutoff time.Time, limit int) ([]*order.Order, error) {
+func (m *MockOrderRepository) LockOverdue(ctx context.Context, cutoff time.Time, after ports.OverdueCursor, limit int) ([]*order.Order, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "LockOverdue", ctx, cutoff, limit)
+	ret := m.ctrl.Call(m, "LockOverdue", ctx, cutoff, after, limit)
 	ret0, _ := ret[0].([]*order.Order)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // LockOverdue indicates an expected call of LockOverdue.
-func (mr *MockOrderRepositoryMockRecorder) LockOverdue(ctx, cutoff, limit interface{}) *gomock.Call {
+func (mr *MockOrderRepositoryMockRecorder) LockOverdue(ctx, cutoff, after, limit interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockOverdue", reflect.TypeOf((*MockOrderRepository)(nil).LockOverdue), ctx, cutoff, limit)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockOverdue", reflect.TypeOf((*MockOrderRepository)(nil).LockOverdue), ctx, cutoff, after, limit)
 }
 
 // Update mocks base method.
