@@ -6,6 +6,12 @@
 -- Existing attempts get their UUIDs from the column default, and the
 -- settlements of orders Click paid are rewritten to name the attempt by its
 -- UUID, as Payme settlements name their transaction's UUID.
+--
+-- Also: attempts we ended ourselves because their order was cancelled or
+-- expired were stored with an invented Click error (-9), which clients saw
+-- as cancel_reason. API.md wants null there (Click sent nothing), as the
+-- service now stores it. They are told apart by their cancel time, which is
+-- their order's own.
 
 -- +goose Up
 
@@ -22,7 +28,17 @@ SET provider_tx_id = c.id::text
 FROM click_transactions c
 WHERE s.provider = 'click' AND s.provider_tx_id = c.prepare_id::text;
 
+UPDATE click_transactions c
+SET click_error = NULL
+FROM orders o
+WHERE c.order_id = o.id AND c.state = -1 AND c.click_error = -9 AND c.cancelled_at = o.cancelled_at;
+
 -- +goose Down
+
+UPDATE click_transactions c
+SET click_error = -9
+FROM orders o
+WHERE c.order_id = o.id AND c.state = -1 AND c.click_error IS NULL AND c.cancelled_at = o.cancelled_at;
 
 UPDATE order_settlements s
 SET provider_tx_id = c.prepare_id::text

@@ -108,6 +108,20 @@ func TestMigrateClickUUIDKeepsAttemptsAndSettlements(t *testing.T) {
 	_, err := db.ExecContext(c, `INSERT INTO order_settlements (order_id, provider, provider_tx_id) VALUES ($1, 'click', $2)`,
 		paid.ID(), strconv.FormatInt(confirmedID, 10))
 	require.NoError(t, err)
+	// A cancelled order: one attempt ended with it (the invented -9 of old),
+	// one Click had cancelled before with its own error.
+	cancelledOrder := newOrder(t, db, someUser(t, db).ID(), t0)
+	require.NoError(t, cancelledOrder.Cancel(t0.Add(time.Hour)))
+	require.NoError(t, postgres.NewOrderRepo(db).Update(c, cancelledOrder))
+	var endedWithOrder, cancelledByClick int64
+	require.NoError(t, db.GetContext(c, &endedWithOrder, `INSERT INTO click_transactions (click_trans_id, click_paydoc_id,
+		service_id, order_id, amount, amount_raw, state, click_error, prepared_at, cancelled_at)
+		VALUES (704, 804, 12345, $1, $2, '1', -1, -9, $3, $4) RETURNING id`,
+		cancelledOrder.ID(), cancelledOrder.Total().Tiyin(), t0, t0.Add(time.Hour)))
+	require.NoError(t, db.GetContext(c, &cancelledByClick, `INSERT INTO click_transactions (click_trans_id, click_paydoc_id,
+		service_id, order_id, amount, amount_raw, state, click_error, prepared_at, cancelled_at)
+		VALUES (705, 805, 12345, $1, $2, '1', -1, -5017, $3, $4) RETURNING id`,
+		cancelledOrder.ID(), cancelledOrder.Total().Tiyin(), t0, t0.Add(time.Minute)))
 
 	require.NoError(t, postgres.Migrate(c, db.DB, "up", nil))
 	repo := postgres.NewClickRepo(db)
@@ -124,6 +138,13 @@ func TestMigrateClickUUIDKeepsAttemptsAndSettlements(t *testing.T) {
 	var settledBy string
 	require.NoError(t, db.GetContext(c, &settledBy, `SELECT provider_tx_id FROM order_settlements WHERE order_id = $1`, paid.ID()))
 	assert.Equal(t, confirmed.ID(), settledBy, "the settlement names the attempt by its UUID")
+	ended, err := repo.GetByPrepareIDForUpdate(c, endedWithOrder)
+	require.NoError(t, err)
+	assert.Nil(t, ended.ClickError(), "no invented Click error for an attempt ended with its order")
+	byClick, err := repo.GetByPrepareIDForUpdate(c, cancelledByClick)
+	require.NoError(t, err)
+	require.NotNil(t, byClick.ClickError())
+	assert.Equal(t, -5017, *byClick.ClickError(), "what Click sent is kept")
 
 	// New attempts go on numbering merchant_prepare_id where the old ones stopped.
 	next := newClick(t, pending, 703)
@@ -135,7 +156,10 @@ func TestMigrateClickUUIDKeepsAttemptsAndSettlements(t *testing.T) {
 	assert.Equal(t, strconv.FormatInt(confirmedID, 10), settledBy)
 	var ids []int64
 	require.NoError(t, db.SelectContext(c, &ids, `SELECT id FROM click_transactions ORDER BY id`))
-	assert.Equal(t, []int64{confirmedID, preparedID, next.PrepareID()}, ids)
+	assert.Equal(t, []int64{confirmedID, preparedID, endedWithOrder, cancelledByClick, next.PrepareID()}, ids)
+	var oldError int
+	require.NoError(t, db.GetContext(c, &oldError, `SELECT click_error FROM click_transactions WHERE id = $1`, endedWithOrder))
+	assert.Equal(t, -9, oldError, "Down stores what the old code expects")
 }
 
 func TestMigrateConcurrentUpIsSerialised(t *testing.T) {

@@ -55,7 +55,7 @@ func (uc *CancelOrder) Handle(ctx context.Context, in CancelOrderInput) (*order.
 		if err := uc.orders.Update(ctx, o); err != nil {
 			return err
 		}
-		if err := cancelPreparedClicks(ctx, uc.clicks, o.ID(), now); err != nil {
+		if err := holds.EndClickAttempts(ctx, uc.clicks, o.ID(), now); err != nil {
 			return err
 		}
 		out = o

@@ -104,7 +104,7 @@ func (uc *ExpireOverdueOrders) Handle(ctx context.Context, in ExpireInput) (canc
 				if err := uc.orders.Update(ctx, o); err != nil {
 					return err
 				}
-				if err := cancelPreparedClicks(ctx, uc.clicks, o.ID(), in.Now); err != nil {
+				if err := holds.EndClickAttempts(ctx, uc.clicks, o.ID(), in.Now); err != nil {
 					return err
 				}
 				done = append(done, o)

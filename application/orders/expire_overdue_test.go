@@ -55,6 +55,7 @@ func TestExpire_CancelsOverdueOrdersUnlessPaymeHoldsThem(t *testing.T) {
 	assert.Equal(t, order.StatusCancelled, free.Status())
 	assert.Equal(t, now, free.CancelledAt())
 	assert.Equal(t, payment.ClickCancelled, prepared.State())
+	assert.Nil(t, prepared.ClickError(), "we ended it: no Click error is invented")
 	assert.Equal(t, order.StatusPendingPayment, held.Status(), "a live Payme transaction holds it")
 }
 

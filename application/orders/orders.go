@@ -11,7 +11,6 @@ import (
 
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/order"
-	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -36,11 +35,6 @@ const (
 	// IdempotencyKeyField names the header in validation errors.
 	IdempotencyKeyField = "Idempotency-Key"
 
-	// clickErrorOrderCancelled is stored as the click_error of an attempt
-	// we cancel because its order was cancelled: Click's "transaction
-	// cancelled", which is also what a later Complete for it is answered.
-	clickErrorOrderCancelled = -9
-
 	// cleanupTimeout bounds the compensations of a failed placement
 	// (releasing its stock and its Idempotency-Key), also when the request's
 	// context has ended: leaving them undone would hold stock or block the
@@ -62,28 +56,6 @@ func alsoFailed(err error, what string, cerr error) error {
 		return err
 	}
 	return fmt.Errorf("%w (and %s failed: %v)", err, what, cerr)
-}
-
-// cancelPreparedClicks cancels the order's Click attempts that are still
-// prepared, so a later Complete for them is refused (-9). It runs in the
-// transaction that cancels the order, after the order row is locked.
-func cancelPreparedClicks(ctx context.Context, clicks ports.ClickRepository, orderID string, now time.Time) error {
-	attempts, err := clicks.ListByOrderForUpdate(ctx, orderID)
-	if err != nil {
-		return fmt.Errorf("lock click attempts of order %s: %w", orderID, err)
-	}
-	for _, t := range attempts {
-		if t.State() != payment.ClickPrepared {
-			continue
-		}
-		if _, err := t.Cancel(clickErrorOrderCancelled, now); err != nil {
-			return fmt.Errorf("cancel click attempt %s of order %s: %w", t.ID(), orderID, err)
-		}
-		if err := clicks.Update(ctx, t); err != nil {
-			return fmt.Errorf("save click attempt %s of order %s: %w", t.ID(), orderID, err)
-		}
-	}
-	return nil
 }
 
 // canSee is the visibility rule of order-scoped resources: the owner and

@@ -115,8 +115,8 @@ func TestCancelOrder_CancelsOrderAndPreparedClickAttemptsThenReleasesStock(t *te
 			assert.Equal(t, order.StatusCancelled, got.Status())
 			assert.Equal(t, now, got.CancelledAt())
 			assert.Equal(t, payment.ClickCancelled, prepared.State())
-			require.NotNil(t, prepared.ClickError())
-			assert.Equal(t, -9, *prepared.ClickError())
+			assert.Equal(t, now, prepared.CancelledAt())
+			assert.Nil(t, prepared.ClickError(), "we ended it: no Click error is invented (cancel_reason null)")
 			assert.Equal(t, -5017, *cancelled.ClickError(), "an attempt cancelled before is left alone")
 		})
 	}

@@ -48,7 +48,8 @@ type ClickCompleteResult struct {
 }
 
 // ClickComplete answers Click's Complete. With error = 0 it confirms the
-// attempt and marks the order paid in one database transaction; with
+// attempt and marks the order paid in one database transaction, ending the
+// order's other prepared attempts; with
 // error < 0 it cancels the attempt (refunding the order when the attempt had
 // been confirmed) and answers -9.
 type ClickComplete struct {
@@ -144,6 +145,10 @@ func (uc *ClickComplete) confirm(ctx context.Context, o *order.Order, t *payment
 	}
 	if err := uc.orders.Update(ctx, o); err != nil {
 		return fmt.Errorf("save order %s: %w", o.ID(), err)
+	}
+	// The order's other prepared attempts wait for nothing now.
+	if err := holds.EndClickAttempts(ctx, uc.clicks, o.ID(), now); err != nil {
+		return err
 	}
 	res.ConfirmID = t.PrepareID()
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/golang/mock/gomock"
 	"github.com/stretchr/testify/assert"
@@ -50,6 +51,9 @@ func TestClickComplete_ConfirmsAndMarksTheOrderPaidTogether(t *testing.T) {
 	f := newClickCompleteFixture(t)
 	o, tx := clickOrder(clickOrderID, order.StatusPendingPayment), clickAttempt(clickOrderID, payment.ClickPrepared)
 	f.stored(o, tx)
+	// Another attempt of the same order, prepared too: it waits for nothing now.
+	other := payment.RestoreClickTransaction("70efdf2e-c9b0-4607-9795-c4f1a2b3c4d5", clickPrepID+1, clickTransID+1, 3_100_000_002,
+		12345, clickOrderID, clickTotal, "50000.00", payment.ClickPrepared, nil, clickEarlier, time.Time{}, time.Time{})
 	f.settlements.EXPECT().Record(gomock.Any(), clickOrderID, payment.ProviderClick, clickAttemptID).Return(nil)
 	f.clicks.EXPECT().Update(gomock.Any(), tx).DoAndReturn(func(_ context.Context, tx *payment.ClickTransaction) error {
 		assert.Equal(t, payment.ClickConfirmed, tx.State())
@@ -61,10 +65,18 @@ func TestClickComplete_ConfirmsAndMarksTheOrderPaidTogether(t *testing.T) {
 		assert.Equal(t, clickNow, o.PaidAt())
 		return nil
 	})
+	// The list, read after this attempt was saved, shows it confirmed.
+	confirmed := clickAttempt(clickOrderID, payment.ClickConfirmed)
+	f.clicks.EXPECT().ListByOrderForUpdate(gomock.Any(), clickOrderID).Return([]*payment.ClickTransaction{confirmed, other}, nil)
+	f.clicks.EXPECT().Update(gomock.Any(), other).Return(nil)
 
 	res, err := f.uc.Handle(context.Background(), clickCompleteInput(0))
 	require.NoError(t, err)
+	assert.False(t, *f.rolledBack)
 	assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID, ConfirmID: clickPrepID}, res)
+	assert.Equal(t, payment.ClickCancelled, other.State(), "the other prepared attempt is ended")
+	assert.Nil(t, other.ClickError())
+	assert.Equal(t, payment.ClickConfirmed, confirmed.State())
 }
 
 func TestClickComplete_RepeatedSuccessAnswersAlreadyPaidWithTheStoredConfirmID(t *testing.T) {

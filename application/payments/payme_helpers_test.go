@@ -74,6 +74,7 @@ type paymeMocks struct {
 	tx          *paymeTx
 	orders      *mocks.MockOrderRepository
 	payme       *mocks.MockPaymeRepository
+	clicks      *mocks.MockClickRepository
 	settlements *mocks.MockSettlements
 	catalog     *mocks.MockCatalog
 	fiscal      *mocks.MockFiscalStore
@@ -86,6 +87,7 @@ func newPaymeMocks(t *testing.T) *paymeMocks {
 		tx:          &paymeTx{},
 		orders:      mocks.NewMockOrderRepository(ctrl),
 		payme:       mocks.NewMockPaymeRepository(ctrl),
+		clicks:      mocks.NewMockClickRepository(ctrl),
 		settlements: mocks.NewMockSettlements(ctrl),
 		catalog:     mocks.NewMockCatalog(ctrl),
 		fiscal:      mocks.NewMockFiscalStore(ctrl),

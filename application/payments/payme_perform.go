@@ -5,24 +5,29 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ultramarket/gateway/application/holds"
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports"
 )
 
 // PaymePerformTransaction completes a Payme payment: the transaction goes to
 // state 2 and its order becomes paid in the same database transaction, next
-// to the settlement row that lets only one provider transaction pay an order.
+// to the settlement row that lets only one provider transaction pay an order,
+// and the order's prepared Click attempts are ended there too (the order
+// waits for them no longer).
 type PaymePerformTransaction struct {
 	tx          ports.TxManager
 	orders      ports.OrderRepository
 	payme       ports.PaymeRepository
+	clicks      ports.ClickRepository
 	settlements ports.Settlements
 	clock       ports.Clock
 }
 
 // NewPaymePerformTransaction wires the use case.
-func NewPaymePerformTransaction(tx ports.TxManager, orders ports.OrderRepository, payme ports.PaymeRepository, settlements ports.Settlements, clock ports.Clock) *PaymePerformTransaction {
-	return &PaymePerformTransaction{tx: tx, orders: orders, payme: payme, settlements: settlements, clock: clock}
+func NewPaymePerformTransaction(tx ports.TxManager, orders ports.OrderRepository, payme ports.PaymeRepository,
+	clicks ports.ClickRepository, settlements ports.Settlements, clock ports.Clock) *PaymePerformTransaction {
+	return &PaymePerformTransaction{tx: tx, orders: orders, payme: payme, clicks: clicks, settlements: settlements, clock: clock}
 }
 
 // Handle performs the transaction with Payme id paymeID. A performed one is
@@ -75,6 +80,9 @@ func (uc *PaymePerformTransaction) Handle(ctx context.Context, paymeID string) (
 			return fmt.Errorf("payme perform %s: save order %s: %w", paymeID, o.ID(), err)
 		}
 		if err := uc.payme.Update(ctx, t); err != nil {
+			return fmt.Errorf("payme perform %s: %w", paymeID, err)
+		}
+		if err := holds.EndClickAttempts(ctx, uc.clicks, o.ID(), now); err != nil {
 			return fmt.Errorf("payme perform %s: %w", paymeID, err)
 		}
 		res = PaymeResult{Tx: t, Changed: true}

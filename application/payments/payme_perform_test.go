@@ -3,6 +3,7 @@ package payments_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,7 +15,7 @@ import (
 
 func newPaymePerform(t *testing.T) (*payments.PaymePerformTransaction, *paymeMocks) {
 	m := newPaymeMocks(t)
-	return payments.NewPaymePerformTransaction(m.tx, m.orders, m.payme, m.settlements, m.clock), m
+	return payments.NewPaymePerformTransaction(m.tx, m.orders, m.payme, m.clicks, m.settlements, m.clock), m
 }
 
 // expectLocked: a read to learn the order, then order lock, then the
@@ -36,6 +37,7 @@ func TestPaymePerform_PaysTheOrderInTheSameTransaction(t *testing.T) {
 	m.settlements.EXPECT().Record(paymeAny, paymeOrderID, payment.ProviderPayme, paymeTxID).Return(nil)
 	m.orders.EXPECT().Update(paymeAny, o).Return(nil)
 	m.payme.EXPECT().Update(paymeAny, tx).Return(nil)
+	m.clicks.EXPECT().ListByOrderForUpdate(paymeAny, paymeOrderID).Return(nil, nil)
 
 	res, err := uc.Handle(context.Background(), paymeID)
 	require.NoError(t, err)
@@ -48,12 +50,43 @@ func TestPaymePerform_PaysTheOrderInTheSameTransaction(t *testing.T) {
 	assert.Equal(t, paymeNow, o.PaidAt())
 }
 
+// The order is paid: its prepared Click attempts wait for nothing now and
+// are ended in the same transaction, without a Click error (cancel_reason
+// null); attempts that ended before are left alone.
+func TestPaymePerform_EndsThePreparedClickAttemptsOfTheOrder(t *testing.T) {
+	uc, m := newPaymePerform(t)
+	o, tx := m.expectLocked(order.StatusPendingPayment, payment.PaymeCreated, paymeFresh)
+	prepared := payment.RestoreClickTransaction("9bf31c7f-f062-436a-8f2e-a2b3c4d5e6f7", 7, 2_100_000_001, 3_100_000_001, 12345,
+		paymeOrderID, paymeTotal, "1", payment.ClickPrepared, nil, paymeNow.Add(-time.Hour), time.Time{}, time.Time{})
+	e := -5017
+	cancelled := payment.RestoreClickTransaction("c74d97b0-1eae-457e-b0a1-b2c3d4e5f6a7", 8, 2_100_000_002, 3_100_000_002, 12345,
+		paymeOrderID, paymeTotal, "1", payment.ClickCancelled, &e, paymeNow.Add(-time.Hour), time.Time{}, paymeNow.Add(-time.Minute))
+	m.settlements.EXPECT().Record(paymeAny, paymeOrderID, payment.ProviderPayme, paymeTxID).Return(nil)
+	m.orders.EXPECT().Update(paymeAny, o).Return(nil)
+	m.payme.EXPECT().Update(paymeAny, tx).Return(nil)
+	m.clicks.EXPECT().ListByOrderForUpdate(paymeAny, paymeOrderID).DoAndReturn(
+		func(context.Context, string) ([]*payment.ClickTransaction, error) {
+			assert.False(t, m.tx.committed, "inside the transaction that pays the order")
+			return []*payment.ClickTransaction{cancelled, prepared}, nil
+		})
+	m.clicks.EXPECT().Update(paymeAny, prepared).Return(nil) // only the prepared one
+
+	_, err := uc.Handle(context.Background(), paymeID)
+	require.NoError(t, err)
+	assert.True(t, m.tx.committed)
+	assert.Equal(t, payment.ClickCancelled, prepared.State())
+	assert.Nil(t, prepared.ClickError(), "we ended it; Click sent no error")
+	assert.Equal(t, paymeNow, prepared.CancelledAt())
+	assert.Equal(t, -5017, *cancelled.ClickError())
+}
+
 func TestPaymePerform_ExactlyTwelveHoursOldIsStillInTime(t *testing.T) {
 	uc, m := newPaymePerform(t)
 	o, tx := m.expectLocked(order.StatusPendingPayment, payment.PaymeCreated, paymeEdge)
 	m.settlements.EXPECT().Record(paymeAny, paymeOrderID, payment.ProviderPayme, paymeTxID).Return(nil)
 	m.orders.EXPECT().Update(paymeAny, o).Return(nil)
 	m.payme.EXPECT().Update(paymeAny, tx).Return(nil)
+	m.clicks.EXPECT().ListByOrderForUpdate(paymeAny, paymeOrderID).Return(nil, nil)
 
 	res, err := uc.Handle(context.Background(), paymeID)
 	require.NoError(t, err)
@@ -159,6 +192,13 @@ func TestPaymePerform_DatabaseFailuresAreInternalAndRollBack(t *testing.T) {
 			m.settlements.EXPECT().Record(paymeAny, paymeAny, paymeAny, paymeAny).Return(nil)
 			m.orders.EXPECT().Update(paymeAny, paymeAny).Return(nil)
 			m.payme.EXPECT().Update(paymeAny, paymeAny).Return(errPaymeDB)
+		},
+		"end click attempts": func(m *paymeMocks) {
+			m.expectLocked(order.StatusPendingPayment, payment.PaymeCreated, paymeFresh)
+			m.settlements.EXPECT().Record(paymeAny, paymeAny, paymeAny, paymeAny).Return(nil)
+			m.orders.EXPECT().Update(paymeAny, paymeAny).Return(nil)
+			m.payme.EXPECT().Update(paymeAny, paymeAny).Return(nil)
+			m.clicks.EXPECT().ListByOrderForUpdate(paymeAny, paymeOrderID).Return(nil, errPaymeDB)
 		},
 		"save lazy timeout": func(m *paymeMocks) {
 			m.expectLocked(order.StatusPendingPayment, payment.PaymeCreated, paymeStale)

@@ -111,6 +111,20 @@ func (t *ClickTransaction) Cancel(clickError int, now time.Time) (wasConfirmed b
 	return wasConfirmed, nil
 }
 
+// Abandon ends a prepared attempt on our side, because its order no longer
+// waits for it: the order was cancelled or expired, or another payment paid
+// it. Unlike Cancel it records no Click error, since Click sent none (our API
+// shows cancel_reason null). A later Complete of the attempt is refused: -9,
+// or -4 when the order was paid. Only a prepared attempt changes; for any
+// other the result is false.
+func (t *ClickTransaction) Abandon(now time.Time) bool {
+	if t.state != ClickPrepared {
+		return false
+	}
+	t.state, t.cancelledAt = ClickCancelled, now
+	return true
+}
+
 // ClientState maps Click's states onto our API's vocabulary.
 func (t *ClickTransaction) ClientState() ClientState {
 	switch t.state {

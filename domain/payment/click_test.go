@@ -135,6 +135,30 @@ func TestClickCancel(t *testing.T) {
 	}
 }
 
+func TestClickAbandon(t *testing.T) {
+	now := t0.Add(time.Hour)
+	for _, s := range clickStates {
+		t.Run(fmt.Sprintf("state %d", s), func(t *testing.T) {
+			tx := clickIn(s)
+			before := csnap(tx)
+			changed := tx.Abandon(now)
+			if s != payment.ClickPrepared {
+				assert.False(t, changed)
+				assert.Equal(t, before, csnap(tx), "only a prepared attempt is abandoned")
+				return
+			}
+			assert.True(t, changed)
+			assert.Equal(t, payment.ClickCancelled, tx.State())
+			assert.Equal(t, payment.ClientCancelled, tx.ClientState())
+			assert.Nil(t, tx.ClickError(), "Click sent no error: we ended it")
+			assert.Equal(t, now, tx.CancelledAt())
+			assert.True(t, tx.ConfirmedAt().IsZero())
+			assert.ErrorIs(t, tx.Confirm(now), payment.ErrClickCancelled, "a later Complete is refused")
+			assert.False(t, tx.Abandon(now.Add(time.Minute)), "once")
+		})
+	}
+}
+
 func TestClickConfirmAfterCancelIsMinus9(t *testing.T) {
 	tx := clickIn(payment.ClickPrepared)
 	_, err := tx.Cancel(-9, t0)

@@ -169,10 +169,63 @@ func TestClick_CancelledOrderAnswersMinus9(t *testing.T) {
 	require.Equal(t, "cancelled", g.clickOrderStatus(t, orderID))
 	assert.Equal(t, -1, g.clickAttemptState(t, f.ClickTransID()), "the prepared attempt is cancelled with its order")
 
+	// We ended it, Click sent no error: cancel_reason is null (API.md).
+	attempt := g.clickTransactionOf(t, buyer, orderID, prepareID)
+	assert.Equal(t, "cancelled", attempt["state"])
+	assert.Nil(t, attempt["cancel_reason"], "no invented Click error")
+	assertUTCTime(t, attempt["cancelled_at"].(string), "cancelled_at")
+
 	requireClickCode(t, g.clickSend(t, f.completing(prepareID, 0).signed(clickSecret)), -9)
 	requireClickCode(t, g.clickSend(t, f.completing(prepareID, -5017).signed(clickSecret)), -9)
 	requireClickCode(t, g.clickSend(t, newClickForm(nextClickTransID(), orderID, somOf(clickDefaultTotal)).signed(clickSecret)), -9)
 	assert.Equal(t, "cancelled", g.clickOrderStatus(t, orderID))
+	assert.Nil(t, g.clickTransactionOf(t, buyer, orderID, prepareID)["cancel_reason"], "the later Completes change nothing")
+}
+
+// TestClick_PreparedAttemptsEndWhenAnotherPaymentPays: an order with
+// prepared Click attempts is paid by Payme, or by another Click attempt.
+// The prepared attempts then wait for nothing: they show as cancelled with
+// cancel_reason null, and a late Complete of one is told "already paid".
+func TestClick_PreparedAttemptsEndWhenAnotherPaymentPays(t *testing.T) {
+	t.Parallel()
+	g := newPayGateway(t)
+	buyer := g.newAccount(t, roleCustomer)
+	amount := somOf(clickDefaultTotal)
+
+	t.Run("by Payme", func(t *testing.T) {
+		orderID := g.clickTestOrder(t, buyer, clickDefaultTotal)
+		f, prepareID := g.clickPrepared(t, orderID, amount)
+		paymeID := strings.ReplaceAll(uuid.NewString(), "-", "")[:24]
+		g.payPaymeOK(t, "CreateTransaction", map[string]any{"id": paymeID, "time": time.Now().UnixMilli(),
+			"amount": clickDefaultTotal, "account": map[string]any{"order_id": orderID}})
+		g.payPaymeOK(t, "PerformTransaction", map[string]any{"id": paymeID})
+		require.Equal(t, "paid", g.clickOrderStatus(t, orderID))
+
+		attempt := g.clickTransactionOf(t, buyer, orderID, prepareID)
+		assert.Equal(t, "cancelled", attempt["state"], "the prepared attempt no longer stays pending")
+		assert.Nil(t, attempt["cancel_reason"])
+		assert.Equal(t, -1, g.clickAttemptState(t, f.ClickTransID()))
+
+		requireClickCode(t, g.clickSend(t, f.completing(prepareID, 0).signed(clickSecret)), -4)
+		assert.Equal(t, "paid", g.clickOrderStatus(t, orderID))
+		var provider string
+		require.NoError(t, g.DB.Get(&provider, `SELECT provider FROM order_settlements WHERE order_id = $1`, orderID))
+		assert.Equal(t, "payme", provider)
+	})
+
+	t.Run("by another Click attempt", func(t *testing.T) {
+		orderID := g.clickTestOrder(t, buyer, clickDefaultTotal)
+		f1, p1 := g.clickPrepared(t, orderID, amount)
+		f2, p2 := g.clickPrepared(t, orderID, amount)
+		requireClickCode(t, g.clickSend(t, f2.completing(p2, 0).signed(clickSecret)), 0)
+
+		ended := g.clickTransactionOf(t, buyer, orderID, p1)
+		assert.Equal(t, "cancelled", ended["state"])
+		assert.Nil(t, ended["cancel_reason"])
+		assert.Equal(t, "completed", g.clickTransactionOf(t, buyer, orderID, p2)["state"])
+		requireClickCode(t, g.clickSend(t, f1.completing(p1, 0).signed(clickSecret)), -4)
+		assert.Equal(t, "paid", g.clickOrderStatus(t, orderID))
+	})
 }
 
 // TestClick_CancelThatRollsBackIsCountedAsAnError: Click cancels a
@@ -203,6 +256,23 @@ func TestClick_CancelThatRollsBackIsCountedAsAnError(t *testing.T) {
 	assert.Equal(t, errorsBefore+1, g.clickMetric(t, "error"), "counted as the error it was")
 	assert.Equal(t, refundsBefore, g.clickMetric(t, "refunded"), "not counted as a refund")
 	assert.False(t, strings.Contains(g.Logs.String(), "ALERT: click cancelled a confirmed payment"), "no refund alert")
+}
+
+// clickTransactionOf is the attempt known to Click as prepareID, as the
+// order's owner sees it in GET /api/payments?order_id=.
+func (g *gateway) clickTransactionOf(t *testing.T, owner account, orderID string, prepareID int64) map[string]any {
+	t.Helper()
+	r := g.get(t, "/api/payments?order_id="+orderID, owner.Access)
+	expectJSON(t, r, http.StatusOK)
+	id := g.clickAttemptID(t, prepareID)
+	items, _ := asMap(t, r)["items"].([]any)
+	for _, it := range items {
+		if m, _ := it.(map[string]any); m["id"] == id {
+			return m
+		}
+	}
+	require.Failf(t, "no such transaction", "attempt %s of order %s", id, orderID)
+	return nil
 }
 
 // TestClick_ConcurrentCompletesPayOnce fires the Completes of two prepared

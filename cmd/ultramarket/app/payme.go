@@ -29,6 +29,7 @@ func (a *App) wirePayme(d paymeDeps) {
 	orders := postgres.NewOrderRepo(a.db)
 	repo := postgres.NewPaymeRepo(a.db)
 	settlements := postgres.NewSettlementRepo(a.db)
+	clicks := postgres.NewClickRepo(a.db) // a Payme payment ends the order's prepared Click attempts
 
 	handler := payme.NewHandler(payme.HandlerConfig{
 		Login:      a.cfg.PaymeLogin,
@@ -38,7 +39,7 @@ func (a *App) wirePayme(d paymeDeps) {
 	}, payme.UseCases{
 		CheckPerformTransaction: payments.NewPaymeCheckPerformTransaction(orders, repo, d.clock),
 		CreateTransaction:       payments.NewPaymeCreateTransaction(d.tx, orders, repo, d.ids, d.clock),
-		PerformTransaction:      payments.NewPaymePerformTransaction(d.tx, orders, repo, settlements, d.clock),
+		PerformTransaction:      payments.NewPaymePerformTransaction(d.tx, orders, repo, clicks, settlements, d.clock),
 		CancelTransaction:       payments.NewPaymeCancelTransaction(d.tx, orders, repo, d.catalog, d.clock),
 		CheckTransaction:        payments.NewPaymeCheckTransaction(repo),
 		GetStatement:            payments.NewPaymeGetStatement(repo),
