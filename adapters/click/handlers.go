@@ -5,7 +5,8 @@
 // The webhooks speak Click's protocol, not ours: a signed
 // application/x-www-form-urlencoded POST in, HTTP 200 with a JSON body out,
 // errors included (shared/payments/SPEC.md §5). The checks of the protocol
-// itself — a readable form, our service_id, the signature, the action — are
+// itself — the caller's address (CLICK_ALLOWED_IPS, decided before the body
+// is read), a readable form, our service_id, the signature, the action — are
 // made here; what they mean for the order is the use cases' business
 // (application/payments), whose errors map to Click's codes in one place,
 // codeFor.
@@ -21,6 +22,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ultramarket/gateway/adapters/ipallow"
 	"github.com/ultramarket/gateway/application/payments"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
@@ -78,6 +80,10 @@ const (
 type Config struct {
 	ServiceID string // decimal
 	SecretKey string
+	// AllowedIPs, when not empty, is the only place calls may come from
+	// (client IP as Echo's IPExtractor derives it through TRUSTED_PROXIES);
+	// a call from elsewhere is answered -1 without its body being read.
+	AllowedIPs ipallow.List
 }
 
 // PrepareUseCase is payments.ClickPrepare.
@@ -99,6 +105,7 @@ type Recorder interface {
 type Handlers struct {
 	serviceID int64 // 0 when not configured: every call is then -8
 	secret    string
+	allowed   ipallow.List
 	prepare   PrepareUseCase
 	complete  CompleteUseCase
 	metrics   Recorder
@@ -112,7 +119,7 @@ func NewHandlers(cfg Config, prepare PrepareUseCase, complete CompleteUseCase, m
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &Handlers{secret: cfg.SecretKey, prepare: prepare, complete: complete, metrics: metrics, log: log}
+	h := &Handlers{secret: cfg.SecretKey, allowed: cfg.AllowedIPs, prepare: prepare, complete: complete, metrics: metrics, log: log}
 	if id, ok := digits(cfg.ServiceID); ok && id > 0 {
 		h.serviceID = id
 	}
@@ -178,6 +185,14 @@ func (h *Handlers) serve(c echo.Context, complete bool) error {
 				ans = answer{code: codeUpdateFailed, err: fmt.Errorf("panic: %v", p)}
 			}
 		}()
+		// Before a byte of the body is read: a caller from elsewhere must
+		// not make us buffer a megabyte. Click's answer for a call it did
+		// not make is "sign check failed", and nothing changes.
+		if ip := c.RealIP(); !h.allowed.Allows(ip) {
+			ans = answer{code: codeSignFailed, attrs: []slog.Attr{
+				slog.String("reason", "client ip not allowed"), slog.String("client_ip", ip)}}
+			return
+		}
 		ans = h.handle(ctx, c.Request().Body, complete, &r)
 	}()
 

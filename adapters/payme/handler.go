@@ -9,16 +9,20 @@
 // whatever happens: a bad body, wrong credentials, a refused payment, a
 // database outage (-32400) or a panic. A request is checked in this order:
 //
-//  1. method POST (-32300), body ≤ 1 MiB and JSON (-32700), an object with
-//     a string "method" and an object "params" (-32600);
-//  2. HTTP Basic credentials Login:Key, compared in constant time, and the
-//     client IP against the allow-list when one is configured (-32504);
-//  3. a known method (-32601, data = the method name);
-//  4. the method's params, strictly (-32600 with data = the field name;
+//  1. method POST (-32300);
+//  2. who is calling, before a byte of the body is read, so an anonymous
+//     caller cannot make us buffer a megabyte: the client IP against the
+//     allow-list when one is configured, then HTTP Basic credentials
+//     Login:Key, compared in constant time (-32504);
+//  3. body ≤ 1 MiB and JSON (-32700), an object with a string "method" and
+//     an object "params" (-32600);
+//  4. a known method (-32601, data = the method name);
+//  5. the method's params, strictly (-32600 with data = the field name;
 //     -31050 with data "order_id" for an account without one);
-//  5. the use case; its errors map to Payme's codes in errorFor.
+//  6. the use case; its errors map to Payme's codes in errorFor.
 //
-// The request id is echoed as sent (any JSON type) or null when absent.
+// The request id is echoed as sent (any JSON type), or null when absent or
+// when the call was refused before its body was read (steps 1 and 2).
 // Replays are answered from stored values, so two identical calls get
 // identical bodies, byte for byte.
 package payme
@@ -31,12 +35,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ultramarket/gateway/adapters/ipallow"
 	"github.com/ultramarket/gateway/application/payments"
 	"github.com/ultramarket/gateway/domain/payment"
 )
@@ -54,7 +58,7 @@ type HandlerConfig struct {
 	Key   string // PAYME_KEY: the cashbox key (the sandbox's TEST_KEY in test)
 	// AllowedIPs, when not empty, is the only place calls may come from
 	// (client IP as Echo's IPExtractor derives it through TRUSTED_PROXIES).
-	AllowedIPs []*net.IPNet
+	AllowedIPs ipallow.List
 	// Logger defaults to slog.Default(). Nothing logged carries credentials.
 	Logger *slog.Logger
 }
@@ -122,7 +126,7 @@ const (
 type handler struct {
 	loginSum, keySum [sha256.Size]byte
 	keySet           bool
-	allowed          []*net.IPNet
+	allowed          ipallow.List
 	uc               UseCases
 	metrics          Metrics
 	log              *slog.Logger
@@ -196,6 +200,21 @@ func (h *handler) answer(c echo.Context, rep *reply) {
 		fail(newError(CodeMethodNotPost, nil))
 		return
 	}
+	// Who calls is decided from the connection and the headers alone; the
+	// body of a refused call is never read (the server closes the
+	// connection rather than drain a large one).
+	if ip := c.RealIP(); !h.allowed.Allows(ip) {
+		e := newError(CodeInsufficientPrivs, nil)
+		e.cause = fmt.Errorf("client ip %s is not allowed", ip)
+		fail(e)
+		return
+	}
+	if !h.authorized(req) {
+		e := newError(CodeInsufficientPrivs, nil)
+		e.cause = errors.New("missing or wrong credentials")
+		fail(e)
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
 	if err != nil || len(body) > MaxBodyBytes {
 		e := newError(CodeParseError, nil)
@@ -206,18 +225,6 @@ func (h *handler) answer(c echo.Context, rep *reply) {
 	env, e := decodeEnvelope(body)
 	rep.resp.ID, rep.method = env.id, env.method
 	if e != nil {
-		fail(e)
-		return
-	}
-	if !h.authorized(req) {
-		e := newError(CodeInsufficientPrivs, nil)
-		e.cause = errors.New("missing or wrong credentials")
-		fail(e)
-		return
-	}
-	if ip := c.RealIP(); !h.allowedIP(ip) {
-		e := newError(CodeInsufficientPrivs, nil)
-		e.cause = fmt.Errorf("client ip %s is not allowed", ip)
 		fail(e)
 		return
 	}
@@ -431,22 +438,6 @@ func (h *handler) authorized(r *http.Request) bool {
 	loginOK := subtle.ConstantTimeCompare(l[:], h.loginSum[:])
 	keyOK := subtle.ConstantTimeCompare(k[:], h.keySum[:])
 	return ok && h.keySet && loginOK&keyOK == 1
-}
-
-func (h *handler) allowedIP(realIP string) bool {
-	if len(h.allowed) == 0 {
-		return true
-	}
-	ip := net.ParseIP(realIP)
-	if ip == nil {
-		return false
-	}
-	for _, n := range h.allowed {
-		if n != nil && n.Contains(ip) {
-			return true
-		}
-	}
-	return false
 }
 
 // logReply logs one call: refusals and internal errors with their cause,

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -71,6 +72,7 @@ func newFixture(t *testing.T, cfg payme.HandlerConfig, uc payme.UseCases) *fixtu
 type call struct {
 	method, body, auth, remote string
 	noAuth                     bool
+	reader                     io.Reader // the body, instead of body
 }
 
 func (f *fixture) do(t *testing.T, c call) (int, []byte) {
@@ -78,7 +80,11 @@ func (f *fixture) do(t *testing.T, c call) (int, []byte) {
 	if c.method == "" {
 		c.method = http.MethodPost
 	}
-	req := httptest.NewRequest(c.method, payme.Route, strings.NewReader(c.body))
+	var body io.Reader = strings.NewReader(c.body)
+	if c.reader != nil {
+		body = c.reader
+	}
+	req := httptest.NewRequestWithContext(t.Context(), c.method, payme.Route, body)
 	req.Header.Set("Content-Type", "text/json; charset=UTF-8") // as Payme's docs send it
 	switch {
 	case c.noAuth:
@@ -417,10 +423,12 @@ func TestTheRequestIDIsEchoedWhateverItsType(t *testing.T) {
 		assert.Nil(t, e.Error)
 		assert.Equal(t, echoed, string(e.ID), "id %s", sent)
 
-		// On errors too, authentication failures included.
+		// On errors too.
 		bad := `{"method":"NoSuchMethod","params":{},"id":` + sent + `}`
 		assert.Equal(t, echoed, string(f.post(t, bad).ID))
-		assert.Equal(t, echoed, string(f.send(t, call{body: body, noAuth: true}).ID))
+		// But an unauthenticated call is refused before its body, and so
+		// its id, is read.
+		assert.Equal(t, "null", string(f.send(t, call{body: body, noAuth: true}).ID))
 	}
 	e := f.post(t, `{"method":"CheckTransaction","params":{"id":"`+pid+`"}}`)
 	assert.Equal(t, "null", string(e.ID), "no id: null")
@@ -482,6 +490,48 @@ func TestTheAllowListIsCheckedOnTheClientIP(t *testing.T) {
 	}
 	// Right address, wrong key: still refused.
 	expectError(t, f.send(t, call{body: body, remote: "185.234.113.1:1", auth: basic(login, "nope")}), payme.CodeInsufficientPrivs, "")
+}
+
+// recordingBody is a request body of size bytes that remembers whether
+// anyone read from it.
+type recordingBody struct {
+	size, off int
+	read      bool
+}
+
+func (b *recordingBody) Read(p []byte) (int, error) {
+	b.read = true
+	if b.off >= b.size {
+		return 0, io.EOF
+	}
+	n := min(len(p), b.size-b.off)
+	clear(p[:n])
+	b.off += n
+	return n, nil
+}
+
+// Who calls is decided before the body is read (API.md), so a caller from
+// elsewhere or without the key cannot make the service buffer a megabyte.
+func TestRefusedCallersAreAnsweredWithoutReadingTheBody(t *testing.T) {
+	_, paymeNet, err := net.ParseCIDR("185.234.113.0/28")
+	require.NoError(t, err)
+	f := newFixture(t, payme.HandlerConfig{Login: login, Key: key, AllowedIPs: []*net.IPNet{paymeNet}}, allUseCases())
+	for name, c := range map[string]call{
+		"from elsewhere, right key":  {remote: "203.0.113.9:1"},
+		"allowed address, wrong key": {remote: "185.234.113.1:1", auth: basic(login, key+"x")},
+		"allowed address, no key":    {remote: "185.234.113.1:1", noAuth: true},
+	} {
+		body := &recordingBody{size: 2 << 20} // over 1 MiB
+		c.reader = body
+		e := f.send(t, c)
+		expectError(t, e, payme.CodeInsufficientPrivs, "")
+		assert.Equal(t, "null", string(e.ID), name)
+		assert.False(t, body.read, "%s: the body was read", name)
+	}
+	// The same body from Payme is read, and refused for its size.
+	body := &recordingBody{size: 2 << 20}
+	expectError(t, f.send(t, call{remote: "185.234.113.1:1", reader: body}), payme.CodeParseError, "")
+	assert.True(t, body.read)
 }
 
 func TestUnknownMethods(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"github.com/ultramarket/gateway/adapters/payme"
 	"github.com/ultramarket/gateway/adapters/postgres"
 	"github.com/ultramarket/gateway/application/payments"
+	"github.com/ultramarket/gateway/cmd/ultramarket/config"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/ports"
 )
@@ -45,8 +46,11 @@ func (a *App) wireClick(d clickDeps) {
 	orders := postgres.NewOrderRepo(a.db)
 	clicks := postgres.NewClickRepo(a.db)
 
+	if config.AllowsAny(a.cfg.ClickAllowedIPs) {
+		a.log.Warn("CLICK_ALLOWED_IPS allows any address: Click webhook calls are accepted from anywhere")
+	}
 	click.Register(a.public, click.NewHandlers(
-		click.Config{ServiceID: a.cfg.ClickServiceID, SecretKey: a.cfg.ClickSecretKey},
+		click.Config{ServiceID: a.cfg.ClickServiceID, SecretKey: a.cfg.ClickSecretKey, AllowedIPs: a.cfg.ClickAllowedIPs},
 		payments.NewClickPrepare(d.tx, orders, clicks, d.ids, d.clock),
 		payments.NewClickComplete(d.tx, orders, clicks, postgres.NewSettlementRepo(a.db), a.catalog, d.clock),
 		a.metrics, a.log,

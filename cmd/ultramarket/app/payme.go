@@ -31,6 +31,9 @@ func (a *App) wirePayme(d paymeDeps) {
 	settlements := postgres.NewSettlementRepo(a.db)
 	clicks := postgres.NewClickRepo(a.db) // a Payme payment ends the order's prepared Click attempts
 
+	if config.AllowsAny(a.cfg.PaymeAllowedIPs) {
+		a.log.Warn("PAYME_ALLOWED_IPS allows any address: Payme webhook calls are accepted from anywhere (the Basic credentials still apply)")
+	}
 	handler := payme.NewHandler(payme.HandlerConfig{
 		Login:      a.cfg.PaymeLogin,
 		Key:        a.cfg.PaymeKey,

@@ -97,6 +97,7 @@ type Config struct {
 	ClickMerchantID     string
 	ClickSecretKey      string
 	ClickMerchantUserID string
+	ClickAllowedIPs     []*net.IPNet
 
 	MigrateOnStart  bool
 	SeedDemo        bool
@@ -164,7 +165,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.PaymeLogin == "" {
 		r.fail("PAYME_LOGIN", "must not be empty")
 	}
-	c.PaymeAllowedIPs = r.cidrs("PAYME_ALLOWED_IPS")
+	c.PaymeAllowedIPs = r.allowList("PAYME_ALLOWED_IPS", prod)
 	c.PaymeMerchantID = r.str("PAYME_MERCHANT_ID", "")
 	c.PaymeKey = r.str("PAYME_KEY", "")
 	c.PaymeCheckoutURL = strings.TrimRight(r.url("PAYME_CHECKOUT_URL", "https://checkout.paycom.uz", "https", "http"), "/")
@@ -173,6 +174,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c.ClickMerchantID = r.digits("CLICK_MERCHANT_ID")
 	c.ClickSecretKey = r.str("CLICK_SECRET_KEY", "")
 	c.ClickMerchantUserID = r.digits("CLICK_MERCHANT_USER_ID")
+	c.ClickAllowedIPs = r.allowList("CLICK_ALLOWED_IPS", prod)
 	if c.Env == EnvDevelopment {
 		// So `make run` can hand out payment links and accept sandbox-style
 		// webhook calls out of the box; production must set real ones.
@@ -326,6 +328,46 @@ func (r *reader) origins(name, def string, prod bool) []string {
 		out = append(out, strings.TrimSuffix(o, "/"))
 	}
 	return out
+}
+
+// AnyAddress is what an allow-list of "*" holds: every IPv4 and IPv6 address.
+func AnyAddress() []*net.IPNet {
+	return []*net.IPNet{
+		{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)},
+		{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)},
+	}
+}
+
+// AllowsAny reports whether an allow-list lets every address in ("*", or a
+// /0 written out), which the service warns about at start.
+func AllowsAny(nets []*net.IPNet) bool {
+	for _, n := range nets {
+		if ones, _ := n.Mask.Size(); ones == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// allowList parses an allow-list of the payment webhooks: IPs and CIDRs, or
+// "*" alone for any address. Empty allows any address too, but only outside
+// production: there an empty list would silently let anyone call, so
+// allowing everyone has to be said with "*".
+func (r *reader) allowList(name string, prod bool) []*net.IPNet {
+	v := r.str(name, "")
+	if v == "*" {
+		return AnyAddress()
+	}
+	if strings.Contains(v, "*") {
+		r.fail(name, "must be * alone or a comma-separated list of IPs or CIDRs")
+		return nil
+	}
+	bad := len(r.errs)
+	nets := r.cidrs(name)
+	if prod && len(nets) == 0 && len(r.errs) == bad { // empty (or only commas), not malformed
+		r.fail(name, "is required in production: the gateway's IPs or CIDRs, or * to allow any address")
+	}
+	return nets
 }
 
 // cidrs parses a comma-separated list of IPs and CIDRs; a bare IP is a /32 (/128).

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ func prodEnv() map[string]string {
 		"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32), "CORS_ORIGINS": "https://ultramarket.uz",
 		"PAYME_MERCHANT_ID": "m1", "PAYME_KEY": "k1", "CLICK_SERVICE_ID": "1", "CLICK_MERCHANT_ID": "2",
 		"CLICK_SECRET_KEY": "s", "CLICK_MERCHANT_USER_ID": "3",
+		"PAYME_ALLOWED_IPS": "185.234.113.0/28", "CLICK_ALLOWED_IPS": "*",
 	}
 }
 
@@ -75,6 +77,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"breaker", "CATALOG_BREAKER_FAILURES", "0", "CATALOG_BREAKER_FAILURES"},
 		{"catalog", "CATALOG_URL", "ftp://catalog", "CATALOG_URL"},
 		{"payme ips", "PAYME_ALLOWED_IPS", "185.234.113.1,nope", "PAYME_ALLOWED_IPS"},
+		{"click ips", "CLICK_ALLOWED_IPS", "203.0.113.0/33", "CLICK_ALLOWED_IPS"},
+		{"star among ips", "CLICK_ALLOWED_IPS", "203.0.113.1,*", "CLICK_ALLOWED_IPS"},
+		{"star cidr", "PAYME_ALLOWED_IPS", "*/0", "PAYME_ALLOWED_IPS"},
 		{"bool", "SEED_DEMO", "yes please", "SEED_DEMO"},
 		{"click id", "CLICK_SERVICE_ID", "12a", "CLICK_SERVICE_ID"},
 		{"shutdown", "SHUTDOWN_TIMEOUT", "soon", "SHUTDOWN_TIMEOUT"},
@@ -117,6 +122,11 @@ func TestProductionRefusals(t *testing.T) {
 		"CLICK_SERVICE_ID":       func(m map[string]string) { delete(m, "CLICK_SERVICE_ID") },
 		"CLICK_MERCHANT_ID":      func(m map[string]string) { delete(m, "CLICK_MERCHANT_ID") },
 		"CLICK_MERCHANT_USER_ID": func(m map[string]string) { delete(m, "CLICK_MERCHANT_USER_ID") },
+		// An empty allow-list would let anyone call the webhooks; "*" must say so.
+		"PAYME_ALLOWED_IPS":  func(m map[string]string) { delete(m, "PAYME_ALLOWED_IPS") },
+		"PAYME_ALLOWED_IPS ": func(m map[string]string) { m["PAYME_ALLOWED_IPS"] = " , " },
+		"CLICK_ALLOWED_IPS":  func(m map[string]string) { delete(m, "CLICK_ALLOWED_IPS") },
+		"CLICK_ALLOWED_IPS ": func(m map[string]string) { m["CLICK_ALLOWED_IPS"] = "" },
 	}
 	for want, mutate := range cases {
 		t.Run(want, func(t *testing.T) {
@@ -146,6 +156,46 @@ func TestListsAndLimits(t *testing.T) {
 	assert.True(t, c.RateLimitAuth.Off)
 	assert.Equal(t, config.RateLimit{N: 50, Per: 30 * time.Second}, c.RateLimitAPI)
 	assert.Equal(t, "http://catalog:8080", c.CatalogURL)
+}
+
+func TestWebhookAllowLists(t *testing.T) {
+	// Outside production both are optional: empty allows any address.
+	c, err := config.Load(env(nil))
+	require.NoError(t, err)
+	assert.Empty(t, c.PaymeAllowedIPs)
+	assert.Empty(t, c.ClickAllowedIPs)
+	assert.False(t, config.AllowsAny(c.ClickAllowedIPs), "nothing to warn about")
+
+	c, err = config.Load(env(map[string]string{
+		"CLICK_ALLOWED_IPS": "203.0.113.7, 198.51.100.0/24, 2001:db8::/32",
+		"PAYME_ALLOWED_IPS": "*",
+	}))
+	require.NoError(t, err)
+	require.Len(t, c.ClickAllowedIPs, 3)
+	assert.Equal(t, "203.0.113.7/32", c.ClickAllowedIPs[0].String())
+	assert.Equal(t, "198.51.100.0/24", c.ClickAllowedIPs[1].String())
+	assert.False(t, config.AllowsAny(c.ClickAllowedIPs))
+	assert.True(t, config.AllowsAny(c.PaymeAllowedIPs), "* allows any address")
+	for _, ip := range []string{"203.0.113.7", "10.1.2.3", "2001:db8::1", "::1"} {
+		assert.True(t, anyContains(c.PaymeAllowedIPs, ip), ip)
+	}
+
+	// In production "*" is the way to say "any", and it is accepted.
+	m := prodEnv()
+	m["PAYME_ALLOWED_IPS"], m["CLICK_ALLOWED_IPS"] = "*", "*"
+	c, err = config.Load(env(m))
+	require.NoError(t, err)
+	assert.True(t, config.AllowsAny(c.PaymeAllowedIPs))
+	assert.True(t, config.AllowsAny(c.ClickAllowedIPs))
+}
+
+func anyContains(nets []*net.IPNet, ip string) bool {
+	for _, n := range nets {
+		if n.Contains(net.ParseIP(ip)) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestAllErrorsReportedAtOnce(t *testing.T) {
