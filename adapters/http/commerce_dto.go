@@ -58,22 +58,30 @@ func productOf(p *product.Product) productJSON {
 
 // productRequest is the body of POST and PUT /api/products. price and stock
 // are pointers so that leaving one out is "is required" rather than a silent
-// 0 (a free product, or one nobody can buy). active defaults to true.
-// seller_id "" means "the caller" on create and "unchanged" on replace.
+// 0 (a free product, or one nobody can buy). description is a pointer for the
+// same reason: API.md makes it required, though it may be empty, so a body
+// without it (or with null) is refused rather than read as "" — PUT replaces
+// every field, and a client that forgot the field would wipe the text. name
+// and category need no pointer: their empty value is refused anyway. active
+// defaults to true. seller_id "" means "the caller" on create and
+// "unchanged" on replace.
 type productRequest struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	Category    string `json:"category"`
-	Price       *int64 `json:"price"`
-	Stock       *int64 `json:"stock"`
-	Active      *bool  `json:"active"`
-	SellerID    string `json:"seller_id"`
+	Name        string  `json:"name"`
+	Description *string `json:"description"`
+	Category    string  `json:"category"`
+	Price       *int64  `json:"price"`
+	Stock       *int64  `json:"stock"`
+	Active      *bool   `json:"active"`
+	SellerID    string  `json:"seller_id"`
 }
 
 // draft turns the body into the domain's draft; the use case and the
 // product rules check the values (lengths, ranges) and name the fields.
 func (r productRequest) draft() (product.Draft, error) {
 	verr := &domain.ValidationError{}
+	if r.Description == nil {
+		verr.Add("description", "is required (it may be empty)")
+	}
 	if r.Price == nil {
 		verr.Add("price", "is required")
 	}
@@ -88,7 +96,7 @@ func (r productRequest) draft() (product.Draft, error) {
 		active = *r.Active
 	}
 	return product.Draft{
-		Name: r.Name, Description: r.Description, Category: r.Category, SellerID: r.SellerID,
+		Name: r.Name, Description: *r.Description, Category: r.Category, SellerID: r.SellerID,
 		Price: *r.Price, Stock: *r.Stock, Active: active,
 	}, nil
 }

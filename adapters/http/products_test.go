@@ -131,7 +131,7 @@ func TestProducts_NonUUIDIdIs404BeforeTheCatalog(t *testing.T) {
 	admin := f.bearer(annID, sessionID, user.RoleAdmin)
 	for _, r := range []struct{ method, body string }{
 		{http.MethodGet, ""},
-		{http.MethodPut, `{"name":"x","category":"c","price":1,"stock":1}`},
+		{http.MethodPut, `{"name":"x","description":"","category":"c","price":1,"stock":1}`},
 		{http.MethodDelete, ""},
 	} {
 		rec := f.call(r.method, "/api/products/not-a-uuid", admin, r.body)
@@ -151,7 +151,7 @@ func TestProducts_CreateBySellerOwnsTheProductAndDefaultsActive(t *testing.T) {
 		return storedProduct(phoneID, d.SellerID, d.Price, d.Stock, d.Active), nil
 	})
 
-	rec := f.call(http.MethodPost, "/api/products", seller, `{"name":"Phone","category":"phones","price":1500000,"stock":3}`)
+	rec := f.call(http.MethodPost, "/api/products", seller, `{"name":"Phone","description":"","category":"phones","price":1500000,"stock":3}`)
 
 	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
 	assert.Equal(t, "/api/products/"+phoneID, rec.Header().Get("Location"))
@@ -164,7 +164,7 @@ func TestProducts_CreateRefusals(t *testing.T) {
 	f := newCommerce(t) // the catalog is never reached
 	customer := f.bearer(annID, otherSID, user.RoleCustomer)
 	seller := f.bearer(bobID, sessionID, user.RoleSeller)
-	const valid = `"name":"Phone","category":"phones","price":100,"stock":1`
+	const valid = `"name":"Phone","description":"","category":"phones","price":100,"stock":1`
 	cases := []struct {
 		name, token, body string
 		status            int
@@ -174,14 +174,17 @@ func TestProducts_CreateRefusals(t *testing.T) {
 		{"no token", "", `{` + valid + `}`, 401, "unauthorized", nil},
 		{"customer", customer, `{` + valid + `}`, 403, "forbidden", nil},
 		{"seller naming another seller", seller, `{` + valid + `,"seller_id":"` + annID + `"}`, 403, "forbidden", nil},
-		{"price and stock missing", seller, `{"name":"Phone","category":"phones"}`, 422, "validation_failed", []string{"price", "stock"}},
-		{"price zero", seller, `{"name":"Phone","category":"phones","price":0,"stock":1}`, 422, "validation_failed", []string{"price"}},
-		{"price over 10^12", seller, `{"name":"Phone","category":"phones","price":1000000000001,"stock":1}`, 422, "validation_failed", []string{"price"}},
-		{"price a float", seller, `{"name":"Phone","category":"phones","price":1.5,"stock":1}`, 422, "validation_failed", []string{"price"}},
-		{"price a string", seller, `{"name":"Phone","category":"phones","price":"100","stock":1}`, 422, "validation_failed", []string{"price"}},
-		{"stock negative", seller, `{"name":"Phone","category":"phones","price":1,"stock":-1}`, 422, "validation_failed", []string{"stock"}},
-		{"stock over 10^6", seller, `{"name":"Phone","category":"phones","price":1,"stock":1000001}`, 422, "validation_failed", []string{"stock"}},
-		{"empty name and category", seller, `{"name":" ","category":"","price":1,"stock":1}`, 422, "validation_failed", []string{"name", "category"}},
+		{"price and stock missing", seller, `{"name":"Phone","description":"","category":"phones"}`, 422, "validation_failed", []string{"price", "stock"}},
+		{"description missing", seller, `{"name":"Phone","category":"phones","price":100,"stock":1}`, 422, "validation_failed", []string{"description"}},
+		{"description null", seller, `{"name":"Phone","description":null,"category":"phones","price":100,"stock":1}`, 422, "validation_failed", []string{"description"}},
+		{"every required field missing", seller, `{}`, 422, "validation_failed", []string{"description", "price", "stock"}},
+		{"price zero", seller, `{"name":"Phone","description":"","category":"phones","price":0,"stock":1}`, 422, "validation_failed", []string{"price"}},
+		{"price over 10^12", seller, `{"name":"Phone","description":"","category":"phones","price":1000000000001,"stock":1}`, 422, "validation_failed", []string{"price"}},
+		{"price a float", seller, `{"name":"Phone","description":"","category":"phones","price":1.5,"stock":1}`, 422, "validation_failed", []string{"price"}},
+		{"price a string", seller, `{"name":"Phone","description":"","category":"phones","price":"100","stock":1}`, 422, "validation_failed", []string{"price"}},
+		{"stock negative", seller, `{"name":"Phone","description":"","category":"phones","price":1,"stock":-1}`, 422, "validation_failed", []string{"stock"}},
+		{"stock over 10^6", seller, `{"name":"Phone","description":"","category":"phones","price":1,"stock":1000001}`, 422, "validation_failed", []string{"stock"}},
+		{"empty name and category", seller, `{"name":" ","description":"","category":"","price":1,"stock":1}`, 422, "validation_failed", []string{"name", "category"}},
 		{"unknown field", seller, `{` + valid + `,"colour":"red"}`, 422, "validation_failed", []string{"colour"}},
 		{"malformed", seller, `{"name":`, 400, "bad_request", nil},
 	}
@@ -201,7 +204,7 @@ func TestProducts_AdminCreatesForAnySellerAndInactive(t *testing.T) {
 	admin := f.bearer(annID, sessionID, user.RoleAdmin)
 	f.catalog.EXPECT().Create(gomock.Any(), product.Draft{Name: "Case", Category: "cases", SellerID: bobID, Price: 100, Stock: 0, Active: false}, gomock.Any()).
 		Return(storedProduct(caseID, bobID, 100, 0, false), nil)
-	rec := f.call(http.MethodPost, "/api/products", admin, `{"name":"Case","category":"cases","price":100,"stock":0,"active":false,"seller_id":"`+bobID+`"}`)
+	rec := f.call(http.MethodPost, "/api/products", admin, `{"name":"Case","description":"","category":"cases","price":100,"stock":0,"active":false,"seller_id":"`+bobID+`"}`)
 	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
 }
 
@@ -212,7 +215,7 @@ func TestProducts_ReplaceOwnOnly(t *testing.T) {
 	f.catalog.EXPECT().Get(gomock.Any(), phoneID, gomock.Any()).Return(storedProduct(phoneID, bobID, 100, 1, true), nil).Times(2)
 	f.catalog.EXPECT().Replace(gomock.Any(), phoneID, product.Draft{Name: "Phone 2", Category: "phones", SellerID: bobID, Price: 200, Stock: 2, Active: true}, gomock.Any()).
 		Return(storedProduct(phoneID, bobID, 200, 2, true), nil)
-	const body = `{"name":"Phone 2","category":"phones","price":200,"stock":2}`
+	const body = `{"name":"Phone 2","description":"","category":"phones","price":200,"stock":2}`
 
 	rec := f.call(http.MethodPut, "/api/products/"+phoneID, other, body)
 	require.Equal(t, http.StatusForbidden, rec.Code, rec.Body.String())
@@ -221,6 +224,18 @@ func TestProducts_ReplaceOwnOnly(t *testing.T) {
 	rec = f.call(http.MethodPut, "/api/products/"+phoneID, owner, body)
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	assert.Equal(t, float64(200), object(t, rec)["price"])
+}
+
+func TestProducts_ReplaceWithoutDescriptionIsRefusedBeforeTheCatalog(t *testing.T) {
+	f := newCommerce(t) // no catalog call: the text must not be wiped by a forgotten field
+	owner := f.bearer(bobID, sessionID, user.RoleSeller)
+
+	rec := f.call(http.MethodPut, "/api/products/"+phoneID, owner, `{"name":"Phone 2","category":"phones","price":200,"stock":2}`)
+
+	require.Equal(t, http.StatusUnprocessableEntity, rec.Code, rec.Body.String())
+	p := decodeProblem(t, rec)
+	assert.Equal(t, "validation_failed", p.Code)
+	assert.Equal(t, []string{"description"}, fieldNames(p))
 }
 
 func TestProducts_DeleteIsForAdmins(t *testing.T) {
@@ -257,7 +272,7 @@ func TestProducts_UpstreamAnswersPassThrough(t *testing.T) {
 	assert.Equal(t, "Retired in 2024.", p.Detail)
 	assert.Equal(t, "https://ultramarket.uz/problems/product-retired", p.Type)
 
-	rec = f.call(http.MethodPost, "/api/products", seller, `{"name":"Phone","category":"nope","price":1,"stock":1}`)
+	rec = f.call(http.MethodPost, "/api/products", seller, `{"name":"Phone","description":"","category":"nope","price":1,"stock":1}`)
 	require.Equal(t, 422, rec.Code)
 	p = decodeProblem(t, rec)
 	assert.Equal(t, "validation_failed", p.Code)

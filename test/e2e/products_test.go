@@ -165,6 +165,54 @@ func TestProducts_BoundsAre422(t *testing.T) {
 	})
 }
 
+// API.md: fields without "?" are required, even those that may be empty.
+// A missing description is a 422 naming it, on POST and on PUT (which
+// replaces every field: a forgotten one must not wipe the text), and the
+// catalog is not asked (the upstream one sees no write at all).
+func TestProducts_RequiredFieldsMayBeEmptyButNotMissing(t *testing.T) {
+	t.Parallel()
+	eachCatalog(t, nil, func(t *testing.T, s *shop) {
+		without := func(k string) map[string]any {
+			b := productBody(100, 1)
+			delete(b, k)
+			return b
+		}
+		p := s.createProduct(t, s.seller.Access, productBody(100, 1))
+		id := p["id"].(string)
+		writes := func() int {
+			if s.upstream == nil {
+				return 0
+			}
+			return s.upstream.Calls("POST /products") + s.upstream.Calls("PUT /products/{id}")
+		}
+		countProducts := func() int {
+			return len(listIDs(t, s.get(t, "/api/products?page_size=100", s.admin.Access)))
+		}
+		before, products := writes(), countProducts()
+
+		for _, field := range []string{"name", "description", "category", "price", "stock"} {
+			expectValidation(t, s.post(t, "/api/products", s.seller.Access, without(field)), field)
+			r := s.do(t, req{Method: http.MethodPut, Path: "/api/products/" + id, Token: s.seller.Access, Body: without(field)})
+			expectValidation(t, r, field)
+		}
+		nullDescription := productBody(100, 1)
+		nullDescription["description"] = nil
+		expectValidation(t, s.post(t, "/api/products", s.seller.Access, nullDescription), "description")
+
+		assert.Equal(t, before, writes(), "nothing refused reached the upstream catalog")
+		assert.Equal(t, products, countProducts(), "nothing was created")
+		assert.Equal(t, p, s.product(t, id), "nothing was replaced")
+
+		// Empty is fine: the field is there.
+		empty := productBody(100, 1)
+		empty["description"] = ""
+		assert.Equal(t, "", s.createProduct(t, s.seller.Access, empty)["description"])
+		r := s.do(t, req{Method: http.MethodPut, Path: "/api/products/" + id, Token: s.seller.Access, Body: empty})
+		expectJSON(t, r, http.StatusOK)
+		assert.Equal(t, "", asMap(t, r)["description"])
+	})
+}
+
 func TestProducts_InactiveVisibility(t *testing.T) {
 	t.Parallel()
 	eachCatalog(t, nil, func(t *testing.T, s *shop) {
