@@ -43,3 +43,24 @@ type OrderRepository interface {
 	// pending (those a live Payme transaction holds).
 	LockOverdue(ctx context.Context, cutoff time.Time, after OverdueCursor, limit int) ([]*order.Order, error)
 }
+
+// UnpaidOrderSlots counts a user's unpaid orders where the count can be
+// trusted: in the database, under a lock per user, so ORDER_MAX_UNPAID holds
+// across concurrent requests and instances. An unpaid order is a
+// pending_payment order, or a placement: an order whose stock is being
+// reserved (outside any transaction, through the catalog) and that is not
+// stored yet. Holding a placement before reserving is what lets the limit be
+// checked before any stock is touched.
+type UnpaidOrderSlots interface {
+	// CountUnpaid locks the user's count until the transaction in ctx ends
+	// (another CountUnpaid for the user waits), forgets the user's placements
+	// whose hold ended at or before now, and returns the user's
+	// pending_payment orders plus live placements, not counting the placement
+	// of exceptOrderID (the caller's own). It must run inside
+	// TxManager.WithinTx. An unknown user returns user.ErrNotFound.
+	CountUnpaid(ctx context.Context, userID, exceptOrderID string, now time.Time) (int, error)
+	// Hold records the placement of orderID for userID, live until until.
+	Hold(ctx context.Context, userID, orderID string, now, until time.Time) error
+	// Drop forgets the placement of orderID; dropping an unknown one is not an error.
+	Drop(ctx context.Context, orderID string) error
+}

@@ -127,6 +127,8 @@ var specificProblems = [...]problemRule{
 		detail: "Only an order awaiting payment can be paid."},
 	{err: product.ErrInsufficientStock, status: http.StatusConflict, code: "insufficient_stock",
 		detail: "There is not enough stock for one or more products."},
+	{err: order.ErrTooManyUnpaid, status: http.StatusConflict, code: "too_many_unpaid_orders",
+		detail: "You have too many orders awaiting payment; pay or cancel one before placing another."},
 	// Wraps the conflict category, as ErrIdempotencyInProgress (409 conflict) does.
 	{err: orders.ErrIdempotencyKeyReused, status: http.StatusConflict, code: "idempotency_key_reused",
 		detail: "This Idempotency-Key was already used with another request body."},

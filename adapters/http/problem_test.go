@@ -100,6 +100,7 @@ func TestErrorMapping_SpecificProblems(t *testing.T) {
 		{"insufficient stock (sentinel)", fmt.Errorf("reserve: %w", product.ErrInsufficientStock), 409, "insufficient_stock"},
 		{"insufficient stock (type)", errors.Join(errors.New("reserve"), &product.InsufficientStockError{ProductID: "p1"}), 409, "insufficient_stock"},
 		{"idempotency key reused", fmt.Errorf("order o1: %w", orders.ErrIdempotencyKeyReused), 409, "idempotency_key_reused"},
+		{"too many unpaid orders", order.CheckRoomForUnpaid(5, 5), 409, "too_many_unpaid_orders"},
 		{"product inactive", fmt.Errorf("product p1: %w", product.ErrInactive), 422, "validation_failed"},
 	}
 	for _, tc := range cases {

@@ -32,8 +32,8 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 	t.Parallel()
 	db := testenv.Postgres(t) // already up
 	c := ctx(t)
-	all := []string{"cart_items", "click_transactions", "idempotency_keys", "order_items", "order_settlements",
-		"orders", "payme_transactions", "products", "stock_reservations", "users"}
+	all := []string{"cart_items", "click_transactions", "idempotency_keys", "order_items", "order_placements",
+		"order_settlements", "orders", "payme_transactions", "products", "stock_reservations", "users"}
 	require.Equal(t, all, tables(t, db))
 
 	var out bytes.Buffer
@@ -48,6 +48,9 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "down", &out))
+	assert.Contains(t, out.String(), "00005_unpaid_slots_idempotency_lease.sql")
+	assert.NotContains(t, tables(t, db), "order_placements")
+	require.NoError(t, postgres.Migrate(c, db.DB, "down", &out))
 	assert.Contains(t, out.String(), "00004_click_uuid.sql")
 	require.NoError(t, postgres.Migrate(c, db.DB, "down", &out))
 	assert.Contains(t, out.String(), "00003_payments.sql")
@@ -56,6 +59,7 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "status", &out))
+	assert.Regexp(t, `00005_unpaid_slots_idempotency_lease\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00004_click_uuid\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00003_payments\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00002_orders\.sql\s+applied`, out.String())
@@ -173,7 +177,7 @@ func TestMigrateConcurrentUpIsSerialised(t *testing.T) {
 	}
 	require.NoError(t, <-errs)
 	require.NoError(t, <-errs)
-	assert.Len(t, tables(t, a), 10)
+	assert.Len(t, tables(t, a), 11)
 }
 
 func TestEnsureDatabaseCreatesMissingAndIsIdempotent(t *testing.T) {

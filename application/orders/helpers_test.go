@@ -96,6 +96,7 @@ type fixture struct {
 	catalog *mocks.MockCatalog
 	payme   *mocks.MockPaymeRepository
 	clicks  *mocks.MockClickRepository
+	slots   *mocks.MockUnpaidOrderSlots
 }
 
 func newFixture(t *testing.T) fixture {
@@ -107,6 +108,7 @@ func newFixture(t *testing.T) fixture {
 		catalog: mocks.NewMockCatalog(ctrl),
 		payme:   mocks.NewMockPaymeRepository(ctrl),
 		clicks:  mocks.NewMockClickRepository(ctrl),
+		slots:   mocks.NewMockUnpaidOrderSlots(ctrl),
 	}
 }
 

@@ -35,6 +35,13 @@ const (
 	// IdempotencyKeyField names the header in validation errors.
 	IdempotencyKeyField = "Idempotency-Key"
 
+	// UnpaidHold is how long a placement keeps its unpaid-order slot
+	// (ORDER_MAX_UNPAID) before the order is stored. Far longer than placing
+	// an order takes (a catalog lookup and a reservation, each bounded by
+	// CATALOG_TIMEOUT, and two short transactions), and short enough that a
+	// process dying mid-placement costs its buyer one slot for two minutes.
+	UnpaidHold = 2 * time.Minute
+
 	// cleanupTimeout bounds the compensations of a failed placement
 	// (releasing its stock and its Idempotency-Key), also when the request's
 	// context has ended: leaving them undone would hold stock or block the

@@ -30,6 +30,10 @@ type PlaceOrder struct {
 
 	releaseAttempts int
 	releasePause    time.Duration
+
+	// slots and maxUnpaid: ORDER_MAX_UNPAID (WithUnpaidLimit); nil is no limit.
+	slots     ports.UnpaidOrderSlots
+	maxUnpaid int
 }
 
 const (
@@ -60,6 +64,19 @@ func (uc *PlaceOrder) WithReleaseRetry(attempts int, pause time.Duration) *Place
 	if pause >= 0 {
 		uc.releasePause = pause
 	}
+	return uc
+}
+
+// WithUnpaidLimit refuses an order (order.ErrTooManyUnpaid, before any
+// stock is reserved) to a buyer who already holds limit unpaid orders:
+// pending_payment ones and ones being placed, counted by slots in the
+// database. slots nil or limit < 1 leaves the use case without a limit.
+func (uc *PlaceOrder) WithUnpaidLimit(slots ports.UnpaidOrderSlots, limit int) *PlaceOrder {
+	if slots == nil || limit < 1 {
+		uc.slots, uc.maxUnpaid = nil, 0
+		return uc
+	}
+	uc.slots, uc.maxUnpaid = slots, limit
 	return uc
 }
 
@@ -101,16 +118,21 @@ var (
 //   - ErrIdempotencyKeyReused (409 idempotency_key_reused): the key came with
 //     another body; ErrIdempotencyInProgress (409 conflict): its first request
 //     is still running;
+//   - order.ErrTooManyUnpaid (409 too_many_unpaid_orders): the buyer holds
+//     the most unpaid orders WithUnpaidLimit allows; nothing was reserved;
 //   - a *product.InsufficientStockError (409 insufficient_stock);
 //   - catalog unavailability (503 upstream_unavailable) and storage errors.
 //
-// Steps: prices come from one catalog Lookup; the stock is reserved before
-// the database transaction (never a call to the catalog inside one); then
-// one transaction stores the order, empties the cart when the order was made
-// from it, and completes the Idempotency-Key. When that transaction fails the
-// reservation is released (see release: retried, and not cut short by the
-// client going away). A failure is never remembered under the key: the key
-// is released, so a retry with it runs again.
+// Steps: prices come from one catalog Lookup; with a limit on unpaid orders,
+// a short transaction takes one of the buyer's slots (holdSlot); the stock
+// is reserved before the order's database transaction (never a call to the
+// catalog inside one); then one transaction checks the limit again, stores
+// the order, gives its slot up (the order now counts itself), empties the
+// cart when the order was made from it, and completes the Idempotency-Key.
+// When that transaction fails the reservation is released (see release:
+// retried, and not cut short by the client going away) and so is the slot.
+// A failure is never remembered under the key: the key is released, so a
+// retry with it runs again.
 func (uc *PlaceOrder) Handle(ctx context.Context, in PlaceOrderInput) (*order.Order, bool, error) {
 	key := in.IdempotencyKey
 	if utf8.RuneCountInString(key) > MaxIdempotencyKeyChars {
@@ -167,6 +189,9 @@ func (uc *PlaceOrder) place(ctx context.Context, in PlaceOrderInput) (*order.Ord
 	if err != nil {
 		return nil, err
 	}
+	if err := uc.holdSlot(ctx, o); err != nil {
+		return nil, err
+	}
 
 	items := o.Items()
 	hold := make([]ports.ReservationItem, len(items))
@@ -176,14 +201,17 @@ func (uc *PlaceOrder) place(ctx context.Context, in PlaceOrderInput) (*order.Ord
 	if err := uc.catalog.Reserve(ctx, o.ID(), hold, in.Caller); err != nil {
 		err = fmt.Errorf("reserve stock for order %s: %w", o.ID(), err)
 		if errors.Is(err, product.ErrInsufficientStock) {
-			return nil, err // nothing was reserved: all or none
+			return nil, uc.dropSlot(ctx, o.ID(), err) // nothing was reserved: all or none
 		}
 		// The outcome is unknown (a timeout may have reserved upstream);
 		// releasing is idempotent, so give back whatever may be held.
-		return nil, uc.release(ctx, o.ID(), in.Caller, err)
+		return nil, uc.dropSlot(ctx, o.ID(), uc.release(ctx, o.ID(), in.Caller, err))
 	}
 
 	err = uc.tx.WithinTx(ctx, func(ctx context.Context) error {
+		if err := uc.takeSlot(ctx, o); err != nil {
+			return err
+		}
 		if err := uc.orders.Create(ctx, o); err != nil {
 			return err
 		}
@@ -200,9 +228,76 @@ func (uc *PlaceOrder) place(ctx context.Context, in PlaceOrderInput) (*order.Ord
 		return nil
 	})
 	if err != nil {
-		return nil, uc.release(ctx, o.ID(), in.Caller, err)
+		return nil, uc.dropSlot(ctx, o.ID(), uc.release(ctx, o.ID(), in.Caller, err))
 	}
 	return o, nil
+}
+
+// holdSlot takes one of the buyer's unpaid-order slots for o before its
+// stock is reserved, in a transaction of its own: the count and the hold
+// happen under the buyer's lock (CountUnpaid), so of two placements that
+// would both fill the last slot one waits for the other's hold and then
+// finds no room. The hold is committed before the reservation (an outside
+// call, never inside a transaction) and lives UnpaidHold, so a process that
+// dies mid-placement frees the slot by itself.
+func (uc *PlaceOrder) holdSlot(ctx context.Context, o *order.Order) error {
+	if uc.slots == nil {
+		return nil
+	}
+	now := uc.clock.Now()
+	return uc.tx.WithinTx(ctx, func(ctx context.Context) error {
+		if err := uc.checkRoom(ctx, o, now); err != nil {
+			return err
+		}
+		if err := uc.slots.Hold(ctx, o.UserID(), o.ID(), now, now.Add(UnpaidHold)); err != nil {
+			return fmt.Errorf("hold an unpaid-order slot for order %s: %w", o.ID(), err)
+		}
+		return nil
+	})
+}
+
+// takeSlot runs in the order's transaction: it checks the limit again under
+// the buyer's lock and turns o's placement into the order (the placement is
+// dropped; the stored order counts itself). The first check makes this one
+// pass in practice; it only refuses when a hold outlived UnpaidHold (a
+// placement slower than that, whose slot the count forgot), and then the
+// limit still holds, at the price of a reservation made and given back.
+func (uc *PlaceOrder) takeSlot(ctx context.Context, o *order.Order) error {
+	if uc.slots == nil {
+		return nil
+	}
+	if err := uc.checkRoom(ctx, o, uc.clock.Now()); err != nil {
+		return err
+	}
+	if err := uc.slots.Drop(ctx, o.ID()); err != nil {
+		return fmt.Errorf("turn the placement of order %s into the order: %w", o.ID(), err)
+	}
+	return nil
+}
+
+// checkRoom counts the buyer's unpaid orders other than o, under the
+// buyer's lock, and refuses o when they already fill the limit.
+func (uc *PlaceOrder) checkRoom(ctx context.Context, o *order.Order, now time.Time) error {
+	n, err := uc.slots.CountUnpaid(ctx, o.UserID(), o.ID(), now)
+	if err != nil {
+		return fmt.Errorf("count unpaid orders of user %s: %w", o.UserID(), err)
+	}
+	if err := order.CheckRoomForUnpaid(n, uc.maxUnpaid); err != nil {
+		return fmt.Errorf("place order for user %s: %w", o.UserID(), err)
+	}
+	return nil
+}
+
+// dropSlot gives o's slot back after err, on a context detached from the
+// request's cancellation like release. A drop that fails leaves the slot
+// held until its hold ends (UnpaidHold); it is reported with err.
+func (uc *PlaceOrder) dropSlot(ctx context.Context, orderID string, err error) error {
+	if uc.slots == nil {
+		return err
+	}
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	return alsoFailed(err, "giving back the unpaid-order slot of order "+orderID, uc.slots.Drop(cctx, orderID))
 }
 
 // release gives the order's reservation back after err. It runs on a

@@ -50,7 +50,21 @@ var (
 	ErrNotPayable = fmt.Errorf("order: not payable: %w", domain.ErrConflict)
 	// ErrCannotRefund: goods already left the warehouse, so money cannot go back automatically.
 	ErrCannotRefund = fmt.Errorf("order: shipped or delivered, cannot refund: %w", domain.ErrConflict)
+	// ErrTooManyUnpaid: API code too_many_unpaid_orders. The buyer must pay
+	// or cancel an order before placing another.
+	ErrTooManyUnpaid = fmt.Errorf("order: too many unpaid orders: %w", domain.ErrConflict)
 )
+
+// CheckRoomForUnpaid refuses one more order to a buyer who already holds
+// unpaid orders (pending_payment, and orders being placed) up to limit:
+// each of them holds stock, so one account cannot hoard the stock of a
+// product by placing orders it never pays (ORDER_MAX_UNPAID).
+func CheckRoomForUnpaid(unpaid, limit int) error {
+	if unpaid >= limit {
+		return fmt.Errorf("%w: %d of at most %d", ErrTooManyUnpaid, unpaid, limit)
+	}
+	return nil
+}
 
 const (
 	MaxItems        = 100

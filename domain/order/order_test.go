@@ -56,6 +56,22 @@ func TestErrorCategories(t *testing.T) {
 	assert.ErrorIs(t, order.ErrEmpty, domain.ErrValidation)
 	assert.Equal(t, []string{"items"}, fields(t, order.ErrEmpty))
 	assert.ErrorIs(t, order.ErrCannotRefund, domain.ErrConflict)
+	assert.ErrorIs(t, order.ErrTooManyUnpaid, domain.ErrConflict)
+}
+
+func TestCheckRoomForUnpaid(t *testing.T) {
+	for _, tc := range []struct {
+		unpaid, limit int
+		ok            bool
+	}{{0, 5, true}, {4, 5, true}, {5, 5, false}, {6, 5, false}, {0, 1, true}, {1, 1, false}} {
+		err := order.CheckRoomForUnpaid(tc.unpaid, tc.limit)
+		if tc.ok {
+			assert.NoError(t, err, "%d of %d", tc.unpaid, tc.limit)
+			continue
+		}
+		assert.ErrorIs(t, err, order.ErrTooManyUnpaid, "%d of %d", tc.unpaid, tc.limit)
+		assert.ErrorIs(t, err, domain.ErrConflict)
+	}
 }
 
 func TestNew(t *testing.T) {

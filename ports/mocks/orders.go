@@ -125,3 +125,69 @@ func (mr *MockOrderRepositoryMockRecorder) Update(ctx, o interface{}) *gomock.Ca
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Update", reflect.TypeOf((*MockOrderRepository)(nil).Update), ctx, o)
 }
+
+// MockUnpaidOrderSlots is a mock of UnpaidOrderSlots interface.
+type MockUnpaidOrderSlots struct {
+	ctrl     *gomock.Controller
+	recorder *MockUnpaidOrderSlotsMockRecorder
+}
+
+// MockUnpaidOrderSlotsMockRecorder is the mock recorder for MockUnpaidOrderSlots.
+type MockUnpaidOrderSlotsMockRecorder struct {
+	mock *MockUnpaidOrderSlots
+}
+
+// NewMockUnpaidOrderSlots creates a new mock instance.
+func NewMockUnpaidOrderSlots(ctrl *gomock.Controller) *MockUnpaidOrderSlots {
+	mock := &MockUnpaidOrderSlots{ctrl: ctrl}
+	mock.recorder = &MockUnpaidOrderSlotsMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockUnpaidOrderSlots) EXPECT() *MockUnpaidOrderSlotsMockRecorder {
+	return m.recorder
+}
+
+// CountUnpaid mocks base method.
+func (m *MockUnpaidOrderSlots) CountUnpaid(ctx context.Context, userID, exceptOrderID string, now time.Time) (int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "CountUnpaid", ctx, userID, exceptOrderID, now)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// CountUnpaid indicates an expected call of CountUnpaid.
+func (mr *MockUnpaidOrderSlotsMockRecorder) CountUnpaid(ctx, userID, exceptOrderID, now interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CountUnpaid", reflect.TypeOf((*MockUnpaidOrderSlots)(nil).CountUnpaid), ctx, userID, exceptOrderID, now)
+}
+
+// Drop mocks base method.
+func (m *MockUnpaidOrderSlots) Drop(ctx context.Context, orderID string) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Drop", ctx, orderID)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// Drop indicates an expected call of Drop.
+func (mr *MockUnpaidOrderSlotsMockRecorder) Drop(ctx, orderID interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Drop", reflect.TypeOf((*MockUnpaidOrderSlots)(nil).Drop), ctx, orderID)
+}
+
+// Hold mocks base method.
+func (m *MockUnpaidOrderSlots) Hold(ctx context.Context, userID, orderID string, now, until time.Time) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Hold", ctx, userID, orderID, now, until)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// Hold indicates an expected call of Hold.
+func (mr *MockUnpaidOrderSlotsMockRecorder) Hold(ctx, userID, orderID, now, until interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Hold", reflect.TypeOf((*MockUnpaidOrderSlots)(nil).Hold), ctx, userID, orderID, now, until)
+}

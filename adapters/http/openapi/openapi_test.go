@@ -168,7 +168,7 @@ func TestSpec_ProblemCodes(t *testing.T) {
 	contract := []string{
 		"bad_request", "unauthorized", "invalid_credentials", "token_expired", "token_revoked", "forbidden",
 		"not_found", "method_not_allowed", "conflict", "email_taken", "idempotency_key_reused", "payload_too_large",
-		"validation_failed", "order_not_payable", "insufficient_stock", "rate_limited", "upstream_unavailable",
+		"validation_failed", "order_not_payable", "insufficient_stock", "too_many_unpaid_orders", "rate_limited", "upstream_unavailable",
 		"service_unavailable", "internal",
 	}
 	var inProblem []string

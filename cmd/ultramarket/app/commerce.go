@@ -75,9 +75,12 @@ func (a *App) wireCommerce(d commerceDeps) {
 		RemoveItem:   appcart.NewRemoveItem(carts, cat),
 		Clear:        appcart.NewClear(carts),
 	})
+	// ORDER_MAX_UNPAID is counted in Postgres, whatever the catalog.
+	place := orders.NewPlaceOrder(d.tx, orderRepo, carts, keys, cat, d.ids, d.clock).
+		WithUnpaidLimit(postgres.NewUnpaidOrderSlots(a.db), a.cfg.OrderMaxUnpaid)
 	httpapi.RegisterOrders(a.public, httpapi.OrderUseCases{
 		Authenticate: a.authenticate,
-		Place:        orders.NewPlaceOrder(d.tx, orderRepo, carts, keys, cat, d.ids, d.clock),
+		Place:        place,
 		List:         orders.NewListOrders(orderRepo),
 		Get:          orders.NewGetOrder(orderRepo),
 		Cancel:       orders.NewCancelOrder(d.tx, orderRepo, clicks, cat, d.clock),

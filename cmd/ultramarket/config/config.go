@@ -81,6 +81,7 @@ type Config struct {
 
 	OrderPaymentTTL     time.Duration
 	ExpirySweepInterval time.Duration
+	OrderMaxUnpaid      int // pending_payment orders one user may hold at once
 
 	CatalogURL             string
 	CatalogTimeout         time.Duration
@@ -152,6 +153,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 
 	c.OrderPaymentTTL = r.duration("ORDER_PAYMENT_TTL", 24*time.Hour)
 	c.ExpirySweepInterval = r.duration("EXPIRY_SWEEP_INTERVAL", time.Minute)
+	c.OrderMaxUnpaid = r.positiveInt("ORDER_MAX_UNPAID", 5)
 
 	c.CatalogURL = r.str("CATALOG_URL", "")
 	if c.CatalogURL != "" {
