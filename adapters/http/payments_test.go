@@ -38,7 +38,7 @@ func newPaymentsAPI(t *testing.T) paymentsAPI {
 		payme: mocks.NewMockPaymeRepository(ctrl), clicks: mocks.NewMockClickRepository(ctrl)}
 	httpapi.RegisterPayments(f.e, httpapi.PaymentUseCases{
 		Authenticate:     f.authenticate,
-		CreateLink:       payments.NewCreatePaymentLink(f.orders, f.links),
+		CreateLink:       payments.NewCreatePaymentLink(f.orders, f.links, payments.ReturnURLPolicy{Hosts: []string{"shop.example.uz"}}),
 		ListTransactions: payments.NewListTransactions(f.orders, f.payme, f.clicks),
 	})
 	return f
@@ -102,6 +102,7 @@ func TestCreatePayment_Errors(t *testing.T) {
 		{"paid order", user.RoleCustomer, `{"order_id":"` + payOrderID + `","provider":"click"}`, annOrder(order.StatusPaid), 409, "order_not_payable", nil},
 		{"unknown provider", user.RoleCustomer, `{"order_id":"` + payOrderID + `","provider":"paypal"}`, nil, 422, "validation_failed", []string{"provider"}},
 		{"bad return url", user.RoleCustomer, `{"order_id":"` + payOrderID + `","provider":"click","return_url":"ftp://x"}`, nil, 422, "validation_failed", []string{"return_url"}},
+		{"return url on a foreign host", user.RoleCustomer, `{"order_id":"` + payOrderID + `","provider":"click","return_url":"https://evil.example/"}`, nil, 422, "validation_failed", []string{"return_url"}},
 		{"missing order id", user.RoleCustomer, `{"provider":"click"}`, nil, 422, "validation_failed", []string{"order_id"}},
 		{"order id of the wrong type", user.RoleCustomer, `{"order_id":42,"provider":"click"}`, nil, 422, "validation_failed", []string{"order_id"}},
 		{"unknown field", user.RoleCustomer, `{"order_id":"` + payOrderID + `","provider":"click","amount":1}`, nil, 422, "validation_failed", []string{"amount"}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/ultramarket/gateway/domain"
@@ -34,16 +35,33 @@ type PaymentLink struct {
 	URL      string
 }
 
+// ReturnURLPolicy is where the payment pages may send a buyer back to
+// (PAYMENT_RETURN_HOSTS). Both gateways redirect to return_url after the
+// payment, under their own trusted name: without a policy anyone could make
+// a link that ends on a site of theirs (an open redirect, handy for
+// phishing right after a real payment).
+type ReturnURLPolicy struct {
+	// Hosts are the allowed host names, lower case, without a trailing dot;
+	// the port is not compared. Empty allows no return_url at all.
+	Hosts []string
+	// HTTPOnLocalhost also accepts http for the host localhost (development,
+	// where the web client runs on http://localhost:3000); everything else
+	// must be https.
+	HTTPOnLocalhost bool
+}
+
 // CreatePaymentLink builds a Payme or Click link for an order awaiting
 // payment, for its owner only.
 type CreatePaymentLink struct {
-	orders ports.OrderRepository
-	links  ports.PaymentLinks
+	orders  ports.OrderRepository
+	links   ports.PaymentLinks
+	returns ReturnURLPolicy
 }
 
-// NewCreatePaymentLink wires the use case.
-func NewCreatePaymentLink(orders ports.OrderRepository, links ports.PaymentLinks) *CreatePaymentLink {
-	return &CreatePaymentLink{orders: orders, links: links}
+// NewCreatePaymentLink wires the use case; returns says which return_url
+// values are accepted.
+func NewCreatePaymentLink(orders ports.OrderRepository, links ports.PaymentLinks, returns ReturnURLPolicy) *CreatePaymentLink {
+	return &CreatePaymentLink{orders: orders, links: links, returns: returns}
 }
 
 // Handle returns the link. Errors: a *domain.ValidationError naming order_id,
@@ -57,7 +75,7 @@ func (uc *CreatePaymentLink) Handle(ctx context.Context, in CreatePaymentLinkInp
 	if !ok {
 		verr.Add("provider", "must be payme or click")
 	}
-	if msg := checkReturnURL(in.ReturnURL); msg != "" {
+	if msg := uc.returns.check(in.ReturnURL); msg != "" {
 		verr.Add("return_url", msg)
 	}
 	if err := verr.OrNil(); err != nil {
@@ -106,11 +124,14 @@ func checkOrderID(verr *domain.ValidationError, id string) {
 	}
 }
 
-// checkReturnURL returns what is wrong with an optional return URL, or "".
-// It must be an absolute http(s) URL the gateways can redirect to. A ';'
-// would end the value early in Payme's link (its parameters are
-// ';'-separated), so it is refused for both providers.
-func checkReturnURL(s string) string {
+// check returns what is wrong with an optional return URL, or "". It must
+// be an absolute https URL (http on localhost when HTTPOnLocalhost) whose
+// host is one of Hosts. A ';' would end the value early in Payme's link (its
+// parameters are ';'-separated), so it is refused for both providers. So are
+// user information ("https://shop.uz@evil.example/" goes to evil.example)
+// and backslashes, which browsers read as '/' where url.Parse does not: the
+// host checked must be the host the browser goes to.
+func (p ReturnURLPolicy) check(s string) string {
 	if s == "" {
 		return ""
 	}
@@ -120,6 +141,9 @@ func checkReturnURL(s string) string {
 	if strings.Contains(s, ";") {
 		return "must not contain ';'"
 	}
+	if strings.Contains(s, `\`) {
+		return "must not contain backslashes"
+	}
 	for i := 0; i < len(s); i++ {
 		if s[i] <= ' ' || s[i] == 0x7f {
 			return "must not contain spaces or control characters"
@@ -127,7 +151,17 @@ func checkReturnURL(s string) string {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
-		return "must be an absolute http or https URL"
+		return "must be an absolute https URL"
+	}
+	if u.User != nil {
+		return "must not contain user information"
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if !slices.Contains(p.Hosts, host) {
+		return "must point at one of the shop's own hosts"
+	}
+	if u.Scheme == "http" && (!p.HTTPOnLocalhost || host != "localhost") {
+		return "must use https"
 	}
 	return ""
 }

@@ -18,10 +18,17 @@ import (
 	"github.com/ultramarket/gateway/ports/mocks"
 )
 
+// devReturns is PAYMENT_RETURN_HOSTS=shop.example.uz,localhost in development.
+var devReturns = payments.ReturnURLPolicy{Hosts: []string{"shop.example.uz", "localhost"}, HTTPOnLocalhost: true}
+
 func newPaymentLinkFixture(t *testing.T) (*mocks.MockOrderRepository, *mocks.MockPaymentLinks, *payments.CreatePaymentLink) {
+	return newPaymentLinkFixtureWith(t, devReturns)
+}
+
+func newPaymentLinkFixtureWith(t *testing.T, returns payments.ReturnURLPolicy) (*mocks.MockOrderRepository, *mocks.MockPaymentLinks, *payments.CreatePaymentLink) {
 	ctrl := gomock.NewController(t)
 	orders, links := mocks.NewMockOrderRepository(ctrl), mocks.NewMockPaymentLinks(ctrl)
-	return orders, links, payments.NewCreatePaymentLink(orders, links)
+	return orders, links, payments.NewCreatePaymentLink(orders, links, returns)
 }
 
 var clickOwner = payments.Caller{UserID: clickOwnerID, Role: user.RoleCustomer}
@@ -142,7 +149,10 @@ func TestCreatePaymentLink_AcceptsReturnURLsAtTheLimit(t *testing.T) {
 	base := "https://shop.example.uz/"
 	for _, ret := range []string{
 		"http://localhost:3000/paid",
+		"https://localhost/paid",
 		"HTTPS://Shop.Example.uz/x?y=1#z",
+		"https://shop.example.uz:8443/paid", // the port is not compared
+		"https://shop.example.uz./paid",     // the same host, fully qualified
 		base + strings.Repeat("a", payments.MaxReturnURLLength-len(base)),
 	} {
 		orders, links, uc := newPaymentLinkFixture(t)
@@ -150,5 +160,52 @@ func TestCreatePaymentLink_AcceptsReturnURLsAtTheLimit(t *testing.T) {
 		links.EXPECT().ClickURL(clickOrderID, clickTotal, ret).Return("https://my.click.uz/services/pay", nil)
 		_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{Caller: clickOwner, OrderID: clickOrderID, Provider: "click", ReturnURL: ret})
 		assert.NoError(t, err, ret)
+	}
+}
+
+// PAYMENT_RETURN_HOSTS: the payment pages redirect only to the shop's own
+// hosts, over https (http on localhost in development only).
+func TestCreatePaymentLink_ReturnURLMustBeOnAnAllowedHost(t *testing.T) {
+	prod := payments.ReturnURLPolicy{Hosts: []string{"shop.example.uz", "localhost"}}
+	cases := []struct {
+		name    string
+		returns payments.ReturnURLPolicy
+		url     string
+	}{
+		{"a foreign host", devReturns, "https://evil.example/phish"},
+		{"a subdomain", devReturns, "https://pay.shop.example.uz/"},
+		{"the host as a prefix", devReturns, "https://shop.example.uz.evil.example/"},
+		{"the host as user information", devReturns, "https://shop.example.uz@evil.example/"},
+		{"user information on an allowed host", devReturns, "https://user:pass@shop.example.uz/"},
+		{"a backslash browsers read as a slash", devReturns, `https://evil.example\@shop.example.uz/`},
+		{"http on an allowed host", devReturns, "http://shop.example.uz/paid"},
+		{"http on localhost outside development", prod, "http://localhost:3000/paid"},
+		{"http on 127.0.0.1", payments.ReturnURLPolicy{Hosts: []string{"127.0.0.1"}, HTTPOnLocalhost: true}, "http://127.0.0.1:3000/"},
+		{"no host is allowed", payments.ReturnURLPolicy{HTTPOnLocalhost: true}, "https://shop.example.uz/"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, uc := newPaymentLinkFixtureWith(t, tc.returns) // the order is not read
+			_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{
+				Caller: clickOwner, OrderID: clickOrderID, Provider: "payme", ReturnURL: tc.url})
+			var verr *domain.ValidationError
+			require.ErrorAs(t, err, &verr)
+			require.Len(t, verr.Fields, 1)
+			assert.Equal(t, "return_url", verr.Fields[0].Field)
+		})
+	}
+
+	// Outside development https on an allowed host still works, and no
+	// return_url needs no host at all.
+	for _, tc := range []struct {
+		returns payments.ReturnURLPolicy
+		url     string
+	}{{prod, "https://shop.example.uz/paid"}, {payments.ReturnURLPolicy{}, ""}} {
+		orders, links, uc := newPaymentLinkFixtureWith(t, tc.returns)
+		orders.EXPECT().Get(gomock.Any(), clickOrderID).Return(clickOrder(clickOrderID, order.StatusPendingPayment), nil)
+		links.EXPECT().PaymeURL(clickOrderID, clickTotal, tc.url).Return("https://checkout.paycom.uz/abc", nil)
+		_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{
+			Caller: clickOwner, OrderID: clickOrderID, Provider: "payme", ReturnURL: tc.url})
+		assert.NoError(t, err, tc.url)
 	}
 }

@@ -51,6 +51,7 @@ func newPayGateway(t *testing.T) *gateway {
 		c.ClickServiceID, c.ClickMerchantID, c.ClickSecretKey = clickServiceID, clickMerchantID, clickSecret
 		c.ClickMerchantUserID = "123"
 		c.PaymeMerchantID, c.PaymeKey = payPaymeMerchant, payPaymeKey
+		c.PaymentReturnHosts = []string{"shop.example.uz"}
 	})
 }
 

@@ -57,9 +57,14 @@ func (a *App) wireClick(d clickDeps) {
 	))
 
 	links := paymentLinks{newPaymeLinks(a.cfg), click.NewLinks(a.cfg.ClickServiceID, a.cfg.ClickMerchantID)}
+	// PAYMENT_RETURN_HOSTS; http only for localhost, and only in development.
+	returns := payments.ReturnURLPolicy{
+		Hosts:           a.cfg.PaymentReturnHosts,
+		HTTPOnLocalhost: a.cfg.Env == config.EnvDevelopment,
+	}
 	httpapi.RegisterPayments(a.public, httpapi.PaymentUseCases{
 		Authenticate:     a.authenticate,
-		CreateLink:       payments.NewCreatePaymentLink(orders, links),
+		CreateLink:       payments.NewCreatePaymentLink(orders, links, returns),
 		ListTransactions: payments.NewListTransactions(orders, postgres.NewPaymeRepo(a.db), clicks),
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,6 +89,10 @@ type Config struct {
 	CatalogBreakerFailures int
 	CatalogBreakerOpen     time.Duration
 
+	// PaymentReturnHosts are the host names (lower case, no port) a payment
+	// return_url may point at; by default the hosts of CORSOrigins.
+	PaymentReturnHosts []string
+
 	PaymeLogin       string
 	PaymeAllowedIPs  []*net.IPNet
 	PaymeMerchantID  string
@@ -162,6 +167,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c.CatalogTimeout = r.duration("CATALOG_TIMEOUT", 3*time.Second)
 	c.CatalogBreakerFailures = r.positiveInt("CATALOG_BREAKER_FAILURES", 5)
 	c.CatalogBreakerOpen = r.duration("CATALOG_BREAKER_OPEN", 10*time.Second)
+
+	c.PaymentReturnHosts = r.hosts("PAYMENT_RETURN_HOSTS", hostsOf(c.CORSOrigins))
 
 	c.PaymeLogin = r.str("PAYME_LOGIN", "Paycom")
 	if c.PaymeLogin == "" {
@@ -370,6 +377,71 @@ func (r *reader) allowList(name string, prod bool) []*net.IPNet {
 		r.fail(name, "is required in production: the gateway's IPs or CIDRs, or * to allow any address")
 	}
 	return nets
+}
+
+// hosts parses a comma-separated list of host names (or IP addresses), set
+// or not: with the variable unset the list is def. Names are compared
+// without case and without a trailing dot, so they are stored lower case
+// and without it. A scheme, a port, a path or a wildcard is refused rather
+// than guessed at: this list decides where buyers may be redirected.
+func (r *reader) hosts(name string, def []string) []string {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	var out []string
+	for _, h := range strings.Split(v, ",") {
+		h = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+		if h == "" {
+			continue
+		}
+		if ip := strings.Trim(h, "[]"); net.ParseIP(ip) != nil {
+			h = ip
+		} else if !validHostName(h) {
+			r.fail(name, "must be a comma-separated list of host names like shop.ultramarket.uz (no scheme, no port)")
+			return nil
+		}
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// validHostName accepts RFC 1123 names: dot-separated labels of letters,
+// digits and inner hyphens, 1..63 characters each, 253 in all.
+func validHostName(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, ch := range label {
+			if (ch < 'a' || ch > 'z') && (ch < '0' || ch > '9') && ch != '-' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// hostsOf is the host names of origins (already checked by origins), "*"
+// left out: allowing any origin to call the API says nothing about where
+// buyers may be sent back to.
+func hostsOf(origins []string) []string {
+	var out []string
+	for _, o := range origins {
+		u, err := url.Parse(o)
+		if o == "*" || err != nil {
+			continue
+		}
+		if h := strings.ToLower(u.Hostname()); h != "" && !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // cidrs parses a comma-separated list of IPs and CIDRs; a bare IP is a /32 (/128).
