@@ -28,7 +28,30 @@ CREATE INDEX order_placements_user_idx ON order_placements (user_id);
 -- Counting a user's unpaid orders at every placement.
 CREATE INDEX orders_user_unpaid_idx ON orders (user_id) WHERE status = 'pending_payment';
 
+-- The lease on an Idempotency-Key's claim in progress. API.md: a key whose
+-- first request died mid-way (its process crashed) is free again after at
+-- most 60 s, instead of answering 409 until the record's 24 h expire. The
+-- request holding the key renews lease_until while it runs; once the lease
+-- has ended the next request with the key takes it over. claim names the
+-- holder, so a request that lost its lease can neither complete nor release
+-- the claim of the one that took over. Both are NULL on completed keys
+-- written before this migration; lease_until NULL is never taken over early.
+ALTER TABLE idempotency_keys
+    ADD COLUMN claim       UUID,
+    ADD COLUMN lease_until TIMESTAMPTZ,
+    ADD CONSTRAINT idempotency_keys_lease_check CHECK (lease_until IS NULL OR lease_until > created_at);
+
+-- Claims in progress at the upgrade are leased from now: one whose process
+-- is gone frees within a minute, like any other.
+UPDATE idempotency_keys SET lease_until = GREATEST(now(), created_at) + interval '60 seconds'
+    WHERE status_code IS NULL;
+
 -- +goose Down
+
+ALTER TABLE idempotency_keys
+    DROP CONSTRAINT IF EXISTS idempotency_keys_lease_check,
+    DROP COLUMN IF EXISTS lease_until,
+    DROP COLUMN IF EXISTS claim;
 
 DROP INDEX IF EXISTS orders_user_unpaid_idx;
 DROP TABLE IF EXISTS order_placements;

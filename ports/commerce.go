@@ -35,19 +35,36 @@ type IdempotencyRecord struct {
 	// ResourceID is the id of what the first request created; "" while that
 	// request is still being processed.
 	ResourceID string
+	// Claim names the claim Begin just made (claimed=true; "" otherwise):
+	// Renew, Complete and Release act on the key only while that claim
+	// still holds it.
+	Claim string
 }
 
 // IdempotencyStore remembers Idempotency-Key headers per user. The database
 // decides which of several concurrent requests with one key goes first.
+//
+// A claim in progress is leased: its request renews the lease while it runs,
+// and a claim whose lease has ended (its process died mid-way) is taken over
+// by the next request with the key, so a key never stays blocked for long.
+// Leases are compared with the now the callers pass.
 type IdempotencyStore interface {
-	// Begin claims the key for a request. claimed=false returns the record of
-	// the request that claimed it before (still in progress when its
-	// ResourceID is empty). A record older than ttl is forgotten and reclaimed.
-	Begin(ctx context.Context, userID, key, requestHash string, now time.Time, ttl time.Duration) (rec IdempotencyRecord, claimed bool, err error)
-	// Complete stores what the claimed request created.
-	Complete(ctx context.Context, userID, key, resourceID string) error
-	// Release forgets a claimed key whose request failed, so a retry runs again.
-	Release(ctx context.Context, userID, key string) error
+	// Begin claims the key for a request, leased until now+lease.
+	// claimed=false returns the record of the request that claimed it before
+	// (still in progress when its ResourceID is empty). A record older than
+	// ttl, and a claim in progress whose lease ended before now, is forgotten
+	// and claimed again.
+	Begin(ctx context.Context, userID, key, requestHash string, now time.Time, ttl, lease time.Duration) (rec IdempotencyRecord, claimed bool, err error)
+	// Renew extends the lease of claim to until. An error wrapping
+	// domain.ErrConflict says the claim no longer holds the key (completed,
+	// released, or taken over after its lease ended).
+	Renew(ctx context.Context, userID, key, claim string, until time.Time) error
+	// Complete stores what the claimed request created. An error wrapping
+	// domain.ErrConflict says claim no longer holds the key in progress.
+	Complete(ctx context.Context, userID, key, claim, resourceID string) error
+	// Release forgets a claim whose request failed, so a retry runs again; a
+	// claim that no longer holds the key is left alone.
+	Release(ctx context.Context, userID, key, claim string) error
 }
 
 // Interval is an analytics bucket size.

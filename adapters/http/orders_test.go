@@ -127,20 +127,23 @@ func TestOrders_IdempotencyKeyHeaderTwiceIs422(t *testing.T) {
 	assert.Equal(t, []string{"Idempotency-Key"}, fieldNames(decodeProblem(t, rec)))
 }
 
+// claimOne names the claim of the first request with a key.
+const claimOne = "c1a1c1a1-0000-4000-8000-00000000c1a1"
+
 func TestOrders_IdempotencyKeyReplaysReusesAndConflicts(t *testing.T) {
 	f := newCommerce(t)
 	token := f.bearer(annID, sessionID, user.RoleCustomer)
 	var hashes []string
-	capture := func(rec ports.IdempotencyRecord, claimed bool) func(context.Context, string, string, string, time.Time, time.Duration) (ports.IdempotencyRecord, bool, error) {
-		return func(_ context.Context, _, _, hash string, _ time.Time, _ time.Duration) (ports.IdempotencyRecord, bool, error) {
+	capture := func(rec ports.IdempotencyRecord, claimed bool) func(context.Context, string, string, string, time.Time, time.Duration, time.Duration) (ports.IdempotencyRecord, bool, error) {
+		return func(_ context.Context, _, _, hash string, _ time.Time, _, _ time.Duration) (ports.IdempotencyRecord, bool, error) {
 			hashes = append(hashes, hash)
 			return rec, claimed, nil
 		}
 	}
 	// First: claimed, placed, completed.
-	f.keys.EXPECT().Begin(gomock.Any(), annID, "k1", gomock.Any(), now, 24*time.Hour).DoAndReturn(capture(ports.IdempotencyRecord{}, true))
+	f.keys.EXPECT().Begin(gomock.Any(), annID, "k1", gomock.Any(), now, 24*time.Hour, time.Minute).DoAndReturn(capture(ports.IdempotencyRecord{Claim: claimOne}, true))
 	f.expectPlaced(annID)
-	f.keys.EXPECT().Complete(gomock.Any(), annID, "k1", orderOne).Return(nil)
+	f.keys.EXPECT().Complete(gomock.Any(), annID, "k1", claimOne, orderOne).Return(nil)
 
 	rec := f.call(http.MethodPost, "/api/orders", token, orderBody, "Idempotency-Key", "k1")
 	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
@@ -149,7 +152,7 @@ func TestOrders_IdempotencyKeyReplaysReusesAndConflicts(t *testing.T) {
 	assert.Len(t, first, 64, "hex SHA-256")
 
 	// The same body written differently: same hash, the stored order again.
-	f.keys.EXPECT().Begin(gomock.Any(), annID, "k1", first, now, gomock.Any()).
+	f.keys.EXPECT().Begin(gomock.Any(), annID, "k1", first, now, gomock.Any(), gomock.Any()).
 		Return(ports.IdempotencyRecord{RequestHash: first, ResourceID: orderOne}, false, nil)
 	f.orders.EXPECT().Get(gomock.Any(), orderOne).Return(storedOrder(orderOne, annID, order.StatusPendingPayment, "ring twice"), nil)
 	reordered := `{"note":"ring twice","shipping_address":{"phone":"+998901234567","street":"Amir Temur 1","city":"Toshkent","region":"Toshkent"},` +
@@ -160,7 +163,7 @@ func TestOrders_IdempotencyKeyReplaysReusesAndConflicts(t *testing.T) {
 	assert.Equal(t, orderOne, object(t, rec)["id"])
 
 	// Another body with the key: reused.
-	f.keys.EXPECT().Begin(gomock.Any(), annID, "k1", gomock.Any(), now, gomock.Any()).
+	f.keys.EXPECT().Begin(gomock.Any(), annID, "k1", gomock.Any(), now, gomock.Any(), gomock.Any()).
 		DoAndReturn(capture(ports.IdempotencyRecord{RequestHash: first, ResourceID: orderOne}, false))
 	rec = f.call(http.MethodPost, "/api/orders", token, strings.Replace(orderBody, `"quantity":2`, `"quantity":3`, 1), "Idempotency-Key", "k1")
 	require.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
@@ -168,7 +171,7 @@ func TestOrders_IdempotencyKeyReplaysReusesAndConflicts(t *testing.T) {
 	assert.NotEqual(t, first, hashes[len(hashes)-1])
 
 	// The first request still running: conflict.
-	f.keys.EXPECT().Begin(gomock.Any(), annID, "k2", first, now, gomock.Any()).
+	f.keys.EXPECT().Begin(gomock.Any(), annID, "k2", first, now, gomock.Any(), gomock.Any()).
 		Return(ports.IdempotencyRecord{RequestHash: first}, false, nil)
 	rec = f.call(http.MethodPost, "/api/orders", token, orderBody, "Idempotency-Key", "k2")
 	require.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
@@ -179,8 +182,8 @@ func TestOrders_RequestHashTellsCartOrdersFromEmptyOnes(t *testing.T) {
 	f := newCommerce(t)
 	token := f.bearer(annID, sessionID, user.RoleCustomer)
 	var hashes []string
-	f.keys.EXPECT().Begin(gomock.Any(), annID, gomock.Any(), gomock.Any(), now, gomock.Any()).
-		DoAndReturn(func(_ context.Context, _, _, hash string, _ time.Time, _ time.Duration) (ports.IdempotencyRecord, bool, error) {
+	f.keys.EXPECT().Begin(gomock.Any(), annID, gomock.Any(), gomock.Any(), now, gomock.Any(), gomock.Any()).
+		DoAndReturn(func(_ context.Context, _, _, hash string, _ time.Time, _, _ time.Duration) (ports.IdempotencyRecord, bool, error) {
 			hashes = append(hashes, hash)
 			return ports.IdempotencyRecord{RequestHash: "other", ResourceID: orderOne}, false, nil
 		}).Times(4)

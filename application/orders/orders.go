@@ -30,6 +30,23 @@ const (
 	// IdempotencyTTL is how long a completed Idempotency-Key answers with
 	// its first order.
 	IdempotencyTTL = 24 * time.Hour
+	// IdempotencyLease is how long a key's claim in progress outlives its
+	// request's last sign of life: API.md frees the key of a request that
+	// died mid-way (its process crashed) after at most 60 s. A running
+	// request renews the lease every DefaultLeaseRenewal, so however long it
+	// takes it keeps its key: renewing, rather than a lease longer than any
+	// request, because nothing bounds a request's duration (the HTTP
+	// server's write timeout does not stop a handler, and a database wait
+	// under contention has no deadline), and a lease over 60 s would break
+	// the contract. Leases are written with this instance's clock and
+	// compared with the next claimant's: clocks that disagree by less than
+	// the 40 s between a renewal and the lease's end do no harm, and beyond
+	// that the claim names its holder, so a request whose key was taken over
+	// cannot complete it (409 conflict) and no order is made twice.
+	IdempotencyLease = 60 * time.Second
+	// DefaultLeaseRenewal is how often a running request renews its lease: a
+	// third of it, so one failed renewal (a database hiccup) costs nothing.
+	DefaultLeaseRenewal = IdempotencyLease / 3
 	// MaxIdempotencyKeyChars is the longest Idempotency-Key accepted.
 	MaxIdempotencyKeyChars = 255
 	// IdempotencyKeyField names the header in validation errors.

@@ -30,6 +30,7 @@ type PlaceOrder struct {
 
 	releaseAttempts int
 	releasePause    time.Duration
+	leaseRenewal    time.Duration
 
 	// slots and maxUnpaid: ORDER_MAX_UNPAID (WithUnpaidLimit); nil is no limit.
 	slots     ports.UnpaidOrderSlots
@@ -50,7 +51,17 @@ const (
 func NewPlaceOrder(tx ports.TxManager, orders ports.OrderRepository, carts ports.CartRepository, keys ports.IdempotencyStore,
 	catalog ports.Catalog, ids ports.IDGenerator, clock ports.Clock) *PlaceOrder {
 	return &PlaceOrder{tx: tx, orders: orders, carts: carts, keys: keys, catalog: catalog, ids: ids, clock: clock,
-		releaseAttempts: DefaultReleaseAttempts, releasePause: DefaultReleasePause}
+		releaseAttempts: DefaultReleaseAttempts, releasePause: DefaultReleasePause, leaseRenewal: DefaultLeaseRenewal}
+}
+
+// WithLeaseRenewal sets how often a running request renews the lease of its
+// Idempotency-Key (every > 0 and shorter than IdempotencyLease; invalid
+// values keep DefaultLeaseRenewal). Tests shorten it.
+func (uc *PlaceOrder) WithLeaseRenewal(every time.Duration) *PlaceOrder {
+	if every > 0 && every < IdempotencyLease {
+		uc.leaseRenewal = every
+	}
+	return uc
 }
 
 // WithReleaseRetry sets how many times a reservation is released in total
@@ -117,7 +128,8 @@ var (
 //     shipping_address.*, note);
 //   - ErrIdempotencyKeyReused (409 idempotency_key_reused): the key came with
 //     another body; ErrIdempotencyInProgress (409 conflict): its first request
-//     is still running;
+//     is still running (its lease is alive); a conflict too when this request
+//     lost its key to another after its lease ended;
 //   - order.ErrTooManyUnpaid (409 too_many_unpaid_orders): the buyer holds
 //     the most unpaid orders WithUnpaidLimit allows; nothing was reserved;
 //   - a *product.InsufficientStockError (409 insufficient_stock);
@@ -139,7 +151,7 @@ func (uc *PlaceOrder) Handle(ctx context.Context, in PlaceOrderInput) (*order.Or
 		return nil, false, errKeyTooLong
 	}
 	if key == "" {
-		o, err := uc.place(ctx, in)
+		o, err := uc.place(ctx, in, "")
 		return o, false, err
 	}
 
@@ -147,7 +159,7 @@ func (uc *PlaceOrder) Handle(ctx context.Context, in PlaceOrderInput) (*order.Or
 	if hash == "" {
 		hash = hashOf(in)
 	}
-	rec, claimed, err := uc.keys.Begin(ctx, in.Caller.UserID, key, hash, uc.clock.Now(), IdempotencyTTL)
+	rec, claimed, err := uc.keys.Begin(ctx, in.Caller.UserID, key, hash, uc.clock.Now(), IdempotencyTTL, IdempotencyLease)
 	if err != nil {
 		return nil, false, fmt.Errorf("claim Idempotency-Key of user %s: %w", in.Caller.UserID, err)
 	}
@@ -155,13 +167,46 @@ func (uc *PlaceOrder) Handle(ctx context.Context, in PlaceOrderInput) (*order.Or
 		o, err := uc.replay(ctx, rec, hash)
 		return o, err == nil, err
 	}
-	o, err := uc.place(ctx, in)
+	stopRenewing := uc.keepLease(ctx, in.Caller.UserID, key, rec.Claim)
+	o, err := uc.place(ctx, in, rec.Claim)
+	stopRenewing()
 	if err != nil {
 		cctx, cancel := cleanupContext(ctx)
 		defer cancel()
-		return nil, false, alsoFailed(err, "releasing the Idempotency-Key", uc.keys.Release(cctx, in.Caller.UserID, key))
+		return nil, false, alsoFailed(err, "releasing the Idempotency-Key", uc.keys.Release(cctx, in.Caller.UserID, key, rec.Claim))
 	}
 	return o, false, nil
+}
+
+// keepLease renews the lease of the key's claim every leaseRenewal until the
+// returned stop is called; stop waits for a renewal in flight, so none runs
+// after the request has finished. A failed renewal is tried again at the
+// next tick and does not stop the request: should the lease end meanwhile
+// and another request take the key over, Complete finds the claim gone and
+// the order is not stored. Renewing stops once the claim is known lost.
+func (uc *PlaceOrder) keepLease(ctx context.Context, userID, key, claim string) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(uc.leaseRenewal)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			err := uc.keys.Renew(ctx, userID, key, claim, uc.clock.Now().Add(IdempotencyLease))
+			if errors.Is(err, domain.ErrConflict) {
+				return
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // replay answers a key that another request claimed first.
@@ -179,7 +224,8 @@ func (uc *PlaceOrder) replay(ctx context.Context, rec ports.IdempotencyRecord, h
 	return o, nil
 }
 
-func (uc *PlaceOrder) place(ctx context.Context, in PlaceOrderInput) (*order.Order, error) {
+// place makes the order; claim is the Idempotency-Key's claim ("" without a key).
+func (uc *PlaceOrder) place(ctx context.Context, in PlaceOrderInput, claim string) (*order.Order, error) {
 	userID := in.Caller.UserID
 	requested, fromCart, err := uc.requestedItems(ctx, in)
 	if err != nil {
@@ -221,7 +267,7 @@ func (uc *PlaceOrder) place(ctx context.Context, in PlaceOrderInput) (*order.Ord
 			}
 		}
 		if in.IdempotencyKey != "" {
-			if err := uc.keys.Complete(ctx, userID, in.IdempotencyKey, o.ID()); err != nil {
+			if err := uc.keys.Complete(ctx, userID, in.IdempotencyKey, claim, o.ID()); err != nil {
 				return fmt.Errorf("complete Idempotency-Key of user %s: %w", userID, err)
 			}
 		}

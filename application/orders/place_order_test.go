@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,9 +22,13 @@ import (
 )
 
 const (
-	key  = "b3c1f0e2-key"
-	hash = "5f2b9c0d"
+	key   = "b3c1f0e2-key"
+	hash  = "5f2b9c0d"
+	claim = "c1a1c1a1-0000-4000-8000-00000000c1a1"
 )
+
+// claimed is what Begin returns to the request that claimed the key.
+var claimed = ports.IdempotencyRecord{RequestHash: hash, Claim: claim}
 
 // newPlaceOrder is the use case with the default release attempts and
 // pauses of a millisecond, so the tests of retries stay fast.
@@ -139,8 +144,8 @@ func TestPlaceOrder_InsufficientStock(t *testing.T) {
 	f := newFixture(t) // no Create, no catalog Release: nothing was reserved
 	expectPriced(f)
 	f.catalog.EXPECT().Reserve(gomock.Any(), orderID, mergedHold, buyer).Return(&product.InsufficientStockError{ProductID: "p2"})
-	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).Return(ports.IdempotencyRecord{}, true, nil)
-	f.keys.EXPECT().Release(live, buyerID, key).Return(nil)
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(claimed, true, nil)
+	f.keys.EXPECT().Release(live, buyerID, key, claim).Return(nil)
 
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
@@ -178,7 +183,7 @@ func TestPlaceOrder_FailedTransactionReleasesStockAndKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			gomock.InOrder(
-				f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).Return(ports.IdempotencyRecord{}, true, nil),
+				f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(claimed, true, nil),
 				f.carts.EXPECT().Lines(gomock.Any(), buyerID).Return([]ports.CartLine{{ProductID: "p1", Quantity: 5}, {ProductID: "p2", Quantity: 1}}, nil),
 				expectPriced(f),
 				f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).Return(nil),
@@ -186,12 +191,12 @@ func TestPlaceOrder_FailedTransactionReleasesStockAndKey(t *testing.T) {
 			if tt.createOK {
 				f.orders.EXPECT().Create(inTx, gomock.Any()).Return(nil)
 				f.carts.EXPECT().Clear(inTx, buyerID).Return(nil) // rolled back with the rest
-				f.keys.EXPECT().Complete(inTx, buyerID, key, orderID).Return(nil)
+				f.keys.EXPECT().Complete(inTx, buyerID, key, claim, orderID).Return(nil)
 			} else {
 				f.orders.EXPECT().Create(inTx, gomock.Any()).Return(boom) // no Clear, no Complete
 			}
 			f.catalog.EXPECT().Release(live, orderID, buyer).Return(nil)
-			f.keys.EXPECT().Release(live, buyerID, key).Return(nil)
+			f.keys.EXPECT().Release(live, buyerID, key, claim).Return(nil)
 
 			_, _, err := newPlaceOrder(f, tt.tx).Handle(context.Background(), orders.PlaceOrderInput{
 				Caller: buyer, ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
@@ -204,7 +209,7 @@ func TestPlaceOrder_FailedTransactionReleasesStockAndKey(t *testing.T) {
 func TestPlaceOrder_CompensationsRunAfterTheClientWentAway(t *testing.T) {
 	f := newFixture(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).Return(ports.IdempotencyRecord{}, true, nil)
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(claimed, true, nil)
 	expectPriced(f)
 	f.catalog.EXPECT().Reserve(gomock.Any(), orderID, mergedHold, buyer).Return(nil)
 	f.orders.EXPECT().Create(inTx, gomock.Any()).DoAndReturn(func(context.Context, *order.Order) error {
@@ -212,7 +217,7 @@ func TestPlaceOrder_CompensationsRunAfterTheClientWentAway(t *testing.T) {
 		return context.Canceled
 	})
 	f.catalog.EXPECT().Release(live, orderID, buyer).Return(nil)
-	f.keys.EXPECT().Release(live, buyerID, key).Return(nil)
+	f.keys.EXPECT().Release(live, buyerID, key, claim).Return(nil)
 
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(ctx, orders.PlaceOrderInput{
 		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
@@ -223,13 +228,13 @@ func TestPlaceOrder_CompensationsRunAfterTheClientWentAway(t *testing.T) {
 func TestPlaceOrder_FailedCompensationDoesNotHideTheCause(t *testing.T) {
 	f := newFixture(t)
 	boom := errors.New("insert failed")
-	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).Return(ports.IdempotencyRecord{}, true, nil)
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(claimed, true, nil)
 	expectPriced(f)
 	f.catalog.EXPECT().Reserve(gomock.Any(), orderID, mergedHold, buyer).Return(nil)
 	f.orders.EXPECT().Create(inTx, gomock.Any()).Return(boom)
 	f.catalog.EXPECT().Release(live, orderID, buyer).Return(fmt.Errorf("release: %w", domain.ErrUpstreamUnavailable)).
 		Times(orders.DefaultReleaseAttempts)
-	f.keys.EXPECT().Release(live, buyerID, key).Return(errors.New("redis gone"))
+	f.keys.EXPECT().Release(live, buyerID, key, claim).Return(errors.New("redis gone"))
 
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
@@ -366,11 +371,11 @@ func TestPlaceOrder_ReleaseBacksOff(t *testing.T) {
 func TestPlaceOrder_KeyClaimedCompletesInTheOrdersTransaction(t *testing.T) {
 	f := newFixture(t)
 	gomock.InOrder(
-		f.keys.EXPECT().Begin(outOfTx, buyerID, key, hash, now, orders.IdempotencyTTL).Return(ports.IdempotencyRecord{}, true, nil),
+		f.keys.EXPECT().Begin(outOfTx, buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(claimed, true, nil),
 		expectPriced(f),
 		f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).Return(nil),
 		f.orders.EXPECT().Create(inTx, gomock.Any()).Return(nil),
-		f.keys.EXPECT().Complete(inTx, buyerID, key, orderID).Return(nil),
+		f.keys.EXPECT().Complete(inTx, buyerID, key, claim, orderID).Return(nil),
 	)
 	o, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
@@ -383,7 +388,7 @@ func TestPlaceOrder_KeyClaimedCompletesInTheOrdersTransaction(t *testing.T) {
 func TestPlaceOrder_ReplayReturnsTheFirstOrder(t *testing.T) {
 	f := newFixture(t) // no Lookup, Reserve, Create, Release
 	first := pendingOrder(t, orderID, now.Add(-time.Hour))
-	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).
 		Return(ports.IdempotencyRecord{RequestHash: hash, ResourceID: orderID}, false, nil)
 	f.orders.EXPECT().Get(gomock.Any(), orderID).Return(first, nil)
 
@@ -397,7 +402,7 @@ func TestPlaceOrder_ReplayReturnsTheFirstOrder(t *testing.T) {
 
 func TestPlaceOrder_KeyInProgressIsAConflict(t *testing.T) {
 	f := newFixture(t) // no Release: the claim is the other request's
-	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).
 		Return(ports.IdempotencyRecord{RequestHash: hash}, false, nil)
 
 	_, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
@@ -415,7 +420,7 @@ func TestPlaceOrder_KeyReusedWithAnotherBody(t *testing.T) {
 		{RequestHash: "other"},                      // still in progress: reuse is the more specific answer
 	} {
 		f := newFixture(t) // no Get, no Release
-		f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).Return(rec, false, nil)
+		f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(rec, false, nil)
 		_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 			Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 		})
@@ -433,7 +438,7 @@ func TestPlaceOrder_KeyLength(t *testing.T) {
 
 	f = newFixture(t)
 	long := strings.Repeat("ключ", 255/4) + "k" // 255 characters, more bytes
-	f.keys.EXPECT().Begin(gomock.Any(), buyerID, long, hash, now, orders.IdempotencyTTL).
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, long, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).
 		Return(ports.IdempotencyRecord{RequestHash: hash}, false, nil)
 	_, _, err = newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: long, RequestHash: hash,
@@ -443,9 +448,9 @@ func TestPlaceOrder_KeyLength(t *testing.T) {
 
 func TestPlaceOrder_ValidationFailureReleasesTheKey(t *testing.T) {
 	f := newFixture(t) // failures are not cached
-	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).Return(ports.IdempotencyRecord{}, true, nil)
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(claimed, true, nil)
 	f.carts.EXPECT().Lines(gomock.Any(), buyerID).Return(nil, nil)
-	f.keys.EXPECT().Release(live, buyerID, key).Return(nil)
+	f.keys.EXPECT().Release(live, buyerID, key, claim).Return(nil)
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Caller: buyer, ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
@@ -455,7 +460,7 @@ func TestPlaceOrder_ValidationFailureReleasesTheKey(t *testing.T) {
 func TestPlaceOrder_BeginFailure(t *testing.T) {
 	f := newFixture(t) // nothing else, no Release
 	down := fmt.Errorf("begin: %w", domain.ErrUnavailable)
-	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).Return(ports.IdempotencyRecord{}, false, down)
+	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(ports.IdempotencyRecord{}, false, down)
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
@@ -466,8 +471,8 @@ func TestPlaceOrder_MissingRequestHashIsDerivedFromTheInput(t *testing.T) {
 	hashes := map[string]string{}
 	for _, note := range []string{"a", "a", "b"} {
 		f := newFixture(t)
-		f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, gomock.Any(), now, orders.IdempotencyTTL).DoAndReturn(
-			func(_ context.Context, _, _, h string, _ any, _ any) (ports.IdempotencyRecord, bool, error) {
+		f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, gomock.Any(), now, orders.IdempotencyTTL, orders.IdempotencyLease).DoAndReturn(
+			func(_ context.Context, _, _, h string, _, _, _ any) (ports.IdempotencyRecord, bool, error) {
 				hashes[note] = h
 				return ports.IdempotencyRecord{RequestHash: h}, false, nil
 			}).Times(1)
@@ -479,4 +484,79 @@ func TestPlaceOrder_MissingRequestHashIsDerivedFromTheInput(t *testing.T) {
 	require.Len(t, hashes, 2)
 	assert.Len(t, hashes["a"], 64)
 	assert.NotEqual(t, hashes["a"], hashes["b"])
+}
+
+// A request slower than the lease keeps its key: the lease is renewed while
+// the request runs (here every millisecond, while the reservation hangs),
+// with the injected clock, and no renewal runs after the request finished.
+func TestPlaceOrder_LeaseIsRenewedWhileTheRequestRuns(t *testing.T) {
+	f := newFixture(t)
+	renewed := make(chan struct{}, 100)
+	var mu sync.Mutex
+	finished := false
+	f.keys.EXPECT().Begin(outOfTx, buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(claimed, true, nil)
+	f.keys.EXPECT().Renew(gomock.Any(), buyerID, key, claim, now.Add(orders.IdempotencyLease)).DoAndReturn(
+		func(context.Context, string, string, string, time.Time) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if finished {
+				t.Error("a renewal after the request finished")
+			}
+			renewed <- struct{}{}
+			return nil
+		}).MinTimes(2)
+	expectPriced(f)
+	f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).DoAndReturn(
+		func(context.Context, string, []ports.ReservationItem, ports.Caller) error {
+			for range 2 { // a reservation that outlasts two renewals
+				select {
+				case <-renewed:
+				case <-time.After(10 * time.Second):
+					t.Error("the lease was not renewed while the request ran")
+				}
+			}
+			return nil
+		})
+	f.orders.EXPECT().Create(inTx, gomock.Any()).Return(nil)
+	f.keys.EXPECT().Complete(inTx, buyerID, key, claim, orderID).Return(nil)
+
+	_, _, err := newPlaceOrder(f, inlineTx{}).WithLeaseRenewal(time.Millisecond).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+	})
+	require.NoError(t, err)
+	mu.Lock()
+	finished = true
+	mu.Unlock()
+	time.Sleep(20 * time.Millisecond) // twenty renewal periods: a stray renewal would show
+}
+
+// Once the claim is known lost (another request took the key over after
+// the lease ended), renewing stops; the request's Complete then fails and
+// no order is stored under a key someone else holds.
+func TestPlaceOrder_LostClaimIsNotRenewedNorCompleted(t *testing.T) {
+	f := newFixture(t)
+	lost := fmt.Errorf("renew: %w", domain.ErrConflict)
+	renewed := make(chan struct{}, 1)
+	f.keys.EXPECT().Begin(outOfTx, buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(claimed, true, nil)
+	f.keys.EXPECT().Renew(gomock.Any(), buyerID, key, claim, gomock.Any()).DoAndReturn(
+		func(context.Context, string, string, string, time.Time) error {
+			renewed <- struct{}{}
+			return lost
+		}).Times(1)
+	expectPriced(f)
+	f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).DoAndReturn(
+		func(context.Context, string, []ports.ReservationItem, ports.Caller) error {
+			<-renewed
+			time.Sleep(20 * time.Millisecond) // twenty renewal periods: a further renewal would show
+			return nil
+		})
+	f.orders.EXPECT().Create(inTx, gomock.Any()).Return(nil)
+	f.keys.EXPECT().Complete(inTx, buyerID, key, claim, orderID).Return(fmt.Errorf("complete: %w", domain.ErrConflict))
+	f.catalog.EXPECT().Release(live, orderID, buyer).Return(nil)
+	f.keys.EXPECT().Release(live, buyerID, key, claim).Return(nil)
+
+	_, _, err := newPlaceOrder(f, inlineTx{}).WithLeaseRenewal(time.Millisecond).Handle(context.Background(), orders.PlaceOrderInput{
+		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+	})
+	assert.ErrorIs(t, err, domain.ErrConflict)
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/product"
-	"github.com/ultramarket/gateway/ports"
 )
 
 const maxUnpaid = 5
@@ -57,8 +56,8 @@ func TestPlaceOrder_AtTheUnpaidLimitNothingIsReserved(t *testing.T) {
 	for _, key := range []string{"", key} {
 		f := newFixture(t) // no Hold, no Reserve, no Create
 		if key != "" {
-			f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL).Return(ports.IdempotencyRecord{}, true, nil)
-			f.keys.EXPECT().Release(live, buyerID, key).Return(nil)
+			f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(claimed, true, nil)
+			f.keys.EXPECT().Release(live, buyerID, key, claim).Return(nil)
 		}
 		expectPriced(f)
 		f.slots.EXPECT().CountUnpaid(inTx, buyerID, orderID, now).Return(maxUnpaid, nil)

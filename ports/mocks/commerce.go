@@ -119,9 +119,9 @@ func (m *MockIdempotencyStore) EXPECT() *MockIdempotencyStoreMockRecorder {
 }
 
 // Begin mocks base method.
-func (m *MockIdempotencyStore) Begin(ctx context.Context, userID, key, requestHash string, now time.Time, ttl time.Duration) (ports.IdempotencyRecord, bool, error) {
+func (m *MockIdempotencyStore) Begin(ctx context.Context, userID, key, requestHash string, now time.Time, ttl, lease time.Duration) (ports.IdempotencyRecord, bool, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Begin", ctx, userID, key, requestHash, now, ttl)
+	ret := m.ctrl.Call(m, "Begin", ctx, userID, key, requestHash, now, ttl, lease)
 	ret0, _ := ret[0].(ports.IdempotencyRecord)
 	ret1, _ := ret[1].(bool)
 	ret2, _ := ret[2].(error)
@@ -129,37 +129,51 @@ func (m *MockIdempotencyStore) Begin(ctx context.Context, userID, key, requestHa
 }
 
 // Begin indicates an expected call of Begin.
-func (mr *MockIdempotencyStoreMockRecorder) Begin(ctx, userID, key, requestHash, now, ttl interface{}) *gomock.Call {
+func (mr *MockIdempotencyStoreMockRecorder) Begin(ctx, userID, key, requestHash, now, ttl, lease interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Begin", reflect.TypeOf((*MockIdempotencyStore)(nil).Begin), ctx, userID, key, requestHash, now, ttl)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Begin", reflect.TypeOf((*MockIdempotencyStore)(nil).Begin), ctx, userID, key, requestHash, now, ttl, lease)
 }
 
 // Complete mocks base method.
-func (m *MockIdempotencyStore) Complete(ctx context.Context, userID, key, resourceID string) error {
+func (m *MockIdempotencyStore) Complete(ctx context.Context, userID, key, claim, resourceID string) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Complete", ctx, userID, key, resourceID)
+	ret := m.ctrl.Call(m, "Complete", ctx, userID, key, claim, resourceID)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // Complete indicates an expected call of Complete.
-func (mr *MockIdempotencyStoreMockRecorder) Complete(ctx, userID, key, resourceID interface{}) *gomock.Call {
+func (mr *MockIdempotencyStoreMockRecorder) Complete(ctx, userID, key, claim, resourceID interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Complete", reflect.TypeOf((*MockIdempotencyStore)(nil).Complete), ctx, userID, key, resourceID)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Complete", reflect.TypeOf((*MockIdempotencyStore)(nil).Complete), ctx, userID, key, claim, resourceID)
 }
 
 // Release mocks base method.
-func (m *MockIdempotencyStore) Release(ctx context.Context, userID, key string) error {
+func (m *MockIdempotencyStore) Release(ctx context.Context, userID, key, claim string) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Release", ctx, userID, key)
+	ret := m.ctrl.Call(m, "Release", ctx, userID, key, claim)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // Release indicates an expected call of Release.
-func (mr *MockIdempotencyStoreMockRecorder) Release(ctx, userID, key interface{}) *gomock.Call {
+func (mr *MockIdempotencyStoreMockRecorder) Release(ctx, userID, key, claim interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Release", reflect.TypeOf((*MockIdempotencyStore)(nil).Release), ctx, userID, key)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Release", reflect.TypeOf((*MockIdempotencyStore)(nil).Release), ctx, userID, key, claim)
+}
+
+// Renew mocks base method.
+func (m *MockIdempotencyStore) Renew(ctx context.Context, userID, key, claim string, until time.Time) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Renew", ctx, userID, key, claim, until)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// Renew indicates an expected call of Renew.
+func (mr *MockIdempotencyStoreMockRecorder) Renew(ctx, userID, key, claim, until interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Renew", reflect.TypeOf((*MockIdempotencyStore)(nil).Renew), ctx, userID, key, claim, until)
 }
 
 // MockAnalytics is a mock of Analytics interface.
