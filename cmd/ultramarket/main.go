@@ -27,7 +27,14 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
 	cfg, err := config.Load(os.LookupEnv)
+	if err == nil && cmd == "serve" {
+		err = cfg.CheckServe()
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
@@ -36,10 +43,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logger := slog.New(httpapi.NewLogHandler(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	redis.UseLogger(logger)
 
-	cmd := "serve"
-	if len(args) > 0 {
-		cmd, args = args[0], args[1:]
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ultramarket/gateway/cmd/ultramarket/config"
 	"github.com/ultramarket/gateway/test/testenv"
 )
 
@@ -135,6 +136,31 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "JWT_SECRET")
 	assert.NotContains(t, r.stderr, "=short")
+}
+
+// DESIGN.md, "Safety of the defaults": a forgotten APP_ENV plus a public
+// listener on every interface would serve with the development JWT key and
+// payment credentials printed in the README. serve refuses before it
+// listens or touches a database, naming each such variable.
+func TestServeRefusesDevelopmentSecretsOffLoopback(t *testing.T) {
+	// Port 0 and a database of its own: were the refusal ever lost, the
+	// process would serve on a free port and seed a throwaway database, not
+	// take :5000 or seed the development database.
+	dbURL := testenv.EmptyDatabaseURL(t)
+	r := run(t, []string{"APP_ENV=development", "HTTP_ADDR=0.0.0.0:0", "OPS_ADDR=127.0.0.1:0",
+		"DATABASE_URL=" + dbURL, "REDIS_URL=" + testenv.RedisURL()}, "serve")
+	assert.Equal(t, 2, r.code, r.stderr+r.stdout)
+	for _, name := range []string{"JWT_SECRET", "PAYME_KEY", "CLICK_SECRET_KEY"} {
+		assert.Contains(t, r.stderr, name)
+	}
+	for _, value := range []string{config.DevJWTSecret, config.DevPaymeKey, config.DevClickSecretKey} {
+		assert.NotContains(t, r.stderr+r.stdout, value)
+	}
+	assert.NotContains(t, r.stdout, "serving")
+
+	// migrate opens no listener: it is not refused.
+	r = run(t, []string{"APP_ENV=development", "HTTP_ADDR=0.0.0.0:5000", "DATABASE_URL=" + dbURL}, "migrate", "up")
+	assert.Equal(t, 0, r.code, r.stderr+r.stdout)
 }
 
 func TestServeCreatesDatabaseSeedsAndStopsOnSIGTERM(t *testing.T) {

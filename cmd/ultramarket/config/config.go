@@ -22,8 +22,18 @@ const (
 )
 
 // DevJWTSecret signs tokens outside production when JWT_SECRET is unset.
-// Production refuses it.
+// Production refuses it, and so does a public listener that is not on a
+// loopback address (CheckServe): it is printed in this repository.
 const DevJWTSecret = "ultramarket-development-only-jwt-secret-do-not-use"
+
+// Default public listeners: development listens on loopback only, so a
+// laptop on a shared network does not serve the development secrets to it;
+// elsewhere the process listens on every interface (behind a load balancer,
+// in a container).
+const (
+	DevHTTPAddr     = "127.0.0.1:5000"
+	DefaultHTTPAddr = ":5000"
+)
 
 // Payment credentials used in development when none are set. They match no
 // real cashbox; production refuses to start without real ones.
@@ -127,7 +137,11 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	}
 	prod := c.Env == EnvProduction
 
-	c.HTTPAddr = r.addr("HTTP_ADDR", ":5000")
+	httpAddr := DefaultHTTPAddr
+	if c.Env == EnvDevelopment {
+		httpAddr = DevHTTPAddr
+	}
+	c.HTTPAddr = r.addr("HTTP_ADDR", httpAddr)
 	c.OpsAddr = r.addr("OPS_ADDR", "127.0.0.1:9090")
 	c.DatabaseURL = r.url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ultramarket?sslmode=disable", "postgres", "postgresql")
 	c.RedisURL = r.url("REDIS_URL", "redis://127.0.0.1:6379/0", "redis", "rediss")
@@ -206,15 +220,80 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 
+	if prod {
+		// A value set explicitly to the published development one is no
+		// secret. (JWT_SECRET's own checks above already name it.)
+		for _, name := range c.devSecrets() {
+			if name != "JWT_SECRET" {
+				r.fail(name, "must not be the development value in production")
+			}
+		}
+	}
+
 	dev := c.Env == EnvDevelopment
 	c.MigrateOnStart = r.boolean("MIGRATE_ON_START", dev)
 	c.SeedDemo = r.boolean("SEED_DEMO", dev)
+	if prod && c.SeedDemo {
+		// The demo accounts' passwords are printed in the log.
+		r.fail("SEED_DEMO", "must not be true in production")
+	}
 	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", 15*time.Second)
 
 	if err := errors.Join(r.errs...); err != nil {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// devSecrets names the secrets that hold their development values: values
+// printed in this repository, so anyone can forge a token (JWT_SECRET) or
+// mark their own order paid (PAYME_KEY, CLICK_SECRET_KEY). ESKIZ_PASSWORD
+// joins the list when the SMS configuration arrives.
+func (c Config) devSecrets() []string {
+	var out []string
+	for _, s := range []struct{ name, value, dev string }{
+		{"JWT_SECRET", c.JWTSecret, DevJWTSecret},
+		{"PAYME_KEY", c.PaymeKey, DevPaymeKey},
+		{"CLICK_SECRET_KEY", c.ClickSecretKey, DevClickSecretKey},
+	} {
+		if s.value == s.dev {
+			out = append(out, s.name)
+		}
+	}
+	return out
+}
+
+// CheckServe is what `serve` checks on top of Load: a public listener that is
+// not on a loopback address refuses to start while any secret has its
+// development value (DESIGN.md, "Safety of the defaults"). Only serving
+// exposes the secrets, so `migrate` and `create-admin` skip it. The error
+// names every such variable, never its value.
+func (c Config) CheckServe() error {
+	if IsLoopback(c.HTTPAddr) {
+		return nil
+	}
+	var errs []error
+	for _, name := range c.devSecrets() {
+		errs = append(errs, fmt.Errorf("config: %s has its development value, and HTTP_ADDR %s is not a loopback address: set %s, or listen on 127.0.0.1",
+			name, c.HTTPAddr, name))
+	}
+	return errors.Join(errs...)
+}
+
+// IsLoopback reports whether a host:port listens on loopback only: a
+// loopback IP (127.0.0.0/8, ::1) or the name localhost. An empty host
+// (":5000"), 0.0.0.0, :: and any other name or address are not: other
+// machines could reach them.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // reader collects one error per bad variable instead of stopping at the first.

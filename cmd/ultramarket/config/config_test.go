@@ -29,7 +29,7 @@ func TestDefaults(t *testing.T) {
 	c, err := config.Load(env(nil))
 	require.NoError(t, err)
 	assert.Equal(t, "development", c.Env)
-	assert.Equal(t, ":5000", c.HTTPAddr)
+	assert.Equal(t, "127.0.0.1:5000", c.HTTPAddr, "development listens on loopback only")
 	assert.Equal(t, "127.0.0.1:9090", c.OpsAddr)
 	assert.Equal(t, config.DevJWTSecret, c.JWTSecret)
 	assert.Equal(t, 15*time.Minute, c.AccessTokenTTL)
@@ -127,6 +127,11 @@ func TestProductionRefusals(t *testing.T) {
 		"PAYME_ALLOWED_IPS ": func(m map[string]string) { m["PAYME_ALLOWED_IPS"] = " , " },
 		"CLICK_ALLOWED_IPS":  func(m map[string]string) { delete(m, "CLICK_ALLOWED_IPS") },
 		"CLICK_ALLOWED_IPS ": func(m map[string]string) { m["CLICK_ALLOWED_IPS"] = "" },
+		// The development values, set explicitly, are no secrets either.
+		"PAYME_KEY ":        func(m map[string]string) { m["PAYME_KEY"] = config.DevPaymeKey },
+		"CLICK_SECRET_KEY ": func(m map[string]string) { m["CLICK_SECRET_KEY"] = config.DevClickSecretKey },
+		// The demo accounts' passwords are printed in the log.
+		"SEED_DEMO": func(m map[string]string) { m["SEED_DEMO"] = "true" },
 	}
 	for want, mutate := range cases {
 		t.Run(want, func(t *testing.T) {
@@ -220,4 +225,74 @@ func TestDevelopmentHasPaymentCredentialsTestHasNone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, test.PaymeKey)
 	assert.Empty(t, test.ClickSecretKey)
+}
+
+func TestHTTPAddrDefaultsToLoopbackInDevelopmentOnly(t *testing.T) {
+	for appEnv, want := range map[string]string{"development": "127.0.0.1:5000", "test": ":5000", "production": ":5000"} {
+		m := prodEnv()
+		m["APP_ENV"] = appEnv
+		c, err := config.Load(env(m))
+		require.NoError(t, err, appEnv)
+		assert.Equal(t, want, c.HTTPAddr, appEnv)
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:5000": true, "127.8.9.10:5000": true, "localhost:5000": true, "LocalHost:0": true,
+		"[::1]:5000": true,
+		":5000":      false, "0.0.0.0:5000": false, "[::]:5000": false, "192.168.1.10:5000": false,
+		"10.0.0.1:5000": false, "[fe80::1]:5000": false, "ultramarket.uz:5000": false,
+		"localhost.example.com:5000": false, "not an address": false,
+	} {
+		assert.Equal(t, want, config.IsLoopback(addr), addr)
+	}
+}
+
+// A public listener that other machines can reach refuses the development
+// secrets, naming each one that still has its development value.
+func TestCheckServe_RefusesDevelopmentSecretsOffLoopback(t *testing.T) {
+	load := func(m map[string]string) config.Config {
+		t.Helper()
+		c, err := config.Load(env(m))
+		require.NoError(t, err, "Load itself accepts it: only serving exposes the secrets")
+		return c
+	}
+
+	for _, addr := range []string{":5000", "0.0.0.0:5000", "[::]:5000", "192.168.1.10:5000"} {
+		err := load(map[string]string{"HTTP_ADDR": addr}).CheckServe()
+		require.Error(t, err, addr)
+		for _, name := range []string{"JWT_SECRET", "PAYME_KEY", "CLICK_SECRET_KEY"} {
+			assert.Contains(t, err.Error(), name, addr)
+		}
+		for _, value := range []string{config.DevJWTSecret, config.DevPaymeKey, config.DevClickSecretKey} {
+			assert.NotContains(t, err.Error(), value, "the error names the variable, never its value")
+		}
+	}
+
+	// Only the secrets still at their development value are named.
+	err := load(map[string]string{"HTTP_ADDR": ":5000", "JWT_SECRET": strings.Repeat("j", 32), "PAYME_KEY": "real"}).CheckServe()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "CLICK_SECRET_KEY")
+	assert.NotContains(t, err.Error(), "JWT_SECRET")
+	assert.NotContains(t, err.Error(), "PAYME_KEY")
+
+	// APP_ENV=test listens on every interface by default and signs with the
+	// development JWT key when none is set.
+	err = load(map[string]string{"APP_ENV": "test"}).CheckServe()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "JWT_SECRET")
+
+	// Loopback, or every secret set: serving is safe.
+	for _, m := range []map[string]string{
+		nil, // development: 127.0.0.1:5000
+		{"HTTP_ADDR": "localhost:5000"},
+		{"HTTP_ADDR": "[::1]:5000"},
+		{"APP_ENV": "test", "HTTP_ADDR": "127.0.0.1:0"},
+		{"HTTP_ADDR": "0.0.0.0:5000", "JWT_SECRET": "j", "PAYME_KEY": "p", "CLICK_SECRET_KEY": "c"},
+		{"APP_ENV": "test", "JWT_SECRET": strings.Repeat("j", 32)},
+		prodEnv(),
+	} {
+		assert.NoError(t, load(m).CheckServe(), "%v", m)
+	}
 }
