@@ -109,7 +109,7 @@ func decodeError(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return &BadRequestError{Detail: "The request body is truncated JSON."}
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := fieldPath(typ.Field)
 		if field == "" {
 			field = "body"
 		}
@@ -127,6 +127,27 @@ func decodeError(err error) error {
 		// which field it was.
 		return domain.Invalid("body", "contains an invalid value")
 	}
+}
+
+// fieldPath turns encoding/json's dotted path of a field into the one the
+// API names fields with: Go 1.27 writes array indices as segments
+// ("items.0.quantity"), which becomes "items[0].quantity", as
+// unknownFieldPath and the domain's validation errors write them. (Go 1.26
+// left the index out: "items.quantity".)
+func fieldPath(field string) string {
+	parts := strings.Split(field, ".")
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 && p != "" && strings.Trim(p, "0123456789") == "" {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
 // typeMessage says what the field should have been, in the client's terms

@@ -112,6 +112,7 @@ func TestBind_WrongTypeIs422NamingTheField(t *testing.T) {
 		{`{"shipping_address": {"phone": 998901234567}}`, "shipping_address.phone", "must be a string"},
 		{`{"shipping_address": "Tashkent"}`, "shipping_address", "must be an object"},
 		{`{"items": {"product_id": "p1"}}`, "items", "must be an array"},
+		{`{"items": [{"quantity": 1}, {"quantity": "2"}]}`, "items[1].quantity", "must be an integer"},
 	}
 	for _, tc := range cases {
 		rec := postJSON(f.e, tc.body)

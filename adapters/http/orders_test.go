@@ -98,7 +98,7 @@ func TestOrders_PlaceRefusals(t *testing.T) {
 		{"bad address", `{"items":[{"product_id":"x","quantity":0}],"shipping_address":{"region":"","city":"C","street":"S","phone":"+7"}}`, nil, 422, "validation_failed",
 			[]string{"items[0].product_id", "items[0].quantity", "shipping_address.region", "shipping_address.phone"}},
 		{"extra address field", `{"items":[],"shipping_address":{"zip":"100000"}}`, nil, 422, "validation_failed", []string{"shipping_address.zip"}},
-		{"quantity a string", `{"items":[{"product_id":"` + phoneID + `","quantity":"1"}],` + addr + `}`, nil, 422, "validation_failed", []string{"items.quantity"}},
+		{"quantity a string", `{"items":[{"product_id":"` + phoneID + `","quantity":"1"}],` + addr + `}`, nil, 422, "validation_failed", []string{"items[0].quantity"}},
 		{"price from the client", `{"items":[{"product_id":"` + phoneID + `","quantity":1,"unit_price":1}],` + addr + `}`, nil, 422, "validation_failed", []string{"items[0].unit_price"}},
 		{"key too long", `{}`, []string{"Idempotency-Key", strings.Repeat("k", 256)}, 422, "validation_failed", []string{"Idempotency-Key"}},
 		{"malformed", `{"items":`, nil, 400, "bad_request", nil},
