@@ -307,6 +307,11 @@ func TestAccessLog_IsJSONWithRequestIDAndNothingSecret(t *testing.T) {
 	assert.Contains(t, line, "latency_ms")
 }
 
+// Echo's default c.RealIP() believes X-Forwarded-For and X-Real-IP from
+// anyone (GO-2026-6872, no fix in echo v4), which would let a client dodge the
+// per-IP rate limits, the login lockout and the payment IP allow-lists. Both
+// listeners set their own extractor from TRUSTED_PROXIES instead; this test is
+// why deploy/vulncheck/waivers.txt may waive the advisory.
 func TestClientIP_FromXFFOnlyBehindTrustedProxy(t *testing.T) {
 	_, lb, err := net.ParseCIDR("10.0.0.0/8")
 	require.NoError(t, err)
@@ -316,6 +321,7 @@ func TestClientIP_FromXFFOnlyBehindTrustedProxy(t *testing.T) {
 		req.RemoteAddr = peer
 		if xff != "" {
 			req.Header.Set("X-Forwarded-For", xff)
+			req.Header.Set("X-Real-IP", xff)
 		}
 		return serve(f.e, req).Body.String()
 	}
@@ -332,6 +338,17 @@ func TestClientIP_FromXFFOnlyBehindTrustedProxy(t *testing.T) {
 	direct := newFixture(t, nil)
 	direct.e.GET("/ip", handler)
 	assert.Equal(t, "10.1.2.3", ipOf(direct, "10.1.2.3:5555", "203.0.113.7"), "no trusted proxies: always the peer")
+	assert.Equal(t, "127.0.0.1", ipOf(direct, "127.0.0.1:5555", "203.0.113.7"), "no trusted proxies: always the peer")
+
+	// The ops listener is built the same way.
+	for _, f := range []fixture{trusted, direct} {
+		f.ops.GET("/ip", handler)
+		req := httptest.NewRequest(http.MethodGet, "/ip", nil)
+		req.RemoteAddr = "198.51.100.1:5555"
+		req.Header.Set("X-Forwarded-For", "203.0.113.7")
+		req.Header.Set("X-Real-IP", "203.0.113.7")
+		assert.Equal(t, "198.51.100.1", serve(f.ops, req).Body.String(), "ops listener: an untrusted peer's headers are ignored")
+	}
 }
 
 func TestMetrics_RouteTemplateLabelAndUnmatched(t *testing.T) {
