@@ -82,7 +82,7 @@ func FuzzParseForm(f *testing.F) {
 			path, idKey = CompletePath, "merchant_confirm_id"
 		}
 		rec := httptest.NewRecorder()
-		e.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body)))
+		e.ServeHTTP(rec, httptest.NewRequestWithContext(context.Background(), http.MethodPost, path, bytes.NewReader(body)))
 		if rec.Code != http.StatusOK {
 			t.Fatalf("HTTP %d", rec.Code)
 		}

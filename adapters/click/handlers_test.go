@@ -187,7 +187,7 @@ func (f form) encode() string {
 // JSON, exactly Click's fields.
 func (fx *fixture) post(t *testing.T, path, body string) map[string]any {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, path, strings.NewReader(body))
 	req.Header.Set(echo.HeaderContentType, "application/x-www-form-urlencoded")
 	rec := httptest.NewRecorder()
 	fx.e.ServeHTTP(rec, req)
@@ -256,7 +256,7 @@ func TestSpecVectors_SignaturesOfSection5_4(t *testing.T) {
 
 func TestPrepare_SuccessAnswersExactlyLikeTheSpec(t *testing.T) {
 	fx := configured(t)
-	req := httptest.NewRequest(http.MethodPost, click.PreparePath, strings.NewReader(prepareForm().sign(testSecret).encode()))
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, click.PreparePath, strings.NewReader(prepareForm().sign(testSecret).encode()))
 	rec := httptest.NewRecorder()
 	fx.e.ServeHTTP(rec, req)
 	require.Equal(t, http.StatusOK, rec.Code)
@@ -271,7 +271,7 @@ func TestPrepare_SuccessAnswersExactlyLikeTheSpec(t *testing.T) {
 func TestComplete_SuccessAnswersExactlyLikeTheSpec(t *testing.T) {
 	fx := configured(t)
 	fx.complete.res = payments.ClickCompleteResult{ConfirmID: 1}
-	req := httptest.NewRequest(http.MethodPost, click.CompletePath, strings.NewReader(completeForm().sign(testSecret).encode()))
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, click.CompletePath, strings.NewReader(completeForm().sign(testSecret).encode()))
 	rec := httptest.NewRecorder()
 	fx.e.ServeHTTP(rec, req)
 	require.Equal(t, http.StatusOK, rec.Code)
@@ -593,7 +593,7 @@ func TestLogsNameTheAttemptByItsUUID(t *testing.T) {
 
 func TestOnlyPostIsServed(t *testing.T) {
 	fx := configured(t)
-	req := httptest.NewRequest(http.MethodGet, click.PreparePath, nil)
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, click.PreparePath, nil)
 	rec := httptest.NewRecorder()
 	fx.e.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)

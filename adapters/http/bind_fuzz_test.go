@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -79,7 +80,7 @@ func FuzzBind(f *testing.F) {
 	})
 
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req := httptest.NewRequest(http.MethodPost, "/api/fuzz/bind", bytes.NewReader(body))
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/api/fuzz/bind", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		rec := serve(e, req)
 

@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -44,7 +45,7 @@ func bindServer(t *testing.T) (fixture, *orderDTO) {
 }
 
 func postJSON(h http.Handler, body string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(http.MethodPost, "/api/orders", strings.NewReader(body))
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/api/orders", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	return serve(h, req)
 }

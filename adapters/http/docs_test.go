@@ -81,17 +81,17 @@ func TestDocs_AssetCaching(t *testing.T) {
 	}
 
 	for _, inm := range []string{a.ETag(), "W/" + a.ETag(), `"other", ` + a.ETag(), "*"} {
-		req := httptest.NewRequest(http.MethodGet, "/docs/swagger-ui.css", nil)
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/docs/swagger-ui.css", nil)
 		req.Header.Set("If-None-Match", inm)
 		rec := serve(f.e, req)
 		assert.Equal(t, http.StatusNotModified, rec.Code, inm)
 		assert.Empty(t, rec.Body.String(), inm)
 		assert.Equal(t, a.ETag(), rec.Header().Get("ETag"), inm)
 	}
-	req := httptest.NewRequest(http.MethodGet, httpapi.OpenAPIPath, nil)
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, httpapi.OpenAPIPath, nil)
 	req.Header.Set("If-None-Match", `"stale"`)
 	assert.Equal(t, http.StatusOK, serve(f.e, req).Code)
-	req = httptest.NewRequest(http.MethodGet, httpapi.OpenAPIPath, nil)
+	req = httptest.NewRequestWithContext(context.Background(), http.MethodGet, httpapi.OpenAPIPath, nil)
 	req.Header.Set("If-None-Match", openapi.Spec().ETag())
 	assert.Equal(t, http.StatusNotModified, serve(f.e, req).Code)
 }
@@ -113,7 +113,7 @@ func TestDocs_LicensesAndUnknownAssets(t *testing.T) {
 
 func TestDocs_OtherMethods(t *testing.T) {
 	f := docsFixture(t)
-	rec := serve(f.e, httptest.NewRequest(http.MethodPost, httpapi.OpenAPIPath, nil))
+	rec := serve(f.e, httptest.NewRequestWithContext(context.Background(), http.MethodPost, httpapi.OpenAPIPath, nil))
 	assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)
 	assert.Contains(t, rec.Header().Get("Allow"), http.MethodGet)
 	p := decodeProblem(t, rec)

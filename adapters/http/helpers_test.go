@@ -101,7 +101,7 @@ func serve(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 }
 
 func get(h http.Handler, path string) *httptest.ResponseRecorder {
-	return serve(h, httptest.NewRequest(http.MethodGet, path, nil))
+	return serve(h, httptest.NewRequestWithContext(context.Background(), http.MethodGet, path, nil))
 }
 
 func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder) problemBody {

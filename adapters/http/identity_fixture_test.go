@@ -137,9 +137,9 @@ func (f identity) expectIssue(sid string) {
 func (f identity) call(method, path, token, body string, header ...string) *httptest.ResponseRecorder {
 	var req *http.Request
 	if body == "" {
-		req = httptest.NewRequest(method, path, nil)
+		req = httptest.NewRequestWithContext(context.Background(), method, path, nil)
 	} else {
-		req = httptest.NewRequest(method, path, strings.NewReader(body))
+		req = httptest.NewRequestWithContext(context.Background(), method, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if token != "" {

@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -44,7 +45,7 @@ func TestUnknownRoute_IsA404ProblemWithRequestIDAndSecurityHeaders(t *testing.T)
 func TestMethodNotAllowed_Is405WithAllow(t *testing.T) {
 	f := newFixture(t, nil)
 
-	rec := serve(f.e, httptest.NewRequest(http.MethodDelete, "/health", nil))
+	rec := serve(f.e, httptest.NewRequestWithContext(context.Background(), http.MethodDelete, "/health", nil))
 
 	assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)
 	assert.Equal(t, "method_not_allowed", decodeProblem(t, rec).Code)
@@ -75,7 +76,7 @@ func TestRequestID(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			req := httptest.NewRequest(http.MethodGet, "/echo-id", nil)
+			req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/echo-id", nil)
 			if tc.sent != "" {
 				req.Header.Set("X-Request-ID", tc.sent)
 			}
@@ -123,7 +124,7 @@ func TestCORS(t *testing.T) {
 	f := newFixture(t, nil)
 
 	t.Run("allowed origin", func(t *testing.T) {
-		req := httptest.NewRequest(http.MethodGet, "/health", nil)
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/health", nil)
 		req.Header.Set("Origin", allowed)
 		rec := serve(f.e, req)
 		assert.Equal(t, allowed, rec.Header().Get("Access-Control-Allow-Origin"))
@@ -134,7 +135,7 @@ func TestCORS(t *testing.T) {
 		}
 	})
 	t.Run("other origin", func(t *testing.T) {
-		req := httptest.NewRequest(http.MethodGet, "/health", nil)
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/health", nil)
 		req.Header.Set("Origin", "https://evil.example")
 		rec := serve(f.e, req)
 		assert.Equal(t, http.StatusOK, rec.Code, "CORS is the browser's check, the request still runs")
@@ -142,12 +143,12 @@ func TestCORS(t *testing.T) {
 		assert.Empty(t, rec.Header().Get("Access-Control-Allow-Credentials"))
 	})
 	t.Run("subdomain of an allowed origin is another origin", func(t *testing.T) {
-		req := httptest.NewRequest(http.MethodGet, "/health", nil)
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/health", nil)
 		req.Header.Set("Origin", "https://evil.shop.ultramarket.uz")
 		assert.Empty(t, serve(f.e, req).Header().Get("Access-Control-Allow-Origin"))
 	})
 	preflight := func(origin string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodOptions, "/health/ready", nil)
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodOptions, "/health/ready", nil)
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", http.MethodGet)
 		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
@@ -168,7 +169,7 @@ func TestCORS(t *testing.T) {
 	})
 	t.Run("no origins configured allows none", func(t *testing.T) {
 		none := newFixture(t, func(c *httpapi.Config, _ *httpapi.Deps) { c.CORSOrigins = nil })
-		req := httptest.NewRequest(http.MethodGet, "/health", nil)
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/health", nil)
 		req.Header.Set("Origin", allowed)
 		assert.Empty(t, serve(none.e, req).Header().Get("Access-Control-Allow-Origin"))
 	})
@@ -205,7 +206,7 @@ func TestBodyLimit(t *testing.T) {
 	f.e.POST("/api/payments/click/prepare", echoBodyLen)
 
 	post := func(path string, n int) *http.Request {
-		return httptest.NewRequest(http.MethodPost, path, bytes.NewReader(bytes.Repeat([]byte("a"), n)))
+		return httptest.NewRequestWithContext(context.Background(), http.MethodPost, path, bytes.NewReader(bytes.Repeat([]byte("a"), n)))
 	}
 
 	t.Run("1 MiB + 1 by Content-Length is 413", func(t *testing.T) {
@@ -231,7 +232,7 @@ func TestBodyLimit(t *testing.T) {
 	})
 	t.Run("Bind answers 413 for an oversized JSON body", func(t *testing.T) {
 		body := `{"k":"` + strings.Repeat("a", mib) + `"}`
-		rec := serve(f.e, hideLength(httptest.NewRequest(http.MethodPost, "/api/bind", strings.NewReader(body))))
+		rec := serve(f.e, hideLength(httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/api/bind", strings.NewReader(body))))
 		assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
 		assert.Equal(t, "payload_too_large", decodeProblem(t, rec).Code)
 	})
@@ -270,7 +271,7 @@ func TestAccessLog_IsJSONWithRequestIDAndNothingSecret(t *testing.T) {
 		return c.String(http.StatusCreated, "hello")
 	})
 
-	req := httptest.NewRequest(http.MethodPost, "/api/things/42?email=a@b.uz", strings.NewReader(`{"password":"p4ssw0rd"}`))
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/api/things/42?email=a@b.uz", strings.NewReader(`{"password":"p4ssw0rd"}`))
 	req.Header.Set("Authorization", "Bearer eyJ.secret.token")
 	req.Header.Set("Cookie", "session=cookie-secret")
 	req.Header.Set("User-Agent", "test-agent/1.0")
@@ -317,7 +318,7 @@ func TestClientIP_FromXFFOnlyBehindTrustedProxy(t *testing.T) {
 	require.NoError(t, err)
 
 	ipOf := func(f fixture, peer, xff string) string {
-		req := httptest.NewRequest(http.MethodGet, "/ip", nil)
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/ip", nil)
 		req.RemoteAddr = peer
 		if xff != "" {
 			req.Header.Set("X-Forwarded-For", xff)
@@ -343,7 +344,7 @@ func TestClientIP_FromXFFOnlyBehindTrustedProxy(t *testing.T) {
 	// The ops listener is built the same way.
 	for _, f := range []fixture{trusted, direct} {
 		f.ops.GET("/ip", handler)
-		req := httptest.NewRequest(http.MethodGet, "/ip", nil)
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/ip", nil)
 		req.RemoteAddr = "198.51.100.1:5555"
 		req.Header.Set("X-Forwarded-For", "203.0.113.7")
 		req.Header.Set("X-Real-IP", "203.0.113.7")
@@ -358,7 +359,7 @@ func TestMetrics_RouteTemplateLabelAndUnmatched(t *testing.T) {
 	get(f.e, "/api/things/1")
 	get(f.e, "/api/things/2")
 	get(f.e, "/wp-admin/setup.php")
-	serve(f.e, httptest.NewRequest("PROPFIND", "/api/things/3", nil))
+	serve(f.e, httptest.NewRequestWithContext(context.Background(), "PROPFIND", "/api/things/3", nil))
 
 	out := readAll(t, get(f.ops, "/metrics").Body)
 	assert.Contains(t, out, `http_requests_total{method="GET",route="/api/things/:id",status="204"} 2`)

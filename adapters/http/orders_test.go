@@ -117,7 +117,7 @@ func TestOrders_PlaceRefusals(t *testing.T) {
 func TestOrders_IdempotencyKeyHeaderTwiceIs422(t *testing.T) {
 	f := newCommerce(t)
 	token := f.bearer(annID, sessionID, user.RoleCustomer)
-	req := httptest.NewRequest(http.MethodPost, "/api/orders", strings.NewReader(orderBody))
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/api/orders", strings.NewReader(orderBody))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Add("Idempotency-Key", "a")

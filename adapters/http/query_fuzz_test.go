@@ -123,7 +123,7 @@ func FuzzListQuery(f *testing.F) {
 // parameters only.
 func checkList(t *testing.T, fx commerce, path, raw, token string, m *queryModel) bool {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, path, nil)
 	req.URL.RawQuery = raw
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -272,7 +272,7 @@ func FuzzAnalyticsQuery(f *testing.F) {
 			func(_ context.Context, n int) ([]ports.TopProduct, error) { limit = n; return nil, nil }).AnyTimes()
 
 		get := func(path string) *httptest.ResponseRecorder {
-			req := httptest.NewRequest(http.MethodGet, path, nil)
+			req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, path, nil)
 			req.URL.RawQuery = raw
 			req.Header.Set("Authorization", "Bearer "+admin)
 			return serve(fx.e, req)

@@ -147,7 +147,7 @@ func TestRateLimit_RefusedRequestNeverReachesTheHandler(t *testing.T) {
 	f.e.POST("/api/orders", func(c echo.Context) error { reached++; return c.NoContent(http.StatusCreated) })
 
 	post := func() *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodPost, "/api/orders", strings.NewReader(`{}`))
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/api/orders", strings.NewReader(`{}`))
 		req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 		return serve(f.e, req)
 	}
@@ -161,7 +161,7 @@ func TestRateLimit_AuthAndAPIBudgetsAreSeparate(t *testing.T) {
 	f := limitedFixture(t, l, authPolicy, apiPolicy, nil)
 
 	for range authPolicy.N {
-		rec := serve(f.e, httptest.NewRequest(http.MethodPost, "/api/auth/login", nil))
+		rec := serve(f.e, httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/api/auth/login", nil))
 		require.Equal(t, http.StatusNoContent, rec.Code)
 		limit, _, _ := rateHeaders(rec)
 		assert.Equal(t, "2", limit, "the auth policy")
@@ -185,7 +185,7 @@ func TestRateLimit_Exemptions(t *testing.T) {
 	l := &fakeLimiter{}
 	f := limitedFixture(t, l, httpapi.RatePolicy{N: 1, Per: time.Minute}, httpapi.RatePolicy{N: 1, Per: time.Minute}, nil)
 	get(f.e, "/api/products")
-	serve(f.e, httptest.NewRequest(http.MethodPost, "/api/auth/login", nil))
+	serve(f.e, httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/api/auth/login", nil))
 	require.Equal(t, http.StatusTooManyRequests, get(f.e, "/api/products").Code)
 	require.Equal(t, http.StatusTooManyRequests, get(f.e, "/api/auth/me").Code)
 	before := len(l.calls())
@@ -200,7 +200,7 @@ func TestRateLimit_Exemptions(t *testing.T) {
 		{http.MethodGet, "/docs"},
 	} {
 		for range 3 {
-			rec := serve(f.e, httptest.NewRequest(r.method, r.path, strings.NewReader(`{}`)))
+			rec := serve(f.e, httptest.NewRequestWithContext(context.Background(), r.method, r.path, strings.NewReader(`{}`)))
 			assert.Less(t, rec.Code, 300, r.path)
 			assertNoRateHeaders(t, rec, r.path)
 		}
@@ -208,7 +208,7 @@ func TestRateLimit_Exemptions(t *testing.T) {
 	assert.Len(t, l.calls(), before, "the limiter is not even asked")
 
 	// Only the routes really served are exempt: a look-alike path is API traffic.
-	rec := serve(f.e, httptest.NewRequest(http.MethodPost, "/api/payments/payme/x", nil))
+	rec := serve(f.e, httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/api/payments/payme/x", nil))
 	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
 }
 
@@ -231,7 +231,7 @@ func TestRateLimit_OffMeansNoLimitAndNoHeaders(t *testing.T) {
 		rec := get(f.e, "/api/products")
 		assert.Equal(t, http.StatusNoContent, rec.Code)
 		assertNoRateHeaders(t, rec, "api off")
-		rec = serve(f.e, httptest.NewRequest(http.MethodPost, "/api/auth/login", nil))
+		rec = serve(f.e, httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/api/auth/login", nil))
 		assert.Equal(t, http.StatusNoContent, rec.Code)
 		assertNoRateHeaders(t, rec, "auth off")
 	}
@@ -257,7 +257,7 @@ func TestRateLimit_KeyedByClientIPThroughTrustedProxiesOnly(t *testing.T) {
 	_, proxies, err := net.ParseCIDR("10.0.0.0/8")
 	require.NoError(t, err)
 	request := func(f fixture, peer, xff string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodGet, "/api/products", nil)
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/api/products", nil)
 		req.RemoteAddr = peer
 		if xff != "" {
 			req.Header.Set(echo.HeaderXForwardedFor, xff)
@@ -345,7 +345,7 @@ func TestRateLimit_CancelledRequestIsNotAFailOpen(t *testing.T) {
 	f := limitedFixture(t, l, authPolicy, apiPolicy, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	serve(f.e, httptest.NewRequest(http.MethodGet, "/api/products", nil).WithContext(ctx))
+	serve(f.e, httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/api/products", nil).WithContext(ctx))
 	assert.Contains(t, readAll(t, get(f.ops, "/metrics").Body), "rate_limit_fail_open_total 0")
 	assert.NotContains(t, f.logs.String(), "rate limiter unavailable")
 }
@@ -390,7 +390,7 @@ func TestRateLimit_WithRedisLimiter(t *testing.T) {
 	assert.Equal(t, "0", remaining)
 
 	// Webhooks pass; the auth budget is its own.
-	assert.Equal(t, http.StatusNoContent, serve(f.e, httptest.NewRequest(http.MethodPost, "/api/payments/payme", nil)).Code)
+	assert.Equal(t, http.StatusNoContent, serve(f.e, httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/api/payments/payme", nil)).Code)
 	assert.Equal(t, http.StatusNoContent, get(f.e, "/api/auth/me").Code)
 
 	// Redis gone: fail open.

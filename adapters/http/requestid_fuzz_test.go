@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -43,7 +44,7 @@ func FuzzRequestID(f *testing.F) {
 	})
 	f.Fuzz(func(t *testing.T, id string) {
 		for _, path := range []string{"/health", "/api/no-such-route"} {
-			req := httptest.NewRequest(http.MethodGet, path, nil)
+			req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, path, nil)
 			req.Header["X-Request-Id"] = []string{id}
 			rec := serve(e, req)
 			got := rec.Header().Values("X-Request-Id")

@@ -54,7 +54,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		checkEnvelope(t, body, encode(resp))
 
 		// The whole handler.
-		req := httptest.NewRequest(http.MethodPost, Route, strings.NewReader(string(body)))
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, Route, strings.NewReader(string(body)))
 		req.SetBasicAuth("Paycom", "k")
 		rec := httptest.NewRecorder()
 		if err := h(e.NewContext(req, rec)); err != nil {

@@ -827,7 +827,7 @@ func TestStockReleaseFailureIsLoggedAndTheRefundAnswered(t *testing.T) {
 
 func TestRegisteredOnEchoOnlyPOSTIsRouted(t *testing.T) {
 	f := newFixture(t, payme.HandlerConfig{}, allUseCases())
-	req := httptest.NewRequest(http.MethodPost, payme.Route, strings.NewReader(validCalls[payme.MethodCheckTransaction]))
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, payme.Route, strings.NewReader(validCalls[payme.MethodCheckTransaction]))
 	req.Header.Set("Authorization", goodAuth)
 	rec := httptest.NewRecorder()
 	f.e.ServeHTTP(rec, req)

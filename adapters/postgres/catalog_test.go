@@ -187,7 +187,7 @@ func TestCatalogReleaseOrphans(t *testing.T) {
 	reserve(placed.ID(), cutoff.Add(-20*time.Minute), ports.ReservationItem{ProductID: p.ID(), Quantity: 7})
 	cancelled := newOrder(t, db, someUser(t, db).ID(), t0) // cancelled, but its release failed
 	reserve(cancelled.ID(), cutoff.Add(-20*time.Minute), ports.ReservationItem{ProductID: p.ID(), Quantity: 2})
-	_, err := db.Exec(`UPDATE orders SET status = 'cancelled', cancelled_at = now() WHERE id = $1`, cancelled.ID())
+	_, err := db.ExecContext(context.Background(), `UPDATE orders SET status = 'cancelled', cancelled_at = now() WHERE id = $1`, cancelled.ID())
 	require.NoError(t, err)
 	fresh := uuid.NewString() // being placed right now
 	reserve(fresh, cutoff, ports.ReservationItem{ProductID: q.ID(), Quantity: 11})

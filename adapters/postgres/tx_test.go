@@ -353,17 +353,17 @@ func (d *cuttingDialer) Dial(network, address string) (net.Conn, error) {
 }
 
 func (d *cuttingDialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
-	up, err := net.DialTimeout(network, address, timeout)
+	up, err := (&net.Dialer{Timeout: timeout}).DialContext(context.Background(), network, address)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		_ = up.Close()
 		return nil, err
 	}
 	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
+	client, err := (&net.Dialer{}).DialContext(context.Background(), "tcp", ln.Addr().String())
 	if err != nil {
 		_ = up.Close()
 		return nil, err

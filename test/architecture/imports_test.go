@@ -2,6 +2,7 @@
 package architecture
 
 import (
+	"context"
 	"encoding/json"
 	"os/exec"
 	"strings"
@@ -19,7 +20,7 @@ type pkg struct {
 
 func listPackages(t *testing.T, pattern string) []pkg {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-json", pattern).Output()
+	out, err := exec.CommandContext(context.Background(), "go", "list", "-json", pattern).Output()
 	require.NoError(t, err, "go list %s", pattern)
 	var pkgs []pkg
 	dec := json.NewDecoder(strings.NewReader(string(out)))

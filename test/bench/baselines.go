@@ -89,7 +89,7 @@ http {
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		return nil, "", err
 	}
-	cmd := exec.Command(bin, "-e", filepath.Join(ndir, "error.log"), "-p", ndir, "-c", confPath)
+	cmd := exec.CommandContext(context.Background(), bin, "-e", filepath.Join(ndir, "error.log"), "-p", ndir, "-c", confPath)
 	p, _, err := procs.start("nginx", cmd, filepath.Join(ndir, "stderr.log"), false)
 	if err != nil {
 		return nil, "", err

@@ -8,6 +8,7 @@ package main
 // listens and serves until SIGTERM/SIGINT (or its parent dies: Pdeathsig).
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -72,7 +73,7 @@ func runReverseProxy(upstream string) int {
 	tr.MaxIdleConns = 256
 	tr.MaxIdleConnsPerHost = 256
 	rp.Transport = tr
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "revproxy:", err)
 		return 1

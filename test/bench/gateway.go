@@ -131,7 +131,7 @@ func startGateway(ctx context.Context, s settings, procs *procSet, name string, 
 	for k, v := range extra {
 		env[k] = v
 	}
-	cmd := exec.Command(s.binary, "serve")
+	cmd := exec.CommandContext(context.Background(), s.binary, "serve")
 	cmd.Env = gatewayEnv(s, env)
 	logPath := filepath.Join(s.tmp, "gateway-"+name+".log")
 	p, _, err := procs.start("gateway ("+name+")", cmd, logPath, false)
@@ -145,7 +145,11 @@ func startGateway(ctx context.Context, s settings, procs *procSet, name string, 
 		if !p.alive() {
 			return nil, fmt.Errorf("gateway (%s) exited: %v; log %s:\n%s", name, p.err, logPath, p.tail(15))
 		}
-		resp, err := client.Get(g.base + "/health/ready")
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.base+"/health/ready", nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := client.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

@@ -246,7 +246,7 @@ func bench(s settings) (code int) {
 	if err != nil {
 		return fail("own executable: %v", err)
 	}
-	upProc, upURL, err := procs.start("fake upstream", exec.Command(self, "-role", "upstream"), filepath.Join(tmp, "upstream.log"), true)
+	upProc, upURL, err := procs.start("fake upstream", exec.CommandContext(context.Background(), self, "-role", "upstream"), filepath.Join(tmp, "upstream.log"), true)
 	if err != nil {
 		return fail("fake upstream: %v", err)
 	}
@@ -264,7 +264,7 @@ func bench(s settings) (code int) {
 
 	var rpProc, nginxProc *proc
 	rpURL, rpErr := "", error(nil)
-	if rpProc, rpURL, rpErr = procs.start("reverseproxy", exec.Command(self, "-role", "revproxy", "-upstream", upURL),
+	if rpProc, rpURL, rpErr = procs.start("reverseproxy", exec.CommandContext(context.Background(), self, "-role", "revproxy", "-upstream", upURL),
 		filepath.Join(tmp, "reverseproxy.log"), true); rpErr != nil {
 		logf("Go ReverseProxy baseline: %v", rpErr)
 	}

@@ -168,7 +168,7 @@ func (s *procSet) stopAll(grace time.Duration) {
 
 // freeAddr is a loopback address with a port the kernel just handed out.
 func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
@@ -180,7 +180,7 @@ func freeAddr() (string, error) {
 func waitTCP(ctx context.Context, p *proc, addr string, limit time.Duration) error {
 	end := time.Now().Add(limit)
 	for time.Now().Before(end) {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		c, err := (&net.Dialer{Timeout: 200 * time.Millisecond}).DialContext(ctx, "tcp", addr)
 		if err == nil {
 			c.Close()
 			return nil

@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "ultramarket")
-	build := exec.Command("go", "build", "-o", binary, "github.com/ultramarket/gateway/cmd/ultramarket")
+	build := exec.CommandContext(context.Background(), "go", "build", "-o", binary, "github.com/ultramarket/gateway/cmd/ultramarket")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		panic("build ultramarket: " + err.Error())
@@ -165,7 +165,7 @@ func TestServeRefusesDevelopmentSecretsOffLoopback(t *testing.T) {
 
 func TestServeCreatesDatabaseSeedsAndStopsOnSIGTERM(t *testing.T) {
 	dbURL := testenv.EmptyDatabaseURL(t) // does not exist yet: serve creates it
-	cmd := exec.Command(binary, "serve")
+	cmd := exec.CommandContext(context.Background(), binary, "serve")
 	cmd.Env = append(baseEnv(), "APP_ENV=development", "DATABASE_URL="+dbURL,
 		"HTTP_ADDR=127.0.0.1:0", "OPS_ADDR=127.0.0.1:0", "REDIS_URL="+testenv.RedisURL())
 	stdout, err := cmd.StdoutPipe()
@@ -204,7 +204,9 @@ func TestServeCreatesDatabaseSeedsAndStopsOnSIGTERM(t *testing.T) {
 	assert.Contains(t, all, "demo super_admin created: admin@ultramarket.uz")
 	assert.Contains(t, all, "demo seller created: seller@ultramarket.uz")
 
-	resp, err := http.Get("http://" + addr + "/health/ready")
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, "http://"+addr+"/health/ready", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()

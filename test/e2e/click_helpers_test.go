@@ -7,6 +7,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -260,7 +261,10 @@ func (a clickAnswer) String() string {
 // HTTP 200, JSON, Click's five fields with the id that route names.
 func (g *gateway) clickPost(t *testing.T, path, body string) clickAnswer {
 	t.Helper()
-	resp, err := httpClient.Post(g.BaseURL+path, "application/x-www-form-urlencoded", strings.NewReader(body))
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, g.BaseURL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := httpClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,9 +18,20 @@ import (
 	"github.com/ultramarket/gateway/test/testapp"
 )
 
-func get(t *testing.T, url string, header map[string]string) (*http.Response, []byte) {
+// answer is what a test reads of a response once its body is read and
+// closed (the helpers below do both), so nothing is left to close.
+type answer struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func answerOf(resp *http.Response) *answer {
+	return &answer{StatusCode: resp.StatusCode, Header: resp.Header}
+}
+
+func get(t *testing.T, url string, header map[string]string) (*answer, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
 	require.NoError(t, err)
 	for k, v := range header {
 		req.Header.Set(k, v)
@@ -29,7 +41,7 @@ func get(t *testing.T, url string, header map[string]string) (*http.Response, []
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	return resp, body
+	return answerOf(resp), body
 }
 
 func assertSecurityHeaders(t *testing.T, h http.Header) {
@@ -143,7 +155,12 @@ func TestFoundation_ShutdownDrainsInFlightRequests(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		resp, err := http.Get(a.BaseURL + "/slow")
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, a.BaseURL+"/slow", nil)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			done <- result{err: err}
 			return
@@ -158,7 +175,12 @@ func TestFoundation_ShutdownDrainsInFlightRequests(t *testing.T) {
 
 	// New connections are refused while the slow request drains.
 	require.Eventually(t, func() bool {
-		_, err := http.Get(a.BaseURL + "/health")
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, a.BaseURL+"/health", nil)
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+		}
 		return err != nil && strings.Contains(err.Error(), "refused")
 	}, 2*time.Second, 10*time.Millisecond)
 

@@ -7,6 +7,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -159,7 +160,7 @@ func rawSend(base string, r req) (response, error) {
 		}
 		body = bytes.NewReader(enc)
 	}
-	hr, err := http.NewRequest(r.Method, base+r.Path, body)
+	hr, err := http.NewRequestWithContext(context.Background(), r.Method, base+r.Path, body)
 	if err != nil {
 		return response{}, err
 	}

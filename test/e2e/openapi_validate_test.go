@@ -91,7 +91,7 @@ func checkResponse(method, path string, status int, header http.Header, body []b
 	if err != nil {
 		return fmt.Errorf("load the OpenAPI document: %w", err)
 	}
-	req := httptest.NewRequest(method, path, nil)
+	req := httptest.NewRequestWithContext(context.Background(), method, path, nil)
 	route, pathParams, err := c.router.FindRoute(req)
 	switch {
 	case err == nil:
@@ -137,7 +137,7 @@ func truncateBody(b []byte) string {
 }
 
 // oaDo sends one request to the app and returns the answer, read.
-func oaDo(t *testing.T, method, url string, header map[string]string, body any) (*http.Response, []byte) {
+func oaDo(t *testing.T, method, url string, header map[string]string, body any) (*answer, []byte) {
 	t.Helper()
 	var r io.Reader
 	if body != nil {
@@ -145,7 +145,7 @@ func oaDo(t *testing.T, method, url string, header map[string]string, body any) 
 		require.NoError(t, err)
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, url, r)
+	req, err := http.NewRequestWithContext(context.Background(), method, url, r)
 	require.NoError(t, err)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -158,7 +158,7 @@ func oaDo(t *testing.T, method, url string, header map[string]string, body any) 
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	return resp, out
+	return answerOf(resp), out
 }
 
 // oaCheck sends a request and validates the answer against the document.
@@ -294,9 +294,9 @@ func TestOpenAPI_ValidateResponseRefusesDrift(t *testing.T) {
 }
 
 // oaRaw sends a raw body (a webhook's) and returns the answer, read.
-func oaRaw(t *testing.T, method, url, contentType string, header map[string]string, body []byte) (*http.Response, []byte) {
+func oaRaw(t *testing.T, method, url, contentType string, header map[string]string, body []byte) (*answer, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(context.Background(), method, url, bytes.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", contentType)
 	for k, v := range header {
@@ -307,7 +307,7 @@ func oaRaw(t *testing.T, method, url, contentType string, header map[string]stri
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	return resp, out
+	return answerOf(resp), out
 }
 
 // The commerce, payment and analytics routes, and the two gateways'

@@ -185,7 +185,7 @@ func (g *paymeGateway) raw(t *testing.T, i int, body []byte, auth string) paymeR
 
 // rawErr is raw for goroutines: it reports instead of failing.
 func (g *paymeGateway) rawErr(i int, body []byte, auth string) (paymeReply, error) {
-	req, err := http.NewRequest(http.MethodPost, g.apps[i%len(g.apps)].BaseURL+paymeRoute, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, g.apps[i%len(g.apps)].BaseURL+paymeRoute, bytes.NewReader(body))
 	if err != nil {
 		return paymeReply{}, err
 	}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -190,7 +191,7 @@ func TestPayme_AllowListUsesTheClientIP(t *testing.T) {
 	})
 	body := paymeBody(1, "GetStatement", map[string]any{"from": 0, "to": 1})
 	for xff, ok := range map[string]bool{"185.234.113.7": true, "185.234.113.16": false, "": false} {
-		req, err := http.NewRequest(http.MethodPost, g.apps[0].BaseURL+paymeRoute, strings.NewReader(string(body)))
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, g.apps[0].BaseURL+paymeRoute, strings.NewReader(string(body)))
 		require.NoError(t, err)
 		req.Header.Set("Authorization", paymeAuth)
 		if xff != "" {

@@ -108,7 +108,7 @@ func call(base, method, path, token string, body any, header map[string]string) 
 		}
 		rd = bytes.NewReader(enc)
 	}
-	req, err := http.NewRequest(method, base+path, rd)
+	req, err := http.NewRequestWithContext(context.Background(), method, base+path, rd)
 	if err != nil {
 		return reply{}, err
 	}
@@ -413,7 +413,7 @@ func (r *privateRedis) Start() {
 	require.Nil(r.t, r.cmd, "redis already running")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		cmd := exec.Command("redis-server",
+		cmd := exec.CommandContext(context.Background(), "redis-server",
 			"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
 			"--save", "", "--appendonly", "no", "--dir", r.dir, "--loglevel", "warning")
 		cmd.Stdout, cmd.Stderr = r.log, r.log
@@ -469,7 +469,7 @@ func (r *privateRedis) Stop() {
 
 // ping sends PING over a raw connection and expects +PONG.
 func ping(port int) bool {
-	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
+	conn, err := (&net.Dialer{Timeout: 200 * time.Millisecond}).DialContext(context.Background(), "tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		return false
 	}
@@ -485,7 +485,7 @@ func ping(port int) bool {
 // freePort asks the kernel for a free loopback port.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port

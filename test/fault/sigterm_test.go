@@ -55,7 +55,7 @@ func TestSIGTERMDuringLoadDrainsAndExitsZero(t *testing.T) {
 		insertProduct(t, db, 50_000, 10)
 	}
 
-	cmd := exec.Command(bin, "serve")
+	cmd := exec.CommandContext(context.Background(), bin, "serve")
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"APP_ENV=test", "DATABASE_URL=" + dbURL, "REDIS_URL=" + rds.URL(),
@@ -145,7 +145,7 @@ func TestSIGTERMDuringLoadDrainsAndExitsZero(t *testing.T) {
 	// handled asynchronously).
 	refused := false
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		conn, err := (&net.Dialer{Timeout: 200 * time.Millisecond}).DialContext(context.Background(), "tcp", addr)
 		if err != nil {
 			refused = true
 			break
@@ -236,7 +236,7 @@ func send(c *http.Client, base, method, path, body string, signalled *atomic.Int
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, base+path, rd)
+	req, err := http.NewRequestWithContext(context.Background(), method, base+path, rd)
 	if err != nil {
 		res.err = err
 		return res

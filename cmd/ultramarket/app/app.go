@@ -207,10 +207,12 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 // addresses before serving.
 func (a *App) Listen() error {
 	var err error
-	if a.publicLn, err = net.Listen("tcp", a.cfg.HTTPAddr); err != nil {
+	// Binding is immediate: there is nothing to cancel.
+	var lc net.ListenConfig
+	if a.publicLn, err = lc.Listen(context.Background(), "tcp", a.cfg.HTTPAddr); err != nil {
 		return fmt.Errorf("listen HTTP_ADDR: %w", err)
 	}
-	if a.opsLn, err = net.Listen("tcp", a.cfg.OpsAddr); err != nil {
+	if a.opsLn, err = lc.Listen(context.Background(), "tcp", a.cfg.OpsAddr); err != nil {
 		_ = a.publicLn.Close()
 		return fmt.Errorf("listen OPS_ADDR: %w", err)
 	}

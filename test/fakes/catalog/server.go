@@ -29,6 +29,7 @@ package catalog
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -139,7 +140,7 @@ func (s *Server) Restart() {
 	var l net.Listener
 	var err error
 	for range 50 { // the port may take a moment to be free again
-		if l, err = net.Listen("tcp", s.addr); err == nil {
+		if l, err = (&net.ListenConfig{}).Listen(context.Background(), "tcp", s.addr); err == nil {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"testing"
 
@@ -22,7 +23,10 @@ func TestSeedAndInspect(t *testing.T) {
 
 	order := uuid.NewString()
 	body := `{"order_id":"` + order + `","items":[{"product_id":"` + p.ID + `","quantity":3}]}`
-	resp, err := http.Post(fake.URL()+"/reservations", "application/json", bytes.NewBufferString(body))
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, fake.URL()+"/reservations", bytes.NewBufferString(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusCreated, resp.StatusCode)
@@ -32,7 +36,7 @@ func TestSeedAndInspect(t *testing.T) {
 	assert.Equal(t, int64(1), stored.Stock)
 	assert.Equal(t, 1, fake.Calls("POST /reservations"))
 
-	req, _ := http.NewRequest(http.MethodDelete, fake.URL()+"/reservations/"+order, nil)
+	req, _ = http.NewRequestWithContext(context.Background(), http.MethodDelete, fake.URL()+"/reservations/"+order, nil)
 	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
