@@ -65,7 +65,8 @@ func Bind(c echo.Context, dst any) error {
 	// object followed by more data, is a 400 whatever the object holds.
 	if !json.Valid(body) {
 		var probe any
-		if bad, ok := decodeError(json.Unmarshal(body, &probe)).(*BadRequestError); ok {
+		var bad *BadRequestError
+		if errors.As(decodeError(json.Unmarshal(body, &probe)), &bad) {
 			return bad
 		}
 		return &BadRequestError{Detail: "The request body must hold a single JSON object."}

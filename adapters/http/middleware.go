@@ -138,7 +138,7 @@ func recoverer(log *slog.Logger) echo.MiddlewareFunc {
 				if r == nil {
 					return
 				}
-				if r == http.ErrAbortHandler { // net/http's way to abort a response: let it through
+				if err, ok := r.(error); ok && errors.Is(err, http.ErrAbortHandler) { // net/http's way to abort a response: let it through
 					panic(r)
 				}
 				ctx := c.Request().Context()

@@ -297,7 +297,8 @@ var echoCodes = map[int]string{
 
 func problemFromEcho(he *echo.HTTPError) Problem {
 	// Echo nests its own errors in Internal (e.g. a binder's 400 inside a 400).
-	if inner, ok := he.Internal.(*echo.HTTPError); ok {
+	var inner *echo.HTTPError
+	if errors.As(he.Internal, &inner) {
 		he = inner
 	}
 	status := he.Code

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +52,7 @@ func hs256(key []byte, signingInput string) string {
 func checkParsed(t *testing.T, token string, c ports.AccessClaims, err error) {
 	t.Helper()
 	if err != nil {
-		if err != session.ErrTokenInvalid && err != session.ErrTokenExpired {
+		if !errors.Is(err, session.ErrTokenInvalid) && !errors.Is(err, session.ErrTokenExpired) {
 			t.Fatalf("ParseAccess(%q) returned %v: only ErrTokenInvalid or ErrTokenExpired may leave it", token, err)
 		}
 		if c != (ports.AccessClaims{}) {
@@ -114,7 +115,7 @@ func FuzzParseAccess(f *testing.F) {
 			head + "." + payload + ".",
 			b64.EncodeToString([]byte(`{"alg":"none"}`)) + "." + payload + ".",
 		} {
-			if _, err := iss.ParseAccess(forged); err != session.ErrTokenInvalid {
+			if _, err := iss.ParseAccess(forged); !errors.Is(err, session.ErrTokenInvalid) {
 				t.Fatalf("a token not signed with the key must be ErrTokenInvalid, got %v for %q", err, forged)
 			}
 		}
@@ -170,7 +171,7 @@ func FuzzParseAccessSigned(f *testing.F) {
 			}
 		}
 		forged := input + "." + hs256(otherKey, input)
-		if _, err := iss.ParseAccess(forged); err != session.ErrTokenInvalid {
+		if _, err := iss.ParseAccess(forged); !errors.Is(err, session.ErrTokenInvalid) {
 			t.Fatalf("a token signed with another key must be ErrTokenInvalid, got %v for %q", err, forged)
 		}
 	})
@@ -199,7 +200,7 @@ func FuzzParseRefresh(f *testing.F) {
 	f.Fuzz(func(t *testing.T, token string) {
 		sid, hash, err := iss.ParseRefresh(token)
 		if err != nil {
-			if err != session.ErrTokenInvalid || sid != "" || hash != "" {
+			if !errors.Is(err, session.ErrTokenInvalid) || sid != "" || hash != "" {
 				t.Fatalf("ParseRefresh(%q) = %q, %q, %v: a refusal is ErrTokenInvalid alone", token, sid, hash, err)
 			}
 		} else {

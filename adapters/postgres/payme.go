@@ -69,6 +69,7 @@ func (r paymeRow) toDomain() (*payment.PaymeTransaction, error) {
 	account := map[string]string{}
 	if len(r.Account) > 0 {
 		if err := json.Unmarshal(r.Account, &account); err != nil {
+			//nolint:errorlint // the category is ErrCorrupt; the JSON error is detail for the log, not something to match
 			return nil, fmt.Errorf("payme transaction %s: account: %w (%v)", r.ID, ErrCorrupt, err)
 		}
 	}

@@ -83,6 +83,7 @@ func (s sessionStarter) start(ctx context.Context, userID, userAgent, ip string,
 		return u, tokens, nil
 	}
 	// %v: the client should retry later (503), not see a conflict.
+	//nolint:errorlint // deliberately not wrapped, see above
 	return nil, Tokens{}, fmt.Errorf("start session for user %s: sessions revoked during each of %d attempts (last: %v): %w",
 		userID, startAttempts, stale, domain.ErrUnavailable)
 }

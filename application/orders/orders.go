@@ -79,7 +79,7 @@ func alsoFailed(err error, what string, cerr error) error {
 	if cerr == nil {
 		return err
 	}
-	return fmt.Errorf("%w (and %s failed: %v)", err, what, cerr)
+	return fmt.Errorf("%w (and %s failed: %v)", err, what, cerr) //nolint:errorlint // cerr is for the log only, see above
 }
 
 // canSee is the visibility rule of order-scoped resources: the owner and

@@ -186,7 +186,7 @@ func TestClickComplete_SuccessChecksInClicksOrder(t *testing.T) {
 			_, err := f.uc.Handle(context.Background(), in)
 			assert.ErrorIs(t, err, tc.want)
 			for _, other := range []error{payment.ErrAlreadyPaid, payment.ErrAmountMismatch, payment.ErrClickCancelled} {
-				if other != tc.want {
+				if !errors.Is(other, tc.want) {
 					assert.NotErrorIs(t, err, other, "one answer only")
 				}
 			}

@@ -138,7 +138,7 @@ func TestClickPrepare_ChecksInClicksOrder(t *testing.T) {
 			assert.ErrorIs(t, err, tc.want)
 			assert.Nil(t, got)
 			for _, other := range []error{payment.ErrAlreadyPaid, payment.ErrAmountMismatch, payment.ErrClickCancelled} {
-				if other != tc.want {
+				if !errors.Is(other, tc.want) {
 					assert.NotErrorIs(t, err, other, "one answer only")
 				}
 			}

@@ -74,6 +74,7 @@ func (uc *PaymeCancelTransaction) Handle(ctx context.Context, paymeID string, re
 				}
 				// A performed transaction of an order that is not paid: the
 				// data contradicts itself; an internal error, not a veto.
+				//nolint:errorlint // not wrapped: an internal error, which no domain category may match
 				return fmt.Errorf("payme cancel %s: refund order %s (%s): %v", paymeID, o.ID(), o.Status(), err)
 			}
 		}

@@ -140,7 +140,7 @@ func runPgbench(ctx context.Context, bin, dir, db string, scale, clients int, du
 	initCmd.Env = env
 	initCmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if out, err := initCmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("pgbench -i: %v: %s", err, lastLines(string(out), 5))
+		return nil, fmt.Errorf("pgbench -i: %w: %s", err, lastLines(string(out), 5))
 	}
 
 	secs := int((dur + time.Second - 1) / time.Second)
@@ -156,7 +156,7 @@ func runPgbench(ctx context.Context, bin, dir, db string, scale, clients int, du
 	out, err := cmd.CombinedOutput()
 	after := takeCPU(nil)
 	if err != nil {
-		return nil, fmt.Errorf("pgbench -N: %v: %s", err, lastLines(string(out), 5))
+		return nil, fmt.Errorf("pgbench -N: %w: %s", err, lastLines(string(out), 5))
 	}
 	r := &pgbenchResult{}
 	use := after.since(before)

@@ -143,7 +143,7 @@ func startGateway(ctx context.Context, s settings, procs *procSet, name string, 
 	end := time.Now().Add(90 * time.Second) // migrations of a fresh database included
 	for time.Now().Before(end) {
 		if !p.alive() {
-			return nil, fmt.Errorf("gateway (%s) exited: %v; log %s:\n%s", name, p.err, logPath, p.tail(15))
+			return nil, fmt.Errorf("gateway (%s) exited: %v; log %s:\n%s", name, p.err, logPath, p.tail(15)) //nolint:errorlint // p.err is nil after a clean exit, which %w cannot print; the message is for a person
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.base+"/health/ready", nil)
 		if err != nil {
@@ -240,7 +240,7 @@ func prepare(ctx context.Context, s settings, g *gateway, n int) (*fixture, erro
 	cmd := exec.CommandContext(ctx, s.binary, "create-admin", "--email", adminEmail, "--name", "Bench Admin")
 	cmd.Env = gatewayEnv(s, map[string]string{"ULTRAMARKET_ADMIN_PASSWORD": benchPassword})
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("create-admin: %v: %s", err, out)
+		return nil, fmt.Errorf("create-admin: %w: %s", err, out)
 	}
 	a := newAPI(g.base)
 	var login authAnswer

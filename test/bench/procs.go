@@ -120,7 +120,7 @@ func (s *procSet) start(name string, cmd *exec.Cmd, logPath string, announce boo
 	case u := <-urlc:
 		return p, u, nil
 	case <-p.done:
-		return p, "", fmt.Errorf("%s exited before listening: %v\n%s", name, p.err, p.tail(20))
+		return p, "", fmt.Errorf("%s exited before listening: %v\n%s", name, p.err, p.tail(20)) //nolint:errorlint // p.err is nil after a clean exit, which %w cannot print; the message is for a person
 	case <-time.After(15 * time.Second):
 		return p, "", fmt.Errorf("%s did not announce its address within 15s", name)
 	}
@@ -186,7 +186,7 @@ func waitTCP(ctx context.Context, p *proc, addr string, limit time.Duration) err
 			return nil
 		}
 		if !p.alive() {
-			return fmt.Errorf("%s exited: %v\n%s", p.name, p.err, p.tail(20))
+			return fmt.Errorf("%s exited: %v\n%s", p.name, p.err, p.tail(20)) //nolint:errorlint // p.err is nil after a clean exit, which %w cannot print; the message is for a person
 		}
 		select {
 		case <-ctx.Done():
