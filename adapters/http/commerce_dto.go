@@ -235,7 +235,7 @@ func (r placeOrderRequest) requestHash() string {
 		Note     string          `json:"n"`
 	}{Version: 1, FromCart: r.Items == nil, Items: make([]canonicalItem, 0, len(r.Items)), Note: r.Note}
 	for _, it := range r.Items {
-		canon.Items = append(canon.Items, canonicalItem{ProductID: it.ProductID, Quantity: it.Quantity})
+		canon.Items = append(canon.Items, canonicalItem(it))
 	}
 	a := r.ShippingAddress
 	canon.Address = [4]string{a.Region, a.City, a.Street, a.Phone}

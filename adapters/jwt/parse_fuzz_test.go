@@ -20,13 +20,12 @@ import (
 // The fuzz targets verify with this key at this instant; the seed tokens in
 // testdata/fuzz were issued with it at fuzzNow.
 var (
-	fuzzKey   = []byte("fuzz-secret-fuzz-secret-fuzz-secret!!")
-	otherKey  = []byte("not-the-key-not-the-key-not-the-key!!")
-	fuzzNow   = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	fuzzIss   = "ultramarket"
-	fuzzAud   = "ultramarket-api"
-	b64       = base64.RawURLEncoding
-	jwtHeader = b64.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	fuzzKey  = []byte("fuzz-secret-fuzz-secret-fuzz-secret!!")
+	otherKey = []byte("not-the-key-not-the-key-not-the-key!!")
+	fuzzNow  = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	fuzzIss  = "ultramarket"
+	fuzzAud  = "ultramarket-api"
+	b64      = base64.RawURLEncoding
 )
 
 func fuzzIssuer(tb testing.TB) *jwt.TokenIssuer {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -131,7 +132,7 @@ func TestTxRetriesSerializationFailuresAndDeadlocks(t *testing.T) {
 		err := postgres.NewTxManager(db).WithinTx(c, func(ctx context.Context) error {
 			attempts++
 			if attempts < 3 {
-				return fmt.Errorf("wrapped: %w", &pq.Error{Code: pq.ErrorCode(code)})
+				return fmt.Errorf("wrapped: %w", &pq.Error{Code: pqerror.Code(code)})
 			}
 			return nil
 		})

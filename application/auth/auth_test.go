@@ -92,8 +92,8 @@ func expectSessionStart(sessions *mocks.MockSessionStore, tokens *mocks.MockToke
 	return calls, &stored
 }
 
-// stale is what the store answers a Create whose epoch is out of date.
-var stale = fmt.Errorf("redis create session: %w", session.ErrStale)
+// errStale is what the store answers a Create whose epoch is out of date.
+var errStale = fmt.Errorf("redis create session: %w", session.ErrStale)
 
 func assertTokens(t *testing.T, sid string, got auth.Tokens) {
 	t.Helper()
@@ -101,7 +101,7 @@ func assertTokens(t *testing.T, sid string, got auth.Tokens) {
 }
 
 func TestLockedOutError_MatchesCategoryAndCarriesRetryAfter(t *testing.T) {
-	var err error = joined(&auth.LockedOutError{RetryAfter: 90 * time.Second})
+	err := joined(&auth.LockedOutError{RetryAfter: 90 * time.Second})
 	assert.ErrorIs(t, err, auth.ErrLockedOut)
 	var locked *auth.LockedOutError
 	require.ErrorAs(t, err, &locked)

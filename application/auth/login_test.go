@@ -356,7 +356,7 @@ func TestLogin_StaleSessionRereadsAndChecksAgain(t *testing.T) {
 		calls := append(expectRightPassword(m, admin),
 			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(3), nil),
 			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(admin, nil))
-		start, _ := expectSessionStart(m.sessions, m.tokens, admin, sessionID, 3, stale)
+		start, _ := expectSessionStart(m.sessions, m.tokens, admin, sessionID, 3, errStale)
 		gomock.InOrder(append(append(calls, start...),
 			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(4), nil),
 			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(blockedUser(), nil),
@@ -373,7 +373,7 @@ func TestLogin_StaleSessionRereadsAndChecksAgain(t *testing.T) {
 		calls := append(expectRightPassword(m, admin),
 			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil),
 			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(admin, nil))
-		start1, _ := expectSessionStart(m.sessions, m.tokens, admin, sessionID, 0, stale)
+		start1, _ := expectSessionStart(m.sessions, m.tokens, admin, sessionID, 0, errStale)
 		again := []*gomock.Call{
 			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(1), nil),
 			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(demoted, nil),
@@ -395,7 +395,7 @@ func TestLogin_StaleSessionRereadsAndChecksAgain(t *testing.T) {
 				calls := append(expectRightPassword(m, admin),
 					m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil),
 					m.users.EXPECT().GetByID(gomock.Any(), userID).Return(admin, nil))
-				start1, _ := expectSessionStart(m.sessions, m.tokens, admin, sessionID, 0, stale)
+				start1, _ := expectSessionStart(m.sessions, m.tokens, admin, sessionID, 0, errStale)
 				calls = append(append(calls, start1...),
 					m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(1), nil),
 					m.users.EXPECT().GetByID(gomock.Any(), userID).Return(changed, nil),
@@ -421,12 +421,12 @@ func TestLogin_StaleSessionRereadsAndChecksAgain(t *testing.T) {
 		calls := append(expectRightPassword(m, admin),
 			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil),
 			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(admin, nil))
-		start1, _ := expectSessionStart(m.sessions, m.tokens, admin, sessionID, 0, stale)
+		start1, _ := expectSessionStart(m.sessions, m.tokens, admin, sessionID, 0, errStale)
 		again := []*gomock.Call{
 			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(1), nil),
 			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(admin, nil),
 		}
-		start2, _ := expectSessionStart(m.sessions, m.tokens, admin, sessionID, 1, stale)
+		start2, _ := expectSessionStart(m.sessions, m.tokens, admin, sessionID, 1, errStale)
 		gomock.InOrder(append(append(append(calls, start1...), again...), start2...)...)
 
 		_, err := uc.Handle(context.Background(), loginInput(password))

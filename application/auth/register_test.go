@@ -164,7 +164,7 @@ func TestRegister_StaleSessionRereadsTheNewAccount(t *testing.T) {
 				return nil
 			}),
 		}
-		start, _ := expectSessionStart(m.sessions, m.tokens, activeUser(user.RoleCustomer), userID, 0, stale)
+		start, _ := expectSessionStart(m.sessions, m.tokens, activeUser(user.RoleCustomer), userID, 0, errStale)
 		gomock.InOrder(append(append(first, start...),
 			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(1), nil),
 			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(blockedUser(), nil),
@@ -183,7 +183,7 @@ func TestRegister_StaleSessionRereadsTheNewAccount(t *testing.T) {
 			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(0), nil),
 			m.users.EXPECT().Create(gomock.Any(), gomock.Any()).Return(nil),
 		}
-		start1, _ := expectSessionStart(m.sessions, m.tokens, activeUser(user.RoleCustomer), userID, 0, stale)
+		start1, _ := expectSessionStart(m.sessions, m.tokens, activeUser(user.RoleCustomer), userID, 0, errStale)
 		again := []*gomock.Call{
 			m.sessions.EXPECT().UserEpoch(gomock.Any(), userID).Return(int64(1), nil),
 			m.users.EXPECT().GetByID(gomock.Any(), userID).Return(seller, nil),

@@ -40,7 +40,7 @@ func TestErrors(t *testing.T) {
 	assert.ErrorIs(t, product.ErrInactive, domain.ErrValidation)
 	assert.ErrorIs(t, product.ErrInsufficientStock, domain.ErrConflict)
 
-	var err error = fmt.Errorf("reserve: %w", &product.InsufficientStockError{ProductID: "p9"})
+	err := fmt.Errorf("reserve: %w", &product.InsufficientStockError{ProductID: "p9"})
 	assert.ErrorIs(t, err, product.ErrInsufficientStock)
 	assert.ErrorIs(t, err, domain.ErrConflict)
 	assert.False(t, errors.Is(err, domain.ErrValidation))

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -291,6 +290,3 @@ func assertOrderShape(t *testing.T, o map[string]any) {
 		}
 	}
 }
-
-// qs formats an integer query value.
-func qs(n int) string { return strconv.Itoa(n) }
