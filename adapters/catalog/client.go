@@ -46,6 +46,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -125,7 +126,7 @@ func New(cfg Config) *Client {
 		hc.CheckRedirect = noRedirects
 		c.http = &hc
 	}
-	failures := uint32(orDefault(cfg.BreakerFailures, DefaultBreakerFailures))
+	failures := uint32(min(orDefault(cfg.BreakerFailures, DefaultBreakerFailures), math.MaxUint32)) //nolint:gosec // G115: between 1 (orDefault) and MaxUint32 (min)
 	c.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        "catalog",
 		MaxRequests: 1, // one trial call when half-open
@@ -586,7 +587,7 @@ func (c *Client) do(ctx context.Context, r request) error {
 // not retry together. It reports false if ctx ended first.
 func (c *Client) pause(ctx context.Context, n int) bool {
 	d := c.backoff << (n - 1)
-	d = d/2 + rand.N(d/2+1)
+	d = d/2 + rand.N(d/2+1) //nolint:gosec // G404: retry jitter spreads load; it guards no secret
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

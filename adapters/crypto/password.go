@@ -173,7 +173,7 @@ func decode(encoded string) (Params, []byte, []byte, error) {
 	if !okM || !okT || !okP {
 		return Params{}, nil, nil, ErrMalformedHash
 	}
-	p.Memory, p.Iterations, p.Parallelism = uint32(m), uint32(t), uint8(par)
+	p.Memory, p.Iterations, p.Parallelism = uint32(m), uint32(t), uint8(par) //nolint:gosec // G115: parseParam parsed them with bit sizes 32, 32 and 8
 	salt, err := b64.Strict().DecodeString(parts[4])
 	if err != nil || strings.ContainsAny(parts[4], "\r\n") {
 		return Params{}, nil, nil, ErrMalformedHash
@@ -182,7 +182,7 @@ func decode(encoded string) (Params, []byte, []byte, error) {
 	if err != nil || strings.ContainsAny(parts[5], "\r\n") {
 		return Params{}, nil, nil, ErrMalformedHash
 	}
-	p.SaltLength, p.KeyLength = uint32(len(salt)), uint32(len(key))
+	p.SaltLength, p.KeyLength = uint32(len(salt)), uint32(len(key)) //nolint:gosec // G115: decoded from at most maxEncodedLen bytes
 	if err := p.validate(); err != nil {
 		return Params{}, nil, nil, err
 	}

@@ -69,7 +69,7 @@ func clickErrorValue(e *int) sql.NullInt32 {
 	if e == nil {
 		return sql.NullInt32{}
 	}
-	return sql.NullInt32{Int32: int32(*e), Valid: true}
+	return sql.NullInt32{Int32: int32(*e), Valid: true} //nolint:gosec // G115: Click's error is parsed with bit size 32 (adapters/click)
 }
 
 // Insert stores a new attempt under its id and sets its prepare id from the

@@ -84,7 +84,7 @@ func reasonValue(r *payment.Reason) sql.NullInt16 {
 	if r == nil {
 		return sql.NullInt16{}
 	}
-	return sql.NullInt16{Int16: int16(*r), Valid: true}
+	return sql.NullInt16{Int16: int16(*r), Valid: true} //nolint:gosec // G115: a Reason is one of Payme's codes 1..10 (payment.ParseReason)
 }
 
 // Insert stores a new transaction. A second live (state 1 or 2) transaction
@@ -98,7 +98,7 @@ func (r *PaymeRepo) Insert(ctx context.Context, t *payment.PaymeTransaction) err
 	}
 	_, err = ext(ctx, r.db).ExecContext(ctx, `INSERT INTO payme_transactions (`+paymeColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		t.ID(), t.PaymeID(), t.PaymeTime(), t.OrderID(), account, t.Amount().Tiyin(), int16(t.State()),
+		t.ID(), t.PaymeID(), t.PaymeTime(), t.OrderID(), account, t.Amount().Tiyin(), int16(t.State()), //nolint:gosec // G115: PaymeState is -2..2
 		reasonValue(t.Reason()), t.CreateTime(), t.PerformTime(), t.CancelTime())
 	if err != nil {
 		return fmt.Errorf("insert payme transaction %s for order %s: %w", t.PaymeID(), t.OrderID(), mapError(err))
@@ -116,7 +116,7 @@ func (r *PaymeRepo) Update(ctx context.Context, t *payment.PaymeTransaction) err
 	res, err := ext(ctx, r.db).ExecContext(ctx, `UPDATE payme_transactions
 		SET state = $2, reason = $3, perform_time = $4, cancel_time = $5
 		WHERE id = $1`,
-		t.ID(), int16(t.State()), reasonValue(t.Reason()), t.PerformTime(), t.CancelTime())
+		t.ID(), int16(t.State()), reasonValue(t.Reason()), t.PerformTime(), t.CancelTime()) //nolint:gosec // G115: PaymeState is -2..2
 	if err != nil {
 		return fmt.Errorf("update payme transaction %s: %w", t.ID(), mapError(err))
 	}

@@ -123,7 +123,7 @@ func (m *TxManager) WithinTx(ctx context.Context, fn func(ctx context.Context) e
 		}
 		// Short jittered pause so the transactions that collided do not
 		// collide again in lockstep.
-		pause := time.Duration(attempt)*10*time.Millisecond + rand.N(10*time.Millisecond)
+		pause := time.Duration(attempt)*10*time.Millisecond + rand.N(10*time.Millisecond) //nolint:gosec // G404: jitter, no secret
 		select {
 		case <-ctx.Done():
 			return err
@@ -170,7 +170,7 @@ func (m *TxManager) begin(ctx context.Context) (*sqlx.Tx, error) {
 		// The connection that failed was discarded; the next BEGIN takes
 		// another idle one or dials. The pause is only there so a server
 		// that is restarting is not asked again in the same instant.
-		pause := time.Duration(attempt)*5*time.Millisecond + rand.N(5*time.Millisecond)
+		pause := time.Duration(attempt)*5*time.Millisecond + rand.N(5*time.Millisecond) //nolint:gosec // G404: jitter, no secret
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():

@@ -129,7 +129,7 @@ func runPgbench(ctx context.Context, bin, dir, db string, scale, clients int, du
 		return nil, err
 	}
 	_, err = conn.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS pgbench`)
-	conn.Close()
+	_ = conn.Close()
 	if err != nil {
 		return nil, fmt.Errorf("create schema pgbench: %w", err)
 	}
@@ -211,7 +211,7 @@ func pgbenchPercentiles(prefix string) (p50, p99 time.Duration) {
 			}
 			lat = append(lat, time.Duration(us)*time.Microsecond)
 		}
-		fh.Close()
+		_ = fh.Close()
 	}
 	if len(lat) == 0 {
 		return 0, 0

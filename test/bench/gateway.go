@@ -151,7 +151,7 @@ func startGateway(ctx context.Context, s settings, procs *procSet, name string, 
 		}
 		resp, err := client.Do(req)
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return g, nil
 			}

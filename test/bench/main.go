@@ -205,7 +205,7 @@ func bench(s settings) (code int) {
 		if keep {
 			logf("logs kept in %s", tmp)
 		} else {
-			os.RemoveAll(tmp)
+			_ = os.RemoveAll(tmp)
 		}
 	}()
 	fail := func(format string, args ...any) int {

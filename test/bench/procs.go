@@ -75,14 +75,14 @@ func (s *procSet) start(name string, cmd *exec.Cmd, logPath string, announce boo
 	var stdout io.ReadCloser
 	if announce {
 		if stdout, err = cmd.StdoutPipe(); err != nil {
-			logf.Close()
+			_ = logf.Close()
 			return nil, "", err
 		}
 	} else {
 		cmd.Stdout = logf
 	}
 	if err := cmd.Start(); err != nil {
-		logf.Close()
+		_ = logf.Close()
 		return nil, "", fmt.Errorf("start %s: %w", name, err)
 	}
 	p := &proc{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
@@ -110,7 +110,7 @@ func (s *procSet) start(name string, cmd *exec.Cmd, logPath string, announce boo
 	go func() {
 		<-copied // Wait closes the pipe: read it to the end first
 		p.err = cmd.Wait()
-		logf.Close()
+		_ = logf.Close()
 		close(p.done)
 	}()
 	if !announce {
@@ -182,7 +182,7 @@ func waitTCP(ctx context.Context, p *proc, addr string, limit time.Duration) err
 	for time.Now().Before(end) {
 		c, err := (&net.Dialer{Timeout: 200 * time.Millisecond}).DialContext(ctx, "tcp", addr)
 		if err == nil {
-			c.Close()
+			_ = c.Close()
 			return nil
 		}
 		if !p.alive() {

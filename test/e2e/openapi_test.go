@@ -281,7 +281,7 @@ func screenshotStats(img image.Image) shotStats {
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
 			r, g, bl, _ := img.At(x, y).RGBA()
-			c := color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(bl >> 8), 0xff}
+			c := color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(bl >> 8), 0xff} //nolint:gosec // G115: RGBA() is 16-bit, so >> 8 fits a byte
 			total++
 			if c.R < 0xf0 || c.G < 0xf0 || c.B < 0xf0 {
 				nonWhite++

@@ -200,7 +200,7 @@ func TestPayme_AllowListUsesTheClientIP(t *testing.T) {
 		resp, err := paymeClient.Do(req)
 		require.NoError(t, err)
 		raw, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusOK, resp.StatusCode)
 		if ok {

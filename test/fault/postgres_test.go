@@ -121,7 +121,7 @@ func TestPostgresConnectionsKilledUnderLoad(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			buyer := buyers[w%len(buyers)]
-			rng := rand.New(rand.NewPCG(uint64(w), 42))
+			rng := rand.New(rand.NewPCG(uint64(w), 42)) //nolint:gosec // G115: w is a worker index, never negative
 			for i := 0; ctx.Err() == nil; i++ {
 				lines := []any{products[rng.IntN(len(products))], int64(1 + rng.IntN(3))}
 				if rng.IntN(2) == 0 {
