@@ -26,7 +26,7 @@ GOLANGCI_LINT := bin/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
 GOVULNCHECK := bin/govulncheck-$(GOVULNCHECK_VERSION)/govulncheck
 REDOCLY := bin/redocly-$(REDOCLY_VERSION)/node_modules/.bin/redocly
 VULNDB := bin/vulndb-$(VULNDB_VERSION)
-OPENAPI := adapters/http/openapi/openapi.yaml
+OPENAPI := adapters/httpapi/openapi/openapi.yaml
 
 .PHONY: all build run services test test-unit generate lint lint-go vulncheck lint-openapi check-generated \
 	vulndb-update migrate bench bench-go fuzz clean

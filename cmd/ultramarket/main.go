@@ -13,7 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	httpapi "github.com/ultramarket/gateway/adapters/http"
+	"github.com/ultramarket/gateway/adapters/httpapi"
 	"github.com/ultramarket/gateway/adapters/redis"
 	"github.com/ultramarket/gateway/cmd/ultramarket/app"
 	"github.com/ultramarket/gateway/cmd/ultramarket/config"

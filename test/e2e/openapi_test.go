@@ -95,7 +95,7 @@ func documentedEndpoints(t *testing.T) []endpoint {
 // listener is missing from the OpenAPI document, when the document lists a
 // route the listener does not have, or when the two name a path parameter
 // differently. Adding a route means documenting it in
-// adapters/http/openapi/openapi.yaml.
+// adapters/httpapi/openapi/openapi.yaml.
 func TestOpenAPI_DocumentCoversEveryRoute(t *testing.T) {
 	a := testapp.StartApp(t, testapp.Config(t), "")
 
@@ -134,7 +134,7 @@ func TestOpenAPI_DocumentCoversEveryRoute(t *testing.T) {
 	sort.Strings(undocumented)
 	sort.Strings(unregistered)
 	sort.Strings(renamed)
-	assert.Empty(t, undocumented, "routes of the public listener missing from the OpenAPI document (adapters/http/openapi/openapi.yaml)")
+	assert.Empty(t, undocumented, "routes of the public listener missing from the OpenAPI document (adapters/httpapi/openapi/openapi.yaml)")
 	assert.Empty(t, unregistered, "documented in the OpenAPI document but not registered on the public listener")
 	assert.Empty(t, renamed, "path parameters named differently in the route and in the document")
 

@@ -23,7 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ultramarket/gateway/adapters/http/openapi"
+	"github.com/ultramarket/gateway/adapters/httpapi/openapi"
 	"github.com/ultramarket/gateway/test/testapp"
 )
 

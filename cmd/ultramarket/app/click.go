@@ -2,7 +2,7 @@ package app
 
 import (
 	"github.com/ultramarket/gateway/adapters/click"
-	httpapi "github.com/ultramarket/gateway/adapters/http"
+	"github.com/ultramarket/gateway/adapters/httpapi"
 	"github.com/ultramarket/gateway/adapters/payme"
 	"github.com/ultramarket/gateway/adapters/postgres"
 	"github.com/ultramarket/gateway/application/payments"

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/ultramarket/gateway/adapters/catalog"
-	httpapi "github.com/ultramarket/gateway/adapters/http"
+	"github.com/ultramarket/gateway/adapters/httpapi"
 	"github.com/ultramarket/gateway/adapters/postgres"
 	"github.com/ultramarket/gateway/application/analytics"
 	appcart "github.com/ultramarket/gateway/application/cart"

@@ -1,6 +1,6 @@
 package app
 
-import httpapi "github.com/ultramarket/gateway/adapters/http"
+import "github.com/ultramarket/gateway/adapters/httpapi"
 
 // wireDocs mounts the API documentation on the public server: the OpenAPI
 // document (GET /api/openapi.json) and the page that renders it (GET /docs),

@@ -3,7 +3,7 @@ package app
 import (
 	"fmt"
 
-	httpapi "github.com/ultramarket/gateway/adapters/http"
+	"github.com/ultramarket/gateway/adapters/httpapi"
 	"github.com/ultramarket/gateway/adapters/jwt"
 	"github.com/ultramarket/gateway/adapters/redis"
 	"github.com/ultramarket/gateway/application/admin"
