@@ -121,13 +121,13 @@ CMD ?= up
 migrate: build
 	./$(BIN) migrate $(CMD)
 
-## bench: the load harness (test/bench): installs nginx/pgbench if missing, starts Postgres + Redis,
+## bench: the load harness (cmd/bench): installs nginx/pgbench if missing, starts Postgres + Redis,
 ## builds, runs two gateways and the baselines on a fresh database, prints one table (README: Reading `make bench`)
 ## BENCH_DURATION=6s BENCH_CONCURRENCY=32 BENCH_DEADLINE=3m ... are read from the environment
 bench:
 	@bash deploy/bench-deps.sh
 	@$(MAKE) --no-print-directory services build
-	$(GO) build -o bin/bench ./test/bench
+	$(GO) build -o bin/bench ./cmd/bench
 	./bin/bench -binary $(BIN)
 
 ## bench-go: the Go micro-benchmarks (password hashing, session check, ...)

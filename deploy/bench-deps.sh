@@ -2,7 +2,7 @@
 # Installs what `make bench` measures against, with apt-get, when missing:
 # nginx (the proxy_pass baseline) and pgbench (the Postgres baseline; Debian
 # ships it in postgresql-client). The load itself comes from the harness's
-# own Go driver (test/bench), so no load tool is needed.
+# own Go driver (cmd/bench), so no load tool is needed.
 #
 # nginx's package would start a system nginx on :80 as it installs; a
 # temporary policy-rc.d stops that (the harness runs its own nginx in the

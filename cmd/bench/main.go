@@ -83,7 +83,7 @@ func run() int {
 	flag.StringVar(&role, "role", "", "internal: run as a child (upstream | revproxy)")
 	flag.StringVar(&upstream, "upstream", "", "internal: the upstream of -role revproxy")
 	flag.StringVar(&s.binary, "binary", "bin/ultramarket", "the gateway binary (make build)")
-	flag.StringVar(&s.results, "results", "test/bench/results", "folder for latest.txt, a copy of the report (\"\" for none)")
+	flag.StringVar(&s.results, "results", "cmd/bench/results", "folder for latest.txt, a copy of the report (\"\" for none)")
 	flag.StringVar(&duration, "duration", envOr("BENCH_DURATION", "6s"), "measured window per scenario (BENCH_DURATION)")
 	flag.StringVar(&warmup, "warmup", envOr("BENCH_WARMUP", "1s"), "warm-up per scenario (BENCH_WARMUP)")
 	flag.StringVar(&deadline, "deadline", envOr("BENCH_DEADLINE", "3m"), "bound on the whole run (BENCH_DEADLINE)")

@@ -54,7 +54,7 @@ func startNginx(ctx context.Context, procs *procSet, bin, dir, upstream string) 
 	if os.Geteuid() == 0 {
 		user = "user root;" // the temp paths are root's; nginx would switch workers to nobody
 	}
-	conf := fmt.Sprintf(`# written by test/bench for one run of make bench
+	conf := fmt.Sprintf(`# written by cmd/bench for one run of make bench
 %[1]s
 daemon off;
 master_process on;
