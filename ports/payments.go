@@ -10,40 +10,70 @@ import (
 	"github.com/ultramarket/gateway/domain/payment"
 )
 
-// PaymeRepository stores Payme Merchant API transactions. A missing one returns
+// PaymeRepository stores Payme Merchant API transactions. A missing one is
 // payment.ErrNotFound.
+//
+// Its reads are plain or locking. A plain read (Get…, List…, Has…) locks
+// nothing and may run anywhere. A locking read (…ForUpdate, Lock…) locks the
+// rows it returns until the transaction in ctx ends, and runs only inside
+// TxManager.WithinTx (an error otherwise): outside one, a lock would last a
+// single statement and guard nothing. Callers lock the order row first.
+//
+// What "live" and "timed out" mean is the domain's
+// (payment.PaymeTransaction.IsLive and TimedOut, bounded by
+// payment.PaymeLiveSince); the methods that take now select rows by that rule.
 type PaymeRepository interface {
-	// Insert stores a new transaction. A second live (state 1 or 2) transaction
-	// for the same order returns payment.ErrOrderHeld: the database, not the
-	// caller, has the last word.
+	// Insert stores a new transaction. A second state-1 or state-2
+	// transaction for the same order returns payment.ErrOrderHeld (the
+	// database, not the caller, has the last word); a Payme id stored already,
+	// payment.ErrDuplicate; an order that does not exist, order.ErrNotFound.
 	Insert(ctx context.Context, t *payment.PaymeTransaction) error
+	// Update saves the state, the reason and the times (nothing else of a
+	// transaction changes). Performing a transaction while another one of its
+	// order is in state 1 or 2 returns payment.ErrOrderHeld.
 	Update(ctx context.Context, t *payment.PaymeTransaction) error
+	// GetByPaymeID returns the transaction with Payme's id.
+	GetByPaymeID(ctx context.Context, paymeID string) (*payment.PaymeTransaction, error)
+	// GetByPaymeIDForUpdate is GetByPaymeID, locked.
 	GetByPaymeIDForUpdate(ctx context.Context, paymeID string) (*payment.PaymeTransaction, error)
-	// ListLiveByOrderForUpdate returns the order's state-1 and state-2
-	// transactions, locked.
-	ListLiveByOrderForUpdate(ctx context.Context, orderID string) ([]*payment.PaymeTransaction, error)
+	// ListHoldersForUpdate returns, locked and oldest first, the order's
+	// transactions in state 1 (live or timed out) or 2: those the order may
+	// have only one of, which a new transaction for it would collide with.
+	ListHoldersForUpdate(ctx context.Context, orderID string) ([]*payment.PaymeTransaction, error)
+	// ListByOrder returns every transaction of the order, oldest first.
 	ListByOrder(ctx context.Context, orderID string) ([]*payment.PaymeTransaction, error)
-	// ListByPaymeTime returns transactions with from <= Payme time <= to (ms),
-	// oldest first, for GetStatement.
+	// ListByPaymeTime returns the transactions with from <= Payme time <= to
+	// (Unix ms), oldest first: GetStatement.
 	ListByPaymeTime(ctx context.Context, from, to int64) ([]*payment.PaymeTransaction, error)
-	// LockTimedOut locks up to limit state-1 transactions whose Payme time is
-	// before paymeTimeBefore (ms), skipping locked rows.
-	LockTimedOut(ctx context.Context, paymeTimeBefore int64, limit int) ([]*payment.PaymeTransaction, error)
-	// HasLive reports whether the order has a state-1 transaction with Payme
-	// time at or after paymeTimeSince (ms), i.e. one not yet timed out.
-	HasLive(ctx context.Context, orderID string, paymeTimeSince int64) (bool, error)
+	// LockTimedOut locks up to limit transactions timed out at now, oldest
+	// first, skipping rows locked elsewhere: concurrent sweeps never wait for
+	// each other nor take one transaction twice.
+	LockTimedOut(ctx context.Context, now time.Time, limit int) ([]*payment.PaymeTransaction, error)
+	// HasLive reports whether the order has a transaction live at now.
+	HasLive(ctx context.Context, orderID string, now time.Time) (bool, error)
 }
 
-// ClickRepository stores Click SHOP-API payment attempts. A missing one returns
-// payment.ErrNotFound.
+// ClickRepository stores Click SHOP-API payment attempts. A missing one is
+// payment.ErrNotFound. Its reads are plain or locking, as PaymeRepository's
+// are: a locking read (…ForUpdate) runs only inside TxManager.WithinTx.
 type ClickRepository interface {
-	// Insert stores a new attempt and sets its prepare id. A repeated
-	// click_trans_id returns payment.ErrDuplicate.
+	// Insert stores a new attempt under its id (a UUID; anything else is a
+	// validation error) and sets its prepare id from the database. A repeated
+	// click_trans_id returns payment.ErrDuplicate; an order that does not
+	// exist, order.ErrNotFound.
 	Insert(ctx context.Context, t *payment.ClickTransaction) error
+	// Update saves the state, Click's error and the times. Confirming a
+	// second attempt of an order returns payment.ErrAlreadyPaid.
 	Update(ctx context.Context, t *payment.ClickTransaction) error
+	// GetByClickTransIDForUpdate returns the attempt with Click's
+	// click_trans_id, locked.
 	GetByClickTransIDForUpdate(ctx context.Context, clickTransID int64) (*payment.ClickTransaction, error)
+	// GetByPrepareIDForUpdate returns the attempt with our
+	// merchant_prepare_id, locked.
 	GetByPrepareIDForUpdate(ctx context.Context, prepareID int64) (*payment.ClickTransaction, error)
+	// ListByOrder returns the order's attempts, oldest first.
 	ListByOrder(ctx context.Context, orderID string) ([]*payment.ClickTransaction, error)
+	// ListByOrderForUpdate is ListByOrder, locked.
 	ListByOrderForUpdate(ctx context.Context, orderID string) ([]*payment.ClickTransaction, error)
 }
 
@@ -65,7 +95,10 @@ const (
 // FiscalStore keeps the fiscal receipts Payme sends with SetFiscalData.
 type FiscalStore interface {
 	// SaveFiscalData stores the receipt JSON for the transaction with Payme id
-	// paymeID; payment.ErrNotFound when there is none.
+	// paymeID, replacing an earlier receipt of the same kind;
+	// payment.ErrNotFound when there is no such transaction. A kind other than
+	// FiscalPerform or FiscalCancel, or data that is not a JSON object the
+	// store can hold, is a validation error.
 	SaveFiscalData(ctx context.Context, paymeID string, kind FiscalKind, data []byte) error
 }
 

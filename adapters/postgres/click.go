@@ -15,8 +15,11 @@ import (
 	"github.com/ultramarket/gateway/ports"
 )
 
-// ClickRepo implements ports.ClickRepository. The row's id is the attempt's
-// UUID (ours, shown to clients); prepare_id is Click's merchant_prepare_id.
+// ClickRepo implements ports.ClickRepository on the click_transactions table;
+// the port's comments are the contract. The row's id is the attempt's UUID
+// (ours, shown to clients); prepare_id, from a sequence, is Click's
+// merchant_prepare_id. Locking reads are SELECT … FOR UPDATE and return ErrNoTx
+// outside a transaction.
 type ClickRepo struct {
 	db *sqlx.DB
 }
@@ -72,9 +75,6 @@ func clickErrorValue(e *int) sql.NullInt32 {
 	return sql.NullInt32{Int32: int32(*e), Valid: true} //nolint:gosec // G115: Click's error is parsed with bit size 32 (adapters/click)
 }
 
-// Insert stores a new attempt under its id and sets its prepare id from the
-// database. A click_trans_id stored already returns payment.ErrDuplicate; an
-// unknown order returns order.ErrNotFound.
 func (r *ClickRepo) Insert(ctx context.Context, t *payment.ClickTransaction) error {
 	if !validID(t.ID()) {
 		return fmt.Errorf("insert click transaction %d for order %s: %w", t.ClickTransID(), t.OrderID(),
@@ -96,8 +96,7 @@ func (r *ClickRepo) Insert(ctx context.Context, t *payment.ClickTransaction) err
 	return nil
 }
 
-// Update saves the state, Click's error and the times. Confirming a second
-// attempt of an order returns payment.ErrAlreadyPaid.
+// Update relies on click_one_confirmed_per_order (mapError: ErrAlreadyPaid).
 func (r *ClickRepo) Update(ctx context.Context, t *payment.ClickTransaction) error {
 	if !validID(t.ID()) {
 		return fmt.Errorf("update click transaction %s: %w", t.ID(), payment.ErrNotFound)
@@ -113,19 +112,18 @@ func (r *ClickRepo) Update(ctx context.Context, t *payment.ClickTransaction) err
 	return mustAffect(res, "update click transaction "+t.ID(), payment.ErrNotFound)
 }
 
-// GetByClickTransIDForUpdate returns the attempt with Click's id, locked, or
-// payment.ErrNotFound.
 func (r *ClickRepo) GetByClickTransIDForUpdate(ctx context.Context, clickTransID int64) (*payment.ClickTransaction, error) {
 	return r.get(ctx, fmt.Sprintf("click transaction with click_trans_id %d", clickTransID), "click_trans_id", clickTransID)
 }
 
-// GetByPrepareIDForUpdate returns the attempt with our merchant_prepare_id,
-// locked, or payment.ErrNotFound.
 func (r *ClickRepo) GetByPrepareIDForUpdate(ctx context.Context, prepareID int64) (*payment.ClickTransaction, error) {
 	return r.get(ctx, fmt.Sprintf("click transaction with prepare id %d", prepareID), "prepare_id", prepareID)
 }
 
 func (r *ClickRepo) get(ctx context.Context, what, column string, value int64) (*payment.ClickTransaction, error) {
+	if !inTx(ctx, r.db) {
+		return nil, fmt.Errorf("lock %s: %w", what, ErrNoTx)
+	}
 	var row clickRow
 	err := sqlx.GetContext(ctx, ext(ctx, r.db), &row,
 		`SELECT `+clickColumns+` FROM click_transactions WHERE `+column+` = $1 FOR UPDATE`, value)
@@ -138,13 +136,14 @@ func (r *ClickRepo) get(ctx context.Context, what, column string, value int64) (
 	return row.toDomain()
 }
 
-// ListByOrder returns the order's attempts, oldest first.
 func (r *ClickRepo) ListByOrder(ctx context.Context, orderID string) ([]*payment.ClickTransaction, error) {
 	return r.list(ctx, orderID, "")
 }
 
-// ListByOrderForUpdate returns the order's attempts, oldest first, locked.
 func (r *ClickRepo) ListByOrderForUpdate(ctx context.Context, orderID string) ([]*payment.ClickTransaction, error) {
+	if !inTx(ctx, r.db) {
+		return nil, fmt.Errorf("lock click transactions of order %s: %w", orderID, ErrNoTx)
+	}
 	return r.list(ctx, orderID, " FOR UPDATE")
 }
 

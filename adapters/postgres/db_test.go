@@ -126,9 +126,12 @@ func TestMigrateClickUUIDKeepsAttemptsAndSettlements(t *testing.T) {
 
 	require.NoError(t, postgres.Migrate(c, db.DB, "up", nil))
 	repo := postgres.NewClickRepo(db)
-	confirmed, err := repo.GetByPrepareIDForUpdate(c, confirmedID)
+	byPrepareID := func(id int64) (*payment.ClickTransaction, error) {
+		return locking(t, db, func(c context.Context) (*payment.ClickTransaction, error) { return repo.GetByPrepareIDForUpdate(c, id) })
+	}
+	confirmed, err := byPrepareID(confirmedID)
 	require.NoError(t, err)
-	prepared, err := repo.GetByPrepareIDForUpdate(c, preparedID)
+	prepared, err := byPrepareID(preparedID)
 	require.NoError(t, err)
 	for _, a := range []*payment.ClickTransaction{confirmed, prepared} {
 		_, err := uuid.Parse(a.ID())
@@ -139,10 +142,10 @@ func TestMigrateClickUUIDKeepsAttemptsAndSettlements(t *testing.T) {
 	var settledBy string
 	require.NoError(t, db.GetContext(c, &settledBy, `SELECT provider_tx_id FROM order_settlements WHERE order_id = $1`, paid.ID()))
 	assert.Equal(t, confirmed.ID(), settledBy, "the settlement names the attempt by its UUID")
-	ended, err := repo.GetByPrepareIDForUpdate(c, endedWithOrder)
+	ended, err := byPrepareID(endedWithOrder)
 	require.NoError(t, err)
 	assert.Nil(t, ended.ClickError(), "no invented Click error for an attempt ended with its order")
-	byClick, err := repo.GetByPrepareIDForUpdate(c, cancelledByClick)
+	byClick, err := byPrepareID(cancelledByClick)
 	require.NoError(t, err)
 	require.NotNil(t, byClick.ClickError())
 	assert.Equal(t, -5017, *byClick.ClickError(), "what Click sent is kept")

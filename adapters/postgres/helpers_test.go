@@ -72,6 +72,25 @@ func newClick(t *testing.T, o *order.Order, clickTransID int64) *payment.ClickTr
 	return tx
 }
 
+// locking runs read, a locking read, the way the use cases do: inside a
+// transaction of its own (the lock ends with it).
+func locking[T any](t *testing.T, db *sqlx.DB, read func(context.Context) (T, error)) (T, error) {
+	t.Helper()
+	var out T
+	var readErr error
+	require.NoError(t, postgres.NewTxManager(db).WithinTx(ctx(t), func(c context.Context) error {
+		out, readErr = read(c)
+		return nil
+	}))
+	return out, readErr
+}
+
+// liveAt is the moment at which a state-1 transaction with Payme time since
+// is exactly 12 hours old: still live, one millisecond later timed out.
+func liveAt(since int64) time.Time {
+	return time.UnixMilli(since).Add(payment.PaymeTimeout)
+}
+
 func ctx(t *testing.T) context.Context {
 	t.Helper()
 	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -17,7 +18,9 @@ import (
 	"github.com/ultramarket/gateway/ports"
 )
 
-// PaymeRepo implements ports.PaymeRepository.
+// PaymeRepo implements ports.PaymeRepository and ports.FiscalStore on the
+// payme_transactions table; the ports' comments are the contract. Locking
+// reads are SELECT … FOR UPDATE and return ErrNoTx outside a transaction.
 type PaymeRepo struct {
 	db *sqlx.DB
 }
@@ -87,10 +90,8 @@ func reasonValue(r *payment.Reason) sql.NullInt16 {
 	return sql.NullInt16{Int16: int16(*r), Valid: true} //nolint:gosec // G115: a Reason is one of Payme's codes 1..10 (payment.ParseReason)
 }
 
-// Insert stores a new transaction. A second live (state 1 or 2) transaction
-// for the order returns payment.ErrOrderHeld (payme_one_live_tx_per_order); a
-// Payme id stored already returns payment.ErrDuplicate; an unknown order
-// returns order.ErrNotFound.
+// Insert relies on payme_one_live_tx_per_order, the payme_id key and the
+// order foreign key (mapError names their domain errors).
 func (r *PaymeRepo) Insert(ctx context.Context, t *payment.PaymeTransaction) error {
 	account, err := json.Marshal(nonNilMap(t.Account()))
 	if err != nil {
@@ -106,9 +107,6 @@ func (r *PaymeRepo) Insert(ctx context.Context, t *payment.PaymeTransaction) err
 	return nil
 }
 
-// Update saves the state, reason and times (the rest never changes).
-// Performing a transaction while another one of the order is live returns
-// payment.ErrOrderHeld.
 func (r *PaymeRepo) Update(ctx context.Context, t *payment.PaymeTransaction) error {
 	if !validID(t.ID()) {
 		return fmt.Errorf("update payme transaction %s: %w", t.ID(), payment.ErrNotFound)
@@ -123,12 +121,21 @@ func (r *PaymeRepo) Update(ctx context.Context, t *payment.PaymeTransaction) err
 	return mustAffect(res, fmt.Sprintf("update payme transaction %s", t.ID()), payment.ErrNotFound)
 }
 
-// GetByPaymeIDForUpdate returns the transaction with Payme's id, locked, or
-// payment.ErrNotFound.
+func (r *PaymeRepo) GetByPaymeID(ctx context.Context, paymeID string) (*payment.PaymeTransaction, error) {
+	return r.get(ctx, paymeID, "")
+}
+
 func (r *PaymeRepo) GetByPaymeIDForUpdate(ctx context.Context, paymeID string) (*payment.PaymeTransaction, error) {
+	if !inTx(ctx, r.db) {
+		return nil, fmt.Errorf("lock payme transaction %s: %w", paymeID, ErrNoTx)
+	}
+	return r.get(ctx, paymeID, " FOR UPDATE")
+}
+
+func (r *PaymeRepo) get(ctx context.Context, paymeID, suffix string) (*payment.PaymeTransaction, error) {
 	var row paymeRow
 	err := sqlx.GetContext(ctx, ext(ctx, r.db), &row,
-		`SELECT `+paymeColumns+` FROM payme_transactions WHERE payme_id = $1 FOR UPDATE`, paymeID)
+		`SELECT `+paymeColumns+` FROM payme_transactions WHERE payme_id = $1`+suffix, paymeID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("select payme transaction %s: %w", paymeID, payment.ErrNotFound)
 	}
@@ -138,17 +145,18 @@ func (r *PaymeRepo) GetByPaymeIDForUpdate(ctx context.Context, paymeID string) (
 	return row.toDomain()
 }
 
-// ListLiveByOrderForUpdate returns the order's state-1 and state-2
-// transactions, locked, oldest first.
-func (r *PaymeRepo) ListLiveByOrderForUpdate(ctx context.Context, orderID string) ([]*payment.PaymeTransaction, error) {
+// ListHoldersForUpdate selects the rows payme_one_live_tx_per_order counts.
+func (r *PaymeRepo) ListHoldersForUpdate(ctx context.Context, orderID string) ([]*payment.PaymeTransaction, error) {
+	if !inTx(ctx, r.db) {
+		return nil, fmt.Errorf("lock payme transactions holding order %s: %w", orderID, ErrNoTx)
+	}
 	if !validID(orderID) {
 		return []*payment.PaymeTransaction{}, nil
 	}
-	return r.list(ctx, fmt.Sprintf("live payme transactions of order %s", orderID),
+	return r.list(ctx, fmt.Sprintf("payme transactions holding order %s", orderID),
 		`WHERE order_id = $1 AND state IN (1, 2) ORDER BY payme_time, id FOR UPDATE`, orderID)
 }
 
-// ListByOrder returns every transaction of the order, oldest first.
 func (r *PaymeRepo) ListByOrder(ctx context.Context, orderID string) ([]*payment.PaymeTransaction, error) {
 	if !validID(orderID) {
 		return []*payment.PaymeTransaction{}, nil
@@ -157,49 +165,43 @@ func (r *PaymeRepo) ListByOrder(ctx context.Context, orderID string) ([]*payment
 		`WHERE order_id = $1 ORDER BY payme_time, id`, orderID)
 }
 
-// ListByPaymeTime returns the transactions with from <= payme_time <= to
-// (Unix ms), oldest first: GetStatement.
 func (r *PaymeRepo) ListByPaymeTime(ctx context.Context, from, to int64) ([]*payment.PaymeTransaction, error) {
 	return r.list(ctx, fmt.Sprintf("payme transactions from %d to %d", from, to),
 		`WHERE payme_time BETWEEN $1 AND $2 ORDER BY payme_time, id`, from, to)
 }
 
-// LockTimedOut locks up to limit state-1 transactions whose Payme time is
-// before paymeTimeBefore (ms), oldest first, skipping locked rows. It must run
-// in a transaction (ErrNoTx otherwise).
-func (r *PaymeRepo) LockTimedOut(ctx context.Context, paymeTimeBefore int64, limit int) ([]*payment.PaymeTransaction, error) {
+// LockTimedOut and HasLive select by payment.PaymeLiveSince, the domain's
+// bound: timed out is state 1 with a Payme time before it, live is state 1
+// with one at or after it.
+func (r *PaymeRepo) LockTimedOut(ctx context.Context, now time.Time, limit int) ([]*payment.PaymeTransaction, error) {
 	if !inTx(ctx, r.db) {
 		return nil, fmt.Errorf("lock timed-out payme transactions: %w", ErrNoTx)
 	}
 	if limit <= 0 {
 		return []*payment.PaymeTransaction{}, nil
 	}
-	return r.list(ctx, fmt.Sprintf("timed-out payme transactions before %d", paymeTimeBefore),
+	since := payment.PaymeLiveSince(now)
+	return r.list(ctx, fmt.Sprintf("payme transactions timed out before %d", since),
 		`WHERE state = 1 AND payme_time < $1 ORDER BY payme_time, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-		paymeTimeBefore, limit)
+		since, limit)
 }
 
-// HasLive reports whether the order has a state-1 transaction with Payme time
-// at or after paymeTimeSince (ms), i.e. one not yet timed out.
-func (r *PaymeRepo) HasLive(ctx context.Context, orderID string, paymeTimeSince int64) (bool, error) {
+func (r *PaymeRepo) HasLive(ctx context.Context, orderID string, now time.Time) (bool, error) {
 	if !validID(orderID) {
 		return false, nil
 	}
 	var live bool
 	err := sqlx.GetContext(ctx, ext(ctx, r.db), &live, `SELECT EXISTS (
 		SELECT 1 FROM payme_transactions WHERE order_id = $1 AND state = 1 AND payme_time >= $2)`,
-		orderID, paymeTimeSince)
+		orderID, payment.PaymeLiveSince(now))
 	if err != nil {
 		return false, fmt.Errorf("check live payme transaction of order %s: %w", orderID, mapError(err))
 	}
 	return live, nil
 }
 
-// SaveFiscalData stores the receipt Payme sent with SetFiscalData in the
-// column of its kind (fiscal_perform or fiscal_cancel), replacing an earlier
-// one of the same kind. An unknown Payme id returns payment.ErrNotFound; a
-// kind other than PERFORM/CANCEL, or data that is not a JSON object, a
-// validation error.
+// SaveFiscalData keeps each kind in its own column (fiscal_perform,
+// fiscal_cancel).
 func (r *PaymeRepo) SaveFiscalData(ctx context.Context, paymeID string, kind ports.FiscalKind, data []byte) error {
 	var column string
 	switch kind {

@@ -56,7 +56,7 @@ func TestPaymeSaveFiscalDataKeepsEachKindInItsColumn(t *testing.T) {
 	assert.JSONEq(t, again, perform.String)
 
 	// Saving a receipt changes nothing else of the transaction.
-	got, err := repo.GetByPaymeIDForUpdate(c, tx.PaymeID())
+	got, err := repo.GetByPaymeID(c, tx.PaymeID())
 	require.NoError(t, err)
 	assert.Equal(t, payment.PaymeCreated, got.State())
 	assert.Equal(t, tx.CreateTime(), got.CreateTime())

@@ -37,7 +37,7 @@ func TestPaymeInsertGetUpdate(t *testing.T) {
 	tx := newPayme(t, o, paymeT0)
 	require.NoError(t, repo.Insert(c, tx))
 
-	got, err := repo.GetByPaymeIDForUpdate(c, tx.PaymeID())
+	got, err := repo.GetByPaymeID(c, tx.PaymeID())
 	require.NoError(t, err)
 	assert.Equal(t, tx.ID(), got.ID())
 	assert.Equal(t, tx.PaymeID(), got.PaymeID())
@@ -55,7 +55,7 @@ func TestPaymeInsertGetUpdate(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, changed)
 	require.NoError(t, repo.Update(c, got))
-	performed, err := repo.GetByPaymeIDForUpdate(c, tx.PaymeID())
+	performed, err := repo.GetByPaymeID(c, tx.PaymeID())
 	require.NoError(t, err)
 	assert.Equal(t, payment.PaymePerformed, performed.State())
 	assert.Equal(t, t0.Add(time.Minute).UnixMilli(), performed.PerformTime())
@@ -64,7 +64,7 @@ func TestPaymeInsertGetUpdate(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, changed)
 	require.NoError(t, repo.Update(c, performed))
-	refunded, err := repo.GetByPaymeIDForUpdate(c, tx.PaymeID())
+	refunded, err := repo.GetByPaymeID(c, tx.PaymeID())
 	require.NoError(t, err)
 	assert.Equal(t, payment.PaymeCancelledAfterPerform, refunded.State())
 	require.NotNil(t, refunded.Reason())
@@ -78,9 +78,13 @@ func TestPaymeNotFoundAndDuplicates(t *testing.T) {
 	db := testenv.Postgres(t)
 	repo := postgres.NewPaymeRepo(db)
 	c := ctx(t)
-	_, err := repo.GetByPaymeIDForUpdate(c, "nope")
+	_, err := repo.GetByPaymeID(c, "nope")
 	assert.ErrorIs(t, err, payment.ErrNotFound)
 	assert.ErrorIs(t, err, domain.ErrNotFound)
+	_, err = locking(t, db, func(c context.Context) (*payment.PaymeTransaction, error) {
+		return repo.GetByPaymeIDForUpdate(c, "nope")
+	})
+	assert.ErrorIs(t, err, payment.ErrNotFound)
 
 	o := newOrder(t, db, someUser(t, db).ID(), t0)
 	ghost := newPayme(t, o, paymeT0)
@@ -209,25 +213,99 @@ func TestPaymeLists(t *testing.T) {
 	assert.Empty(t, got)
 
 	require.NoError(t, tm.WithinTx(c, func(ctx context.Context) error {
-		live, err := repo.ListLiveByOrderForUpdate(ctx, o1.ID())
+		holders, err := repo.ListHoldersForUpdate(ctx, o1.ID())
 		require.NoError(t, err)
-		assert.Equal(t, []string{d.PaymeID()}, ids(live))
+		assert.Equal(t, []string{d.PaymeID()}, ids(holders))
 		return nil
 	}))
 
-	// HasLive: state 1 with Payme time at or after since.
-	has, err := repo.HasLive(c, o2.ID(), paymeT0+10)
+	// HasLive: state 1 with Payme time at or after payment.PaymeLiveSince(now).
+	has, err := repo.HasLive(c, o2.ID(), liveAt(paymeT0+10))
 	require.NoError(t, err)
-	assert.True(t, has, "boundary is inclusive")
-	has, err = repo.HasLive(c, o2.ID(), paymeT0+11)
+	assert.True(t, has, "exactly 12 hours old is still live")
+	has, err = repo.HasLive(c, o2.ID(), liveAt(paymeT0+11))
 	require.NoError(t, err)
 	assert.False(t, has, "timed out")
-	has, err = repo.HasLive(c, o1.ID(), 0)
+	has, err = repo.HasLive(c, o1.ID(), liveAt(0))
 	require.NoError(t, err)
 	assert.False(t, has, "a performed transaction is not waiting")
-	has, err = repo.HasLive(c, "junk", 0)
+	has, err = repo.HasLive(c, "junk", liveAt(0))
 	require.NoError(t, err)
 	assert.False(t, has)
+}
+
+// A plain read locks nothing and waits for no lock; a locking read waits for
+// the row another transaction holds, and runs only inside a transaction.
+func TestPaymeGetByPaymeIDIsAPlainRead(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t)
+	repo, tm := postgres.NewPaymeRepo(db), postgres.NewTxManager(db)
+	c := ctx(t)
+	tx := newPayme(t, newOrder(t, db, someUser(t, db).ID(), t0), paymeT0)
+	require.NoError(t, repo.Insert(c, tx))
+
+	hold, held := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- tm.WithinTx(context.Background(), func(ctx context.Context) error {
+			_, err := repo.GetByPaymeIDForUpdate(ctx, tx.PaymeID())
+			close(held)
+			if err != nil {
+				return err
+			}
+			<-hold
+			return nil
+		})
+	}()
+	<-held
+	defer func() {
+		close(hold)
+		require.NoError(t, <-done)
+	}()
+
+	// The lock is held until this test lets go: a read that waited for it
+	// would wait past any deadline.
+	bounded, cancel := context.WithTimeout(c, 10*time.Second)
+	defer cancel()
+	got, err := repo.GetByPaymeID(bounded, tx.PaymeID())
+	require.NoError(t, err, "the plain read does not wait for the lock")
+	assert.Equal(t, tx.ID(), got.ID())
+
+	short, cancelShort := context.WithTimeout(c, 300*time.Millisecond)
+	defer cancelShort()
+	err = tm.WithinTx(short, func(ctx context.Context) error {
+		_, err := repo.GetByPaymeIDForUpdate(ctx, tx.PaymeID())
+		return err
+	})
+	assert.Error(t, err, "the locking read waits for the other transaction's lock")
+}
+
+func TestPaymentLockingReadsRunOnlyInATransaction(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t)
+	payme, clicks := postgres.NewPaymeRepo(db), postgres.NewClickRepo(db)
+	c := ctx(t)
+	o := newOrder(t, db, someUser(t, db).ID(), t0)
+	p := newPayme(t, o, paymeT0)
+	require.NoError(t, payme.Insert(c, p))
+	a := newClick(t, o, 2_100_000_009)
+	require.NoError(t, clicks.Insert(c, a))
+
+	for name, read := range map[string]func() error{
+		"GetByPaymeIDForUpdate": func() error { _, err := payme.GetByPaymeIDForUpdate(c, p.PaymeID()); return err },
+		"ListHoldersForUpdate":  func() error { _, err := payme.ListHoldersForUpdate(c, o.ID()); return err },
+		"LockTimedOut":          func() error { _, err := payme.LockTimedOut(c, liveAt(paymeT0+1), 10); return err },
+		"GetByClickTransIDForUpdate": func() error {
+			_, err := clicks.GetByClickTransIDForUpdate(c, a.ClickTransID())
+			return err
+		},
+		"GetByPrepareIDForUpdate": func() error { _, err := clicks.GetByPrepareIDForUpdate(c, a.PrepareID()); return err },
+		"ListByOrderForUpdate":    func() error { _, err := clicks.ListByOrderForUpdate(c, o.ID()); return err },
+	} {
+		t.Run(name, func(t *testing.T) {
+			assert.ErrorIs(t, read(), postgres.ErrNoTx)
+		})
+	}
 }
 
 func TestPaymeLockTimedOutSkipsLockedRows(t *testing.T) {
@@ -245,14 +323,14 @@ func TestPaymeLockTimedOutSkipsLockedRows(t *testing.T) {
 	fresh := newPayme(t, newOrder(t, db, someUser(t, db).ID(), t0), paymeT0+1000)
 	require.NoError(t, repo.Insert(c, fresh))
 
-	_, err := repo.LockTimedOut(c, paymeT0+100, 10)
+	_, err := repo.LockTimedOut(c, liveAt(paymeT0+100), 10)
 	assert.ErrorIs(t, err, postgres.ErrNoTx)
 
 	hold := make(chan struct{})
 	held := make(chan struct{})
 	go func() {
 		_ = tm.WithinTx(context.Background(), func(ctx context.Context) error {
-			got, err := repo.LockTimedOut(ctx, paymeT0+100, 2)
+			got, err := repo.LockTimedOut(ctx, liveAt(paymeT0+100), 2)
 			if err == nil && len(got) == 2 {
 				close(held)
 			}
@@ -262,7 +340,7 @@ func TestPaymeLockTimedOutSkipsLockedRows(t *testing.T) {
 	}()
 	<-held
 	require.NoError(t, tm.WithinTx(c, func(ctx context.Context) error {
-		got, err := repo.LockTimedOut(ctx, paymeT0+100, 10)
+		got, err := repo.LockTimedOut(ctx, liveAt(paymeT0+100), 10)
 		require.NoError(t, err)
 		var ids []string
 		for _, tx := range got {
@@ -305,7 +383,7 @@ func TestPaymeChecksAndReadBack(t *testing.T) {
 	_, err = db.ExecContext(c, `ALTER TABLE payme_transactions DROP CONSTRAINT payme_transactions_state_check,
 		DROP CONSTRAINT payme_transactions_state_times_check; UPDATE payme_transactions SET state = 9`)
 	require.NoError(t, err)
-	_, err = repo.GetByPaymeIDForUpdate(c, tx.PaymeID())
+	_, err = repo.GetByPaymeID(c, tx.PaymeID())
 	assert.ErrorIs(t, err, postgres.ErrCorrupt)
 }
 
@@ -323,9 +401,17 @@ func TestClickInsertGetUpdate(t *testing.T) {
 	require.NoError(t, repo.Insert(c, b))
 	assert.Greater(t, b.PrepareID(), a.PrepareID())
 
-	byPrepare, err := repo.GetByPrepareIDForUpdate(c, a.PrepareID())
+	byPrepareID := func(id int64) (*payment.ClickTransaction, error) {
+		return locking(t, db, func(c context.Context) (*payment.ClickTransaction, error) { return repo.GetByPrepareIDForUpdate(c, id) })
+	}
+	byClickTransID := func(id int64) (*payment.ClickTransaction, error) {
+		return locking(t, db, func(c context.Context) (*payment.ClickTransaction, error) {
+			return repo.GetByClickTransIDForUpdate(c, id)
+		})
+	}
+	byPrepare, err := byPrepareID(a.PrepareID())
 	require.NoError(t, err)
-	byClick, err := repo.GetByClickTransIDForUpdate(c, 2_100_000_001)
+	byClick, err := byClickTransID(2_100_000_001)
 	require.NoError(t, err)
 	for _, got := range []*payment.ClickTransaction{byPrepare, byClick} {
 		assert.Equal(t, a.ID(), got.ID(), "our UUID is stored as given")
@@ -344,7 +430,7 @@ func TestClickInsertGetUpdate(t *testing.T) {
 
 	require.NoError(t, byPrepare.Confirm(t0.Add(time.Minute)))
 	require.NoError(t, repo.Update(c, byPrepare))
-	confirmed, err := repo.GetByPrepareIDForUpdate(c, a.PrepareID())
+	confirmed, err := byPrepareID(a.PrepareID())
 	require.NoError(t, err)
 	assert.Equal(t, payment.ClickConfirmed, confirmed.State())
 	assert.True(t, confirmed.ConfirmedAt().Equal(t0.Add(time.Minute)))
@@ -353,7 +439,7 @@ func TestClickInsertGetUpdate(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, wasConfirmed)
 	require.NoError(t, repo.Update(c, confirmed))
-	cancelled, err := repo.GetByClickTransIDForUpdate(c, 2_100_000_001)
+	cancelled, err := byClickTransID(2_100_000_001)
 	require.NoError(t, err)
 	assert.Equal(t, payment.ClickCancelledAfterConfirm, cancelled.State())
 	require.NotNil(t, cancelled.ClickError())
@@ -365,7 +451,9 @@ func TestClickInsertGetUpdate(t *testing.T) {
 	require.Len(t, list, 2)
 	assert.Equal(t, a.ID(), list[0].ID(), "oldest first, whatever the UUIDs")
 	assert.Equal(t, b.ID(), list[1].ID())
-	locked, err := repo.ListByOrderForUpdate(c, o.ID())
+	locked, err := locking(t, db, func(c context.Context) ([]*payment.ClickTransaction, error) {
+		return repo.ListByOrderForUpdate(c, o.ID())
+	})
 	require.NoError(t, err)
 	assert.Len(t, locked, 2)
 	none, err := repo.ListByOrder(c, uuid.NewString())
@@ -379,9 +467,13 @@ func TestClickNotFoundDuplicateAndOneConfirmed(t *testing.T) {
 	db := testenv.Postgres(t)
 	repo := postgres.NewClickRepo(db)
 	c := ctx(t)
-	_, err := repo.GetByPrepareIDForUpdate(c, 424242)
+	_, err := locking(t, db, func(c context.Context) (*payment.ClickTransaction, error) {
+		return repo.GetByPrepareIDForUpdate(c, 424242)
+	})
 	assert.ErrorIs(t, err, payment.ErrNotFound)
-	_, err = repo.GetByClickTransIDForUpdate(c, 424242)
+	_, err = locking(t, db, func(c context.Context) (*payment.ClickTransaction, error) {
+		return repo.GetByClickTransIDForUpdate(c, 424242)
+	})
 	assert.ErrorIs(t, err, payment.ErrNotFound)
 
 	o := newOrder(t, db, someUser(t, db).ID(), t0)

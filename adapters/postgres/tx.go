@@ -41,7 +41,8 @@ func inTx(ctx context.Context, db *sqlx.DB) bool {
 }
 
 // ErrNoTx is returned by methods whose locks only mean something inside a
-// transaction (the SKIP LOCKED sweeps) when ctx carries none.
+// transaction (the SKIP LOCKED sweeps, the payment repositories' locking
+// reads) when ctx carries none.
 var ErrNoTx = errors.New("postgres: this call must run inside TxManager.WithinTx")
 
 // TxManager implements ports.TxManager on a pool.

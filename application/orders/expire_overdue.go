@@ -8,7 +8,6 @@ import (
 
 	"github.com/ultramarket/gateway/application/holds"
 	"github.com/ultramarket/gateway/domain/order"
-	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -56,8 +55,8 @@ var expiryCaller = ports.Caller{}
 
 // Handle runs one sweep and returns how many orders it cancelled. It works in
 // batches, one transaction each: lock up to a batch of pending orders created
-// before Now-ttl (SKIP LOCKED), skip those with a live Payme transaction
-// (state 1 and not past Payme's 12-hour timeout: the buyer is paying), cancel
+// before Now-ttl (SKIP LOCKED), skip those with a Payme transaction live at
+// Now (the buyer may still be paying), cancel
 // the rest with their prepared Click attempts, commit, then release their
 // reservations. Each batch starts after the last order of the one before,
 // and the sweep goes on while batches come back full: a backlog drains in
@@ -69,7 +68,6 @@ var expiryCaller = ports.Caller{}
 // one per order) while the others are still released.
 func (uc *ExpireOverdueOrders) Handle(ctx context.Context, in ExpireInput) (cancelled int, err error) {
 	cutoff := in.Now.Add(-uc.ttl)
-	liveSince := in.Now.Add(-payment.PaymeTimeout).UnixMilli()
 	var releaseErrs []error
 	var after ports.OverdueCursor
 	for {
@@ -91,7 +89,7 @@ func (uc *ExpireOverdueOrders) Handle(ctx context.Context, in ExpireInput) (canc
 				if !o.IsOverdue(in.Now, uc.ttl) {
 					continue
 				}
-				live, err := uc.payme.HasLive(ctx, o.ID(), liveSince)
+				live, err := uc.payme.HasLive(ctx, o.ID(), in.Now)
 				if err != nil {
 					return fmt.Errorf("check live payme transaction of order %s: %w", o.ID(), err)
 				}

@@ -21,10 +21,7 @@ import (
 
 const ttl = 24 * time.Hour
 
-var (
-	cutoff    = now.Add(-ttl)
-	liveSince = now.Add(-12 * time.Hour).UnixMilli()
-)
+var cutoff = now.Add(-ttl)
 
 func newExpire(f fixture, tx ports.TxManager) *orders.ExpireOverdueOrders {
 	return orders.NewExpireOverdueOrders(tx, f.orders, f.payme, f.clicks, f.catalog, fixedClock{now}, ttl)
@@ -40,11 +37,11 @@ func TestExpire_CancelsOverdueOrdersUnlessPaymeHoldsThem(t *testing.T) {
 	prepared := clickAttempt(t, free, payment.ClickPrepared)
 	gomock.InOrder(
 		f.orders.EXPECT().LockOverdue(inTx, cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return([]*order.Order{free, held}, nil),
-		f.payme.EXPECT().HasLive(inTx, free.ID(), liveSince).Return(false, nil),
+		f.payme.EXPECT().HasLive(inTx, free.ID(), now).Return(false, nil),
 		f.orders.EXPECT().Update(inTx, free).Return(nil),
 		f.clicks.EXPECT().ListByOrderForUpdate(inTx, free.ID()).Return([]*payment.ClickTransaction{prepared}, nil),
 		f.clicks.EXPECT().Update(inTx, prepared).Return(nil),
-		f.payme.EXPECT().HasLive(inTx, held.ID(), liveSince).Return(true, nil),
+		f.payme.EXPECT().HasLive(inTx, held.ID(), now).Return(true, nil),
 		// after the commit, and only for the cancelled one
 		f.catalog.EXPECT().Release(live, free.ID(), ports.Caller{}).Return(nil),
 	)
@@ -74,7 +71,7 @@ func TestExpire_DrainsABacklogInBatches(t *testing.T) {
 		f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, ports.OverdueCursor{}, 2).Return([]*order.Order{a, b}, nil),
 		f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, cursorAfter(b), 2).Return([]*order.Order{c}, nil),
 	)
-	f.payme.EXPECT().HasLive(gomock.Any(), gomock.Any(), liveSince).Return(false, nil).Times(3)
+	f.payme.EXPECT().HasLive(gomock.Any(), gomock.Any(), now).Return(false, nil).Times(3)
 	f.orders.EXPECT().Update(gomock.Any(), gomock.Any()).Return(nil).Times(3)
 	f.clicks.EXPECT().ListByOrderForUpdate(gomock.Any(), gomock.Any()).Return(nil, nil).Times(3)
 	for _, o := range []*order.Order{a, b, c} {
@@ -95,9 +92,9 @@ func TestExpire_GoesOnPastABatchHeldByPayme(t *testing.T) {
 		f.orders.EXPECT().LockOverdue(inTx, cutoff, ports.OverdueCursor{}, 2).Return([]*order.Order{a, b}, nil),
 		f.orders.EXPECT().LockOverdue(inTx, cutoff, cursorAfter(b), 2).Return([]*order.Order{c}, nil),
 	)
-	f.payme.EXPECT().HasLive(inTx, a.ID(), liveSince).Return(true, nil)
-	f.payme.EXPECT().HasLive(inTx, b.ID(), liveSince).Return(true, nil)
-	f.payme.EXPECT().HasLive(inTx, c.ID(), liveSince).Return(false, nil)
+	f.payme.EXPECT().HasLive(inTx, a.ID(), now).Return(true, nil)
+	f.payme.EXPECT().HasLive(inTx, b.ID(), now).Return(true, nil)
+	f.payme.EXPECT().HasLive(inTx, c.ID(), now).Return(false, nil)
 	f.orders.EXPECT().Update(inTx, c).Return(nil)
 	f.clicks.EXPECT().ListByOrderForUpdate(inTx, c.ID()).Return(nil, nil)
 	f.catalog.EXPECT().Release(gomock.Any(), c.ID(), ports.Caller{}).Return(nil)
@@ -120,7 +117,7 @@ func TestExpire_RetriedBatchKeepsItsCursor(t *testing.T) {
 		f.orders.EXPECT().LockOverdue(inTx, cutoff, cursorAfter(a), 1).Return([]*order.Order{b}, nil),
 		f.orders.EXPECT().LockOverdue(inTx, cutoff, cursorAfter(b), 1).Return(nil, nil),
 	)
-	f.payme.EXPECT().HasLive(inTx, gomock.Any(), liveSince).Return(true, nil).Times(3)
+	f.payme.EXPECT().HasLive(inTx, gomock.Any(), now).Return(true, nil).Times(3)
 
 	n, err := newExpire(f, &retryOnceTx{}).WithBatch(1).Handle(context.Background(), orders.ExpireInput{Now: now})
 	require.NoError(t, err)
@@ -151,7 +148,7 @@ func TestExpire_FailedTransactionReleasesNothing(t *testing.T) {
 	boom := errors.New("serialization failure")
 	o := overdue(t, 1)
 	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return([]*order.Order{o}, nil)
-	f.payme.EXPECT().HasLive(gomock.Any(), o.ID(), liveSince).Return(false, nil)
+	f.payme.EXPECT().HasLive(gomock.Any(), o.ID(), now).Return(false, nil)
 	f.orders.EXPECT().Update(gomock.Any(), o).Return(nil)
 	f.clicks.EXPECT().ListByOrderForUpdate(gomock.Any(), o.ID()).Return(nil, nil)
 
@@ -162,7 +159,7 @@ func TestExpire_FailedTransactionReleasesNothing(t *testing.T) {
 	f = newFixture(t)
 	o = overdue(t, 1) // the first attempt cancelled the last one in memory
 	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return([]*order.Order{o}, nil)
-	f.payme.EXPECT().HasLive(gomock.Any(), o.ID(), liveSince).Return(false, boom)
+	f.payme.EXPECT().HasLive(gomock.Any(), o.ID(), now).Return(false, boom)
 	n, err = newExpire(f, inlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
 	assert.ErrorIs(t, err, boom)
 	assert.Zero(t, n)
@@ -172,7 +169,7 @@ func TestExpire_FailedReleaseIsReportedAndTheOthersStillReleased(t *testing.T) {
 	f := newFixture(t)
 	a, b := overdue(t, 1), overdue(t, 2)
 	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return([]*order.Order{a, b}, nil)
-	f.payme.EXPECT().HasLive(gomock.Any(), gomock.Any(), liveSince).Return(false, nil).Times(2)
+	f.payme.EXPECT().HasLive(gomock.Any(), gomock.Any(), now).Return(false, nil).Times(2)
 	f.orders.EXPECT().Update(gomock.Any(), gomock.Any()).Return(nil).Times(2)
 	f.clicks.EXPECT().ListByOrderForUpdate(gomock.Any(), gomock.Any()).Return(nil, nil).Times(2)
 	f.catalog.EXPECT().Release(gomock.Any(), a.ID(), ports.Caller{}).Return(fmt.Errorf("release: %w", domain.ErrUpstreamUnavailable))
@@ -189,7 +186,7 @@ func TestExpire_ReleaseOutlivesShutdownAndIsBounded(t *testing.T) {
 	ctx, shutDown := context.WithCancel(context.Background())
 	o := overdue(t, 1)
 	f.orders.EXPECT().LockOverdue(inTx, cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return([]*order.Order{o}, nil)
-	f.payme.EXPECT().HasLive(inTx, o.ID(), liveSince).Return(false, nil)
+	f.payme.EXPECT().HasLive(inTx, o.ID(), now).Return(false, nil)
 	f.orders.EXPECT().Update(inTx, o).Return(nil)
 	f.clicks.EXPECT().ListByOrderForUpdate(inTx, o.ID()).DoAndReturn(func(context.Context, string) ([]*payment.ClickTransaction, error) {
 		shutDown() // the service stops while the batch commits

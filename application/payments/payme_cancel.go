@@ -50,7 +50,7 @@ func (uc *PaymeCancelTransaction) Handle(ctx context.Context, paymeID string, re
 		return PaymeCancelResult{}, fmt.Errorf("payme cancel %s: reason %d: %w", paymeID, reason, err)
 	}
 	// Outside the transaction: only to learn which order to lock first.
-	peek, err := uc.payme.GetByPaymeIDForUpdate(ctx, paymeID)
+	peek, err := uc.payme.GetByPaymeID(ctx, paymeID)
 	if err != nil {
 		return PaymeCancelResult{}, fmt.Errorf("payme cancel %s: %w", paymeID, err)
 	}

@@ -148,7 +148,7 @@ func TestPaymeCancel_ReplayAnswersTheStoredValuesAndKeepsTheFirstReason(t *testi
 
 func TestPaymeCancel_UnknownID(t *testing.T) {
 	uc, m := newPaymeCancel(t)
-	m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
+	m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
 	_, err := uc.Handle(context.Background(), paymeID, payment.ReasonRefund)
 	assert.ErrorIs(t, err, payment.ErrNotFound)
 	assert.Zero(t, m.tx.runs)
@@ -165,15 +165,15 @@ func TestPaymeCancel_ReasonOutsidePaymesSet(t *testing.T) {
 func TestPaymeCancel_DatabaseFailuresAreInternalAndRollBack(t *testing.T) {
 	steps := map[string]func(m *paymeMocks){
 		"peek": func(m *paymeMocks) {
-			m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, errPaymeDB)
+			m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(nil, errPaymeDB)
 		},
 		"lock order": func(m *paymeMocks) {
-			m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(paymeStoredTx(payment.PaymePerformed, paymeFresh), nil)
+			m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(paymeStoredTx(payment.PaymePerformed, paymeFresh), nil)
 			m.orders.EXPECT().GetForUpdate(paymeAny, paymeOrderID).Return(nil, errPaymeDB)
 		},
 		"lock transaction": func(m *paymeMocks) {
 			gomockInOrder(
-				m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(paymeStoredTx(payment.PaymePerformed, paymeFresh), nil),
+				m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(paymeStoredTx(payment.PaymePerformed, paymeFresh), nil),
 				m.orders.EXPECT().GetForUpdate(paymeAny, paymeOrderID).Return(paymeOrder(paymeOrderID, order.StatusPaid), nil),
 				m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, errPaymeDB),
 			)

@@ -21,10 +21,10 @@ func NewPaymeCheckTransaction(payme ports.PaymeRepository) *PaymeCheckTransactio
 }
 
 // Handle returns the transaction with Payme id paymeID, or payment.ErrNotFound.
-// The read takes the row lock for that one statement only (no transaction),
-// so it waits for a Perform or Cancel in progress and reports its outcome.
+// It reads the last committed state: a Perform or Cancel in progress commits
+// its transaction and order together, so either is seen whole or not at all.
 func (uc *PaymeCheckTransaction) Handle(ctx context.Context, paymeID string) (*payment.PaymeTransaction, error) {
-	t, err := uc.payme.GetByPaymeIDForUpdate(ctx, paymeID)
+	t, err := uc.payme.GetByPaymeID(ctx, paymeID)
 	if err != nil {
 		return nil, fmt.Errorf("payme check %s: %w", paymeID, err)
 	}

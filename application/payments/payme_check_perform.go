@@ -55,7 +55,7 @@ func (uc *PaymeCheckPerformTransaction) Handle(ctx context.Context, in PaymeChec
 	if err := o.CheckPayable(); err != nil {
 		return fmt.Errorf("payme check perform: order %s is %s: %w", orderID, o.Status(), err)
 	}
-	live, err := uc.payme.HasLive(ctx, orderID, paymeLiveSince(uc.clock))
+	live, err := uc.payme.HasLive(ctx, orderID, uc.clock.Now())
 	if err != nil {
 		return fmt.Errorf("payme check perform: live transactions of order %s: %w", orderID, err)
 	}
@@ -63,11 +63,4 @@ func (uc *PaymeCheckPerformTransaction) Handle(ctx context.Context, in PaymeChec
 		return fmt.Errorf("payme check perform: order %s: %w", orderID, payment.ErrOrderHeld)
 	}
 	return nil
-}
-
-// paymeLiveSince is the oldest Payme time (ms) of a state-1 transaction that
-// has not timed out: TimedOut is "more than 12 hours", so exactly 12 hours
-// ago is still live.
-func paymeLiveSince(clock ports.Clock) int64 {
-	return clock.Now().UnixMilli() - payment.PaymeTimeout.Milliseconds()
 }

@@ -26,7 +26,7 @@ func TestPaymeCheckPerform_AllowsAPendingOrderWithItsTotal(t *testing.T) {
 	uc, m := newPaymeCheckPerform(t)
 	m.orders.EXPECT().Get(paymeAny, paymeOrderID).Return(paymeOrder(paymeOrderID, order.StatusPendingPayment), nil)
 	// Live means Payme time within the last 12 hours, exactly 12 included.
-	m.payme.EXPECT().HasLive(paymeAny, paymeOrderID, paymeEdge).Return(false, nil)
+	m.payme.EXPECT().HasLive(paymeAny, paymeOrderID, paymeNow).Return(false, nil)
 
 	require.NoError(t, uc.Handle(context.Background(), paymeCheckPerformInput(paymeAccount(paymeOrderID))))
 }
@@ -34,7 +34,7 @@ func TestPaymeCheckPerform_AllowsAPendingOrderWithItsTotal(t *testing.T) {
 func TestPaymeCheckPerform_OrderIDInUpperCaseIsTheSameOrder(t *testing.T) {
 	uc, m := newPaymeCheckPerform(t)
 	m.orders.EXPECT().Get(paymeAny, paymeOrderID).Return(paymeOrder(paymeOrderID, order.StatusPendingPayment), nil)
-	m.payme.EXPECT().HasLive(paymeAny, paymeOrderID, paymeEdge).Return(false, nil)
+	m.payme.EXPECT().HasLive(paymeAny, paymeOrderID, paymeNow).Return(false, nil)
 
 	upper := "5A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D"
 	require.NoError(t, uc.Handle(context.Background(), paymeCheckPerformInput(paymeAccount(upper))))
@@ -93,7 +93,7 @@ func TestPaymeCheckPerform_OrderThatIsNotPendingPaymentIsNotPayable(t *testing.T
 func TestPaymeCheckPerform_OrderHeldByAnotherLiveTransaction(t *testing.T) {
 	uc, m := newPaymeCheckPerform(t)
 	m.orders.EXPECT().Get(paymeAny, paymeOrderID).Return(paymeOrder(paymeOrderID, order.StatusPendingPayment), nil)
-	m.payme.EXPECT().HasLive(paymeAny, paymeOrderID, paymeEdge).Return(true, nil)
+	m.payme.EXPECT().HasLive(paymeAny, paymeOrderID, paymeNow).Return(true, nil)
 
 	err := uc.Handle(context.Background(), paymeCheckPerformInput(paymeAccount(paymeOrderID)))
 	assert.ErrorIs(t, err, payment.ErrOrderHeld)
@@ -108,7 +108,7 @@ func TestPaymeCheckPerform_DatabaseFailuresAreInternal(t *testing.T) {
 	t.Run("live transactions", func(t *testing.T) {
 		uc, m := newPaymeCheckPerform(t)
 		m.orders.EXPECT().Get(paymeAny, paymeOrderID).Return(paymeOrder(paymeOrderID, order.StatusPendingPayment), nil)
-		m.payme.EXPECT().HasLive(paymeAny, paymeOrderID, paymeEdge).Return(false, errPaymeDB)
+		m.payme.EXPECT().HasLive(paymeAny, paymeOrderID, paymeNow).Return(false, errPaymeDB)
 		assertPaymeInternal(t, uc.Handle(context.Background(), paymeCheckPerformInput(paymeAccount(paymeOrderID))))
 	})
 }

@@ -16,7 +16,7 @@ func TestPaymeCheck_ReportsEveryStateAsStoredWithoutChangingIt(t *testing.T) {
 		payment.PaymeCancelled, payment.PaymeCancelledAfterPerform} {
 		m := newPaymeMocks(t) // no Update, no transaction
 		uc := payments.NewPaymeCheckTransaction(m.payme)
-		m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(paymeStoredTx(state, paymeFresh), nil)
+		m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(paymeStoredTx(state, paymeFresh), nil)
 
 		got, err := uc.Handle(context.Background(), paymeID)
 		require.NoError(t, err)
@@ -28,7 +28,7 @@ func TestPaymeCheck_ReportsEveryStateAsStoredWithoutChangingIt(t *testing.T) {
 func TestPaymeCheck_TimedOutIsReportedNotCancelled(t *testing.T) {
 	m := newPaymeMocks(t) // no Update
 	uc := payments.NewPaymeCheckTransaction(m.payme)
-	m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(paymeStoredTx(payment.PaymeCreated, paymeStale), nil)
+	m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(paymeStoredTx(payment.PaymeCreated, paymeStale), nil)
 
 	got, err := uc.Handle(context.Background(), paymeID)
 	require.NoError(t, err)
@@ -40,8 +40,8 @@ func TestPaymeCheck_TimedOutIsReportedNotCancelled(t *testing.T) {
 func TestPaymeCheck_UnknownIDAndFailures(t *testing.T) {
 	m := newPaymeMocks(t)
 	uc := payments.NewPaymeCheckTransaction(m.payme)
-	m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, "unknown").Return(nil, payment.ErrNotFound)
-	m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, errPaymeDB)
+	m.payme.EXPECT().GetByPaymeID(paymeAny, "unknown").Return(nil, payment.ErrNotFound)
+	m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(nil, errPaymeDB)
 
 	_, err := uc.Handle(context.Background(), "unknown")
 	assert.ErrorIs(t, err, payment.ErrNotFound)

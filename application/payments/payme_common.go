@@ -16,10 +16,9 @@ package payments
 //	anything else                                -32400
 //
 // Locking follows the rule of every payment webhook: the order row first,
-// then the Payme transaction row. Perform, Cancel and Check learn the order of
-// a transaction from a read outside the database transaction (the port has
-// only a locking read, and FOR UPDATE outside a transaction holds its lock for
-// that one statement), then lock the order, then lock the transaction.
+// then the Payme transaction row. Perform and Cancel learn the order of a
+// transaction from a plain read before the database transaction, then lock
+// the order, then the transaction; Check only reads.
 
 import (
 	"fmt"

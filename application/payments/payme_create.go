@@ -139,11 +139,11 @@ func (uc *PaymeCreateTransaction) replay(ctx context.Context, t *payment.PaymeTr
 // releaseTimedOutHolders cancels (reason 4) the order's state-1 transactions
 // past their 12 hours, and refuses when a live one is left.
 func (uc *PaymeCreateTransaction) releaseTimedOutHolders(ctx context.Context, orderID string, now time.Time) error {
-	live, err := uc.payme.ListLiveByOrderForUpdate(ctx, orderID)
+	holders, err := uc.payme.ListHoldersForUpdate(ctx, orderID)
 	if err != nil {
-		return fmt.Errorf("live transactions of order %s: %w", orderID, err)
+		return fmt.Errorf("transactions holding order %s: %w", orderID, err)
 	}
-	for _, other := range live {
+	for _, other := range holders {
 		if !other.TimedOut(now) {
 			return fmt.Errorf("order %s is held by payme transaction %s (state %d): %w",
 				orderID, other.PaymeID(), other.State(), payment.ErrOrderHeld)

@@ -34,7 +34,7 @@ func TestPaymeCreate_NewTransactionIsStoredInStateOne(t *testing.T) {
 	uc, m := newPaymeCreate(t)
 	m.expectOrderLocked(order.StatusPendingPayment)
 	m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
-	m.payme.EXPECT().ListLiveByOrderForUpdate(paymeAny, paymeOrderID).Return(nil, nil)
+	m.payme.EXPECT().ListHoldersForUpdate(paymeAny, paymeOrderID).Return(nil, nil)
 	var inserted *payment.PaymeTransaction
 	m.payme.EXPECT().Insert(paymeAny, paymeAny).DoAndReturn(paymeSaved(&inserted))
 
@@ -64,7 +64,7 @@ func TestPaymeCreate_ExactlyTwelveHoursOldIsStillInTime(t *testing.T) {
 	uc, m := newPaymeCreate(t)
 	m.expectOrderLocked(order.StatusPendingPayment)
 	m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
-	m.payme.EXPECT().ListLiveByOrderForUpdate(paymeAny, paymeOrderID).Return(nil, nil)
+	m.payme.EXPECT().ListHoldersForUpdate(paymeAny, paymeOrderID).Return(nil, nil)
 	m.payme.EXPECT().Insert(paymeAny, paymeAny).Return(nil)
 
 	res, err := uc.Handle(context.Background(), paymeCreateInput(paymeEdge))
@@ -181,7 +181,7 @@ func TestPaymeCreate_NewIDWhileAnotherLiveTransactionHoldsTheOrder(t *testing.T)
 			uc, m := newPaymeCreate(t) // no Insert, no Update
 			m.expectOrderLocked(order.StatusPendingPayment)
 			m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
-			m.payme.EXPECT().ListLiveByOrderForUpdate(paymeAny, paymeOrderID).Return([]*payment.PaymeTransaction{
+			m.payme.EXPECT().ListHoldersForUpdate(paymeAny, paymeOrderID).Return([]*payment.PaymeTransaction{
 				paymeStoredTxOf(paymeTxID, paymeOtherPID, paymeOrderID, payment.PaymeCreated, other)}, nil)
 
 			_, err := uc.Handle(context.Background(), paymeCreateInput(paymeFresh))
@@ -195,7 +195,7 @@ func TestPaymeCreate_TimedOutHolderIsCancelledAndTheNewOneCreated(t *testing.T) 
 	m.expectOrderLocked(order.StatusPendingPayment)
 	m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
 	holder := paymeStoredTxOf(paymeTxID, paymeOtherPID, paymeOrderID, payment.PaymeCreated, paymeStale)
-	m.payme.EXPECT().ListLiveByOrderForUpdate(paymeAny, paymeOrderID).Return([]*payment.PaymeTransaction{holder}, nil)
+	m.payme.EXPECT().ListHoldersForUpdate(paymeAny, paymeOrderID).Return([]*payment.PaymeTransaction{holder}, nil)
 	var cancelled, inserted *payment.PaymeTransaction
 	gomockInOrder(
 		m.payme.EXPECT().Update(paymeAny, holder).DoAndReturn(paymeSaved(&cancelled)),
@@ -216,7 +216,7 @@ func TestPaymeCreate_DatabaseHasTheLastWordOnOneLiveTransaction(t *testing.T) {
 		uc, m := newPaymeCreate(t)
 		m.expectOrderLocked(order.StatusPendingPayment)
 		m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
-		m.payme.EXPECT().ListLiveByOrderForUpdate(paymeAny, paymeOrderID).Return(nil, nil)
+		m.payme.EXPECT().ListHoldersForUpdate(paymeAny, paymeOrderID).Return(nil, nil)
 		m.payme.EXPECT().Insert(paymeAny, paymeAny).Return(sentinel)
 
 		_, err := uc.Handle(context.Background(), paymeCreateInput(paymeFresh))
@@ -229,7 +229,7 @@ func TestPaymeCreate_NewIDAlreadyPastTwelveHoursIsRefusedAndNotStored(t *testing
 	uc, m := newPaymeCreate(t)
 	m.expectOrderLocked(order.StatusPendingPayment)
 	m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
-	m.payme.EXPECT().ListLiveByOrderForUpdate(paymeAny, paymeOrderID).Return(nil, nil)
+	m.payme.EXPECT().ListHoldersForUpdate(paymeAny, paymeOrderID).Return(nil, nil)
 	// No Insert expected: a create that fails is not part of GetStatement.
 
 	_, err := uc.Handle(context.Background(), paymeCreateInput(paymeStale))
@@ -249,19 +249,19 @@ func TestPaymeCreate_DatabaseFailuresAreInternalAndRollBack(t *testing.T) {
 		"live transactions": func(m *paymeMocks) {
 			m.expectOrderLocked(order.StatusPendingPayment)
 			m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
-			m.payme.EXPECT().ListLiveByOrderForUpdate(paymeAny, paymeOrderID).Return(nil, errPaymeDB)
+			m.payme.EXPECT().ListHoldersForUpdate(paymeAny, paymeOrderID).Return(nil, errPaymeDB)
 		},
 		"cancel timed-out holder": func(m *paymeMocks) {
 			m.expectOrderLocked(order.StatusPendingPayment)
 			m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
-			m.payme.EXPECT().ListLiveByOrderForUpdate(paymeAny, paymeOrderID).Return([]*payment.PaymeTransaction{
+			m.payme.EXPECT().ListHoldersForUpdate(paymeAny, paymeOrderID).Return([]*payment.PaymeTransaction{
 				paymeStoredTxOf(paymeTxID, paymeOtherPID, paymeOrderID, payment.PaymeCreated, paymeStale)}, nil)
 			m.payme.EXPECT().Update(paymeAny, paymeAny).Return(errPaymeDB)
 		},
 		"insert": func(m *paymeMocks) {
 			m.expectOrderLocked(order.StatusPendingPayment)
 			m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
-			m.payme.EXPECT().ListLiveByOrderForUpdate(paymeAny, paymeOrderID).Return(nil, nil)
+			m.payme.EXPECT().ListHoldersForUpdate(paymeAny, paymeOrderID).Return(nil, nil)
 			m.payme.EXPECT().Insert(paymeAny, paymeAny).Return(errPaymeDB)
 		},
 		"save lazy timeout": func(m *paymeMocks) {

@@ -39,7 +39,7 @@ func NewPaymePerformTransaction(tx ports.TxManager, orders ports.OrderRepository
 // payment settled it first (both roll back: nothing changes).
 func (uc *PaymePerformTransaction) Handle(ctx context.Context, paymeID string) (PaymeResult, error) {
 	// Outside the transaction: only to learn which order to lock first.
-	peek, err := uc.payme.GetByPaymeIDForUpdate(ctx, paymeID)
+	peek, err := uc.payme.GetByPaymeID(ctx, paymeID)
 	if err != nil {
 		return PaymeResult{}, fmt.Errorf("payme perform %s: %w", paymeID, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -32,25 +31,22 @@ func NewPaymeSweepTimeouts(tx ports.TxManager, payme ports.PaymeRepository, cloc
 	return &PaymeSweepTimeouts{tx: tx, payme: payme, clock: clock, batch: batch}
 }
 
-// Handle cancels one batch and returns how many it cancelled. Rows another
-// instance's sweep, or a webhook, holds are skipped (SKIP LOCKED), so several
-// instances sweeping at once never wait for each other nor cancel one
-// transaction twice. It locks no order row: it waits for no lock at all, so
-// it cannot deadlock with webhooks, which lock the order first.
+// Handle cancels one batch and returns how many it cancelled. LockTimedOut
+// skips what another instance's sweep or a webhook holds, and the sweep locks
+// no order row: it waits for no lock at all, so it cannot deadlock with
+// webhooks, which lock the order first.
 func (uc *PaymeSweepTimeouts) Handle(ctx context.Context) (int, error) {
 	var n int
 	err := uc.tx.WithinTx(ctx, func(ctx context.Context) error {
 		n = 0
 		now := uc.clock.Now()
-		// Strictly older than 12 hours: TimedOut's "more than".
-		before := now.UnixMilli() - payment.PaymeTimeout.Milliseconds()
-		txs, err := uc.payme.LockTimedOut(ctx, before, uc.batch)
+		txs, err := uc.payme.LockTimedOut(ctx, now, uc.batch)
 		if err != nil {
 			return fmt.Errorf("payme sweep: %w", err)
 		}
 		for _, t := range txs {
 			if !t.TimedOut(now) {
-				continue // the repository's cut-off and the domain's agree; belt and braces
+				continue // the repository selects by the same rule; belt and braces
 			}
 			if err := paymeCancelTimedOut(ctx, uc.payme, t, now); err != nil {
 				return fmt.Errorf("payme sweep: %w", err)

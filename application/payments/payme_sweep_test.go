@@ -14,9 +14,6 @@ import (
 	"github.com/ultramarket/gateway/domain/payment"
 )
 
-// paymeSweepCutoff: strictly before it is more than 12 hours old.
-var paymeSweepCutoff = paymeNow.UnixMilli() - payment.PaymeTimeout.Milliseconds()
-
 func paymeTimedOut(n int) []*payment.PaymeTransaction {
 	out := make([]*payment.PaymeTransaction, n)
 	for i := range out {
@@ -29,7 +26,7 @@ func TestPaymeSweep_CancelsTimedOutTransactionsWithReasonFour(t *testing.T) {
 	m := newPaymeMocks(t) // no order is touched
 	uc := payments.NewPaymeSweepTimeouts(m.tx, m.payme, m.clock, 10)
 	txs := paymeTimedOut(3)
-	m.payme.EXPECT().LockTimedOut(paymeAny, paymeSweepCutoff, 10).Return(txs, nil)
+	m.payme.EXPECT().LockTimedOut(paymeAny, paymeNow, 10).Return(txs, nil)
 	m.payme.EXPECT().Update(paymeAny, paymeAny).Times(3).Return(nil)
 
 	n, err := uc.Handle(context.Background())
@@ -46,7 +43,7 @@ func TestPaymeSweep_CancelsTimedOutTransactionsWithReasonFour(t *testing.T) {
 func TestPaymeSweep_SkipsAnythingNotTimedOut(t *testing.T) {
 	m := newPaymeMocks(t) // no Update
 	uc := payments.NewPaymeSweepTimeouts(m.tx, m.payme, m.clock, 0)
-	m.payme.EXPECT().LockTimedOut(paymeAny, paymeSweepCutoff, payments.PaymeSweepBatch).Return(
+	m.payme.EXPECT().LockTimedOut(paymeAny, paymeNow, payments.PaymeSweepBatch).Return(
 		[]*payment.PaymeTransaction{paymeStoredTx(payment.PaymeCreated, paymeEdge)}, nil)
 
 	n, err := uc.Handle(context.Background())
@@ -82,9 +79,9 @@ func TestPaymeSweep_DrainRunsBatchesUntilOneIsShort(t *testing.T) {
 	m := newPaymeMocks(t)
 	uc := payments.NewPaymeSweepTimeouts(m.tx, m.payme, m.clock, 2)
 	gomockInOrder(
-		m.payme.EXPECT().LockTimedOut(paymeAny, paymeSweepCutoff, 2).Return(paymeTimedOut(2), nil),
-		m.payme.EXPECT().LockTimedOut(paymeAny, paymeSweepCutoff, 2).Return(paymeTimedOut(2), nil),
-		m.payme.EXPECT().LockTimedOut(paymeAny, paymeSweepCutoff, 2).Return(paymeTimedOut(1), nil),
+		m.payme.EXPECT().LockTimedOut(paymeAny, paymeNow, 2).Return(paymeTimedOut(2), nil),
+		m.payme.EXPECT().LockTimedOut(paymeAny, paymeNow, 2).Return(paymeTimedOut(2), nil),
+		m.payme.EXPECT().LockTimedOut(paymeAny, paymeNow, 2).Return(paymeTimedOut(1), nil),
 	)
 	m.payme.EXPECT().Update(paymeAny, paymeAny).Times(5).Return(nil)
 

@@ -42,6 +42,15 @@ func ParseReason(n int) (Reason, error) {
 // counted from Payme's own create time.
 const PaymeTimeout = 12 * time.Hour
 
+// PaymeLiveSince is the oldest Payme time (Unix ms) a created transaction may
+// have and still be live at now: exactly 12 hours old is still in time, one
+// millisecond more is not. It is the one statement of the timeout rule:
+// TimedOut and IsLive use it, and so do the repository queries that pick out
+// live or timed-out rows (ports.PaymeRepository), which need it as a bound.
+func PaymeLiveSince(now time.Time) int64 {
+	return now.UnixMilli() - PaymeTimeout.Milliseconds()
+}
+
 // PaymeTransaction mirrors one Payme transaction. Times are Unix
 // milliseconds because Payme compares them with its own records; 0 is unset.
 type PaymeTransaction struct {
@@ -96,14 +105,16 @@ func (t *PaymeTransaction) CreateTime() int64          { return t.createTime }
 func (t *PaymeTransaction) PerformTime() int64         { return t.performTime }
 func (t *PaymeTransaction) CancelTime() int64          { return t.cancelTime }
 
-// TimedOut: exactly 12 hours is still in time; one millisecond more is not.
+// TimedOut tells whether this transaction is created and past its 12 hours
+// at now (PaymeLiveSince): it must be cancelled with reason 4.
 func (t *PaymeTransaction) TimedOut(now time.Time) bool {
-	return t.state == PaymeCreated && now.UnixMilli()-t.paymeTime > PaymeTimeout.Milliseconds()
+	return t.state == PaymeCreated && t.paymeTime < PaymeLiveSince(now)
 }
 
-// IsLive tells whether this transaction still holds its order.
+// IsLive tells whether this transaction is created and within its 12 hours
+// at now: the buyer may still be paying, so it holds its order.
 func (t *PaymeTransaction) IsLive(now time.Time) bool {
-	return t.state == PaymeCreated && !t.TimedOut(now)
+	return t.state == PaymeCreated && t.paymeTime >= PaymeLiveSince(now)
 }
 
 func (t *PaymeTransaction) cancelForTimeout(now time.Time) {

@@ -152,6 +152,21 @@ func TestTimedOutAndIsLive(t *testing.T) {
 	}
 }
 
+// PaymeLiveSince is the bound the repository queries select live and
+// timed-out rows by; a transaction exactly at it is live, one millisecond
+// older has timed out, the same answer TimedOut and IsLive give.
+func TestPaymeLiveSinceIsTheBoundOfTimedOutAndIsLive(t *testing.T) {
+	now := t0.Add(30 * time.Hour)
+	since := payment.PaymeLiveSince(now)
+	assert.Equal(t, now.Add(-12*time.Hour).UnixMilli(), since)
+	at := payment.RestorePaymeTransaction("id", "pm", "o", since, money.MustTiyin(1), nil, payment.PaymeCreated, nil, since, 0, 0)
+	assert.True(t, at.IsLive(now))
+	assert.False(t, at.TimedOut(now))
+	before := payment.RestorePaymeTransaction("id", "pm", "o", since-1, money.MustTiyin(1), nil, payment.PaymeCreated, nil, since, 0, 0)
+	assert.False(t, before.IsLive(now))
+	assert.True(t, before.TimedOut(now))
+}
+
 func TestTimeoutCountsFromPaymeTimeNotOurs(t *testing.T) {
 	// Payme's time is an hour before we stored the transaction.
 	paymeTime := t0.Add(-time.Hour)

@@ -38,6 +38,21 @@ func (m *MockPaymeRepository) EXPECT() *MockPaymeRepositoryMockRecorder {
 	return m.recorder
 }
 
+// GetByPaymeID mocks base method.
+func (m *MockPaymeRepository) GetByPaymeID(ctx context.Context, paymeID string) (*payment.PaymeTransaction, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "GetByPaymeID", ctx, paymeID)
+	ret0, _ := ret[0].(*payment.PaymeTransaction)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetByPaymeID indicates an expected call of GetByPaymeID.
+func (mr *MockPaymeRepositoryMockRecorder) GetByPaymeID(ctx, paymeID interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetByPaymeID", reflect.TypeOf((*MockPaymeRepository)(nil).GetByPaymeID), ctx, paymeID)
+}
+
 // GetByPaymeIDForUpdate mocks base method.
 func (m *MockPaymeRepository) GetByPaymeIDForUpdate(ctx context.Context, paymeID string) (*payment.PaymeTransaction, error) {
 	m.ctrl.T.Helper()
@@ -54,18 +69,18 @@ func (mr *MockPaymeRepositoryMockRecorder) GetByPaymeIDForUpdate(ctx, paymeID in
 }
 
 // HasLive mocks base method.
-func (m *MockPaymeRepository) HasLive(ctx context.Context, orderID string, paymeTimeSince int64) (bool, error) {
+func (m *MockPaymeRepository) HasLive(ctx context.Context, orderID string, now time.Time) (bool, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "HasLive", ctx, orderID, paymeTimeSince)
+	ret := m.ctrl.Call(m, "HasLive", ctx, orderID, now)
 	ret0, _ := ret[0].(bool)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // HasLive indicates an expected call of HasLive.
-func (mr *MockPaymeRepositoryMockRecorder) HasLive(ctx, orderID, paymeTimeSince interface{}) *gomock.Call {
+func (mr *MockPaymeRepositoryMockRecorder) HasLive(ctx, orderID, now interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "HasLive", reflect.TypeOf((*MockPaymeRepository)(nil).HasLive), ctx, orderID, paymeTimeSince)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "HasLive", reflect.TypeOf((*MockPaymeRepository)(nil).HasLive), ctx, orderID, now)
 }
 
 // Insert mocks base method.
@@ -112,34 +127,34 @@ func (mr *MockPaymeRepositoryMockRecorder) ListByPaymeTime(ctx, from, to interfa
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListByPaymeTime", reflect.TypeOf((*MockPaymeRepository)(nil).ListByPaymeTime), ctx, from, to)
 }
 
-// ListLiveByOrderForUpdate mocks base method.
-func (m *MockPaymeRepository) ListLiveByOrderForUpdate(ctx context.Context, orderID string) ([]*payment.PaymeTransaction, error) {
+// ListHoldersForUpdate mocks base method.
+func (m *MockPaymeRepository) ListHoldersForUpdate(ctx context.Context, orderID string) ([]*payment.PaymeTransaction, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "ListLiveByOrderForUpdate", ctx, orderID)
+	ret := m.ctrl.Call(m, "ListHoldersForUpdate", ctx, orderID)
 	ret0, _ := ret[0].([]*payment.PaymeTransaction)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
-// ListLiveByOrderForUpdate indicates an expected call of ListLiveByOrderForUpdate.
-func (mr *MockPaymeRepositoryMockRecorder) ListLiveByOrderForUpdate(ctx, orderID interface{}) *gomock.Call {
+// ListHoldersForUpdate indicates an expected call of ListHoldersForUpdate.
+func (mr *MockPaymeRepositoryMockRecorder) ListHoldersForUpdate(ctx, orderID interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListLiveByOrderForUpdate", reflect.TypeOf((*MockPaymeRepository)(nil).ListLiveByOrderForUpdate), ctx, orderID)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListHoldersForUpdate", reflect.TypeOf((*MockPaymeRepository)(nil).ListHoldersForUpdate), ctx, orderID)
 }
 
 // LockTimedOut mocks base method.
-func (m *MockPaymeRepository) LockTimedOut(ctx context.Context, paymeTimeBefore int64, limit int) ([]*payment.PaymeTransaction, error) {
+func (m *MockPaymeRepository) LockTimedOut(ctx context.Context, now time.Time, limit int) ([]*payment.PaymeTransaction, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "LockTimedOut", ctx, paymeTimeBefore, limit)
+	ret := m.ctrl.Call(m, "LockTimedOut", ctx, now, limit)
 	ret0, _ := ret[0].([]*payment.PaymeTransaction)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // LockTimedOut indicates an expected call of LockTimedOut.
-func (mr *MockPaymeRepositoryMockRecorder) LockTimedOut(ctx, paymeTimeBefore, limit interface{}) *gomock.Call {
+func (mr *MockPaymeRepositoryMockRecorder) LockTimedOut(ctx, now, limit interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockTimedOut", reflect.TypeOf((*MockPaymeRepository)(nil).LockTimedOut), ctx, paymeTimeBefore, limit)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockTimedOut", reflect.TypeOf((*MockPaymeRepository)(nil).LockTimedOut), ctx, now, limit)
 }
 
 // Update mocks base method.

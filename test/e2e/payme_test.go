@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -141,6 +142,40 @@ func TestPayme_CancelBeforePerformLeavesTheOrderPayable(t *testing.T) {
 	expectPaymeResult(t, g.call(t, "CreateTransaction", paymeCreateParams(pid2, paymeNowMillis(), o)))
 	expectPaymeResult(t, g.call(t, "PerformTransaction", map[string]any{"id": pid2}))
 	assert.Equal(t, "paid", g.orderStatus(t, o.ID))
+}
+
+// CheckTransaction only reads: it answers with the last committed state
+// while a Perform or Cancel (here, a session standing in for one) holds the
+// transaction's row, instead of queueing behind it.
+func TestPayme_CheckTransactionDoesNotWaitForARowLock(t *testing.T) {
+	t.Parallel()
+	g := newPaymeGateway(t, 1, nil)
+	o := g.newOrder(t, 5_000_000)
+	pid := paymeNewID()
+	expectPaymeResult(t, g.call(t, "CreateTransaction", paymeCreateParams(pid, paymeNowMillis(), o)))
+
+	lock, err := g.db.BeginTxx(t.Context(), nil)
+	require.NoError(t, err)
+	defer func() { _ = lock.Rollback() }()
+	_, err = lock.ExecContext(t.Context(), `SELECT 1 FROM payme_transactions WHERE payme_id = $1 FOR UPDATE`, pid)
+	require.NoError(t, err)
+
+	// The lock is held until this test ends: a CheckTransaction that waited
+	// for it would still be waiting at the deadline.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.apps[0].BaseURL+paymeRoute,
+		bytes.NewReader(paymeBody(1, "CheckTransaction", map[string]any{"id": pid})))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", paymeAuth)
+	resp, err := paymeClient.Do(req)
+	require.NoError(t, err, "CheckTransaction answers while the row is locked")
+	defer resp.Body.Close()
+	var env struct {
+		Result map[string]any `json:"result"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&env))
+	assert.Equal(t, float64(1), env.Result["state"], "the committed state")
 }
 
 func TestPayme_WrongCredentials(t *testing.T) {
