@@ -54,10 +54,9 @@ func FuzzParseForm(f *testing.F) {
 	f.Add([]byte(""), false)
 	f.Add([]byte("%zz"), true)
 
-	h := NewHandlers(Config{ServiceID: "12345", SecretKey: "TEST_SECRET_KEY"}, acceptAll{}, confirmAll{}, nil,
-		slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	e := echo.New()
-	Register(e, h)
+	NewWebhook(Config{ServiceID: "12345", SecretKey: "TEST_SECRET_KEY", Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))},
+		UseCases{Prepare: acceptAll{}, Complete: confirmAll{}}, nil).Register(e)
 
 	f.Fuzz(func(t *testing.T, body []byte, complete bool) {
 		r, code := parseForm(body, complete)

@@ -4,7 +4,9 @@
 //
 // The webhooks speak Click's protocol, not ours: a signed
 // application/x-www-form-urlencoded POST in, HTTP 200 with a JSON body out,
-// errors included (shared/payments/SPEC.md §5). The checks of the protocol
+// errors included (shared/payments/SPEC.md §5); adapters/webhook does the
+// counting, logging and panic handling both gateways share. Register routes
+// POST only: any other method gets the edge's 405. The checks of the protocol
 // itself — the caller's address (CLICK_ALLOWED_IPS, decided before the body
 // is read), a readable form, our service_id, the signature, the action — are
 // made here; what they mean for the order is the use cases' business
@@ -15,7 +17,6 @@ package click
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/ultramarket/gateway/adapters/ipallow"
+	"github.com/ultramarket/gateway/adapters/webhook"
 	"github.com/ultramarket/gateway/application/payments"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
@@ -33,9 +35,6 @@ const (
 	PreparePath  = "/api/payments/click/prepare"
 	CompletePath = "/api/payments/click/complete"
 )
-
-// MaxBodyBytes caps a webhook body; a larger one is answered -8 unread.
-const MaxBodyBytes = 1 << 20
 
 // Click's error codes (SPEC §5.5).
 const (
@@ -67,13 +66,12 @@ var errorNotes = map[int]string{
 
 // Metrics outcomes of payments_total{provider="click"}.
 const (
-	provider         = "click"
 	outcomePrepared  = "prepared"
 	outcomeConfirmed = "confirmed"
-	outcomeCancelled = "cancelled" // Click cancelled an attempt we had not confirmed
-	outcomeRefunded  = "refunded"  // Click cancelled an attempt we had confirmed
-	outcomeRejected  = "rejected"  // any other answer but -7
-	outcomeError     = "error"     // -7: our failure
+	outcomeCancelled = "cancelled"             // Click cancelled an attempt we had not confirmed
+	outcomeRefunded  = "refunded"              // Click cancelled an attempt we had confirmed
+	outcomeRejected  = webhook.OutcomeRejected // any other answer but -7
+	outcomeError     = webhook.OutcomeError    // -7: our failure
 )
 
 // Config is what Click gave us for the SHOP-API.
@@ -84,6 +82,9 @@ type Config struct {
 	// (client IP as Echo's IPExtractor derives it through TRUSTED_PROXIES);
 	// a call from elsewhere is answered -1 without its body being read.
 	AllowedIPs ipallow.List
+	// Logger defaults to slog.Default(). Nothing logged carries the secret
+	// or a signature.
+	Logger *slog.Logger
 }
 
 // PrepareUseCase is payments.ClickPrepare.
@@ -96,45 +97,54 @@ type CompleteUseCase interface {
 	Handle(ctx context.Context, in payments.ClickCompleteInput) (payments.ClickCompleteResult, error)
 }
 
-// Recorder counts payment outcomes; *metrics.Metrics is one (nil-safe).
-type Recorder interface {
-	PaymentRecorded(provider, outcome string)
+// UseCases are what the two webhooks run.
+type UseCases struct {
+	Prepare  PrepareUseCase
+	Complete CompleteUseCase
 }
 
-// Handlers serves Click's two webhooks.
-type Handlers struct {
-	serviceID int64 // 0 when not configured: every call is then -8
-	secret    string
-	allowed   ipallow.List
-	prepare   PrepareUseCase
-	complete  CompleteUseCase
-	metrics   Recorder
-	log       *slog.Logger
+// Webhook is Click's two SHOP-API endpoints.
+type Webhook struct {
+	prepare, complete echo.HandlerFunc
 }
 
-// NewHandlers builds the webhook handlers. Without a service id and secret
-// the routes still answer in Click's format, refusing every call. metrics
-// and log may be nil.
-func NewHandlers(cfg Config, prepare PrepareUseCase, complete CompleteUseCase, metrics Recorder, log *slog.Logger) *Handlers {
+// NewWebhook builds the webhooks. Without a service id and secret the routes
+// still answer in Click's format, refusing every call. rec counts outcomes
+// and may be nil.
+func NewWebhook(cfg Config, uc UseCases, rec webhook.Recorder) *Webhook {
+	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &Handlers{secret: cfg.SecretKey, allowed: cfg.AllowedIPs, prepare: prepare, complete: complete, metrics: metrics, log: log}
+	h := &handler{secret: cfg.SecretKey, allowed: cfg.AllowedIPs, uc: uc, log: log}
 	if id, ok := digits(cfg.ServiceID); ok && id > 0 {
 		h.serviceID = id
 	}
 	if h.serviceID == 0 || h.secret == "" {
 		log.Warn("click webhooks are not configured (CLICK_SERVICE_ID, CLICK_SECRET_KEY): every call will be refused")
 	}
-	return h
+	provider := string(payment.ProviderClick)
+	return &Webhook{
+		prepare:  webhook.Handler[call](provider, rec, route{h: h}),
+		complete: webhook.Handler[call](provider, rec, route{h: h, complete: true}),
+	}
 }
 
-// Register mounts the webhooks on the public server. They need no other
-// middleware: Click signs its calls, and the edge exempts these routes from
-// the body limit and the rate limits.
-func Register(e *echo.Echo, h *Handlers) {
-	e.POST(PreparePath, h.Prepare)
-	e.POST(CompletePath, h.Complete)
+// Register mounts the webhooks on the public server, POST only. They need no
+// other middleware: Click signs its calls, and the edge exempts these routes
+// from the body limit and the rate limits.
+func (w *Webhook) Register(e *echo.Echo) {
+	e.POST(PreparePath, w.prepare)
+	e.POST(CompletePath, w.complete)
+}
+
+// handler holds what both routes share.
+type handler struct {
+	serviceID int64 // 0 when not configured: every call is then -8
+	secret    string
+	allowed   ipallow.List
+	uc        UseCases
+	log       *slog.Logger
 }
 
 // prepareResponse and completeResponse are Click's answers, field for field
@@ -166,52 +176,58 @@ type answer struct {
 	attrs   []slog.Attr
 }
 
-// Prepare is Click's Prepare (action 0).
-func (h *Handlers) Prepare(c echo.Context) error { return h.serve(c, false) }
+// route is one of the two webhooks (a webhook.Protocol): Prepare (action 0)
+// or Complete (action 1).
+type route struct {
+	h        *handler
+	complete bool
+}
 
-// Complete is Click's Complete (action 1).
-func (h *Handlers) Complete(c echo.Context) error { return h.serve(c, true) }
+// call is one call as it goes: the request, filled in as soon as the form is
+// read (so even a failure after that echoes Click's ids), and the answer.
+type call struct {
+	r   request
+	ans answer
+}
 
-func (h *Handlers) serve(c echo.Context, complete bool) error {
-	ctx := c.Request().Context()
-	var (
-		r   request
-		ans answer
-	)
-	func() {
-		// A bug must still get Click an answer in its format, not a 500.
-		defer func() {
-			if p := recover(); p != nil {
-				ans = answer{code: codeUpdateFailed, err: fmt.Errorf("panic: %v", p)}
-			}
-		}()
-		// Before a byte of the body is read: a caller from elsewhere must
-		// not make us buffer a megabyte. Click's answer for a call it did
-		// not make is "sign check failed", and nothing changes.
-		if ip := c.RealIP(); !h.allowed.Allows(ip) {
-			ans = answer{code: codeSignFailed, attrs: []slog.Attr{
-				slog.String("reason", "client ip not allowed"), slog.String("client_ip", ip)}}
-			return
-		}
-		ans = h.handle(ctx, c.Request().Body, complete, &r)
-	}()
-
-	if ans.outcome == "" {
-		ans.outcome = outcomeRejected
-		if ans.code == codeUpdateFailed {
-			ans.outcome = outcomeError
-		}
+func (rt route) Answer(c echo.Context, cl *call) {
+	// Before a byte of the body is read: a caller from elsewhere must not
+	// make us buffer a megabyte. Click's answer for a call it did not make
+	// is "sign check failed", and nothing changes.
+	if ip := c.RealIP(); !rt.h.allowed.Allows(ip) {
+		cl.ans = answer{code: codeSignFailed, attrs: []slog.Attr{
+			slog.String("reason", "client ip not allowed"), slog.String("client_ip", ip)}}
+		return
 	}
-	if h.metrics != nil {
-		h.metrics.PaymentRecorded(provider, ans.outcome)
-	}
-	h.logCall(ctx, r, ans, complete)
+	cl.ans = rt.h.handle(c.Request().Context(), c.Request().Body, rt.complete, &cl.r)
+}
 
+// Failed answers -7: our failure, which Click retries or escalates.
+func (rt route) Failed(cl *call, cause error) {
+	cl.ans = answer{code: codeUpdateFailed, err: cause}
+}
+
+func (rt route) Outcome(cl *call) string {
+	switch {
+	case cl.ans.outcome != "":
+		return cl.ans.outcome
+	case cl.ans.code == codeUpdateFailed:
+		return outcomeError
+	}
+	return outcomeRejected
+}
+
+func (rt route) Log(ctx context.Context, cl *call, outcome string) {
+	rt.h.logCall(ctx, cl.r, cl.ans, outcome, rt.complete)
+}
+
+func (rt route) Write(c echo.Context, cl *call) error {
+	r, ans := cl.r, cl.ans
 	var id *int64
 	if ans.id != 0 {
 		id = &ans.id
 	}
-	if complete {
+	if rt.complete {
 		return c.JSON(http.StatusOK, completeResponse{ClickTransID: r.clickTransID, MerchantTransID: r.merchantTransID,
 			MerchantConfirmID: id, Error: ans.code, ErrorNote: errorNotes[ans.code]})
 	}
@@ -222,13 +238,13 @@ func (h *Handlers) serve(c echo.Context, complete bool) error {
 // handle runs the protocol checks in Click's order (-8, -1, -3), then the
 // use case. r is filled as soon as the form is read, so even a failure
 // after that can echo Click's ids.
-func (h *Handlers) handle(ctx context.Context, body io.Reader, complete bool, r *request) answer {
-	raw, err := io.ReadAll(io.LimitReader(body, MaxBodyBytes+1))
-	if err != nil {
-		return answer{code: codeBadRequest, attrs: []slog.Attr{slog.String("reason", "unreadable body")}}
-	}
-	if len(raw) > MaxBodyBytes {
+func (h *handler) handle(ctx context.Context, body io.Reader, complete bool, r *request) answer {
+	raw, err := webhook.ReadBody(body)
+	switch {
+	case errors.Is(err, webhook.ErrBodyTooLarge):
 		return answer{code: codeBadRequest, attrs: []slog.Attr{slog.String("reason", "body over 1 MiB")}}
+	case err != nil:
+		return answer{code: codeBadRequest, attrs: []slog.Attr{slog.String("reason", "unreadable body")}}
 	}
 	var code int
 	*r, code = parseForm(raw, complete)
@@ -253,8 +269,8 @@ func (h *Handlers) handle(ctx context.Context, body io.Reader, complete bool, r 
 	return h.runPrepare(ctx, *r)
 }
 
-func (h *Handlers) runPrepare(ctx context.Context, r request) answer {
-	t, err := h.prepare.Handle(ctx, payments.ClickPrepareInput{
+func (h *handler) runPrepare(ctx context.Context, r request) answer {
+	t, err := h.uc.Prepare.Handle(ctx, payments.ClickPrepareInput{
 		ClickTransID: r.clickTransID, ClickPaydocID: r.clickPaydocID, ServiceID: r.serviceID,
 		MerchantTransID: r.merchantTransID, Amount: r.amount, AmountRaw: r.raw.Get(fAmount),
 	})
@@ -264,8 +280,8 @@ func (h *Handlers) runPrepare(ctx context.Context, r request) answer {
 	return answer{code: codeOK, id: t.PrepareID(), txID: t.ID(), outcome: outcomePrepared}
 }
 
-func (h *Handlers) runComplete(ctx context.Context, r request) answer {
-	res, err := h.complete.Handle(ctx, payments.ClickCompleteInput{
+func (h *handler) runComplete(ctx context.Context, r request) answer {
+	res, err := h.uc.Complete.Handle(ctx, payments.ClickCompleteInput{
 		ClickTransID: r.clickTransID, MerchantTransID: r.merchantTransID, PrepareID: r.merchantPrepareID,
 		Amount: r.amount, ClickError: r.clickError,
 	})
@@ -325,7 +341,7 @@ func codeFor(err error) int {
 
 // logCall writes one line per call. sign_string and the secret never
 // appear; neither does the rest of the form.
-func (h *Handlers) logCall(ctx context.Context, r request, ans answer, complete bool) {
+func (h *handler) logCall(ctx context.Context, r request, ans answer, outcome string, complete bool) {
 	level, msg := slog.LevelInfo, "click prepare"
 	if complete {
 		msg = "click complete"
@@ -340,7 +356,7 @@ func (h *Handlers) logCall(ctx context.Context, r request, ans answer, complete 
 		slog.Int64("click_trans_id", r.clickTransID),
 		slog.String("merchant_trans_id", truncate(r.merchantTransID, 64)),
 		slog.Int("error", ans.code),
-		slog.String("outcome", ans.outcome),
+		slog.String("outcome", outcome),
 	}
 	if complete {
 		attrs = append(attrs, slog.Int64("merchant_prepare_id", r.merchantPrepareID), slog.Int("click_error", r.clickError))

@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ultramarket/gateway/adapters/click"
+	"github.com/ultramarket/gateway/adapters/webhook"
 	"github.com/ultramarket/gateway/application/payments"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
@@ -105,7 +106,8 @@ func newFixture(t *testing.T, cfg click.Config) *fixture {
 	f := &fixture{prepare: &fakePrepare{id: 1}, complete: &fakeComplete{}, metrics: &fakeMetrics{}, logs: &bytes.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.e = echo.New()
-	click.Register(f.e, click.NewHandlers(cfg, f.prepare, f.complete, f.metrics, log))
+	cfg.Logger = log
+	click.NewWebhook(cfg, click.UseCases{Prepare: f.prepare, Complete: f.complete}, f.metrics).Register(f.e)
 	return f
 }
 
@@ -356,7 +358,7 @@ func idKeyOf(path string) string {
 
 func TestBodyOver1MiBIsMinus8(t *testing.T) {
 	fx := configured(t)
-	body := prepareForm().sign(testSecret).encode() + "&pad=" + strings.Repeat("a", click.MaxBodyBytes)
+	body := prepareForm().sign(testSecret).encode() + "&pad=" + strings.Repeat("a", webhook.MaxBodyBytes)
 	out := fx.post(t, click.PreparePath, body)
 	expectCode(t, out, -8)
 	assert.Empty(t, fx.prepare.calls)
@@ -364,8 +366,8 @@ func TestBodyOver1MiBIsMinus8(t *testing.T) {
 	// Exactly 1 MiB is still read.
 	fx = configured(t)
 	body = prepareForm().sign(testSecret).encode() + "&pad="
-	body += strings.Repeat("a", click.MaxBodyBytes-len(body))
-	require.Len(t, body, click.MaxBodyBytes)
+	body += strings.Repeat("a", webhook.MaxBodyBytes-len(body))
+	require.Len(t, body, webhook.MaxBodyBytes)
 	expectCode(t, fx.post(t, click.PreparePath, body), 0)
 }
 

@@ -13,10 +13,6 @@ import (
 	"github.com/ultramarket/gateway/ports"
 )
 
-// MaxBodyBytes is the largest request body read (1 MiB); a larger one is
-// answered -32700 without being parsed.
-const MaxBodyBytes = 1 << 20
-
 // maxIDChars is the longest Payme transaction id stored (VARCHAR(64));
 // Payme's own are 24 characters.
 const maxIDChars = 64
@@ -26,7 +22,7 @@ const maxIDChars = 64
 type envelope struct {
 	id     json.RawMessage
 	method string
-	params map[string]json.RawMessage
+	params params
 }
 
 // decodeEnvelope checks the request shape. Not JSON → -32700; JSON but not
@@ -62,129 +58,107 @@ func decodeEnvelope(body []byte) (envelope, *rpcError) {
 	return env, nil
 }
 
-// The decoded params of each method.
-type (
-	checkPerformCall struct {
-		in payments.PaymeCheckPerformInput
-	}
-	createCall    struct{ in payments.PaymeCreateInput }
-	performCall   struct{ id string }
-	checkCall     struct{ id string }
-	statementCall struct{ from, to int64 }
-	fiscalCall    struct{ in payments.PaymeFiscalInput }
-)
+// The params of each method, decoded strictly: wrong or missing fields are
+// -32600 with the field's name in data (-32602 for SetFiscalData, as Payme
+// documents for it), an account without a string order_id is -31050 with
+// data "order_id" (checked after every other field). Fields Payme may add
+// later are ignored.
 
-type cancelCall struct {
+func decodeCheckPerform(p params) (payments.PaymeCheckPerformInput, *rpcError) {
+	amount, e := amountParam(p)
+	if e != nil {
+		return payments.PaymeCheckPerformInput{}, e
+	}
+	account, e := accountParam(p)
+	if e != nil {
+		return payments.PaymeCheckPerformInput{}, e
+	}
+	return payments.PaymeCheckPerformInput{Amount: amount, Account: account}, nil
+}
+
+func decodeCreate(p params) (payments.PaymeCreateInput, *rpcError) {
+	id, e := idParam(p, CodeInvalidRequest)
+	if e != nil {
+		return payments.PaymeCreateInput{}, e
+	}
+	t, ok := jsonInt(p["time"])
+	if !ok || t <= 0 {
+		return payments.PaymeCreateInput{}, newError(CodeInvalidRequest, "time")
+	}
+	// The rest are CheckPerformTransaction's params, checked in its order.
+	in, e := decodeCheckPerform(p)
+	if e != nil {
+		return payments.PaymeCreateInput{}, e
+	}
+	return payments.PaymeCreateInput{PaymeID: id, Time: t, Amount: in.Amount, Account: in.Account}, nil
+}
+
+// decodeID reads the params of the methods that name a transaction only
+// (PerformTransaction, CheckTransaction).
+func decodeID(p params) (string, *rpcError) {
+	return idParam(p, CodeInvalidRequest)
+}
+
+type cancelParams struct {
 	id     string
 	reason payment.Reason
 }
 
-// decodeParams decodes the params of method strictly: wrong or missing
-// fields are -32600 with the field's name in data (-32602 for
-// SetFiscalData, as Payme documents for it), an account without a string
-// order_id is -31050 with data "order_id" (checked after every other
-// field), an unknown method -32601 with the method's name. Fields Payme may
-// add later are ignored.
-func decodeParams(method string, p map[string]json.RawMessage) (any, *rpcError) {
-	switch method {
-	case MethodCheckPerformTransaction:
-		amount, e := amountParam(p)
-		if e != nil {
-			return nil, e
-		}
-		account, e := accountParam(p)
-		if e != nil {
-			return nil, e
-		}
-		return checkPerformCall{payments.PaymeCheckPerformInput{Amount: amount, Account: account}}, nil
-
-	case MethodCreateTransaction:
-		id, e := idParam(p, CodeInvalidRequest)
-		if e != nil {
-			return nil, e
-		}
-		t, ok := jsonInt(p["time"])
-		if !ok || t <= 0 {
-			return nil, newError(CodeInvalidRequest, "time")
-		}
-		amount, e := amountParam(p)
-		if e != nil {
-			return nil, e
-		}
-		account, e := accountParam(p)
-		if e != nil {
-			return nil, e
-		}
-		return createCall{payments.PaymeCreateInput{PaymeID: id, Time: t, Amount: amount, Account: account}}, nil
-
-	case MethodPerformTransaction:
-		id, e := idParam(p, CodeInvalidRequest)
-		if e != nil {
-			return nil, e
-		}
-		return performCall{id: id}, nil
-
-	case MethodCancelTransaction:
-		id, e := idParam(p, CodeInvalidRequest)
-		if e != nil {
-			return nil, e
-		}
-		n, ok := jsonInt(p["reason"])
-		if !ok || n < -1<<31 || n > 1<<31-1 {
-			return nil, newError(CodeInvalidRequest, "reason")
-		}
-		reason, err := payment.ParseReason(int(n))
-		if err != nil {
-			return nil, newError(CodeInvalidRequest, "reason")
-		}
-		return cancelCall{id: id, reason: reason}, nil
-
-	case MethodCheckTransaction:
-		id, e := idParam(p, CodeInvalidRequest)
-		if e != nil {
-			return nil, e
-		}
-		return checkCall{id: id}, nil
-
-	case MethodGetStatement:
-		from, ok := jsonInt(p["from"])
-		if !ok || from < 0 {
-			return nil, newError(CodeInvalidRequest, "from")
-		}
-		to, ok := jsonInt(p["to"])
-		if !ok || to < 0 {
-			return nil, newError(CodeInvalidRequest, "to")
-		}
-		return statementCall{from: from, to: to}, nil
-
-	case MethodSetFiscalData:
-		id, e := idParam(p, CodeInvalidParams)
-		if e != nil {
-			return nil, e
-		}
-		kind, ok := jsonString(p["type"])
-		if !ok || (kind != string(ports.FiscalPerform) && kind != string(ports.FiscalCancel)) {
-			return nil, newError(CodeInvalidParams, "type")
-		}
-		data := p["fiscal_data"]
-		if !isObject(data) || !storableJSON(data) {
-			return nil, newError(CodeInvalidParams, "fiscal_data")
-		}
-		var compact bytes.Buffer
-		if err := json.Compact(&compact, data); err != nil {
-			return nil, newError(CodeInvalidParams, "fiscal_data")
-		}
-		return fiscalCall{payments.PaymeFiscalInput{PaymeID: id, Kind: ports.FiscalKind(kind), Data: compact.Bytes()}}, nil
+func decodeCancel(p params) (cancelParams, *rpcError) {
+	id, e := idParam(p, CodeInvalidRequest)
+	if e != nil {
+		return cancelParams{}, e
 	}
-	// ChangePassword (legacy) included: key rotation is done in config.
-	return nil, newError(CodeMethodNotFound, method)
+	n, ok := jsonInt(p["reason"])
+	if !ok || n < -1<<31 || n > 1<<31-1 {
+		return cancelParams{}, newError(CodeInvalidRequest, "reason")
+	}
+	reason, err := payment.ParseReason(int(n))
+	if err != nil {
+		return cancelParams{}, newError(CodeInvalidRequest, "reason")
+	}
+	return cancelParams{id: id, reason: reason}, nil
+}
+
+type statementParams struct{ from, to int64 }
+
+func decodeStatement(p params) (statementParams, *rpcError) {
+	from, ok := jsonInt(p["from"])
+	if !ok || from < 0 {
+		return statementParams{}, newError(CodeInvalidRequest, "from")
+	}
+	to, ok := jsonInt(p["to"])
+	if !ok || to < 0 {
+		return statementParams{}, newError(CodeInvalidRequest, "to")
+	}
+	return statementParams{from: from, to: to}, nil
+}
+
+func decodeFiscal(p params) (payments.PaymeFiscalInput, *rpcError) {
+	id, e := idParam(p, CodeInvalidParams)
+	if e != nil {
+		return payments.PaymeFiscalInput{}, e
+	}
+	kind, ok := jsonString(p["type"])
+	if !ok || (kind != string(ports.FiscalPerform) && kind != string(ports.FiscalCancel)) {
+		return payments.PaymeFiscalInput{}, newError(CodeInvalidParams, "type")
+	}
+	data := p["fiscal_data"]
+	if !isObject(data) || !storableJSON(data) {
+		return payments.PaymeFiscalInput{}, newError(CodeInvalidParams, "fiscal_data")
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, data); err != nil {
+		return payments.PaymeFiscalInput{}, newError(CodeInvalidParams, "fiscal_data")
+	}
+	return payments.PaymeFiscalInput{PaymeID: id, Kind: ports.FiscalKind(kind), Data: compact.Bytes()}, nil
 }
 
 // amountParam: a positive integer number of tiyin, written as a plain JSON
 // integer. 1.5, 100.0, 1e2, "100", 0 and -1 are all refused (-32600): Payme
 // sends integers, and anything else is a sender bug better caught than
 // rounded.
-func amountParam(p map[string]json.RawMessage) (money.Money, *rpcError) {
+func amountParam(p params) (money.Money, *rpcError) {
 	n, ok := jsonInt(p["amount"])
 	if !ok || n <= 0 {
 		return money.Money{}, newError(CodeInvalidRequest, "amount")
@@ -198,7 +172,7 @@ func amountParam(p map[string]json.RawMessage) (money.Money, *rpcError) {
 
 // idParam: Payme's transaction id, a non-empty string of at most 64
 // characters that Postgres can store (no NUL).
-func idParam(p map[string]json.RawMessage, code int) (string, *rpcError) {
+func idParam(p params, code int) (string, *rpcError) {
 	id, ok := jsonString(p["id"])
 	if !ok || id == "" || utf8.RuneCountInString(id) > maxIDChars || strings.ContainsRune(id, 0) {
 		return "", newError(code, "id")
@@ -209,7 +183,7 @@ func idParam(p map[string]json.RawMessage, code int) (string, *rpcError) {
 // accountParam: an object of strings, kept verbatim. Not an object, or a
 // value other than a string → -32600; no order_id, or one that is not a
 // string → -31050 with data "order_id".
-func accountParam(p map[string]json.RawMessage) (map[string]string, *rpcError) {
+func accountParam(p params) (map[string]string, *rpcError) {
 	raw := p["account"]
 	if !isObject(raw) {
 		return nil, newError(CodeInvalidRequest, "account")

@@ -7,16 +7,20 @@
 //	{"jsonrpc":"2.0","id":<the request's id>,"error":{"code":-31008,"message":{"ru":…,"uz":…,"en":…},"data":…}}
 //
 // whatever happens: a bad body, wrong credentials, a refused payment, a
-// database outage (-32400) or a panic. A request is checked in this order:
+// database outage (-32400) or a panic (adapters/webhook does the counting,
+// logging and panic handling both gateways share). A request is checked in
+// this order:
 //
-//  1. method POST (-32300);
+//  1. method POST (-32300): Register routes every method a client may send
+//     here, so that Payme's protocol, not the edge's 405, answers them;
 //  2. who is calling, before a byte of the body is read, so an anonymous
 //     caller cannot make us buffer a megabyte: the client IP against the
 //     allow-list when one is configured, then HTTP Basic credentials
 //     Login:Key, compared in constant time (-32504);
 //  3. body ≤ 1 MiB and JSON (-32700), an object with a string "method" and
 //     an object "params" (-32600);
-//  4. a known method (-32601, data = the method name);
+//  4. a known method (-32601, data = the method name): one of the entries
+//     of the method table (methods.go);
 //  5. the method's params, strictly (-32600 with data = the field name;
 //     -31050 with data "order_id" for an account without one);
 //  6. the use case; its errors map to Payme's codes in errorFor.
@@ -33,14 +37,13 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/ultramarket/gateway/adapters/ipallow"
+	"github.com/ultramarket/gateway/adapters/webhook"
 	"github.com/ultramarket/gateway/application/payments"
 	"github.com/ultramarket/gateway/domain/payment"
 )
@@ -48,12 +51,14 @@ import (
 // Route is where Payme calls us.
 const Route = "/api/payments/payme"
 
-// Provider is the provider label of the payments_total metric.
-const Provider = string(payment.ProviderPayme)
+// routedMethods are the HTTP methods Register routes to the webhook: a client
+// may send any of them, and Payme's protocol answers all but POST with
+// -32300 (SPEC §2.3). Others get the edge's 405.
+var routedMethods = []string{http.MethodPost, http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
-// HandlerConfig is the webhook's configuration. An empty Key refuses every
-// call (-32504): an unconfigured cashbox must not accept anyone.
-type HandlerConfig struct {
+// Config is the webhook's configuration. An empty Key refuses every call
+// (-32504): an unconfigured cashbox must not accept anyone.
+type Config struct {
 	Login string // PAYME_LOGIN, "Paycom" unless Payme says otherwise
 	Key   string // PAYME_KEY: the cashbox key (the sandbox's TEST_KEY in test)
 	// AllowedIPs, when not empty, is the only place calls may come from
@@ -63,7 +68,7 @@ type HandlerConfig struct {
 	Logger *slog.Logger
 }
 
-// The use cases, as the handler calls them; application/payments' Payme
+// The use cases, as the webhook calls them; application/payments' Payme
 // use cases satisfy them. A nil one makes its method unknown (-32601).
 type (
 	CheckPerformer interface {
@@ -89,7 +94,8 @@ type (
 	}
 )
 
-// UseCases are the Merchant API methods.
+// UseCases are what the Merchant API methods run, one per method (the method
+// table in methods.go says which).
 type UseCases struct {
 	CheckPerformTransaction CheckPerformer
 	CreateTransaction       Creator
@@ -100,53 +106,59 @@ type UseCases struct {
 	SetFiscalData           FiscalSetter
 }
 
-// Metrics counts outcomes; *metrics.Metrics satisfies it (nil-safe).
-type Metrics interface {
-	PaymentRecorded(provider, outcome string)
-}
-
 // Outcomes recorded in payments_total{provider="payme"}.
 const (
-	OutcomeAllowed      = "allowed"      // CheckPerformTransaction said yes
-	OutcomeCreated      = "created"      // a new transaction
-	OutcomePerformed    = "performed"    // paid
-	OutcomeCancelled    = "cancelled"    // cancelled before perform
-	OutcomeRefunded     = "refunded"     // cancelled after perform
-	OutcomeReplayed     = "replayed"     // Create/Perform/Cancel repeated, stored answer
-	OutcomeTimedOut     = "timed_out"    // lazily cancelled for the 12-hour timeout, -31008
-	OutcomeChecked      = "checked"      // CheckTransaction
-	OutcomeStatement    = "statement"    // GetStatement
-	OutcomeFiscal       = "fiscal"       // SetFiscalData stored
-	OutcomeRejected     = "rejected"     // a business refusal (-31xxx, -32001)
-	OutcomeInvalid      = "invalid"      // a protocol error (-32300, -32700, -32600, -32601, -32602)
-	OutcomeUnauthorized = "unauthorized" // -32504
-	OutcomeError        = "error"        // -32400
+	OutcomeAllowed      = "allowed"               // CheckPerformTransaction said yes
+	OutcomeCreated      = "created"               // a new transaction
+	OutcomePerformed    = "performed"             // paid
+	OutcomeCancelled    = "cancelled"             // cancelled before perform
+	OutcomeRefunded     = "refunded"              // cancelled after perform
+	OutcomeReplayed     = "replayed"              // Create/Perform/Cancel repeated, stored answer
+	OutcomeTimedOut     = "timed_out"             // lazily cancelled for the 12-hour timeout, -31008
+	OutcomeChecked      = "checked"               // CheckTransaction
+	OutcomeStatement    = "statement"             // GetStatement
+	OutcomeFiscal       = "fiscal"                // SetFiscalData stored
+	OutcomeRejected     = webhook.OutcomeRejected // a business refusal (-31xxx, -32001)
+	OutcomeInvalid      = "invalid"               // a protocol error (-32300, -32700, -32600, -32601, -32602)
+	OutcomeUnauthorized = "unauthorized"          // -32504
+	OutcomeError        = webhook.OutcomeError    // -32400
 )
 
-type handler struct {
-	loginSum, keySum [sha256.Size]byte
-	keySet           bool
-	allowed          ipallow.List
-	uc               UseCases
-	metrics          Metrics
-	log              *slog.Logger
+// Webhook is Payme's Merchant API endpoint.
+type Webhook struct {
+	serve echo.HandlerFunc
 }
 
-// NewHandler returns the handler of POST /api/payments/payme. metrics may be nil.
-func NewHandler(cfg HandlerConfig, uc UseCases, metrics Metrics) echo.HandlerFunc {
+// NewWebhook builds the webhook; rec counts outcomes and may be nil.
+func NewWebhook(cfg Config, uc UseCases, rec webhook.Recorder) *Webhook {
 	h := &handler{
 		loginSum: sha256.Sum256([]byte(cfg.Login)),
 		keySum:   sha256.Sum256([]byte(cfg.Key)),
 		keySet:   cfg.Key != "",
 		allowed:  cfg.AllowedIPs,
-		uc:       uc,
-		metrics:  metrics,
 		log:      cfg.Logger,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
-	return h.serve
+	h.methods = methods(uc, h.log)
+	return &Webhook{serve: webhook.Handler[reply](string(payment.ProviderPayme), rec, h)}
+}
+
+// Register mounts the webhook at Route on the public server, for every
+// method in routedMethods. It needs no other middleware: it decides who calls
+// itself, and the edge exempts it from the body limit and the rate limits.
+func (w *Webhook) Register(e *echo.Echo) {
+	e.Match(routedMethods, Route, w.serve)
+}
+
+// handler is the webhook's side of the protocol (a webhook.Protocol).
+type handler struct {
+	loginSum, keySum [sha256.Size]byte
+	keySet           bool
+	allowed          ipallow.List
+	methods          map[string]method
+	log              *slog.Logger
 }
 
 // reply is what one call produced: the envelope and how to count and log it.
@@ -158,37 +170,10 @@ type reply struct {
 	paymeID string
 }
 
-func (h *handler) serve(c echo.Context) error {
-	ctx := c.Request().Context()
-	rep := h.safely(c)
-	if h.metrics != nil {
-		h.metrics.PaymentRecorded(Provider, rep.outcome)
-	}
-	h.logReply(ctx, rep)
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, encode(rep.resp))
-}
-
-// safely turns a panic anywhere below into a -32400 answer, so Payme still
-// gets HTTP 200 and its protocol.
-func (h *handler) safely(c echo.Context) (rep reply) {
-	defer func() {
-		if r := recover(); r != nil {
-			rep = reply{
-				resp:    errorResponse(rep.resp.ID, newError(CodeSystemError, nil)),
-				method:  rep.method,
-				outcome: OutcomeError,
-				cause:   fmt.Errorf("panic: %v\n%s", r, debug.Stack()),
-			}
-		}
-	}()
-	h.answer(c, &rep)
-	return rep
-}
-
-// answer fills rep step by step (the request id first, so that even a
-// panic later is answered with it), following the order in the package
+// Answer fills rep step by step (the request id first, so that even a panic
+// later is answered with it), following the order in the package
 // documentation.
-func (h *handler) answer(c echo.Context, rep *reply) {
+func (h *handler) Answer(c echo.Context, rep *reply) {
 	fail := func(e *rpcError) {
 		rep.resp, rep.outcome = errorResponse(rep.resp.ID, e), outcomeOf(e.code)
 		if e.cause != nil {
@@ -215,8 +200,8 @@ func (h *handler) answer(c echo.Context, rep *reply) {
 		fail(e)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
-	if err != nil || len(body) > MaxBodyBytes {
+	body, err := webhook.ReadBody(req.Body)
+	if err != nil {
 		e := newError(CodeParseError, nil)
 		e.cause = err
 		fail(e)
@@ -228,192 +213,43 @@ func (h *handler) answer(c echo.Context, rep *reply) {
 		fail(e)
 		return
 	}
-	call, e := decodeParams(env.method, env.params)
+	m, known := h.methods[env.method]
+	if !known {
+		fail(newError(CodeMethodNotFound, env.method))
+		return
+	}
+	call, e := m.decode(env.params)
 	if e != nil {
 		fail(e)
 		return
 	}
-	result, outcome, paymeID, err := h.dispatch(req.Context(), call)
-	rep.paymeID = paymeID
-	switch {
-	case err != nil:
-		fail(errorFor(env.method, err))
+	rep.paymeID = call.paymeID
+	if call.run == nil { // a method whose use case is not wired
+		fail(newError(CodeMethodNotFound, env.method))
+		return
+	}
+	result, outcome, err := call.run(req.Context())
+	if err != nil {
+		fail(errorFor(err, m.validationCode))
 		if errors.Is(err, payment.ErrTimedOut) {
 			rep.outcome = OutcomeTimedOut // a -31008 that changed state: worth its own count
 		}
-	case result == nil: // a method whose use case is not wired
-		fail(newError(CodeMethodNotFound, env.method))
-	default:
-		rep.resp, rep.outcome = resultResponse(rep.resp.ID, result), outcome
+		return
 	}
+	rep.resp, rep.outcome = resultResponse(rep.resp.ID, result), outcome
 }
 
-// dispatch runs the use case of a decoded call and shapes its result as
-// SPEC §2.4–2.10 shows. A nil result with a nil error means "not wired".
-func (h *handler) dispatch(ctx context.Context, call any) (result any, outcome, paymeID string, err error) {
-	switch c := call.(type) {
-	case checkPerformCall:
-		if h.uc.CheckPerformTransaction == nil {
-			return nil, "", "", nil
-		}
-		if err := h.uc.CheckPerformTransaction.Handle(ctx, c.in); err != nil {
-			return nil, "", "", err
-		}
-		return allowResult{Allow: true}, OutcomeAllowed, "", nil
-
-	case createCall:
-		if h.uc.CreateTransaction == nil {
-			return nil, "", c.in.PaymeID, nil
-		}
-		res, err := h.uc.CreateTransaction.Handle(ctx, c.in)
-		if err != nil {
-			return nil, "", c.in.PaymeID, err
-		}
-		t := res.Tx
-		return createResult{CreateTime: t.CreateTime(), Transaction: t.ID(), State: int(t.State())},
-			changedOutcome(res.Changed, OutcomeCreated), c.in.PaymeID, nil
-
-	case performCall:
-		if h.uc.PerformTransaction == nil {
-			return nil, "", c.id, nil
-		}
-		res, err := h.uc.PerformTransaction.Handle(ctx, c.id)
-		if err != nil {
-			return nil, "", c.id, err
-		}
-		t := res.Tx
-		return performResult{Transaction: t.ID(), PerformTime: t.PerformTime(), State: int(t.State())},
-			changedOutcome(res.Changed, OutcomePerformed), c.id, nil
-
-	case cancelCall:
-		if h.uc.CancelTransaction == nil {
-			return nil, "", c.id, nil
-		}
-		res, err := h.uc.CancelTransaction.Handle(ctx, c.id, c.reason)
-		if err != nil {
-			return nil, "", c.id, err
-		}
-		if res.StockReleaseErr != nil {
-			// The refund stands; the stock needs a hand.
-			h.log.ErrorContext(ctx, "payme refund: stock not released", "payme_id", c.id,
-				"order_id", res.Tx.OrderID(), "err", res.StockReleaseErr)
-		}
-		t := res.Tx
-		outcome := OutcomeCancelled
-		if t.State() == payment.PaymeCancelledAfterPerform {
-			outcome = OutcomeRefunded
-		}
-		return cancelResult{Transaction: t.ID(), CancelTime: t.CancelTime(), State: int(t.State())},
-			changedOutcome(res.Changed, outcome), c.id, nil
-
-	case checkCall:
-		if h.uc.CheckTransaction == nil {
-			return nil, "", c.id, nil
-		}
-		t, err := h.uc.CheckTransaction.Handle(ctx, c.id)
-		if err != nil {
-			return nil, "", c.id, err
-		}
-		return checkResult{CreateTime: t.CreateTime(), PerformTime: t.PerformTime(), CancelTime: t.CancelTime(),
-			Transaction: t.ID(), State: int(t.State()), Reason: reasonOf(t)}, OutcomeChecked, c.id, nil
-
-	case statementCall:
-		if h.uc.GetStatement == nil {
-			return nil, "", "", nil
-		}
-		txs, err := h.uc.GetStatement.Handle(ctx, c.from, c.to)
-		if err != nil {
-			return nil, "", "", err
-		}
-		out := statementResult{Transactions: make([]statementTx, 0, len(txs))}
-		for _, t := range txs {
-			account := t.Account()
-			if account == nil {
-				account = map[string]string{}
-			}
-			out.Transactions = append(out.Transactions, statementTx{
-				ID: t.PaymeID(), Time: t.PaymeTime(), Amount: t.Amount().Tiyin(), Account: account,
-				CreateTime: t.CreateTime(), PerformTime: t.PerformTime(), CancelTime: t.CancelTime(),
-				Transaction: t.ID(), State: int(t.State()), Reason: reasonOf(t),
-			})
-		}
-		return out, OutcomeStatement, "", nil
-
-	case fiscalCall:
-		if h.uc.SetFiscalData == nil {
-			return nil, "", c.in.PaymeID, nil
-		}
-		if err := h.uc.SetFiscalData.Handle(ctx, c.in); err != nil {
-			return nil, "", c.in.PaymeID, err
-		}
-		return successResult{Success: true}, OutcomeFiscal, c.in.PaymeID, nil
-	}
-	return nil, "", "", fmt.Errorf("payme: no dispatch for %T", call)
+// Failed answers -32400 with the request's id, so Payme still gets HTTP 200
+// and its protocol.
+func (h *handler) Failed(rep *reply, cause error) {
+	rep.resp = errorResponse(rep.resp.ID, newError(CodeSystemError, nil))
+	rep.outcome, rep.cause = OutcomeError, cause
 }
 
-// The result shapes, field order as Payme's documentation shows them.
-type (
-	allowResult struct {
-		Allow bool `json:"allow"`
-	}
-	createResult struct {
-		CreateTime  int64  `json:"create_time"`
-		Transaction string `json:"transaction"`
-		State       int    `json:"state"`
-	}
-	performResult struct {
-		Transaction string `json:"transaction"`
-		PerformTime int64  `json:"perform_time"`
-		State       int    `json:"state"`
-	}
-	cancelResult struct {
-		Transaction string `json:"transaction"`
-		CancelTime  int64  `json:"cancel_time"`
-		State       int    `json:"state"`
-	}
-	checkResult struct {
-		CreateTime  int64  `json:"create_time"`
-		PerformTime int64  `json:"perform_time"`
-		CancelTime  int64  `json:"cancel_time"`
-		Transaction string `json:"transaction"`
-		State       int    `json:"state"`
-		Reason      *int   `json:"reason"`
-	}
-	statementResult struct {
-		Transactions []statementTx `json:"transactions"`
-	}
-	statementTx struct {
-		ID          string            `json:"id"`
-		Time        int64             `json:"time"`
-		Amount      int64             `json:"amount"`
-		Account     map[string]string `json:"account"`
-		CreateTime  int64             `json:"create_time"`
-		PerformTime int64             `json:"perform_time"`
-		CancelTime  int64             `json:"cancel_time"`
-		Transaction string            `json:"transaction"`
-		State       int               `json:"state"`
-		Reason      *int              `json:"reason"`
-		Receivers   []struct{}        `json:"receivers"` // always null: we are the only receiver
-	}
-	successResult struct {
-		Success bool `json:"success"`
-	}
-)
+func (h *handler) Outcome(rep *reply) string { return rep.outcome }
 
-func reasonOf(t *payment.PaymeTransaction) *int {
-	r := t.Reason()
-	if r == nil {
-		return nil
-	}
-	n := int(*r)
-	return &n
-}
-
-func changedOutcome(changed bool, outcome string) string {
-	if changed {
-		return outcome
-	}
-	return OutcomeReplayed
+func (h *handler) Write(c echo.Context, rep *reply) error {
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, encode(rep.resp))
 }
 
 func outcomeOf(code int) string {
@@ -440,14 +276,14 @@ func (h *handler) authorized(r *http.Request) bool {
 	return ok && h.keySet && loginOK&keyOK == 1
 }
 
-// logReply logs one call: refusals and internal errors with their cause,
-// never the request's headers or body.
-func (h *handler) logReply(ctx context.Context, rep reply) {
+// Log logs one call: refusals and internal errors with their cause, never
+// the request's headers or body.
+func (h *handler) Log(ctx context.Context, rep *reply, outcome string) {
 	method := rep.method
 	if len(method) > 64 { // it is the caller's text
 		method = method[:64] + "…"
 	}
-	attrs := []any{"method", method, "outcome", rep.outcome}
+	attrs := []any{"method", method, "outcome", outcome}
 	if rep.paymeID != "" {
 		attrs = append(attrs, "payme_id", rep.paymeID)
 	}
@@ -455,7 +291,7 @@ func (h *handler) logReply(ctx context.Context, rep reply) {
 		attrs = append(attrs, "code", rep.resp.Error.Code)
 	}
 	switch {
-	case rep.outcome == OutcomeError:
+	case outcome == OutcomeError:
 		h.log.ErrorContext(ctx, "payme call failed", append(attrs, "err", rep.cause)...)
 	case rep.resp.Error != nil:
 		if rep.cause != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ultramarket/gateway/adapters/payme"
+	"github.com/ultramarket/gateway/adapters/webhook"
 	"github.com/ultramarket/gateway/application/payments"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/money"
@@ -45,16 +46,16 @@ func basic(user, pass string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }
 
-// fixture is one handler on an Echo that derives the client IP from the
-// peer address only, as the app does without TRUSTED_PROXIES.
+// fixture is the webhook registered on an Echo, as the app registers it, that
+// derives the client IP from the peer address only, as the app does without
+// TRUSTED_PROXIES.
 type fixture struct {
 	e       *echo.Echo
-	h       echo.HandlerFunc
 	metrics *recordedMetrics
 	logs    *bytes.Buffer
 }
 
-func newFixture(t *testing.T, cfg payme.HandlerConfig, uc payme.UseCases) *fixture {
+func newFixture(t *testing.T, cfg payme.Config, uc payme.UseCases) *fixture {
 	t.Helper()
 	f := &fixture{e: echo.New(), metrics: newRecordedMetrics(), logs: &bytes.Buffer{}}
 	f.e.IPExtractor = echo.ExtractIPDirect()
@@ -62,8 +63,7 @@ func newFixture(t *testing.T, cfg payme.HandlerConfig, uc payme.UseCases) *fixtu
 		cfg.Login, cfg.Key = login, key
 	}
 	cfg.Logger = slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.h = payme.NewHandler(cfg, uc, f.metrics)
-	f.e.POST(payme.Route, f.h)
+	payme.NewWebhook(cfg, uc, f.metrics).Register(f.e)
 	return f
 }
 
@@ -97,9 +97,7 @@ func (f *fixture) do(t *testing.T, c call) (int, []byte) {
 		req.RemoteAddr = c.remote
 	}
 	rec := httptest.NewRecorder()
-	// Straight to the handler, so non-POST methods reach it too.
-	ctx := f.e.NewContext(req, rec)
-	require.NoError(t, f.h(ctx))
+	f.e.ServeHTTP(rec, req)
 	return rec.Code, rec.Body.Bytes()
 }
 
@@ -218,28 +216,28 @@ func allUseCases() payme.UseCases {
 
 // validCalls is one well-formed request per method.
 var validCalls = map[string]string{
-	payme.MethodCheckPerformTransaction: rpc(1, "CheckPerformTransaction", map[string]any{"amount": 5000000, "account": account()}),
-	payme.MethodCreateTransaction: rpc(2, "CreateTransaction", map[string]any{"id": pid, "time": 1399114284039,
+	"CheckPerformTransaction": rpc(1, "CheckPerformTransaction", map[string]any{"amount": 5000000, "account": account()}),
+	"CreateTransaction": rpc(2, "CreateTransaction", map[string]any{"id": pid, "time": 1399114284039,
 		"amount": 5000000, "account": account()}),
-	payme.MethodPerformTransaction: rpc(3, "PerformTransaction", map[string]any{"id": pid}),
-	payme.MethodCancelTransaction:  rpc(4, "CancelTransaction", map[string]any{"id": pid, "reason": 5}),
-	payme.MethodCheckTransaction:   rpc(5, "CheckTransaction", map[string]any{"id": pid}),
-	payme.MethodGetStatement:       rpc(6, "GetStatement", map[string]any{"from": 1399114284039, "to": 1399120284000}),
-	payme.MethodSetFiscalData: rpc(7, "SetFiscalData", map[string]any{"id": pid, "type": "PERFORM",
+	"PerformTransaction": rpc(3, "PerformTransaction", map[string]any{"id": pid}),
+	"CancelTransaction":  rpc(4, "CancelTransaction", map[string]any{"id": pid, "reason": 5}),
+	"CheckTransaction":   rpc(5, "CheckTransaction", map[string]any{"id": pid}),
+	"GetStatement":       rpc(6, "GetStatement", map[string]any{"from": 1399114284039, "to": 1399120284000}),
+	"SetFiscalData": rpc(7, "SetFiscalData", map[string]any{"id": pid, "type": "PERFORM",
 		"fiscal_data": map[string]any{"receipt_id": 121, "status_code": 0}}),
 }
 
 func TestResultShapesAreExactlyPaymes(t *testing.T) {
-	f := newFixture(t, payme.HandlerConfig{}, allUseCases())
+	f := newFixture(t, payme.Config{}, allUseCases())
 	want := map[string]string{
-		payme.MethodCheckPerformTransaction: `{"jsonrpc":"2.0","id":1,"result":{"allow":true}}`,
-		payme.MethodCreateTransaction:       `{"jsonrpc":"2.0","id":2,"result":{"create_time":1399114284040,"transaction":"` + txID + `","state":1}}`,
-		payme.MethodPerformTransaction:      `{"jsonrpc":"2.0","id":3,"result":{"transaction":"` + txID + `","perform_time":1399114285002,"state":2}}`,
-		payme.MethodCancelTransaction:       `{"jsonrpc":"2.0","id":4,"result":{"transaction":"` + txID + `","cancel_time":1399114286003,"state":-2}}`,
-		payme.MethodCheckTransaction: `{"jsonrpc":"2.0","id":5,"result":{"create_time":1399114284040,"perform_time":1399114285002,` +
+		"CheckPerformTransaction": `{"jsonrpc":"2.0","id":1,"result":{"allow":true}}`,
+		"CreateTransaction":       `{"jsonrpc":"2.0","id":2,"result":{"create_time":1399114284040,"transaction":"` + txID + `","state":1}}`,
+		"PerformTransaction":      `{"jsonrpc":"2.0","id":3,"result":{"transaction":"` + txID + `","perform_time":1399114285002,"state":2}}`,
+		"CancelTransaction":       `{"jsonrpc":"2.0","id":4,"result":{"transaction":"` + txID + `","cancel_time":1399114286003,"state":-2}}`,
+		"CheckTransaction": `{"jsonrpc":"2.0","id":5,"result":{"create_time":1399114284040,"perform_time":1399114285002,` +
 			`"cancel_time":0,"transaction":"` + txID + `","state":2,"reason":null}}`,
-		payme.MethodGetStatement:  `{"jsonrpc":"2.0","id":6,"result":{"transactions":[]}}`,
-		payme.MethodSetFiscalData: `{"jsonrpc":"2.0","id":7,"result":{"success":true}}`,
+		"GetStatement":  `{"jsonrpc":"2.0","id":6,"result":{"transactions":[]}}`,
+		"SetFiscalData": `{"jsonrpc":"2.0","id":7,"result":{"success":true}}`,
 	}
 	for method, body := range validCalls {
 		t.Run(method, func(t *testing.T) {
@@ -254,9 +252,9 @@ func TestCheckTransactionReportsUnsetTimesAsZeroAndTheReason(t *testing.T) {
 	uc := allUseCases()
 	state := payment.PaymeCreated
 	uc.CheckTransaction = checkFunc(func(context.Context, string) (*payment.PaymeTransaction, error) { return storedTx(state), nil })
-	f := newFixture(t, payme.HandlerConfig{}, uc)
+	f := newFixture(t, payme.Config{}, uc)
 
-	body := validCalls[payme.MethodCheckTransaction]
+	body := validCalls["CheckTransaction"]
 	assert.JSONEq(t, `{"create_time":1399114284040,"perform_time":0,"cancel_time":0,"transaction":"`+txID+`","state":1,"reason":null}`,
 		string(f.post(t, body).Result))
 	state = payment.PaymeCancelled
@@ -273,9 +271,9 @@ func TestGetStatementListsTransactionsAsPaymeSentThem(t *testing.T) {
 			map[string]string{"order_id": orderID, "phone": "998901234567"}, payment.PaymeCreated, nil, 1399114284040, 0, 0)
 		return []*payment.PaymeTransaction{other, storedTx(payment.PaymeCancelledAfterPerform)}, nil
 	})
-	f := newFixture(t, payme.HandlerConfig{}, uc)
+	f := newFixture(t, payme.Config{}, uc)
 
-	status, body := f.do(t, call{body: validCalls[payme.MethodGetStatement]})
+	status, body := f.do(t, call{body: validCalls["GetStatement"]})
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, int64(1399114284039), gotFrom)
 	assert.Equal(t, int64(1399120284000), gotTo)
@@ -286,7 +284,7 @@ func TestGetStatementListsTransactionsAsPaymeSentThem(t *testing.T) {
 		`"create_time":1399114284040,"perform_time":1399114285002,"cancel_time":1399114286003,"transaction":"`+txID+`","state":-2,"reason":5,"receivers":null}`+
 		`]}}`, string(body))
 
-	_, again := f.do(t, call{body: validCalls[payme.MethodGetStatement]})
+	_, again := f.do(t, call{body: validCalls["GetStatement"]})
 	assert.Equal(t, body, again, "the same data gives the same bytes")
 }
 
@@ -321,7 +319,7 @@ func TestParamsReachTheUseCasesDecoded(t *testing.T) {
 		fiscal = in
 		return nil
 	})
-	f := newFixture(t, payme.HandlerConfig{}, uc)
+	f := newFixture(t, payme.Config{}, uc)
 
 	f.post(t, `{"method":"CheckPerformTransaction","params":{"amount":5000000,"account":{"order_id":"`+orderID+`","extra":"x"}},"id":1}`)
 	assert.Equal(t, payments.PaymeCheckPerformInput{Amount: total, Account: map[string]string{"order_id": orderID, "extra": "x"}}, check)
@@ -330,9 +328,9 @@ func TestParamsReachTheUseCasesDecoded(t *testing.T) {
 	assert.Equal(t, payments.PaymeCreateInput{PaymeID: pid, Time: 1399114284039, Amount: total,
 		Account: map[string]string{"order_id": orderID}}, create)
 
-	f.post(t, validCalls[payme.MethodPerformTransaction])
-	f.post(t, validCalls[payme.MethodCancelTransaction])
-	f.post(t, validCalls[payme.MethodCheckTransaction])
+	f.post(t, validCalls["PerformTransaction"])
+	f.post(t, validCalls["CancelTransaction"])
+	f.post(t, validCalls["CheckTransaction"])
 	assert.Equal(t, pid, performID)
 	assert.Equal(t, pid, cancelID)
 	assert.Equal(t, payment.ReasonRefund, reason)
@@ -345,16 +343,16 @@ func TestParamsReachTheUseCasesDecoded(t *testing.T) {
 }
 
 func TestEveryAnswerIsHTTP200EvenForOtherHTTPMethods(t *testing.T) {
-	f := newFixture(t, payme.HandlerConfig{}, allUseCases())
+	f := newFixture(t, payme.Config{}, allUseCases())
 	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodPatch} {
-		e := f.send(t, call{method: m, body: validCalls[payme.MethodCheckTransaction]})
+		e := f.send(t, call{method: m, body: validCalls["CheckTransaction"]})
 		expectError(t, e, payme.CodeMethodNotPost, "")
 		assert.Equal(t, "null", string(e.ID))
 	}
 }
 
 func TestBodiesThatAreNotJSONOrTooLarge(t *testing.T) {
-	f := newFixture(t, payme.HandlerConfig{}, allUseCases())
+	f := newFixture(t, payme.Config{}, allUseCases())
 	for name, body := range map[string]string{
 		"empty":          "",
 		"garbage":        "hello",
@@ -362,7 +360,7 @@ func TestBodiesThatAreNotJSONOrTooLarge(t *testing.T) {
 		"trailing junk":  `{"method":"CheckTransaction","params":{"id":"x"},"id":1} x`,
 		"two objects":    `{"id":1}{"id":2}`,
 		"single quotes":  `{'method':'CheckTransaction'}`,
-		"over 1 MiB":     `{"method":"CheckTransaction","params":{"id":"x"},"id":1,"pad":"` + strings.Repeat("x", payme.MaxBodyBytes) + `"}`,
+		"over 1 MiB":     `{"method":"CheckTransaction","params":{"id":"x"},"id":1,"pad":"` + strings.Repeat("x", webhook.MaxBodyBytes) + `"}`,
 		"form post":      "method=CheckTransaction&id=1",
 		"trailing comma": `{"method":"CheckTransaction","params":{"id":"x"},}`,
 	} {
@@ -375,16 +373,16 @@ func TestBodiesThatAreNotJSONOrTooLarge(t *testing.T) {
 }
 
 func TestBodyOfExactlyOneMiBIsRead(t *testing.T) {
-	f := newFixture(t, payme.HandlerConfig{}, allUseCases())
+	f := newFixture(t, payme.Config{}, allUseCases())
 	prefix := `{"method":"CheckTransaction","params":{"id":"` + pid + `"},"id":1,"pad":"`
-	body := prefix + strings.Repeat("x", payme.MaxBodyBytes-len(prefix)-2) + `"}`
-	require.Len(t, body, payme.MaxBodyBytes)
+	body := prefix + strings.Repeat("x", webhook.MaxBodyBytes-len(prefix)-2) + `"}`
+	require.Len(t, body, webhook.MaxBodyBytes)
 	e := f.post(t, body)
 	assert.Nil(t, e.Error, string(e.raw))
 }
 
 func TestJSONThatIsNotARequestObject(t *testing.T) {
-	f := newFixture(t, payme.HandlerConfig{}, allUseCases())
+	f := newFixture(t, payme.Config{}, allUseCases())
 	for name, c := range map[string]struct{ body, data, id string }{
 		"array":               {`[{"method":"CheckTransaction","params":{"id":"x"},"id":1}]`, "", "null"},
 		"number":              {`42`, "", "null"},
@@ -407,7 +405,7 @@ func TestJSONThatIsNotARequestObject(t *testing.T) {
 }
 
 func TestTheRequestIDIsEchoedWhateverItsType(t *testing.T) {
-	f := newFixture(t, payme.HandlerConfig{}, allUseCases())
+	f := newFixture(t, payme.Config{}, allUseCases())
 	for sent, echoed := range map[string]string{
 		`2032`:                  `2032`,
 		`-1`:                    `-1`,
@@ -435,7 +433,7 @@ func TestTheRequestIDIsEchoedWhateverItsType(t *testing.T) {
 }
 
 func TestCredentialsAreCheckedForEveryMethod(t *testing.T) {
-	f := newFixture(t, payme.HandlerConfig{}, allUseCases())
+	f := newFixture(t, payme.Config{}, allUseCases())
 	wrong := map[string]call{
 		"no header":          {noAuth: true},
 		"wrong key":          {auth: basic(login, key+"x")},
@@ -465,13 +463,13 @@ func TestCredentialsAreCheckedForEveryMethod(t *testing.T) {
 	c := call{body: rpc(1, "CreateTransaction", map[string]any{"amount": 1.5}), noAuth: true}
 	expectError(t, f.send(t, c), payme.CodeInsufficientPrivs, "")
 	// The scheme is case-insensitive (RFC 9110).
-	c = call{body: validCalls[payme.MethodCheckTransaction], auth: "basic " + strings.TrimPrefix(goodAuth, "Basic ")}
+	c = call{body: validCalls["CheckTransaction"], auth: "basic " + strings.TrimPrefix(goodAuth, "Basic ")}
 	assert.Nil(t, f.send(t, c).Error)
 }
 
 func TestAnEmptyConfiguredKeyLetsNobodyIn(t *testing.T) {
-	f := newFixture(t, payme.HandlerConfig{Login: login, Key: ""}, allUseCases())
-	e := f.send(t, call{body: validCalls[payme.MethodCheckTransaction], auth: basic(login, "")})
+	f := newFixture(t, payme.Config{Login: login, Key: ""}, allUseCases())
+	e := f.send(t, call{body: validCalls["CheckTransaction"], auth: basic(login, "")})
 	expectError(t, e, payme.CodeInsufficientPrivs, "")
 }
 
@@ -479,8 +477,8 @@ func TestTheAllowListIsCheckedOnTheClientIP(t *testing.T) {
 	_, paymeNet, err := net.ParseCIDR("185.234.113.0/28")
 	require.NoError(t, err)
 	single := &net.IPNet{IP: net.ParseIP("10.0.0.7").To4(), Mask: net.CIDRMask(32, 32)}
-	f := newFixture(t, payme.HandlerConfig{Login: login, Key: key, AllowedIPs: []*net.IPNet{paymeNet, single}}, allUseCases())
-	body := validCalls[payme.MethodCheckTransaction]
+	f := newFixture(t, payme.Config{Login: login, Key: key, AllowedIPs: []*net.IPNet{paymeNet, single}}, allUseCases())
+	body := validCalls["CheckTransaction"]
 
 	for _, ok := range []string{"185.234.113.1:40000", "185.234.113.15:1", "10.0.0.7:5"} {
 		assert.Nil(t, f.send(t, call{body: body, remote: ok}).Error, ok)
@@ -515,7 +513,7 @@ func (b *recordingBody) Read(p []byte) (int, error) {
 func TestRefusedCallersAreAnsweredWithoutReadingTheBody(t *testing.T) {
 	_, paymeNet, err := net.ParseCIDR("185.234.113.0/28")
 	require.NoError(t, err)
-	f := newFixture(t, payme.HandlerConfig{Login: login, Key: key, AllowedIPs: []*net.IPNet{paymeNet}}, allUseCases())
+	f := newFixture(t, payme.Config{Login: login, Key: key, AllowedIPs: []*net.IPNet{paymeNet}}, allUseCases())
 	for name, c := range map[string]call{
 		"from elsewhere, right key":  {remote: "203.0.113.9:1"},
 		"allowed address, wrong key": {remote: "185.234.113.1:1", auth: basic(login, key+"x")},
@@ -535,7 +533,7 @@ func TestRefusedCallersAreAnsweredWithoutReadingTheBody(t *testing.T) {
 }
 
 func TestUnknownMethods(t *testing.T) {
-	f := newFixture(t, payme.HandlerConfig{}, allUseCases())
+	f := newFixture(t, payme.Config{}, allUseCases())
 	for _, method := range []string{"ChangePassword", "checkTransaction", "", "receipts.create", "CheckTransaction "} {
 		e := f.post(t, rpc(3, method, map[string]any{"password": "new"}))
 		data, _ := json.Marshal(method)
@@ -546,12 +544,12 @@ func TestUnknownMethods(t *testing.T) {
 func TestAMethodWithoutItsUseCaseIsUnknown(t *testing.T) {
 	uc := allUseCases()
 	uc.SetFiscalData = nil
-	f := newFixture(t, payme.HandlerConfig{}, uc)
-	expectError(t, f.post(t, validCalls[payme.MethodSetFiscalData]), payme.CodeMethodNotFound, `"SetFiscalData"`)
+	f := newFixture(t, payme.Config{}, uc)
+	expectError(t, f.post(t, validCalls["SetFiscalData"]), payme.CodeMethodNotFound, `"SetFiscalData"`)
 }
 
 func TestParamsAreDecodedStrictly(t *testing.T) {
-	f := newFixture(t, payme.HandlerConfig{}, allUseCases())
+	f := newFixture(t, payme.Config{}, allUseCases())
 	acct := `{"order_id":"` + orderID + `"}`
 	type bad struct {
 		params string
@@ -646,7 +644,7 @@ func TestParamsAreDecodedStrictly(t *testing.T) {
 }
 
 func TestParamsAtTheirLimitsAreAccepted(t *testing.T) {
-	f := newFixture(t, payme.HandlerConfig{}, allUseCases())
+	f := newFixture(t, payme.Config{}, allUseCases())
 	for _, body := range []string{
 		`{"method":"CheckPerformTransaction","params":{"amount":1,"account":{"order_id":"x"}},"id":1}`,
 		`{"method":"CheckPerformTransaction","params":{"amount":9223372036854775807,"account":{"order_id":"x"}},"id":1}`,
@@ -702,9 +700,9 @@ func TestUseCaseErrorsMapToPaymesCodes(t *testing.T) {
 				return nil, wrapped
 			}),
 		}
-		f := newFixture(t, payme.HandlerConfig{}, uc)
+		f := newFixture(t, payme.Config{}, uc)
 		for method, body := range validCalls {
-			if method == payme.MethodSetFiscalData {
+			if method == "SetFiscalData" {
 				continue
 			}
 			e := f.post(t, body)
@@ -725,8 +723,8 @@ func TestSetFiscalDataErrors(t *testing.T) {
 	} {
 		uc := allUseCases()
 		uc.SetFiscalData = fiscalFunc(func(context.Context, payments.PaymeFiscalInput) error { return c.err })
-		f := newFixture(t, payme.HandlerConfig{}, uc)
-		assert.Equal(t, c.code, f.post(t, validCalls[payme.MethodSetFiscalData]).code(t), "%v", c.err)
+		f := newFixture(t, payme.Config{}, uc)
+		assert.Equal(t, c.code, f.post(t, validCalls["SetFiscalData"]).code(t), "%v", c.err)
 	}
 }
 
@@ -735,13 +733,13 @@ func TestErrorMessagesAreThePaymeOnes(t *testing.T) {
 	uc.PerformTransaction = performFunc(func(context.Context, string) (payments.PaymeResult, error) {
 		return payments.PaymeResult{}, payment.ErrBadState
 	})
-	f := newFixture(t, payme.HandlerConfig{}, uc)
-	status, body := f.do(t, call{body: validCalls[payme.MethodPerformTransaction]})
+	f := newFixture(t, payme.Config{}, uc)
+	status, body := f.do(t, call{body: validCalls["PerformTransaction"]})
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, `{"jsonrpc":"2.0","id":3,"error":{"code":-31008,"message":{"ru":"Невозможно выполнить операцию",`+
 		`"uz":"Amalni bajarib bo'lmaydi","en":"Unable to perform operation"}}}`, string(body))
 
-	e := f.send(t, call{body: validCalls[payme.MethodCheckTransaction], noAuth: true})
+	e := f.send(t, call{body: validCalls["CheckTransaction"], noAuth: true})
 	assert.Equal(t, map[string]string{"ru": "Недостаточно привилегий для выполнения метода",
 		"uz": "Metodni bajarish uchun huquq yetarli emas", "en": "Insufficient privilege to perform this method"}, e.Error.Message)
 }
@@ -749,8 +747,8 @@ func TestErrorMessagesAreThePaymeOnes(t *testing.T) {
 func TestAPanicIsASystemErrorWithHTTP200(t *testing.T) {
 	uc := allUseCases()
 	uc.CheckTransaction = checkFunc(func(context.Context, string) (*payment.PaymeTransaction, error) { panic("boom") })
-	f := newFixture(t, payme.HandlerConfig{}, uc)
-	e := f.post(t, validCalls[payme.MethodCheckTransaction])
+	f := newFixture(t, payme.Config{}, uc)
+	e := f.post(t, validCalls["CheckTransaction"])
 	expectError(t, e, payme.CodeSystemError, "")
 	assert.Equal(t, "5", string(e.ID))
 	assert.Contains(t, f.logs.String(), "boom")
@@ -765,19 +763,19 @@ func TestOutcomesAreCounted(t *testing.T) {
 	uc.PerformTransaction = performFunc(func(context.Context, string) (payments.PaymeResult, error) {
 		return payments.PaymeResult{}, fmt.Errorf("perform: %w", payment.ErrTimedOut)
 	})
-	f := newFixture(t, payme.HandlerConfig{}, uc)
+	f := newFixture(t, payme.Config{}, uc)
 
-	f.post(t, validCalls[payme.MethodCheckPerformTransaction])
-	f.post(t, validCalls[payme.MethodCreateTransaction])
+	f.post(t, validCalls["CheckPerformTransaction"])
+	f.post(t, validCalls["CreateTransaction"])
 	changed = false
-	f.post(t, validCalls[payme.MethodCreateTransaction])
-	f.post(t, validCalls[payme.MethodPerformTransaction])
-	f.post(t, validCalls[payme.MethodCancelTransaction])
-	f.post(t, validCalls[payme.MethodCheckTransaction])
-	f.post(t, validCalls[payme.MethodGetStatement])
-	f.post(t, validCalls[payme.MethodSetFiscalData])
+	f.post(t, validCalls["CreateTransaction"])
+	f.post(t, validCalls["PerformTransaction"])
+	f.post(t, validCalls["CancelTransaction"])
+	f.post(t, validCalls["CheckTransaction"])
+	f.post(t, validCalls["GetStatement"])
+	f.post(t, validCalls["SetFiscalData"])
 	f.post(t, "not json")
-	f.send(t, call{body: validCalls[payme.MethodCheckTransaction], noAuth: true})
+	f.send(t, call{body: validCalls["CheckTransaction"], noAuth: true})
 
 	for outcome, n := range map[string]int{
 		payme.OutcomeAllowed: 1, payme.OutcomeCreated: 1, payme.OutcomeReplayed: 1, payme.OutcomeTimedOut: 1,
@@ -794,12 +792,12 @@ func TestCredentialsNeverReachTheLog(t *testing.T) {
 	uc.CheckTransaction = checkFunc(func(context.Context, string) (*payment.PaymeTransaction, error) {
 		return nil, errors.New("db down")
 	})
-	f := newFixture(t, payme.HandlerConfig{}, uc)
+	f := newFixture(t, payme.Config{}, uc)
 	for _, c := range []call{
-		{body: validCalls[payme.MethodCheckTransaction]},
-		{body: validCalls[payme.MethodCheckTransaction], auth: basic(login, key+"-wrong")},
+		{body: validCalls["CheckTransaction"]},
+		{body: validCalls["CheckTransaction"], auth: basic(login, key+"-wrong")},
 		{body: "not json"},
-		{body: validCalls[payme.MethodCreateTransaction]},
+		{body: validCalls["CreateTransaction"]},
 	} {
 		f.send(t, c)
 	}
@@ -819,15 +817,15 @@ func TestStockReleaseFailureIsLoggedAndTheRefundAnswered(t *testing.T) {
 			StockReleaseErr: errors.New("catalog unavailable"),
 		}, nil
 	})
-	f := newFixture(t, payme.HandlerConfig{}, uc)
-	e := f.post(t, validCalls[payme.MethodCancelTransaction])
+	f := newFixture(t, payme.Config{}, uc)
+	e := f.post(t, validCalls["CancelTransaction"])
 	assert.Nil(t, e.Error)
 	assert.Contains(t, f.logs.String(), "catalog unavailable")
 }
 
 func TestRegisteredOnEchoOnlyPOSTIsRouted(t *testing.T) {
-	f := newFixture(t, payme.HandlerConfig{}, allUseCases())
-	req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, payme.Route, strings.NewReader(validCalls[payme.MethodCheckTransaction]))
+	f := newFixture(t, payme.Config{}, allUseCases())
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, payme.Route, strings.NewReader(validCalls["CheckTransaction"]))
 	req.Header.Set("Authorization", goodAuth)
 	rec := httptest.NewRecorder()
 	f.e.ServeHTTP(rec, req)

@@ -28,17 +28,6 @@ const (
 	CodeAccountNotFound   = -31050
 )
 
-// The methods of the Merchant API.
-const (
-	MethodCheckPerformTransaction = "CheckPerformTransaction"
-	MethodCreateTransaction       = "CreateTransaction"
-	MethodPerformTransaction      = "PerformTransaction"
-	MethodCancelTransaction       = "CancelTransaction"
-	MethodCheckTransaction        = "CheckTransaction"
-	MethodGetStatement            = "GetStatement"
-	MethodSetFiscalData           = "SetFiscalData"
-)
-
 // message is Payme's localised error text; Payme requires all three languages.
 type message struct {
 	RU string `json:"ru"`
@@ -123,9 +112,11 @@ func encode(r response) []byte {
 	return b
 }
 
-// errorFor maps a use case's error to Payme's code. Everything unknown is an
-// internal failure (-32400): Payme retries it and the sandbox expects it.
-func errorFor(method string, err error) *rpcError {
+// errorFor maps a use case's error to Payme's code; validationCode, when not
+// 0, is the method's code for a validation error (its table entry's).
+// Everything unknown is an internal failure (-32400): Payme retries it and
+// the sandbox expects it.
+func errorFor(err error, validationCode int) *rpcError {
 	e := &rpcError{cause: err}
 	switch {
 	case errors.Is(err, payments.ErrPaymeOrderNotFound):
@@ -142,8 +133,8 @@ func errorFor(method string, err error) *rpcError {
 		errors.Is(err, payment.ErrBadState), errors.Is(err, payment.ErrTimedOut),
 		errors.Is(err, payment.ErrAlreadyPaid), errors.Is(err, payment.ErrDuplicate):
 		e.code = CodeCannotPerform
-	case method == MethodSetFiscalData && errors.Is(err, domain.ErrValidation):
-		e.code = CodeInvalidParams
+	case validationCode != 0 && errors.Is(err, domain.ErrValidation):
+		e.code = validationCode
 	case errors.Is(err, payment.ErrInvalidReason):
 		e.code, e.data = CodeInvalidRequest, "reason"
 	default:

@@ -49,12 +49,15 @@ func (a *App) wireClick(d clickDeps) {
 	if config.AllowsAny(a.cfg.ClickAllowedIPs) {
 		a.log.Warn("CLICK_ALLOWED_IPS allows any address: Click webhook calls are accepted from anywhere")
 	}
-	click.Register(a.public, click.NewHandlers(
-		click.Config{ServiceID: a.cfg.ClickServiceID, SecretKey: a.cfg.ClickSecretKey, AllowedIPs: a.cfg.ClickAllowedIPs},
-		payments.NewClickPrepare(d.tx, orders, clicks, d.ids, d.clock),
-		payments.NewClickComplete(d.tx, orders, clicks, postgres.NewSettlementRepo(a.db), a.catalog, d.clock),
-		a.metrics, a.log,
-	))
+	click.NewWebhook(click.Config{
+		ServiceID:  a.cfg.ClickServiceID,
+		SecretKey:  a.cfg.ClickSecretKey,
+		AllowedIPs: a.cfg.ClickAllowedIPs,
+		Logger:     a.log,
+	}, click.UseCases{
+		Prepare:  payments.NewClickPrepare(d.tx, orders, clicks, d.ids, d.clock),
+		Complete: payments.NewClickComplete(d.tx, orders, clicks, postgres.NewSettlementRepo(a.db), a.catalog, d.clock),
+	}, a.metrics).Register(a.public)
 
 	links := paymentLinks{newPaymeLinks(a.cfg), click.NewLinks(a.cfg.ClickServiceID, a.cfg.ClickMerchantID)}
 	// PAYMENT_RETURN_HOSTS; http only for localhost, and only in development.

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/ultramarket/gateway/adapters/payme"
 	"github.com/ultramarket/gateway/adapters/postgres"
@@ -22,7 +21,7 @@ type paymeDeps struct {
 }
 
 // wirePayme builds the Payme Merchant API use cases on the Postgres
-// repositories, mounts POST /api/payments/payme on the public server, and
+// repositories, mounts /api/payments/payme on the public server, and
 // adds the background sweep that cancels (reason 4) state-1 transactions
 // past Payme's 12 hours, every EXPIRY_SWEEP_INTERVAL.
 func (a *App) wirePayme(d paymeDeps) {
@@ -34,7 +33,7 @@ func (a *App) wirePayme(d paymeDeps) {
 	if config.AllowsAny(a.cfg.PaymeAllowedIPs) {
 		a.log.Warn("PAYME_ALLOWED_IPS allows any address: Payme webhook calls are accepted from anywhere (the Basic credentials still apply)")
 	}
-	handler := payme.NewHandler(payme.HandlerConfig{
+	payme.NewWebhook(payme.Config{
 		Login:      a.cfg.PaymeLogin,
 		Key:        a.cfg.PaymeKey,
 		AllowedIPs: a.cfg.PaymeAllowedIPs,
@@ -47,12 +46,7 @@ func (a *App) wirePayme(d paymeDeps) {
 		CheckTransaction:        payments.NewPaymeCheckTransaction(repo),
 		GetStatement:            payments.NewPaymeGetStatement(repo),
 		SetFiscalData:           payments.NewPaymeSetFiscalData(repo),
-	}, a.metrics)
-	// Every method: Payme's protocol answers a non-POST with HTTP 200 and
-	// -32300 (SPEC §2.3), which the handler does, rather than Echo's 405.
-	a.public.POST(payme.Route, handler)
-	a.public.Match([]string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete},
-		payme.Route, handler)
+	}, a.metrics).Register(a.public)
 
 	sweep := payments.NewPaymeSweepTimeouts(d.tx, repo, d.clock, 0)
 	interval := a.cfg.ExpirySweepInterval
