@@ -593,10 +593,19 @@ func TestLogsNameTheAttemptByItsUUID(t *testing.T) {
 	assert.Contains(t, lines[1], `"transaction_id":"6512bd43-d9ca-46e0-8c1b-b0a4c3d7e5f6"`)
 }
 
-func TestOnlyPostIsServed(t *testing.T) {
+// Register routes what production routes (the app calls it too): POST only,
+// on both paths; any other method gets Echo's 405.
+func TestRegisterRoutesOnlyPOST(t *testing.T) {
 	fx := configured(t)
-	req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, click.PreparePath, nil)
-	rec := httptest.NewRecorder()
-	fx.e.ServeHTTP(rec, req)
-	assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)
+	for _, path := range []string{click.PreparePath, click.CompletePath} {
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodTrace} {
+			req := httptest.NewRequestWithContext(context.Background(), m, path, nil)
+			rec := httptest.NewRecorder()
+			fx.e.ServeHTTP(rec, req)
+			assert.Equal(t, http.StatusMethodNotAllowed, rec.Code, "%s %s", m, path)
+		}
+		expectCode(t, fx.post(t, path, "x=1"), -8)
+	}
+	assert.Empty(t, fx.prepare.calls)
+	assert.Empty(t, fx.complete.calls)
 }

@@ -823,15 +823,35 @@ func TestStockReleaseFailureIsLoggedAndTheRefundAnswered(t *testing.T) {
 	assert.Contains(t, f.logs.String(), "catalog unavailable")
 }
 
-func TestRegisteredOnEchoOnlyPOSTIsRouted(t *testing.T) {
+// Register routes what production routes (the app calls it too): POST to the
+// methods, every other method a client may send to Payme's -32300 with HTTP
+// 200, and the rest to Echo's 405.
+func TestRegisterRoutesEveryMethodPaymesProtocolAnswers(t *testing.T) {
 	f := newFixture(t, payme.Config{}, allUseCases())
-	req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, payme.Route, strings.NewReader(validCalls["CheckTransaction"]))
-	req.Header.Set("Authorization", goodAuth)
-	rec := httptest.NewRecorder()
-	f.e.ServeHTTP(rec, req)
+	serve := func(method string) *httptest.ResponseRecorder {
+		req := httptest.NewRequestWithContext(context.Background(), method, payme.Route, strings.NewReader(validCalls["CheckTransaction"]))
+		req.Header.Set("Authorization", goodAuth)
+		rec := httptest.NewRecorder()
+		f.e.ServeHTTP(rec, req)
+		return rec
+	}
+
+	rec := serve(http.MethodPost)
 	assert.Equal(t, http.StatusOK, rec.Code)
 	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
-	parseEnvelope(t, rec.Body.Bytes())
+	assert.Nil(t, parseEnvelope(t, rec.Body.Bytes()).Error)
+
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		rec := serve(m)
+		require.Equal(t, http.StatusOK, rec.Code, m)
+		assert.Equal(t, "application/json", rec.Header().Get("Content-Type"), m)
+		e := parseEnvelope(t, rec.Body.Bytes())
+		expectError(t, e, payme.CodeMethodNotPost, "")
+		assert.Equal(t, "null", string(e.ID), m)
+	}
+	for _, m := range []string{http.MethodTrace, http.MethodConnect, "PROPFIND"} {
+		assert.Equal(t, http.StatusMethodNotAllowed, serve(m).Code, m)
+	}
 }
 
 func keysOf(m map[string]string) []string {
