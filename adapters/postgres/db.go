@@ -49,9 +49,25 @@ func (o PoolOptions) withDefaults() PoolOptions {
 // sizes the pool and pings the server. A server that cannot be reached returns
 // an error wrapping domain.ErrUnavailable. Errors never contain the URL, which
 // may hold a password.
+//
+// The pool works the same whether url reaches Postgres itself or PgBouncer in
+// transaction pooling mode, where a connection holds its server connection
+// only until its transaction (or lone statement) ends: no statement depends on
+// session state, and every query with arguments goes out in one round trip
+// (lib/pq's binary_parameters, forced here). lib/pq's default sends such a
+// query in two, Parse then Bind, each ending in a Sync after which PgBouncer
+// may hand the server connection to another client: the Bind then meets that
+// client's unnamed statement and runs its SQL with these arguments. As a side
+// effect []byte arguments travel in binary, which is what bytea columns want;
+// anything meant as text or JSON must be passed as a string.
 func Open(ctx context.Context, url string, opts PoolOptions) (*sqlx.DB, error) {
 	opts = opts.withDefaults()
-	connector, err := pq.NewConnector(url)
+	cfg, err := pq.NewConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse database url: %w", redact(err))
+	}
+	cfg.BinaryParameters = true
+	connector, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse database url: %w", redact(err))
 	}

@@ -97,9 +97,11 @@ func (r *PaymeRepo) Insert(ctx context.Context, t *payment.PaymeTransaction) err
 	if err != nil {
 		return fmt.Errorf("insert payme transaction %s: account: %w", t.PaymeID(), err)
 	}
+	// account goes as a string: a []byte argument travels in binary (see
+	// Open), and jsonb's binary form is not JSON text.
 	_, err = ext(ctx, r.db).ExecContext(ctx, `INSERT INTO payme_transactions (`+paymeColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		t.ID(), t.PaymeID(), t.PaymeTime(), t.OrderID(), account, t.Amount().Tiyin(), int16(t.State()), //nolint:gosec // G115: PaymeState is -2..2
+		t.ID(), t.PaymeID(), t.PaymeTime(), t.OrderID(), string(account), t.Amount().Tiyin(), int16(t.State()), //nolint:gosec // G115: PaymeState is -2..2
 		reasonValue(t.Reason()), t.CreateTime(), t.PerformTime(), t.CancelTime())
 	if err != nil {
 		return fmt.Errorf("insert payme transaction %s for order %s: %w", t.PaymeID(), t.OrderID(), mapError(err))

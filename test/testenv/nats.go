@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -205,17 +204,11 @@ func (s *NATSServer) signal(sig syscall.Signal) {
 // the test says so.
 func freePort(t testing.TB) int {
 	t.Helper()
-	var lc net.ListenConfig
-	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	port, err := pickFreePort()
 	if err != nil {
-		t.Fatalf("testenv: free port: %v", err)
+		t.Fatal(err)
 	}
-	defer l.Close()
-	addr, ok := l.Addr().(*net.TCPAddr)
-	if !ok {
-		t.Fatalf("testenv: free port: unexpected address %v", l.Addr())
-	}
-	return addr.Port
+	return port
 }
 
 // String names the server in test output.
