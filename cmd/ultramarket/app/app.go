@@ -124,17 +124,14 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	}()
 
 	if cfg.MigrateOnStart {
-		if err := postgres.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
-			return nil, fmt.Errorf("ensure database: %w", err)
+		// On MIGRATE_DATABASE_URL, before the pool on DATABASE_URL opens
+		// (which may be a PgBouncer that cannot hold goose's lock): see Migrate.
+		if err := Migrate(ctx, cfg, "up", io.Discard); err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
 		}
 	}
 	if a.db, err = postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{}); err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
-	}
-	if cfg.MigrateOnStart {
-		if err := postgres.Migrate(ctx, a.db.DB, "up", io.Discard); err != nil {
-			return nil, fmt.Errorf("migrate: %w", err)
-		}
 	}
 	if a.redis, err = redis.Open(cfg.RedisURL); err != nil {
 		return nil, fmt.Errorf("open redis: %w", err)

@@ -74,7 +74,12 @@ type Config struct {
 	OpsAddr  string
 
 	DatabaseURL string
-	RedisURL    string
+	// MigrateDatabaseURL is where migrations run (`migrate`, create-admin,
+	// MIGRATE_ON_START): DATABASE_URL unless set. Migrations hold a
+	// session-level advisory lock, which a transaction-pooling PgBouncer
+	// cannot keep, so behind one this points at Postgres itself.
+	MigrateDatabaseURL string
+	RedisURL           string
 
 	JWTSecret       string
 	AccessTokenTTL  time.Duration
@@ -144,6 +149,10 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c.HTTPAddr = r.addr("HTTP_ADDR", httpAddr)
 	c.OpsAddr = r.addr("OPS_ADDR", "127.0.0.1:9090")
 	c.DatabaseURL = r.url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ultramarket?sslmode=disable", "postgres", "postgresql")
+	c.MigrateDatabaseURL = c.DatabaseURL
+	if _, ok := lookup("MIGRATE_DATABASE_URL"); ok {
+		c.MigrateDatabaseURL = r.url("MIGRATE_DATABASE_URL", "", "postgres", "postgresql")
+	}
 	c.RedisURL = r.url("REDIS_URL", "redis://127.0.0.1:6379/0", "redis", "rediss")
 
 	c.JWTSecret = r.str("JWT_SECRET", "")

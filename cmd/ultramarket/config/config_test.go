@@ -68,6 +68,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"addr", "HTTP_ADDR", "5000", "HTTP_ADDR"},
 		{"db", "DATABASE_URL", "mysql://x", "DATABASE_URL"},
 		{"redis", "REDIS_URL", "::", "REDIS_URL"},
+		{"migrate db", "MIGRATE_DATABASE_URL", "mysql://x", "MIGRATE_DATABASE_URL"},
 		{"ttl", "ACCESS_TOKEN_TTL", "15", "ACCESS_TOKEN_TTL"},
 		{"negative ttl", "ORDER_PAYMENT_TTL", "-1h", "ORDER_PAYMENT_TTL"},
 		{"cors", "CORS_ORIGINS", "localhost:3000", "CORS_ORIGINS"},
@@ -102,6 +103,28 @@ func TestSessionBounds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 5, c.SessionMaxPerUser)
 	assert.Equal(t, 48*time.Hour, c.SessionMaxAge)
+}
+
+// Migrations hold a session-level advisory lock, which a transaction-pooling
+// PgBouncer cannot keep: MIGRATE_DATABASE_URL names Postgres itself while
+// DATABASE_URL goes through the pooler. Unset, migrations use DATABASE_URL.
+func TestMigrateDatabaseURL(t *testing.T) {
+	const pooled = "postgres://app@pgbouncer:6432/ultramarket?sslmode=disable"
+	const direct = "postgres://owner@postgres:5432/ultramarket?sslmode=disable"
+	c, err := config.Load(env(map[string]string{"DATABASE_URL": pooled}))
+	require.NoError(t, err)
+	assert.Equal(t, pooled, c.MigrateDatabaseURL, "unset: migrations use DATABASE_URL")
+
+	c, err = config.Load(env(map[string]string{"DATABASE_URL": pooled, "MIGRATE_DATABASE_URL": direct}))
+	require.NoError(t, err)
+	assert.Equal(t, pooled, c.DatabaseURL)
+	assert.Equal(t, direct, c.MigrateDatabaseURL)
+
+	_, err = config.Load(env(map[string]string{"MIGRATE_DATABASE_URL": "mysql://owner:hunter2@db/x"}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "MIGRATE_DATABASE_URL")
+	assert.NotContains(t, err.Error(), "config: DATABASE_URL", "only the variable that is wrong is named")
+	assert.NotContains(t, err.Error(), "hunter2")
 }
 
 func TestSecretsNeverEchoed(t *testing.T) {
