@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -29,44 +30,122 @@ const (
 	dialerRetries = 2
 )
 
-// Open makes a client of the Redis at redisURL (redis://, rediss:// or
-// unix://). It does not ping: the gateway starts and takes orders while Redis
-// is down (only logins and sessions need it), and readiness reports it. The
-// error never contains the URL, which may hold a password.
+// Open makes a client of the Redis that redisURL names, in one of three forms:
+//
+//	redis://[user:pass@]host:6379/0             one Redis (rediss:// for TLS, unix:// for a socket)
+//	redis://host1:7001?addr=host2:7002&addr=…   Redis Cluster: the host and every addr are seed nodes
+//	redis://sentinel1:26379/0?master_name=M&addr=sentinel2:26379
+//	                                            Redis Sentinel: the host and every addr are sentinels
+//
+// An addr parameter without master_name is what makes a Cluster URL (the form
+// of go-redis's ParseClusterURL): a Cluster has many nodes, and naming a
+// second one is how the URL says so. A Cluster has only database 0, so a
+// Cluster URL with another database is refused. Sentinel and one Redis give a
+// *goredis.Client, a Cluster a *goredis.ClusterClient; the stores tell them
+// apart (see SessionStore). Query parameters set go-redis options in each
+// form (e.g. ?dial_timeout=5s); an unknown one is refused.
+//
+// It does not ping: the gateway starts and takes orders while Redis is down
+// (only logins and sessions need it), and readiness reports it. The error
+// never contains the URL, which may hold a password.
 func Open(redisURL string) (goredis.UniversalClient, error) {
-	opts, err := goredis.ParseURL(redisURL)
+	kind, err := kindOf(redisURL)
 	if err != nil {
-		// url.Error repeats the whole URL, password included: keep its cause only.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
+		return nil, invalidURL(err)
+	}
+	switch kind {
+	case kindCluster:
+		opts, err := goredis.ParseClusterURL(redisURL)
+		if err != nil {
+			return nil, invalidURL(err)
 		}
-		return nil, fmt.Errorf("redis: invalid REDIS_URL: %w", err)
+		applyDefaults(&opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout,
+			&opts.MaxRetries, &opts.DialerRetries)
+		opts.ContextTimeoutEnabled = true
+		return goredis.NewClusterClient(opts), nil
+	case kindSentinel:
+		opts, err := goredis.ParseFailoverURL(redisURL)
+		if err != nil {
+			return nil, invalidURL(err)
+		}
+		applyDefaults(&opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout,
+			&opts.MaxRetries, &opts.DialerRetries)
+		opts.ContextTimeoutEnabled = true
+		return goredis.NewFailoverClient(opts), nil
+	default:
+		opts, err := goredis.ParseURL(redisURL)
+		if err != nil {
+			return nil, invalidURL(err)
+		}
+		applyDefaults(&opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout,
+			&opts.MaxRetries, &opts.DialerRetries)
+		// PoolSize keeps go-redis's default, 10 per GOMAXPROCS (per node on
+		// a Cluster): commands are sub-millisecond, so that is plenty per
+		// instance.
+		// A request's deadline also bounds its Redis calls.
+		opts.ContextTimeoutEnabled = true
+		return goredis.NewClient(opts), nil
 	}
-	if opts.DialTimeout == 0 {
-		opts.DialTimeout = dialTimeout
-	}
-	if opts.ReadTimeout == 0 {
-		opts.ReadTimeout = readTimeout
-	}
-	if opts.WriteTimeout == 0 {
-		opts.WriteTimeout = writeTimeout
-	}
-	if opts.PoolTimeout == 0 {
-		opts.PoolTimeout = poolTimeout
-	}
-	if opts.MaxRetries == 0 {
-		opts.MaxRetries = maxRetries
-	}
-	if opts.DialerRetries == 0 {
-		opts.DialerRetries = dialerRetries
-	}
-	// PoolSize keeps go-redis's default, 10 per GOMAXPROCS: commands are
-	// sub-millisecond, so that is plenty per instance.
-	// A request's deadline also bounds its Redis calls.
-	opts.ContextTimeoutEnabled = true
+}
 
-	return goredis.NewClient(opts), nil
+type redisKind int
+
+const (
+	kindSingle redisKind = iota
+	kindCluster
+	kindSentinel
+)
+
+// kindOf tells the three forms of Open apart.
+func kindOf(redisURL string) (redisKind, error) {
+	u, err := url.Parse(redisURL)
+	if err != nil {
+		return kindSingle, err
+	}
+	q := u.Query()
+	switch {
+	case q.Has("master_name"):
+		return kindSentinel, nil
+	case q.Has("addr"):
+		// ParseClusterURL ignores the path; refuse rather than silently use
+		// database 0 when another was asked for.
+		if db := strings.Trim(u.Path, "/"); db != "" && db != "0" {
+			return kindCluster, errors.New("a Redis Cluster has only database 0: drop the /" + db + " path")
+		}
+		return kindCluster, nil
+	default:
+		return kindSingle, nil
+	}
+}
+
+// invalidURL keeps only the cause of a URL error: url.Error repeats the whole
+// URL, password included.
+func invalidURL(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	return fmt.Errorf("redis: invalid REDIS_URL: %w", err)
+}
+
+// applyDefaults fills what REDIS_URL did not set (its query string may, e.g.
+// ?dial_timeout=5s). The three option structs of go-redis share these fields
+// but no type.
+func applyDefaults(dial, read, write, pool *time.Duration, retries, dialRetries *int) {
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{dial, dialTimeout}, {read, readTimeout}, {write, writeTimeout}, {pool, poolTimeout}} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if *retries == 0 {
+		*retries = maxRetries
+	}
+	if *dialRetries == 0 {
+		*dialRetries = dialerRetries
+	}
 }
 
 // Pinger reports whether Redis answers, for the readiness probe.
@@ -79,9 +158,19 @@ var _ ports.Pinger = Pinger{}
 // NewPinger returns a Pinger for client.
 func NewPinger(client goredis.UniversalClient) Pinger { return Pinger{client: client} }
 
-// Ping sends PING; failures wrap domain.ErrUnavailable.
+// Ping sends PING; failures wrap domain.ErrUnavailable. On a Cluster it
+// pings every master: a key of any slot may be asked for, and a master that
+// does not answer leaves its slots unserved.
 func (p Pinger) Ping(ctx context.Context) error {
-	if err := p.client.Ping(ctx).Err(); err != nil {
+	var err error
+	if cc, ok := p.client.(*goredis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *goredis.Client) error {
+			return c.Ping(ctx).Err()
+		})
+	} else {
+		err = p.client.Ping(ctx).Err()
+	}
+	if err != nil {
 		return storeError("ping", err)
 	}
 	return nil

@@ -153,7 +153,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if _, ok := lookup("MIGRATE_DATABASE_URL"); ok {
 		c.MigrateDatabaseURL = r.url("MIGRATE_DATABASE_URL", "", "postgres", "postgresql")
 	}
-	c.RedisURL = r.url("REDIS_URL", "redis://127.0.0.1:6379/0", "redis", "rediss")
+	c.RedisURL = r.redisURL("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 	c.JWTSecret = r.str("JWT_SECRET", "")
 	switch {
@@ -349,6 +349,36 @@ func (r *reader) url(name, def string, schemes ...string) string {
 		}
 	}
 	r.fail(name, "must use the scheme "+strings.Join(schemes, " or "))
+	return v
+}
+
+// redisURL is url for REDIS_URL, plus the forms that select a Redis Cluster
+// or Sentinel (adapters/redis.Open): addr parameters must be host:port, and
+// a Cluster (addr without master_name) has only database 0. Other query
+// parameters are go-redis options, checked when the client is made.
+func (r *reader) redisURL(name, def string) string {
+	bad := len(r.errs)
+	v := r.url(name, def, "redis", "rediss")
+	if len(r.errs) > bad {
+		return v
+	}
+	u, _ := url.Parse(v) // parsed by r.url
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		r.fail(name, "has a malformed query string")
+		return v
+	}
+	for _, a := range q["addr"] {
+		if host, port, err := net.SplitHostPort(a); err != nil || host == "" || port == "" {
+			r.fail(name, "must list further nodes as addr=host:port")
+			return v
+		}
+	}
+	if q.Has("addr") && !q.Has("master_name") {
+		if db := strings.Trim(u.Path, "/"); db != "" && db != "0" {
+			r.fail(name, "names a Redis Cluster (addr=...), which has only database 0: drop the /"+db+" path")
+		}
+	}
 	return v
 }
 

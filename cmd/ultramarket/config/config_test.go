@@ -68,6 +68,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"addr", "HTTP_ADDR", "5000", "HTTP_ADDR"},
 		{"db", "DATABASE_URL", "mysql://x", "DATABASE_URL"},
 		{"redis", "REDIS_URL", "::", "REDIS_URL"},
+		{"redis cluster node", "REDIS_URL", "redis://10.0.0.1:7001?addr=10.0.0.2", "REDIS_URL"},
+		{"redis cluster database", "REDIS_URL", "redis://10.0.0.1:7001/2?addr=10.0.0.2:7002", "REDIS_URL"},
 		{"migrate db", "MIGRATE_DATABASE_URL", "mysql://x", "MIGRATE_DATABASE_URL"},
 		{"ttl", "ACCESS_TOKEN_TTL", "15", "ACCESS_TOKEN_TTL"},
 		{"negative ttl", "ORDER_PAYMENT_TTL", "-1h", "ORDER_PAYMENT_TTL"},
@@ -124,6 +126,26 @@ func TestMigrateDatabaseURL(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "MIGRATE_DATABASE_URL")
 	assert.NotContains(t, err.Error(), "config: DATABASE_URL", "only the variable that is wrong is named")
+	assert.NotContains(t, err.Error(), "hunter2")
+}
+
+// REDIS_URL names one Redis, a Redis Cluster (further seed nodes as addr
+// parameters) or a Sentinel-managed master (master_name).
+func TestRedisURLForms(t *testing.T) {
+	for _, v := range []string{
+		"redis://127.0.0.1:6379/0",
+		"rediss://user:pw@redis.internal:6380/2",
+		"redis://10.0.0.1:7001?addr=10.0.0.2:7002&addr=10.0.0.3:7003",
+		"redis://10.0.0.1:7001/0?addr=10.0.0.2:7002",
+		"redis://sentinel1:26379/1?master_name=um&addr=sentinel2:26379",
+	} {
+		c, err := config.Load(env(map[string]string{"REDIS_URL": v}))
+		require.NoError(t, err, v)
+		assert.Equal(t, v, c.RedisURL)
+	}
+	_, err := config.Load(env(map[string]string{"REDIS_URL": "redis://:hunter2@10.0.0.1:7001/5?addr=10.0.0.2:7002"}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "only database 0")
 	assert.NotContains(t, err.Error(), "hunter2")
 }
 
