@@ -28,7 +28,7 @@ REDOCLY := bin/redocly-$(REDOCLY_VERSION)/node_modules/.bin/redocly
 VULNDB := bin/vulndb-$(VULNDB_VERSION)
 OPENAPI := adapters/httpapi/openapi/openapi.yaml
 
-.PHONY: all build run services test test-unit generate lint lint-go vulncheck lint-openapi check-generated \
+.PHONY: all build run services test test-scaleout test-unit generate lint lint-go vulncheck lint-openapi check-generated \
 	vulndb-update migrate bench bench-go fuzz clean
 
 all: build
@@ -46,11 +46,18 @@ services:
 	@bash deploy/services.sh
 
 ## test: the static checks (make lint), then every test, real Postgres and Redis included, with the race
-## detector; then every fuzz target for a bounded number of executions
+## detector; then the scale-out runs (test-scaleout); then every fuzz target for a bounded number of executions
 test: lint
 	@bash deploy/test-deps.sh
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory test-scaleout
 	$(MAKE) --no-print-directory fuzz FUZZTIME=20000x
+
+## test-scaleout: the order and payment flows through PgBouncer (transaction pooling), the identity flows
+## and the Redis stores on a 3-master Redis Cluster; each run starts and removes its own engines
+test-scaleout:
+	@bash deploy/test-deps.sh
+	@GO=$(GO) bash deploy/test-scaleout.sh
 
 ## test-unit: the fast subset that needs no database
 test-unit:

@@ -360,11 +360,9 @@ func TestLoginGuardKeyLayout(t *testing.T) {
 		assert.Equal(t, tag, hashTag(k), "Cluster hashes %s by the email", k)
 	}
 
-	it := c.Scan(ctx, 0, prefix+"*", 100).Iterator()
-	for it.Next(ctx) {
-		assert.NotContains(t, strings.ToLower(it.Val()), "ann", "no key names the person")
+	for _, k := range testenv.RedisKeys(t, c, prefix) {
+		assert.NotContains(t, strings.ToLower(k), "ann", "no key names the person")
 	}
-	require.NoError(t, it.Err())
 }
 
 func TestLoginGuardWindowExpires(t *testing.T) {

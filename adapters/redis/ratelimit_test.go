@@ -179,9 +179,12 @@ func TestRateLimitKeyLayout(t *testing.T) {
 	require.NoError(t, err)
 	assert.Positive(t, ttl)
 	assert.LessOrEqual(t, ttl, 7*time.Second, "one request of 10/min refills in 6 s")
-	n, err := c.Exists(ctx, "rate:api:203.0.113.7", "rate:"+prefix+"api:203.0.113.7").Result()
-	require.NoError(t, err)
-	assert.Zero(t, n, "no key outside the prefix")
+	for _, k := range []string{"rate:api:203.0.113.7", "rate:" + prefix + "api:203.0.113.7"} {
+		// One key per EXISTS: on a Cluster the two may live in different slots.
+		n, err := c.Exists(ctx, k).Result()
+		require.NoError(t, err)
+		assert.Zero(t, n, "no key outside the prefix")
+	}
 }
 
 func TestRateLimitBadPolicy(t *testing.T) {

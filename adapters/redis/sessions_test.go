@@ -703,12 +703,7 @@ func TestSessionStore(t *testing.T) {
 
 func scanAll(t *testing.T, client goredis.UniversalClient, prefix string) []string {
 	t.Helper()
-	var keys []string
-	iter := client.Scan(context.Background(), 0, prefix+"*", 100).Iterator()
-	for iter.Next(context.Background()) {
-		keys = append(keys, iter.Val())
-	}
-	require.NoError(t, iter.Err())
+	keys := testenv.RedisKeys(t, client, prefix)
 	for _, k := range keys {
 		require.True(t, strings.HasPrefix(k, prefix))
 	}

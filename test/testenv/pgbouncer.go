@@ -49,18 +49,18 @@ type PgBouncer struct {
 // PgBouncerBinary is PGBOUNCER_BIN, or pgbouncer on PATH, or Debian's
 // /usr/sbin/pgbouncer.
 func PgBouncerBinary() (string, error) {
-	if v := os.Getenv("PGBOUNCER_BIN"); v != "" {
-		return v, nil
-	}
+	candidates := []string{"/usr/sbin/pgbouncer"}
 	if p, err := exec.LookPath("pgbouncer"); err == nil {
-		return p, nil
+		candidates = []string{p}
 	}
-	const debian = "/usr/sbin/pgbouncer"
-	if _, err := os.Stat(debian); err != nil {
-		return "", errors.New("no pgbouncer binary: install it with `apt-get install pgbouncer` " +
-			"(`make test` does, through deploy/test-deps.sh) or set PGBOUNCER_BIN")
+	if v := os.Getenv("PGBOUNCER_BIN"); v != "" {
+		candidates = []string{v}
 	}
-	return debian, nil
+	if _, err := os.Stat(candidates[0]); err != nil {
+		return "", fmt.Errorf("no pgbouncer binary (%s): install it with `apt-get install pgbouncer` "+
+			"(`make test` does, through deploy/test-deps.sh) or set PGBOUNCER_BIN", candidates[0])
+	}
+	return candidates[0], nil
 }
 
 // StartPgBouncer starts a PgBouncer in front of the test Postgres server and

@@ -86,8 +86,21 @@ func EmptyDatabaseURL(t testing.TB) string {
 
 // PostgresURL creates a fresh database with every migration applied and
 // returns its URL, for booting the whole app on it. It is dropped when the
-// test ends.
+// test ends. In a TEST_SCALEOUT=pgbouncer run the URL goes through PgBouncer,
+// as a production DATABASE_URL does; the database is still created and
+// migrated directly (DirectPostgresURL), as production migrations are.
 func PostgresURL(t testing.TB) string {
+	t.Helper()
+	dbURL := DirectPostgresURL(t)
+	if scaleout.pgbouncer != nil {
+		return scaleout.pgbouncer.URL(dbURL)
+	}
+	return dbURL
+}
+
+// DirectPostgresURL is PostgresURL on the Postgres server itself, whatever
+// the run.
+func DirectPostgresURL(t testing.TB) string {
 	t.Helper()
 	dbURL := EmptyDatabaseURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,8 +18,12 @@ import (
 
 const defaultRedisURL = "redis://127.0.0.1:6379/0"
 
-// RedisURL is TEST_REDIS_URL, or the local Redis `make services` starts.
+// RedisURL is the private Redis Cluster of a TEST_SCALEOUT=redis-cluster run,
+// or TEST_REDIS_URL, or the local Redis `make services` starts.
 func RedisURL() string {
+	if scaleout.redisCluster != nil {
+		return scaleout.redisCluster.URL()
+	}
 	if v := os.Getenv("TEST_REDIS_URL"); v != "" {
 		return v
 	}
@@ -77,29 +82,73 @@ func newRedisPrefix(t testing.TB) string {
 	return "test:" + hex.EncodeToString(b) + ":"
 }
 
-// deleteRedisPrefix removes every key under prefix with SCAN, never KEYS, so
-// a shared Redis is not blocked.
+// deleteRedisPrefix removes every key under prefix, on every master of a
+// Cluster.
 func deleteRedisPrefix(t testing.TB, client goredis.UniversalClient, prefix string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	err := eachNode(ctx, client, func(ctx context.Context, node goredis.Cmdable) error {
+		return deleteOnNode(ctx, node, prefix)
+	})
+	if err != nil {
+		t.Errorf("clean up redis prefix %s: %v", prefix, err)
+	}
+}
+
+// deleteOnNode removes the keys under prefix that one node holds, with SCAN,
+// never KEYS, so a shared Redis is not blocked. The keys of one SCAN page are
+// unlinked one by one: on a Cluster node they may belong to different slots,
+// which one multi-key command refuses.
+func deleteOnNode(ctx context.Context, node goredis.Cmdable, prefix string) error {
 	var cursor uint64
 	for {
-		keys, next, err := client.Scan(ctx, cursor, globEscape(prefix)+"*", 500).Result()
+		keys, next, err := node.Scan(ctx, cursor, globEscape(prefix)+"*", 500).Result()
 		if err != nil {
-			t.Errorf("clean up redis prefix %s: %v", prefix, err)
-			return
+			return err
 		}
-		if len(keys) > 0 {
-			if err := client.Unlink(ctx, keys...).Err(); err != nil {
-				t.Errorf("clean up redis prefix %s: %v", prefix, err)
-				return
+		for _, k := range keys {
+			if err := node.Unlink(ctx, k).Err(); err != nil {
+				return err
 			}
 		}
 		if cursor = next; cursor == 0 {
-			return
+			return nil
 		}
 	}
+}
+
+// RedisKeys lists every key under prefix, from every master of a Cluster
+// (SCAN on a Cluster client would see one node only).
+func RedisKeys(t testing.TB, client goredis.UniversalClient, prefix string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var (
+		mu   sync.Mutex
+		keys []string
+	)
+	err := eachNode(ctx, client, func(ctx context.Context, node goredis.Cmdable) error {
+		iter := node.Scan(ctx, 0, globEscape(prefix)+"*", 500).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, iter.Val())
+			mu.Unlock()
+		}
+		return iter.Err()
+	})
+	if err != nil {
+		t.Fatalf("testenv: list redis keys under %s: %v", prefix, err)
+	}
+	return keys
+}
+
+// eachNode runs fn on every master of a Cluster client, or on the client.
+func eachNode(ctx context.Context, client goredis.UniversalClient, fn func(context.Context, goredis.Cmdable) error) error {
+	if cc, ok := client.(*goredis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, c *goredis.Client) error { return fn(ctx, c) })
+	}
+	return fn(ctx, client)
 }
 
 func globEscape(s string) string {
