@@ -62,7 +62,10 @@ func Config(t testing.TB) config.Config {
 		return v, ok
 	})
 	require.NoError(t, err)
-	cfg.DatabaseURL = testenv.PostgresURL(t)
+	// Migrations (MIGRATE_ON_START, should a test turn it on) go to Postgres
+	// itself, the app through PgBouncer in a TEST_SCALEOUT=pgbouncer run.
+	cfg.MigrateDatabaseURL = testenv.DirectPostgresURL(t)
+	cfg.DatabaseURL = testenv.AppURL(cfg.MigrateDatabaseURL)
 	cfg.RedisURL = testenv.RedisURL()
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.OpsAddr = "127.0.0.1:0"

@@ -91,11 +91,16 @@ func EmptyDatabaseURL(t testing.TB) string {
 // migrated directly (DirectPostgresURL), as production migrations are.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
-	dbURL := DirectPostgresURL(t)
+	return AppURL(DirectPostgresURL(t))
+}
+
+// AppURL is how the app reaches the database directURL names in this run:
+// through PgBouncer in a TEST_SCALEOUT=pgbouncer run, else directURL itself.
+func AppURL(directURL string) string {
 	if scaleout.pgbouncer != nil {
-		return scaleout.pgbouncer.URL(dbURL)
+		return scaleout.pgbouncer.URL(directURL)
 	}
-	return dbURL
+	return directURL
 }
 
 // DirectPostgresURL is PostgresURL on the Postgres server itself, whatever
