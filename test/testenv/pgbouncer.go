@@ -130,10 +130,11 @@ func StartPgBouncer(opts PgBouncerOptions) (_ *PgBouncer, err error) {
 		userName = "postgres"
 	}
 	users := fmt.Sprintf("%q %q\n", userName, "")
-	if err := os.WriteFile(filepath.Join(dir, "pgbouncer.ini"), []byte(ini), 0o644); err != nil { //nolint:gosec // G306: read by pgbouncer running as another user; holds no secret beyond the test server's
+	// World-readable: run by root, PgBouncer reads them as another user.
+	if err := os.WriteFile(filepath.Join(dir, "pgbouncer.ini"), []byte(ini), 0o644); err != nil {
 		return nil, fmt.Errorf("testenv: pgbouncer config: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "users.txt"), []byte(users), 0o644); err != nil { //nolint:gosec // G306: as above
+	if err := os.WriteFile(filepath.Join(dir, "users.txt"), []byte(users), 0o644); err != nil {
 		return nil, fmt.Errorf("testenv: pgbouncer auth file: %w", err)
 	}
 	args := []string{filepath.Join(dir, "pgbouncer.ini")}
@@ -144,7 +145,7 @@ func StartPgBouncer(opts PgBouncerOptions) (_ *PgBouncer, err error) {
 			return nil, err
 		}
 		args = append([]string{"-u", u}, args...)
-		if err := os.Chmod(dir, 0o755); err != nil { //nolint:gosec // G302: the unprivileged user must read the config
+		if err := os.Chmod(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("testenv: pgbouncer dir: %w", err)
 		}
 	}
@@ -200,11 +201,11 @@ func (b *PgBouncer) waitReady(database, userName string) error {
 		}
 		select {
 		case <-b.done:
-			return fmt.Errorf("testenv: pgbouncer exited at start: %v\n%s", err, b.Log())
+			return fmt.Errorf("testenv: pgbouncer exited at start: %w\n%s", err, b.Log())
 		default:
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("testenv: pgbouncer on port %d did not pass a query through: %v\n%s", b.port, err, b.Log())
+			return fmt.Errorf("testenv: pgbouncer on port %d did not pass a query through: %w\n%s", b.port, err, b.Log())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -46,7 +46,7 @@ func redisBinaries() (server, cli string, err error) {
 			}
 		}
 		if err != nil {
-			return "", fmt.Errorf("no %s binary (%v): install it with `apt-get install redis-server` "+
+			return "", fmt.Errorf("no %s binary (%w): install it with `apt-get install redis-server` "+
 				"(`make services` does) or set %s", name, err, env)
 		}
 		return p, nil
@@ -194,12 +194,12 @@ func (n *redisNode) waitPing() error {
 		select {
 		case <-n.done:
 			out, _ := os.ReadFile(n.log)
-			return fmt.Errorf("testenv: redis-server on port %d exited at start: %v\n%s", n.port, err, out)
+			return fmt.Errorf("testenv: redis-server on port %d exited at start: %w\n%s", n.port, err, out)
 		default:
 		}
 		if time.Now().After(deadline) {
 			out, _ := os.ReadFile(n.log)
-			return fmt.Errorf("testenv: redis-server on port %d did not answer: %v\n%s", n.port, err, out)
+			return fmt.Errorf("testenv: redis-server on port %d did not answer: %w\n%s", n.port, err, out)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -220,7 +220,10 @@ func (c *RedisCluster) waitOK() error {
 			}
 			if time.Now().After(deadline) {
 				_ = rc.Close()
-				return fmt.Errorf("testenv: redis cluster node %d not ok: %v\n%s", n.port, err, info)
+				if err == nil {
+					err = errors.New("cluster_state is not ok")
+				}
+				return fmt.Errorf("testenv: redis cluster node %d: %w\n%s", n.port, err, info)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
