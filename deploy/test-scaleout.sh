@@ -3,10 +3,10 @@
 # test` run starting its own private engines on free ports and removing them
 # afterwards (test/testenv, TEST_SCALEOUT):
 #
-#   pgbouncer      the end-to-end cart, order, expiry and payment flows with
-#                  the app's DATABASE_URL through PgBouncer in transaction
-#                  pooling mode (migrations direct, as in production), and
-#                  that recipe itself (TestScaleout_*)
+#   pgbouncer      the end-to-end cart, order, expiry, payment and webhook
+#                  flows with the app's DATABASE_URL through PgBouncer in
+#                  transaction pooling mode (migrations direct, as in
+#                  production), and that recipe itself (TestScaleout_*)
 #   redis-cluster  the end-to-end identity flows (register, login, refresh,
 #                  logout on every instance, lockout, rate limits, sessions
 #                  cap) and the Redis stores' own tests (sessions, login
@@ -35,6 +35,6 @@ run() { # engine, -run pattern (empty: all), package
   fi
 }
 
-run pgbouncer '^Test(Scaleout|Cart|Orders|Expiry|Payme|Click|Payments)_' ./test/e2e/
+run pgbouncer '^Test(Scaleout|Cart|Orders|Expiry|Payme|Click|Payments|Webhooks)_' ./test/e2e/
 run redis-cluster '^TestIdentity_' ./test/e2e/
 run redis-cluster '' ./adapters/redis/
