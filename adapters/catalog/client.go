@@ -54,7 +54,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/ultramarket/gateway/adapters/metrics"
@@ -375,7 +374,7 @@ func (c *Client) Reserve(ctx context.Context, orderID string, items []ports.Rese
 				p, pj := parseProblem(status, raw)
 				if pj.Code == "insufficient_stock" {
 					pid := pj.ProductID
-					if _, err := uuid.Parse(pid); err != nil {
+					if !domain.IsID(pid) {
 						pid = "" // not one of ours: do not echo it
 					}
 					return &product.InsufficientStockError{ProductID: pid}
@@ -404,15 +403,9 @@ func (c *Client) Release(ctx context.Context, orderID string, who ports.Caller) 
 	})
 }
 
-// canonicalID returns id in the canonical lower-case form when it is a UUID,
-// which also makes it safe in a path.
-func canonicalID(id string) (string, bool) {
-	u, err := uuid.Parse(id)
-	if err != nil {
-		return "", false
-	}
-	return u.String(), true
-}
+// canonicalID returns id in the canonical lower-case form when it is one of
+// our ids, which also makes it safe in a path.
+func canonicalID(id string) (string, bool) { return domain.ParseID(id) }
 
 func noContent(status int, body []byte) error {
 	if status >= 200 && status < 300 {

@@ -156,7 +156,7 @@ func adminTarget(c echo.Context) (claims ports.AccessClaims, id string, err erro
 		return claims, "", err
 	}
 	id = c.Param("id")
-	if !validID(id) {
+	if !domain.IsID(id) {
 		return claims, "", fmt.Errorf("user id %q: %w", id, user.ErrNotFound)
 	}
 	return claims, id, nil

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/ultramarket/gateway/application/auth"
+	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/ports"
 )
@@ -185,7 +186,7 @@ func (h authHandlers) deleteSession(c echo.Context) error {
 		return err
 	}
 	id := c.Param("id")
-	if !validID(id) {
+	if !domain.IsID(id) {
 		return fmt.Errorf("session id %q: %w", id, session.ErrNotFound)
 	}
 	if err := h.uc.DeleteSession.Handle(c.Request().Context(), auth.DeleteSessionInput{Claims: claims, SessionID: id}); err != nil {

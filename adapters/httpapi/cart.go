@@ -107,7 +107,7 @@ func (h cartHandlers) clear(c echo.Context) error {
 // names no product (404).
 func cartProductID(c echo.Context) (string, error) {
 	id := c.Param("product_id")
-	if !validID(id) {
+	if !domain.IsID(id) {
 		return "", fmt.Errorf("product id %q: %w", id, product.ErrNotFound)
 	}
 	return id, nil

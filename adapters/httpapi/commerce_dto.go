@@ -334,7 +334,7 @@ func mustCaller(c echo.Context) (ports.Caller, error) {
 // uuidParam reads an optional query parameter that must be a UUID when given.
 func uuidParam(q url.Values, name string, verr *domain.ValidationError) string {
 	s := single(q, name, verr)
-	if s != "" && !validID(s) {
+	if s != "" && !domain.IsID(s) {
 		verr.Add(name, "must be a UUID")
 		return ""
 	}

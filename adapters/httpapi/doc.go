@@ -53,7 +53,7 @@
 //   - Authenticated routes take RequireAuth (bearer token, one session check),
 //     then RequireRole where only some roles may enter; handlers read the
 //     caller with ClaimsFrom. Ids in paths are UUIDs: check them with
-//     validID and answer 404 for anything else, before a repository sees them.
+//     domain.IsID and answer 404 for anything else, before a repository sees them.
 //
 //   - Use c.RealIP() for the client address: it believes X-Forwarded-For only
 //     from Config.TrustedProxies.

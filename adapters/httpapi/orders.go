@@ -186,7 +186,7 @@ func orderTarget(c echo.Context) (caller ports.Caller, id string, err error) {
 		return caller, "", err
 	}
 	id = c.Param("id")
-	if !validID(id) {
+	if !domain.IsID(id) {
 		return caller, "", fmt.Errorf("order id %q: %w", id, order.ErrNotFound)
 	}
 	return caller, id, nil

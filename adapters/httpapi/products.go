@@ -164,7 +164,7 @@ func (h productHandlers) delete(c echo.Context) error {
 // product (404), before the catalog is asked.
 func productID(c echo.Context) (string, error) {
 	id := c.Param("id")
-	if !validID(id) {
+	if !domain.IsID(id) {
 		return "", fmt.Errorf("product id %q: %w", id, product.ErrNotFound)
 	}
 	return id, nil

@@ -3,8 +3,6 @@ package httpapi
 import (
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/domain/user"
@@ -111,13 +109,6 @@ func nullable(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-// validID reports whether a path id can name anything: every id is a UUID in
-// its canonical 36-character form. Anything else is answered 404 before a
-// repository sees it, so Postgres never gets to fail on casting it (a 500).
-func validID(id string) bool {
-	return len(id) == 36 && uuid.Validate(id) == nil
 }
 
 // pageJSON is the list envelope of API.md: {items, page, page_size, total}.

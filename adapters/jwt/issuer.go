@@ -16,6 +16,7 @@ import (
 	jwtlib "github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
@@ -34,7 +35,6 @@ const (
 
 	refreshSecretBytes = 32
 	refreshSecretLen   = 43 // unpadded base64url of 32 bytes
-	sessionIDLen       = 36 // canonical UUID
 )
 
 // Config configures a TokenIssuer. Secret is the HS256 key; JWT_SECRET's
@@ -208,25 +208,12 @@ func hashRefresh(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// isSessionID accepts the lower-case canonical UUID form the id generator
-// makes, and nothing else uuid.Parse would (braces, urn:, no dashes).
+// isSessionID accepts an id (domain.IsID) in the lower-case form the id
+// generator makes, and no other spelling of it: the token is compared as
+// text.
 func isSessionID(s string) bool {
-	if len(s) != sessionIDLen {
-		return false
-	}
-	for n, c := range []byte(s) {
-		switch n {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-				return false
-			}
-		}
-	}
-	return true
+	id, ok := domain.ParseID(s)
+	return ok && id == s
 }
 
 func isBase64URL(s string) bool {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
@@ -326,11 +325,11 @@ func mergeLines(items []ports.ReservationItem) ([]ports.ReservationItem, error) 
 		if it.Quantity < 1 || it.Quantity > product.MaxStock {
 			return nil, domain.Invalid(fmt.Sprintf("items[%d].quantity", i), fmt.Sprintf("must be 1..%d", product.MaxStock))
 		}
-		id, err := uuid.Parse(it.ProductID)
-		if err != nil {
+		id, ok := domain.ParseID(it.ProductID)
+		if !ok {
 			return nil, fmt.Errorf("product %s: %w", it.ProductID, product.ErrNotFound)
 		}
-		sum[id.String()] += it.Quantity
+		sum[id] += it.Quantity
 	}
 	lines := make([]ports.ReservationItem, 0, len(sum))
 	for id, q := range sum {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/ultramarket/gateway/domain"
 )
 
 // dbTime is how a time is written: UTC, cut to the microseconds Postgres
@@ -38,12 +38,10 @@ func nullString(s string) sql.NullString {
 	return sql.NullString{String: s, Valid: true}
 }
 
-// validID reports whether id can be a stored id. Lookups of anything else are
-// answered "not found" without asking Postgres, which would fail on the cast.
-func validID(id string) bool {
-	_, err := uuid.Parse(id)
-	return err == nil
-}
+// validID reports whether id can be a stored id (domain.IsID decides what an
+// id looks like). Lookups of anything else are answered "not found" without
+// asking Postgres, which would fail on the cast.
+func validID(id string) bool { return domain.IsID(id) }
 
 // likePattern turns user input into a substring pattern for ILIKE, escaping
 // the wildcards so "50%" matches a literal percent sign.

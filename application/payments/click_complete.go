@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/ultramarket/gateway/application/holds"
+	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports"
@@ -75,7 +76,7 @@ func NewClickComplete(tx ports.TxManager, orders ports.OrderRepository, clicks p
 // payment.ErrClickCancelled, and its cancel is committed. Any other error is
 // an internal failure (-7) and changed nothing.
 func (uc *ClickComplete) Handle(ctx context.Context, in ClickCompleteInput) (ClickCompleteResult, error) {
-	if !isOrderID(in.MerchantTransID) {
+	if !domain.IsID(in.MerchantTransID) {
 		return ClickCompleteResult{}, fmt.Errorf("click complete %d: order %q: %w", in.ClickTransID, in.MerchantTransID, order.ErrNotFound)
 	}
 	var (

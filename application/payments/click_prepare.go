@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports"
@@ -53,7 +54,7 @@ func NewClickPrepare(tx ports.TxManager, orders ports.OrderRepository, clicks po
 // payment.ErrAmountMismatch (-2), payment.ErrClickCancelled (-9). Anything
 // else is an internal failure (-7) and changed nothing.
 func (uc *ClickPrepare) Handle(ctx context.Context, in ClickPrepareInput) (*payment.ClickTransaction, error) {
-	if !isOrderID(in.MerchantTransID) {
+	if !domain.IsID(in.MerchantTransID) {
 		return nil, fmt.Errorf("click prepare %d: order %q: %w", in.ClickTransID, in.MerchantTransID, order.ErrNotFound)
 	}
 	var out *payment.ClickTransaction

@@ -119,7 +119,7 @@ func checkOrderID(verr *domain.ValidationError, id string) {
 	switch {
 	case id == "":
 		verr.Add("order_id", "is required")
-	case !isOrderID(id):
+	case !domain.IsID(id):
 		verr.Add("order_id", "must be a UUID")
 	}
 }

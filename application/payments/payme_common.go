@@ -22,10 +22,8 @@ package payments
 
 import (
 	"fmt"
-	"strings"
 
-	"github.com/google/uuid"
-
+	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
 )
@@ -52,12 +50,8 @@ type PaymeResult struct {
 // (lower case, 36 characters), or false when it cannot be one of our ids.
 func paymeOrderID(account map[string]string) (string, bool) {
 	s, ok := account[PaymeAccountOrderID]
-	if !ok || len(s) != 36 {
+	if !ok {
 		return "", false
 	}
-	id, err := uuid.Parse(s)
-	if err != nil {
-		return "", false
-	}
-	return strings.ToLower(id.String()), true
+	return domain.ParseID(s)
 }

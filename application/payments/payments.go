@@ -12,8 +12,6 @@
 package payments
 
 import (
-	"github.com/google/uuid"
-
 	"github.com/ultramarket/gateway/domain/user"
 )
 
@@ -22,11 +20,4 @@ import (
 type Caller struct {
 	UserID string
 	Role   user.Role
-}
-
-// isOrderID tells whether s can be one of our order ids (a UUID in its
-// canonical 36-character form), so anything else is "not found" before a
-// repository sees it.
-func isOrderID(s string) bool {
-	return len(s) == 36 && uuid.Validate(s) == nil
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,6 +60,7 @@ func RunCatalogSuite(t *testing.T, newCatalog func(t *testing.T) Fixture) {
 		{"CreateRejectsBadDraft", testCreateRejectsBadDraft},
 		{"Replace", testReplace},
 		{"GetUnknown", testGetUnknown},
+		{"GetOnlyByAnID", testGetOnlyByAnID},
 		{"ListFiltersAndVisibility", testListFilters},
 		{"ListQIsLiteralSubstring", testListQLiteral},
 		{"ListPagination", testListPagination},
@@ -239,6 +241,22 @@ func testGetUnknown(t *testing.T, s *suite) {
 		assert.ErrorIs(t, err, product.ErrNotFound, "id %q", id)
 		assert.ErrorIs(t, err, domain.ErrNotFound, "id %q", id)
 		assert.Nil(t, p)
+	}
+}
+
+// testGetOnlyByAnID: what counts as an id is domain.IsID's decision, in
+// both catalogs: its upper-case spelling is the same id, while the other
+// spellings a UUID parser would take (braces, urn:, no dashes) name nothing.
+func testGetOnlyByAnID(t *testing.T, s *suite) {
+	p := s.create(draft("Beshik", "home", sellerA, 1, true))
+	got, err := s.cat.Get(s.ctx(), strings.ToUpper(p.ID()), admin)
+	require.NoError(t, err)
+	assert.Equal(t, p.ID(), got.ID())
+
+	for _, id := range []string{"{" + p.ID() + "}", "urn:uuid:" + p.ID(), strings.ReplaceAll(p.ID(), "-", "")} {
+		got, err := s.cat.Get(s.ctx(), id, admin)
+		assert.ErrorIs(t, err, product.ErrNotFound, "id %q", id)
+		assert.Nil(t, got, "id %q", id)
 	}
 }
 
