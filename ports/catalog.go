@@ -10,13 +10,6 @@ import (
 	"github.com/ultramarket/gateway/domain/user"
 )
 
-// Caller is who a catalog call is made for; the HTTP catalog forwards it.
-type Caller struct {
-	UserID    string // "" for anonymous
-	Role      user.Role
-	RequestID string
-}
-
 // ProductQuery narrows a product list. Inactive products are left out unless
 // the use case, which knows the caller, says whose may show: IncludeInactive
 // for admins, InactiveOfSeller for a seller's own.
@@ -44,20 +37,23 @@ type ReservationItem struct {
 
 // Catalog is the product catalog: the upstream microservice or the built-in one.
 // Unreachable upstreams return errors wrapping domain.ErrUpstreamUnavailable.
+// who is the actor a call is made for (the zero Actor for anonymous requests
+// and background jobs); the upstream client forwards it, with the request id
+// the context carries, and decides nothing by it.
 type Catalog interface {
-	List(ctx context.Context, q ProductQuery, c Caller) (ProductPage, error)
-	Get(ctx context.Context, id string, c Caller) (*product.Product, error)
-	Create(ctx context.Context, d product.Draft, c Caller) (*product.Product, error)
-	Replace(ctx context.Context, id string, d product.Draft, c Caller) (*product.Product, error)
-	Delete(ctx context.Context, id string, c Caller) error
+	List(ctx context.Context, q ProductQuery, who user.Actor) (ProductPage, error)
+	Get(ctx context.Context, id string, who user.Actor) (*product.Product, error)
+	Create(ctx context.Context, d product.Draft, who user.Actor) (*product.Product, error)
+	Replace(ctx context.Context, id string, d product.Draft, who user.Actor) (*product.Product, error)
+	Delete(ctx context.Context, id string, who user.Actor) error
 	// Lookup returns the products among ids that exist (in any order); one call
 	// for a whole cart or order.
-	Lookup(ctx context.Context, ids []string, c Caller) ([]*product.Product, error)
+	Lookup(ctx context.Context, ids []string, who user.Actor) ([]*product.Product, error)
 	// Reserve holds stock for an order, all items or none; not enough stock
 	// returns a *product.InsufficientStockError.
-	Reserve(ctx context.Context, orderID string, items []ReservationItem, c Caller) error
+	Reserve(ctx context.Context, orderID string, items []ReservationItem, who user.Actor) error
 	// Release gives an order's reservation back; releasing twice is not an error.
-	Release(ctx context.Context, orderID string, c Caller) error
+	Release(ctx context.Context, orderID string, who user.Actor) error
 }
 
 // PaymentLinks builds the URLs a buyer follows to pay an order.

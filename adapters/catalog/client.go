@@ -3,8 +3,9 @@
 // catalog contract").
 //
 // Every call:
-//   - forwards the caller: X-Request-ID (ports.Caller.RequestID), X-User-Id
-//     and X-User-Role (omitted when empty);
+//   - forwards the caller: X-Request-ID (the request id the context carries,
+//     package requestid), X-User-Id and X-User-Role (the user.Actor); each
+//     omitted when empty;
 //   - has a timeout per attempt (Config.Timeout);
 //   - goes through one circuit breaker: after BreakerFailures consecutive
 //     failed attempts (5xx, timeout, refused or broken connection, malformed
@@ -57,9 +58,11 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/ultramarket/gateway/adapters/metrics"
+	"github.com/ultramarket/gateway/adapters/requestid"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -199,7 +202,7 @@ func (c *Client) Ping(ctx context.Context) error {
 
 // List asks for one page; the visibility hints are sent as include_inactive
 // and inactive_of_seller.
-func (c *Client) List(ctx context.Context, q ports.ProductQuery, who ports.Caller) (ports.ProductPage, error) {
+func (c *Client) List(ctx context.Context, q ports.ProductQuery, who user.Actor) (ports.ProductPage, error) {
 	page, size := q.Page, q.PageSize
 	if page < 1 {
 		page = 1
@@ -219,7 +222,7 @@ func (c *Client) List(ctx context.Context, q ports.ProductQuery, who ports.Calle
 
 	var out ports.ProductPage
 	err := c.do(ctx, request{
-		method: http.MethodGet, path: "/products", query: v, caller: who, idempotent: true,
+		method: http.MethodGet, path: "/products", query: v, who: who, idempotent: true,
 		handle: func(status int, body []byte) error {
 			if status != http.StatusOK {
 				return unexpected(status, body)
@@ -252,14 +255,14 @@ func setIf(v url.Values, key, value string) {
 }
 
 // Get returns one product, inactive ones included.
-func (c *Client) Get(ctx context.Context, id string, who ports.Caller) (*product.Product, error) {
+func (c *Client) Get(ctx context.Context, id string, who user.Actor) (*product.Product, error) {
 	pid, ok := canonicalID(id)
 	if !ok {
 		return nil, fmt.Errorf("catalog: product %s: %w", id, product.ErrNotFound)
 	}
 	var out *product.Product
 	err := c.do(ctx, request{
-		method: http.MethodGet, path: "/products/" + pid, caller: who, idempotent: true,
+		method: http.MethodGet, path: "/products/" + pid, who: who, idempotent: true,
 		handle: productAnswer(&out),
 	})
 	return out, err
@@ -267,44 +270,44 @@ func (c *Client) Get(ctx context.Context, id string, who ports.Caller) (*product
 
 // Create sends the draft; the upstream validates it (422 → *UpstreamProblem
 // that errors.As finds as a *domain.ValidationError).
-func (c *Client) Create(ctx context.Context, d product.Draft, who ports.Caller) (*product.Product, error) {
+func (c *Client) Create(ctx context.Context, d product.Draft, who user.Actor) (*product.Product, error) {
 	var out *product.Product
 	err := c.do(ctx, request{
-		method: http.MethodPost, path: "/products", body: draftOf(d), caller: who,
+		method: http.MethodPost, path: "/products", body: draftOf(d), who: who,
 		handle: productAnswer(&out),
 	})
 	return out, err
 }
 
 // Replace sends the draft as the product's new editable fields.
-func (c *Client) Replace(ctx context.Context, id string, d product.Draft, who ports.Caller) (*product.Product, error) {
+func (c *Client) Replace(ctx context.Context, id string, d product.Draft, who user.Actor) (*product.Product, error) {
 	pid, ok := canonicalID(id)
 	if !ok {
 		return nil, fmt.Errorf("catalog: product %s: %w", id, product.ErrNotFound)
 	}
 	var out *product.Product
 	err := c.do(ctx, request{
-		method: http.MethodPut, path: "/products/" + pid, body: draftOf(d), caller: who, idempotent: true,
+		method: http.MethodPut, path: "/products/" + pid, body: draftOf(d), who: who, idempotent: true,
 		handle: productAnswer(&out),
 	})
 	return out, err
 }
 
 // Delete removes the product (the upstream keeps it for old orders).
-func (c *Client) Delete(ctx context.Context, id string, who ports.Caller) error {
+func (c *Client) Delete(ctx context.Context, id string, who user.Actor) error {
 	pid, ok := canonicalID(id)
 	if !ok {
 		return fmt.Errorf("catalog: product %s: %w", id, product.ErrNotFound)
 	}
 	return c.do(ctx, request{
-		method: http.MethodDelete, path: "/products/" + pid, caller: who, idempotent: true,
+		method: http.MethodDelete, path: "/products/" + pid, who: who, idempotent: true,
 		handle: noContent,
 	})
 }
 
 // Lookup fetches the products of a cart or order in one call; unknown ids are
 // simply absent from the answer.
-func (c *Client) Lookup(ctx context.Context, ids []string, who ports.Caller) ([]*product.Product, error) {
+func (c *Client) Lookup(ctx context.Context, ids []string, who user.Actor) ([]*product.Product, error) {
 	valid := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if pid, ok := canonicalID(id); ok {
@@ -316,7 +319,7 @@ func (c *Client) Lookup(ctx context.Context, ids []string, who ports.Caller) ([]
 	}
 	var out []*product.Product
 	err := c.do(ctx, request{
-		method: http.MethodPost, path: "/products/lookup", body: map[string][]string{"ids": valid}, caller: who,
+		method: http.MethodPost, path: "/products/lookup", body: map[string][]string{"ids": valid}, who: who,
 		idempotent: true, // read-only despite the POST
 		handle: func(status int, body []byte) error {
 			if status != http.StatusOK {
@@ -348,7 +351,7 @@ type reservationItemJSON struct {
 
 // Reserve holds stock for the order upstream, all or nothing. Sent once,
 // never retried.
-func (c *Client) Reserve(ctx context.Context, orderID string, items []ports.ReservationItem, who ports.Caller) error {
+func (c *Client) Reserve(ctx context.Context, orderID string, items []ports.ReservationItem, who user.Actor) error {
 	oid, ok := canonicalID(orderID)
 	if !ok {
 		return domain.Invalid("order_id", "must be a UUID")
@@ -365,7 +368,7 @@ func (c *Client) Reserve(ctx context.Context, orderID string, items []ports.Rese
 		body.Items[i] = reservationItemJSON{ProductID: pid, Quantity: it.Quantity}
 	}
 	return c.do(ctx, request{
-		method: http.MethodPost, path: "/reservations", body: body, caller: who,
+		method: http.MethodPost, path: "/reservations", body: body, who: who,
 		handle: func(status int, raw []byte) error {
 			switch {
 			case status >= 200 && status < 300:
@@ -387,13 +390,13 @@ func (c *Client) Reserve(ctx context.Context, orderID string, items []ports.Rese
 }
 
 // Release gives the order's reservation back; 404 (nothing held) is success.
-func (c *Client) Release(ctx context.Context, orderID string, who ports.Caller) error {
+func (c *Client) Release(ctx context.Context, orderID string, who user.Actor) error {
 	oid, ok := canonicalID(orderID)
 	if !ok {
 		return nil
 	}
 	return c.do(ctx, request{
-		method: http.MethodDelete, path: "/reservations/" + oid, caller: who, idempotent: true,
+		method: http.MethodDelete, path: "/reservations/" + oid, who: who, idempotent: true,
 		handle: func(status int, body []byte) error {
 			if status == http.StatusNotFound {
 				return nil
@@ -510,7 +513,7 @@ type request struct {
 	method, path string
 	query        url.Values
 	body         any
-	caller       ports.Caller
+	who          user.Actor
 	idempotent   bool
 	// handle interprets an answer below 500 (body already read). Its error is
 	// the call's result; an errBadAnswer counts as an upstream failure.
@@ -644,9 +647,9 @@ func (c *Client) send(ctx context.Context, r request, body []byte) (int, []byte,
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	setHeader(req.Header, "X-Request-ID", r.caller.RequestID)
-	setHeader(req.Header, "X-User-Id", r.caller.UserID)
-	setHeader(req.Header, "X-User-Role", string(r.caller.Role))
+	setHeader(req.Header, "X-Request-ID", requestid.FromContext(ctx))
+	setHeader(req.Header, "X-User-Id", r.who.ID)
+	setHeader(req.Header, "X-User-Role", string(r.who.Role))
 
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ultramarket/gateway/adapters/catalog"
 	"github.com/ultramarket/gateway/adapters/metrics"
+	"github.com/ultramarket/gateway/adapters/requestid"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/user"
@@ -48,14 +49,17 @@ func setup(t *testing.T, edit func(*catalog.Config)) (*fakecatalog.Server, *cata
 	return fake, catalog.New(cfg), m
 }
 
+// ctx is a request's context: it carries the request id the client forwards.
 func ctx(t testing.TB) context.Context {
 	t.Helper()
-	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	c, cancel := context.WithTimeout(requestid.NewContext(context.Background(), requestID), 10*time.Second)
 	t.Cleanup(cancel)
 	return c
 }
 
-var caller = ports.Caller{UserID: uuid.NewString(), Role: user.RoleSeller, RequestID: "req-123.abc_X"}
+var actor = user.Actor{ID: uuid.NewString(), Role: user.RoleSeller}
+
+const requestID = "req-123.abc_X"
 
 func seed(fake *fakecatalog.Server, stock int64) fakecatalog.Product {
 	return fake.Seed(fakecatalog.Product{
@@ -81,27 +85,27 @@ func TestForwardsCallerHeaders(t *testing.T) {
 	p := seed(fake, 3)
 
 	calls := map[string]func() error{
-		"get": func() error { _, err := c.Get(ctx(t), p.ID, caller); return err },
+		"get": func() error { _, err := c.Get(ctx(t), p.ID, actor); return err },
 		"list": func() error {
-			_, err := c.List(ctx(t), ports.ProductQuery{}, caller)
+			_, err := c.List(ctx(t), ports.ProductQuery{}, actor)
 			return err
 		},
-		"lookup": func() error { _, err := c.Lookup(ctx(t), []string{p.ID}, caller); return err },
+		"lookup": func() error { _, err := c.Lookup(ctx(t), []string{p.ID}, actor); return err },
 		"reserve": func() error {
-			return c.Reserve(ctx(t), uuid.NewString(), []ports.ReservationItem{{ProductID: p.ID, Quantity: 1}}, caller)
+			return c.Reserve(ctx(t), uuid.NewString(), []ports.ReservationItem{{ProductID: p.ID, Quantity: 1}}, actor)
 		},
-		"release": func() error { return c.Release(ctx(t), uuid.NewString(), caller) },
+		"release": func() error { return c.Release(ctx(t), uuid.NewString(), actor) },
 	}
 	for name, call := range calls {
 		require.NoError(t, call(), name)
 		h := fake.LastHeaders()
-		assert.Equal(t, "req-123.abc_X", h.Get("X-Request-ID"), name)
-		assert.Equal(t, caller.UserID, h.Get("X-User-Id"), name)
+		assert.Equal(t, requestID, h.Get("X-Request-ID"), name)
+		assert.Equal(t, actor.ID, h.Get("X-User-Id"), name)
 		assert.Equal(t, "seller", h.Get("X-User-Role"), name)
 	}
 
 	// Anonymous: nothing invented; a header value Go would refuse is dropped, not fatal.
-	_, err := c.Get(ctx(t), p.ID, ports.Caller{RequestID: "bad\r\nX-Evil: 1"})
+	_, err := c.Get(requestid.NewContext(ctx(t), "bad\r\nX-Evil: 1"), p.ID, user.Actor{})
 	require.NoError(t, err)
 	h := fake.LastHeaders()
 	assert.Empty(t, h.Get("X-Request-ID"))
@@ -121,12 +125,12 @@ func TestSendsQueryAndVisibilityHints(t *testing.T) {
 	_, err := c.List(ctx(t), ports.ProductQuery{
 		Q: " tea ", Category: "food", SellerID: seller, Page: 2, PageSize: 500,
 		IncludeInactive: true, InactiveOfSeller: seller,
-	}, caller)
+	}, actor)
 	require.NoError(t, err)
 	assert.Equal(t, "category=food&inactive_of_seller="+seller+"&include_inactive=true"+
 		"&page=2&page_size=100&q=tea&seller_id="+seller, <-queries)
 
-	_, err = c.List(ctx(t), ports.ProductQuery{}, caller)
+	_, err = c.List(ctx(t), ports.ProductQuery{}, actor)
 	require.NoError(t, err)
 	assert.Equal(t, "page=1&page_size=20", <-queries, "defaults; no visibility hint")
 }
@@ -136,26 +140,26 @@ func TestRetriesIdempotentCallsOn5xx(t *testing.T) {
 	p := seed(fake, 3)
 
 	fake.FailNext(2)
-	got, err := c.Get(ctx(t), p.ID, caller)
+	got, err := c.Get(ctx(t), p.ID, actor)
 	require.NoError(t, err, "third attempt succeeds")
 	assert.Equal(t, p.ID, got.ID())
 	assert.Equal(t, 3, fake.Calls("GET /products/{id}"))
 
 	fake.ResetCounters()
 	fake.FailNext(1)
-	found, err := c.Lookup(ctx(t), []string{p.ID}, caller)
+	found, err := c.Lookup(ctx(t), []string{p.ID}, actor)
 	require.NoError(t, err, "lookup is read-only: retried")
 	assert.Len(t, found, 1)
 	assert.Equal(t, 2, fake.Calls("POST /products/lookup"))
 
 	fake.ResetCounters()
 	fake.FailNext(1)
-	require.NoError(t, c.Release(ctx(t), uuid.NewString(), caller))
+	require.NoError(t, c.Release(ctx(t), uuid.NewString(), actor))
 	assert.Equal(t, 2, fake.Calls("DELETE /reservations/{order_id}"))
 
 	fake.ResetCounters()
 	fake.FailNext(10)
-	_, err = c.Get(ctx(t), p.ID, caller)
+	_, err = c.Get(ctx(t), p.ID, actor)
 	require.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 	assert.Equal(t, 3, fake.Calls("GET /products/{id}"), "gives up after MaxAttempts")
 }
@@ -165,12 +169,12 @@ func TestNeverRetriesNonIdempotentCalls(t *testing.T) {
 	p := seed(fake, 3)
 
 	fake.FailNext(1)
-	err := c.Reserve(ctx(t), uuid.NewString(), []ports.ReservationItem{{ProductID: p.ID, Quantity: 1}}, caller)
+	err := c.Reserve(ctx(t), uuid.NewString(), []ports.ReservationItem{{ProductID: p.ID, Quantity: 1}}, actor)
 	require.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 	assert.Equal(t, 1, fake.Calls("POST /reservations"))
 
 	fake.FailNext(1)
-	_, err = c.Create(ctx(t), product.Draft{Name: "n", Category: "c", Price: 1, SellerID: uuid.NewString()}, caller)
+	_, err = c.Create(ctx(t), product.Draft{Name: "n", Category: "c", Price: 1, SellerID: uuid.NewString()}, actor)
 	require.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 	assert.Equal(t, 1, fake.Calls("POST /products"))
 
@@ -181,7 +185,7 @@ func TestNeverRetriesNonIdempotentCalls(t *testing.T) {
 func TestUpstreamErrorsNeverLeakTheBody(t *testing.T) {
 	fake, c, _ := setup(t, nil)
 	fake.SetDown(true)
-	_, err := c.Get(ctx(t), uuid.NewString(), caller)
+	_, err := c.Get(ctx(t), uuid.NewString(), actor)
 	require.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 	assert.Contains(t, err.Error(), "500")
 	assert.NotContains(t, err.Error(), "db.go", "the upstream's body is not in the message")
@@ -191,12 +195,12 @@ func TestConnectionRefused(t *testing.T) {
 	fake, c, _ := setup(t, nil)
 	p := seed(fake, 1)
 	fake.Close()
-	_, err := c.Get(ctx(t), p.ID, caller)
+	_, err := c.Get(ctx(t), p.ID, actor)
 	require.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 	assert.NotContains(t, err.Error(), "http://", "no URL in the message")
 
 	fake.Restart()
-	got, err := c.Get(ctx(t), p.ID, caller)
+	got, err := c.Get(ctx(t), p.ID, actor)
 	require.NoError(t, err, "same URL after Restart")
 	assert.Equal(t, p.ID, got.ID())
 }
@@ -210,7 +214,7 @@ func TestTimeout(t *testing.T) {
 	fake.SetDelay(2 * time.Second)
 
 	start := time.Now()
-	_, err := c.Get(ctx(t), p.ID, caller)
+	_, err := c.Get(ctx(t), p.ID, actor)
 	require.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 	assert.False(t, errors.Is(err, context.DeadlineExceeded), "the caller's context did not end")
 	assert.Less(t, time.Since(start), time.Second, "bounded by Timeout, not the upstream")
@@ -220,7 +224,7 @@ func TestTimeout(t *testing.T) {
 func TestTimeoutsAreRetriedForIdempotentCalls(t *testing.T) {
 	fake, c, _ := setup(t, func(cfg *catalog.Config) { cfg.Timeout = 30 * time.Millisecond })
 	fake.SetDelay(time.Second)
-	_, err := c.List(ctx(t), ports.ProductQuery{}, caller)
+	_, err := c.List(ctx(t), ports.ProductQuery{}, actor)
 	require.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 	assert.Equal(t, 3, fake.Calls("GET /products"))
 }
@@ -230,7 +234,7 @@ func TestCallerCancellationIsNotAnUpstreamFailure(t *testing.T) {
 	fake.SetDelay(time.Second)
 	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
-	_, err := c.Get(cctx, uuid.NewString(), caller)
+	_, err := c.Get(cctx, uuid.NewString(), actor)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.False(t, errors.Is(err, domain.ErrUpstreamUnavailable))
 	assert.Equal(t, metrics.CircuitClosed, c.Circuit(), "the caller gave up; the upstream was not judged")
@@ -242,7 +246,7 @@ func TestUpstream4xxPassesThrough(t *testing.T) {
 	p := seed(fake, 1)
 
 	t.Run("404 from the contract", func(t *testing.T) {
-		_, err := c.Get(ctx(t), uuid.NewString(), caller)
+		_, err := c.Get(ctx(t), uuid.NewString(), actor)
 		var up *catalog.UpstreamProblem
 		require.ErrorAs(t, err, &up)
 		assert.Equal(t, 404, up.Status)
@@ -254,7 +258,7 @@ func TestUpstream4xxPassesThrough(t *testing.T) {
 	})
 
 	t.Run("422 with field errors", func(t *testing.T) {
-		_, err := c.Create(ctx(t), product.Draft{Name: "", Category: "c", Price: 0, SellerID: uuid.NewString()}, caller)
+		_, err := c.Create(ctx(t), product.Draft{Name: "", Category: "c", Price: 0, SellerID: uuid.NewString()}, actor)
 		var up *catalog.UpstreamProblem
 		require.ErrorAs(t, err, &up)
 		assert.Equal(t, 422, up.Status)
@@ -300,7 +304,7 @@ func TestUpstream4xxPassesThrough(t *testing.T) {
 			})
 			defer fake.SetFault(nil)
 			fake.ResetCounters()
-			_, err := c.Replace(ctx(t), p.ID, product.Draft{Name: "n", Category: "c", Price: 1}, caller)
+			_, err := c.Replace(ctx(t), p.ID, product.Draft{Name: "n", Category: "c", Price: 1}, actor)
 			var up *catalog.UpstreamProblem
 			require.ErrorAs(t, err, &up)
 			assert.Equal(t, tc.want, *up)
@@ -316,7 +320,7 @@ func TestUpstream4xxPassesThrough(t *testing.T) {
 func TestInsufficientStockFromUpstream(t *testing.T) {
 	fake, c, _ := setup(t, nil)
 	p := seed(fake, 1)
-	err := c.Reserve(ctx(t), uuid.NewString(), []ports.ReservationItem{{ProductID: p.ID, Quantity: 2}}, caller)
+	err := c.Reserve(ctx(t), uuid.NewString(), []ports.ReservationItem{{ProductID: p.ID, Quantity: 2}}, actor)
 	var ise *product.InsufficientStockError
 	require.ErrorAs(t, err, &ise)
 	assert.Equal(t, p.ID, ise.ProductID)
@@ -351,7 +355,7 @@ func TestMalformedAnswersAreUnavailable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			fake, c, _ := setup(t, nil)
 			fake.SetFault(func(w http.ResponseWriter, _ *http.Request) bool { answer(w); return true })
-			_, err := c.Get(ctx(t), uuid.NewString(), caller)
+			_, err := c.Get(ctx(t), uuid.NewString(), actor)
 			require.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 			assert.NotContains(t, err.Error(), "hello")
 			assert.Equal(t, 1, fake.Requests(), "a malformed answer is not retried")
@@ -370,7 +374,7 @@ func TestCircuitBreaker(t *testing.T) {
 
 	// 4xx answers never count.
 	for range 5 {
-		_, err := c.Get(ctx(t), uuid.NewString(), caller)
+		_, err := c.Get(ctx(t), uuid.NewString(), actor)
 		require.ErrorIs(t, err, product.ErrNotFound)
 	}
 	assert.Equal(t, metrics.CircuitClosed, c.Circuit())
@@ -378,7 +382,7 @@ func TestCircuitBreaker(t *testing.T) {
 	// One GET = 3 failed attempts = 3 consecutive failures: open.
 	fake.SetDown(true)
 	fake.ResetCounters()
-	_, err := c.Get(ctx(t), p.ID, caller)
+	_, err := c.Get(ctx(t), p.ID, actor)
 	require.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 	assert.Equal(t, 3, fake.Requests())
 	assert.Equal(t, metrics.CircuitOpen, c.Circuit())
@@ -387,9 +391,9 @@ func TestCircuitBreaker(t *testing.T) {
 	// Open: every call fails at once without reaching the upstream.
 	start := time.Now()
 	for _, call := range []func() error{
-		func() error { _, err := c.Get(ctx(t), p.ID, caller); return err },
+		func() error { _, err := c.Get(ctx(t), p.ID, actor); return err },
 		func() error {
-			return c.Reserve(ctx(t), uuid.NewString(), []ports.ReservationItem{{ProductID: p.ID, Quantity: 1}}, caller)
+			return c.Reserve(ctx(t), uuid.NewString(), []ports.ReservationItem{{ProductID: p.ID, Quantity: 1}}, actor)
 		},
 		func() error { return c.Ping(ctx(t)) },
 	} {
@@ -404,7 +408,7 @@ func TestCircuitBreaker(t *testing.T) {
 	time.Sleep(openFor + 20*time.Millisecond)
 	assert.Equal(t, metrics.CircuitHalfOpen, c.Circuit())
 	assert.Equal(t, 1.0, circuitGauge(t, m))
-	_, err = c.Get(ctx(t), p.ID, caller)
+	_, err = c.Get(ctx(t), p.ID, actor)
 	require.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 	assert.Equal(t, 4, fake.Requests(), "one trial call, no retry through an open circuit")
 	assert.Equal(t, metrics.CircuitOpen, c.Circuit())
@@ -413,7 +417,7 @@ func TestCircuitBreaker(t *testing.T) {
 	// The upstream recovers: the next trial succeeds and closes the circuit.
 	fake.SetDown(false)
 	time.Sleep(openFor + 20*time.Millisecond)
-	got, err := c.Get(ctx(t), p.ID, caller)
+	got, err := c.Get(ctx(t), p.ID, actor)
 	require.NoError(t, err)
 	assert.Equal(t, p.ID, got.ID())
 	assert.Equal(t, metrics.CircuitClosed, c.Circuit())
@@ -441,19 +445,19 @@ func TestCircuitOpensOnRefusedConnections(t *testing.T) {
 
 func TestIdsThatAreNotUUIDsAreNotSent(t *testing.T) {
 	fake, c, _ := setup(t, nil)
-	_, err := c.Get(ctx(t), "../reservations/x", caller)
+	_, err := c.Get(ctx(t), "../reservations/x", actor)
 	assert.ErrorIs(t, err, product.ErrNotFound)
-	assert.ErrorIs(t, c.Delete(ctx(t), "x", caller), product.ErrNotFound)
-	found, err := c.Lookup(ctx(t), []string{"a", "b"}, caller)
+	assert.ErrorIs(t, c.Delete(ctx(t), "x", actor), product.ErrNotFound)
+	found, err := c.Lookup(ctx(t), []string{"a", "b"}, actor)
 	require.NoError(t, err)
 	assert.Empty(t, found)
-	assert.NoError(t, c.Release(ctx(t), "x", caller))
+	assert.NoError(t, c.Release(ctx(t), "x", actor))
 	assert.Zero(t, fake.Requests())
 }
 
 func TestBadBaseURL(t *testing.T) {
 	c := catalog.New(catalog.Config{BaseURL: "catalog:8080"})
-	_, err := c.Get(ctx(t), uuid.NewString(), caller)
+	_, err := c.Get(ctx(t), uuid.NewString(), actor)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "base URL")
 }
@@ -479,7 +483,7 @@ func BenchmarkClientGet(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := c.Get(bctx, p.ID, caller); err != nil {
+		if _, err := c.Get(bctx, p.ID, actor); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -39,14 +39,14 @@ type analyticsHandlers struct {
 // sales answers {currency, points}. from, to, interval and tz are passed
 // through as given; the use case parses them and names a bad one (422).
 func (h analyticsHandlers) sales(c echo.Context) error {
-	caller, err := mustCaller(c)
+	actor, err := mustActor(c)
 	if err != nil {
 		return err
 	}
 	q := c.QueryParams()
 	verr := &domain.ValidationError{}
 	in := analytics.SalesInput{
-		Caller:   caller,
+		Actor:    actor,
 		From:     single(q, "from", verr),
 		To:       single(q, "to", verr),
 		Interval: single(q, "interval", verr),
@@ -65,11 +65,11 @@ func (h analyticsHandlers) sales(c echo.Context) error {
 
 // orders answers {by_status}, every status present (0 when none).
 func (h analyticsHandlers) orders(c echo.Context) error {
-	caller, err := mustCaller(c)
+	actor, err := mustActor(c)
 	if err != nil {
 		return err
 	}
-	counts, err := h.uc.Orders.Handle(c.Request().Context(), analytics.OrdersInput{Caller: caller})
+	counts, err := h.uc.Orders.Handle(c.Request().Context(), analytics.OrdersInput{Actor: actor})
 	if err != nil {
 		return err
 	}
@@ -83,11 +83,11 @@ func (h analyticsHandlers) orders(c echo.Context) error {
 
 // payments answers {by_provider}, every provider present (zeros when unused).
 func (h analyticsHandlers) payments(c echo.Context) error {
-	caller, err := mustCaller(c)
+	actor, err := mustActor(c)
 	if err != nil {
 		return err
 	}
-	totals, err := h.uc.Payments.Handle(c.Request().Context(), analytics.PaymentsInput{Caller: caller})
+	totals, err := h.uc.Payments.Handle(c.Request().Context(), analytics.PaymentsInput{Actor: actor})
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (h analyticsHandlers) payments(c echo.Context) error {
 
 // topProducts answers {items}, highest revenue first.
 func (h analyticsHandlers) topProducts(c echo.Context) error {
-	caller, err := mustCaller(c)
+	actor, err := mustActor(c)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (h analyticsHandlers) topProducts(c echo.Context) error {
 	if err := verr.OrNil(); err != nil {
 		return err
 	}
-	top, err := h.uc.TopProducts.Handle(c.Request().Context(), analytics.TopProductsInput{Caller: caller, Limit: limit})
+	top, err := h.uc.TopProducts.Handle(c.Request().Context(), analytics.TopProductsInput{Actor: actor, Limit: limit})
 	if err != nil {
 		return err
 	}

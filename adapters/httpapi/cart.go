@@ -39,11 +39,11 @@ type cartHandlers struct {
 }
 
 func (h cartHandlers) get(c echo.Context) error {
-	caller, err := mustCaller(c)
+	actor, err := mustActor(c)
 	if err != nil {
 		return err
 	}
-	got, err := h.uc.Get.Handle(c.Request().Context(), appcart.GetCartInput{Caller: caller})
+	got, err := h.uc.Get.Handle(c.Request().Context(), appcart.GetCartInput{Actor: actor})
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (h cartHandlers) get(c echo.Context) error {
 }
 
 func (h cartHandlers) setItem(c echo.Context) error {
-	caller, err := mustCaller(c)
+	actor, err := mustActor(c)
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (h cartHandlers) setItem(c echo.Context) error {
 	if req.Quantity == nil {
 		return domain.Invalid("quantity", "is required (0 removes the product)")
 	}
-	got, err := h.uc.SetItem.Handle(c.Request().Context(), appcart.SetItemInput{Caller: caller, ProductID: id, Quantity: *req.Quantity})
+	got, err := h.uc.SetItem.Handle(c.Request().Context(), appcart.SetItemInput{Actor: actor, ProductID: id, Quantity: *req.Quantity})
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (h cartHandlers) setItem(c echo.Context) error {
 }
 
 func (h cartHandlers) removeItem(c echo.Context) error {
-	caller, err := mustCaller(c)
+	actor, err := mustActor(c)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (h cartHandlers) removeItem(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	got, err := h.uc.RemoveItem.Handle(c.Request().Context(), appcart.RemoveItemInput{Caller: caller, ProductID: id})
+	got, err := h.uc.RemoveItem.Handle(c.Request().Context(), appcart.RemoveItemInput{Actor: actor, ProductID: id})
 	if err != nil {
 		return err
 	}
@@ -93,11 +93,11 @@ func (h cartHandlers) removeItem(c echo.Context) error {
 }
 
 func (h cartHandlers) clear(c echo.Context) error {
-	caller, err := mustCaller(c)
+	actor, err := mustActor(c)
 	if err != nil {
 		return err
 	}
-	if err := h.uc.Clear.Handle(c.Request().Context(), appcart.ClearInput{Caller: caller}); err != nil {
+	if err := h.uc.Clear.Handle(c.Request().Context(), appcart.ClearInput{Actor: actor}); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

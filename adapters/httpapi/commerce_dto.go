@@ -14,6 +14,7 @@ import (
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -312,23 +313,24 @@ func tsOrNull(t time.Time) *time.Time {
 	return &v
 }
 
-// callerFrom is who a use case acts for: the bearer's user and role (none on
-// an anonymous request) and the request id the catalog forwards.
-func callerFrom(c echo.Context) ports.Caller {
-	caller := ports.Caller{RequestID: RequestIDFromContext(c.Request().Context())}
-	if claims, ok := ClaimsFrom(c); ok {
-		caller.UserID, caller.Role = claims.UserID, claims.Role
+// actorFrom is who a use case acts for: the bearer's user and role, or the
+// zero Actor on an anonymous request. (The request id the catalog forwards
+// travels in the request's context.)
+func actorFrom(c echo.Context) user.Actor {
+	claims, ok := ClaimsFrom(c)
+	if !ok {
+		return user.Actor{}
 	}
-	return caller
+	return user.Actor{ID: claims.UserID, Role: claims.Role}
 }
 
-// mustCaller is callerFrom for routes behind RequireAuth: no claims is a
+// mustActor is actorFrom for routes behind RequireAuth: no claims is a
 // wiring bug, answered 401 rather than acting anonymously.
-func mustCaller(c echo.Context) (ports.Caller, error) {
+func mustActor(c echo.Context) (user.Actor, error) {
 	if _, err := mustClaims(c); err != nil {
-		return ports.Caller{}, err
+		return user.Actor{}, err
 	}
-	return callerFrom(c), nil
+	return actorFrom(c), nil
 }
 
 // uuidParam reads an optional query parameter that must be a UUID when given.

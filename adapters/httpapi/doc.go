@@ -60,7 +60,8 @@
 //
 //   - Log with the request's context (slog.InfoContext(c.Request().Context(), ...))
 //     through a logger wrapped by NewLogHandler, and the line carries request_id.
-//     RequestIDFromContext gives the id to forward upstream (X-Request-ID).
+//     The context carries the request id (package requestid), which outbound
+//     clients forward upstream (X-Request-ID).
 //
 //   - Payment webhooks (/api/payments/payme, /api/payments/click/*) answer in
 //     their gateways' formats and are exempt from the body-limit middleware;

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/ultramarket/gateway/adapters/metrics"
+	"github.com/ultramarket/gateway/adapters/requestid"
 )
 
 // Content-Security-Policy values. API responses are JSON and never need to
@@ -143,7 +144,7 @@ func recoverer(log *slog.Logger) echo.MiddlewareFunc {
 				}
 				ctx := c.Request().Context()
 				log.LogAttrs(ctx, slog.LevelError, "panic recovered",
-					slog.String("request_id", RequestIDFromContext(ctx)),
+					slog.String("request_id", requestid.FromContext(ctx)),
 					slog.String("method", c.Request().Method),
 					slog.String("route", c.Path()),
 					slog.Any("panic", r),

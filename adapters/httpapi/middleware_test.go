@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ultramarket/gateway/adapters/httpapi"
+	"github.com/ultramarket/gateway/adapters/requestid"
 )
 
 func assertSecurityHeaders(t *testing.T, h http.Header) {
@@ -57,7 +58,7 @@ func TestRequestID(t *testing.T) {
 	f := newFixture(t, nil)
 	var seen string
 	f.e.GET("/echo-id", func(c echo.Context) error {
-		seen = httpapi.RequestIDFromContext(c.Request().Context())
+		seen = requestid.FromContext(c.Request().Context())
 		return c.NoContent(http.StatusNoContent)
 	})
 

@@ -11,7 +11,7 @@ import (
 	"github.com/ultramarket/gateway/application/orders"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/order"
-	"github.com/ultramarket/gateway/ports"
+	"github.com/ultramarket/gateway/domain/user"
 )
 
 // OrderUseCases are the use cases behind /api/orders. Every field is
@@ -52,7 +52,7 @@ type orderHandlers struct {
 }
 
 func (h orderHandlers) place(c echo.Context) error {
-	caller, err := mustCaller(c)
+	actor, err := mustActor(c)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (h orderHandlers) place(c echo.Context) error {
 		return err
 	}
 	in := orders.PlaceOrderInput{
-		Caller: caller,
+		Actor: actor,
 		ShippingAddress: order.Address{
 			Region: req.ShippingAddress.Region, City: req.ShippingAddress.City,
 			Street: req.ShippingAddress.Street, Phone: req.ShippingAddress.Phone,
@@ -108,14 +108,14 @@ func idempotencyKey(c echo.Context) (string, error) {
 }
 
 func (h orderHandlers) list(c echo.Context) error {
-	caller, err := mustCaller(c)
+	actor, err := mustActor(c)
 	if err != nil {
 		return err
 	}
 	q := c.QueryParams()
 	verr := &domain.ValidationError{}
 	in := orders.ListOrdersInput{
-		Caller:   caller,
+		Actor:    actor,
 		Status:   single(q, "status", verr),
 		UserID:   uuidParam(q, "user_id", verr),
 		Page:     intParam(q, "page", verr),
@@ -134,11 +134,11 @@ func (h orderHandlers) list(c echo.Context) error {
 }
 
 func (h orderHandlers) get(c echo.Context) error {
-	caller, id, err := orderTarget(c)
+	actor, id, err := orderTarget(c)
 	if err != nil {
 		return err
 	}
-	o, err := h.uc.Get.Handle(c.Request().Context(), orders.GetOrderInput{Caller: caller, ID: id})
+	o, err := h.uc.Get.Handle(c.Request().Context(), orders.GetOrderInput{Actor: actor, ID: id})
 	if err != nil {
 		return err
 	}
@@ -147,14 +147,14 @@ func (h orderHandlers) get(c echo.Context) error {
 }
 
 func (h orderHandlers) cancel(c echo.Context) error {
-	caller, id, err := orderTarget(c)
+	actor, id, err := orderTarget(c)
 	if err != nil {
 		return err
 	}
 	if err := Bind(c, &emptyRequest{}); err != nil { // no body, or {}
 		return err
 	}
-	o, err := h.uc.Cancel.Handle(c.Request().Context(), orders.CancelOrderInput{Caller: caller, ID: id})
+	o, err := h.uc.Cancel.Handle(c.Request().Context(), orders.CancelOrderInput{Actor: actor, ID: id})
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func (h orderHandlers) cancel(c echo.Context) error {
 }
 
 func (h orderHandlers) changeStatus(c echo.Context) error {
-	caller, id, err := orderTarget(c)
+	actor, id, err := orderTarget(c)
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (h orderHandlers) changeStatus(c echo.Context) error {
 	if err := Bind(c, &req); err != nil {
 		return err
 	}
-	o, err := h.uc.ChangeStatus.Handle(c.Request().Context(), orders.ChangeOrderStatusInput{Caller: caller, ID: id, Status: req.Status})
+	o, err := h.uc.ChangeStatus.Handle(c.Request().Context(), orders.ChangeOrderStatusInput{Actor: actor, ID: id, Status: req.Status})
 	if err != nil {
 		return err
 	}
@@ -181,13 +181,13 @@ func (h orderHandlers) changeStatus(c echo.Context) error {
 
 // orderTarget is the caller and the :id of an order route; anything but a
 // UUID names no order (404).
-func orderTarget(c echo.Context) (caller ports.Caller, id string, err error) {
-	if caller, err = mustCaller(c); err != nil {
-		return caller, "", err
+func orderTarget(c echo.Context) (actor user.Actor, id string, err error) {
+	if actor, err = mustActor(c); err != nil {
+		return actor, "", err
 	}
 	id = c.Param("id")
 	if !domain.IsID(id) {
-		return caller, "", fmt.Errorf("order id %q: %w", id, order.ErrNotFound)
+		return actor, "", fmt.Errorf("order id %q: %w", id, order.ErrNotFound)
 	}
-	return caller, id, nil
+	return actor, id, nil
 }

@@ -71,16 +71,8 @@ type transactionListJSON struct {
 	Items []transactionJSON `json:"items"`
 }
 
-func callerOf(c echo.Context) (payments.Caller, error) {
-	claims, err := mustClaims(c)
-	if err != nil {
-		return payments.Caller{}, err
-	}
-	return payments.Caller{UserID: claims.UserID, Role: claims.Role}, nil
-}
-
 func (h paymentHandlers) createLink(c echo.Context) error {
-	caller, err := callerOf(c)
+	actor, err := mustActor(c)
 	if err != nil {
 		return err
 	}
@@ -89,7 +81,7 @@ func (h paymentHandlers) createLink(c echo.Context) error {
 		return err
 	}
 	link, err := h.uc.CreateLink.Handle(c.Request().Context(), payments.CreatePaymentLinkInput{
-		Caller: caller, OrderID: body.OrderID, Provider: body.Provider, ReturnURL: body.ReturnURL,
+		Actor: actor, OrderID: body.OrderID, Provider: body.Provider, ReturnURL: body.ReturnURL,
 	})
 	if err != nil {
 		return err
@@ -102,7 +94,7 @@ func (h paymentHandlers) createLink(c echo.Context) error {
 }
 
 func (h paymentHandlers) listTransactions(c echo.Context) error {
-	caller, err := callerOf(c)
+	actor, err := mustActor(c)
 	if err != nil {
 		return err
 	}
@@ -111,7 +103,7 @@ func (h paymentHandlers) listTransactions(c echo.Context) error {
 	if err := verr.OrNil(); err != nil {
 		return err
 	}
-	txs, err := h.uc.ListTransactions.Handle(c.Request().Context(), payments.ListTransactionsInput{Caller: caller, OrderID: orderID})
+	txs, err := h.uc.ListTransactions.Handle(c.Request().Context(), payments.ListTransactionsInput{Actor: actor, OrderID: orderID})
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func (h productHandlers) list(c echo.Context) error {
 	q := c.QueryParams()
 	verr := &domain.ValidationError{}
 	in := catalog.ListProductsInput{
-		Caller:   callerFrom(c),
+		Actor:    actorFrom(c),
 		Q:        single(q, "q", verr),
 		Category: single(q, "category", verr),
 		SellerID: uuidParam(q, "seller_id", verr),
@@ -92,7 +92,7 @@ func (h productHandlers) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.uc.Get.Handle(c.Request().Context(), catalog.GetProductInput{Caller: callerFrom(c), ID: id})
+	p, err := h.uc.Get.Handle(c.Request().Context(), catalog.GetProductInput{Actor: actorFrom(c), ID: id})
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (h productHandlers) get(c echo.Context) error {
 }
 
 func (h productHandlers) create(c echo.Context) error {
-	caller, err := mustCaller(c)
+	actor, err := mustActor(c)
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (h productHandlers) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.uc.Create.Handle(c.Request().Context(), catalog.CreateProductInput{Caller: caller, Draft: d})
+	p, err := h.uc.Create.Handle(c.Request().Context(), catalog.CreateProductInput{Actor: actor, Draft: d})
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (h productHandlers) create(c echo.Context) error {
 }
 
 func (h productHandlers) replace(c echo.Context) error {
-	caller, err := mustCaller(c)
+	actor, err := mustActor(c)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func (h productHandlers) replace(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.uc.Replace.Handle(c.Request().Context(), catalog.ReplaceProductInput{Caller: caller, ID: id, Draft: d})
+	p, err := h.uc.Replace.Handle(c.Request().Context(), catalog.ReplaceProductInput{Actor: actor, ID: id, Draft: d})
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func (h productHandlers) replace(c echo.Context) error {
 }
 
 func (h productHandlers) delete(c echo.Context) error {
-	caller, err := mustCaller(c)
+	actor, err := mustActor(c)
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (h productHandlers) delete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.uc.Delete.Handle(c.Request().Context(), catalog.DeleteProductInput{Caller: caller, ID: id}); err != nil {
+	if err := h.uc.Delete.Handle(c.Request().Context(), catalog.DeleteProductInput{Actor: actor, ID: id}); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

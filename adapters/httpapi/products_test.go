@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	upstream "github.com/ultramarket/gateway/adapters/catalog"
+	"github.com/ultramarket/gateway/adapters/requestid"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/session"
@@ -19,9 +21,9 @@ import (
 func TestProducts_ListIsAPageOfProducts(t *testing.T) {
 	f := newCommerce(t)
 	f.catalog.EXPECT().List(gomock.Any(), ports.ProductQuery{Q: "phone", Category: "phones", SellerID: bobID, Page: 2, PageSize: 5}, gomock.Any()).
-		DoAndReturn(func(_ any, _ ports.ProductQuery, c ports.Caller) (ports.ProductPage, error) {
-			assert.Empty(t, c.UserID, "anonymous")
-			assert.Equal(t, "list-1", c.RequestID, "the request id travels to the catalog")
+		DoAndReturn(func(ctx context.Context, _ ports.ProductQuery, c user.Actor) (ports.ProductPage, error) {
+			assert.Equal(t, user.Actor{}, c, "anonymous")
+			assert.Equal(t, "list-1", requestid.FromContext(ctx), "the request id travels to the catalog")
 			return ports.ProductPage{Items: []*product.Product{storedProduct(phoneID, bobID, 1_500_000, 7, true)}, Total: 6}, nil
 		})
 
@@ -145,8 +147,8 @@ func TestProducts_CreateBySellerOwnsTheProductAndDefaultsActive(t *testing.T) {
 	seller := f.bearer(bobID, sessionID, user.RoleSeller)
 	f.catalog.EXPECT().Create(gomock.Any(), product.Draft{
 		Name: "Phone", Description: "", Category: "phones", SellerID: bobID, Price: 1_500_000, Stock: 3, Active: true,
-	}, gomock.Any()).DoAndReturn(func(_ any, d product.Draft, c ports.Caller) (*product.Product, error) {
-		assert.Equal(t, bobID, c.UserID)
+	}, gomock.Any()).DoAndReturn(func(_ any, d product.Draft, c user.Actor) (*product.Product, error) {
+		assert.Equal(t, bobID, c.ID)
 		assert.Equal(t, user.RoleSeller, c.Role)
 		return storedProduct(phoneID, d.SellerID, d.Price, d.Stock, d.Active), nil
 	})

@@ -62,7 +62,7 @@ func FuzzListQuery(f *testing.F) {
 				return nil, 0, nil
 			}).AnyTimes()
 		fx.catalog.EXPECT().List(gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(
-			func(_ context.Context, q ports.ProductQuery, _ ports.Caller) (ports.ProductPage, error) {
+			func(_ context.Context, q ports.ProductQuery, _ user.Actor) (ports.ProductPage, error) {
 				products = q
 				return ports.ProductPage{}, nil
 			}).AnyTimes()

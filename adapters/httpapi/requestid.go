@@ -6,25 +6,12 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+
+	"github.com/ultramarket/gateway/adapters/requestid"
 )
 
 // maxRequestIDLen bounds a client-sent X-Request-ID (API.md: 1..128 characters).
 const maxRequestIDLen = 128
-
-type requestIDKey struct{}
-
-// WithRequestID returns ctx carrying the request id.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
-}
-
-// RequestIDFromContext returns the id of the request ctx belongs to, or "".
-// Outbound clients forward it as X-Request-ID so one id follows a request
-// through the catalog service too.
-func RequestIDFromContext(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
 
 // requestID keeps the client's X-Request-ID when it is sane and makes a new
 // one otherwise. "Sane" is a short token of [A-Za-z0-9._-]: the id is echoed
@@ -41,7 +28,7 @@ func requestID() echo.MiddlewareFunc {
 				req.Header.Set(echo.HeaderXRequestID, id)
 			}
 			c.Response().Header().Set(echo.HeaderXRequestID, id)
-			c.SetRequest(req.WithContext(WithRequestID(req.Context(), id)))
+			c.SetRequest(req.WithContext(requestid.NewContext(req.Context(), id)))
 			return next(c)
 		}
 	}
@@ -77,7 +64,7 @@ func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 		}
 		r.AddAttrs(a)
 	}
-	if id := RequestIDFromContext(ctx); id != "" && !hasAttr(r, "request_id") {
+	if id := requestid.FromContext(ctx); id != "" && !hasAttr(r, "request_id") {
 		add(slog.String("request_id", id))
 	}
 	// The authenticated user, so one user's requests can be followed through

@@ -16,12 +16,13 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
 // Catalog is the built-in product catalog (ports.Catalog), used when no
 // CATALOG_URL is configured. It applies the visibility the use case asks for
-// in ProductQuery and never decides it: the Caller is not looked at.
+// in ProductQuery and never decides it: the Actor is not looked at.
 //
 // Deleted products are kept (deleted_at) because order items and reservations
 // point at them; no method but Release ever touches one again.
@@ -81,7 +82,7 @@ func productsOf(rows []productRow) ([]*product.Product, error) {
 // List returns one page of non-deleted products, newest first, and how many
 // match in total. Inactive products are left out unless q.IncludeInactive
 // (everyone's) or q.InactiveOfSeller (that seller's) lets them in.
-func (c *Catalog) List(ctx context.Context, q ports.ProductQuery, _ ports.Caller) (ports.ProductPage, error) {
+func (c *Catalog) List(ctx context.Context, q ports.ProductQuery, _ user.Actor) (ports.ProductPage, error) {
 	var l listQuery
 	l.where("deleted_at IS NULL")
 	if s := strings.TrimSpace(q.Q); s != "" {
@@ -119,7 +120,7 @@ func (c *Catalog) List(ctx context.Context, q ports.ProductQuery, _ ports.Caller
 
 // Get returns a non-deleted product, active or not (the use case decides who
 // may see an inactive one); anything else is product.ErrNotFound.
-func (c *Catalog) Get(ctx context.Context, id string, _ ports.Caller) (*product.Product, error) {
+func (c *Catalog) Get(ctx context.Context, id string, _ user.Actor) (*product.Product, error) {
 	return c.get(ctx, ext(ctx, c.db), id, "")
 }
 
@@ -141,7 +142,7 @@ func (c *Catalog) get(ctx context.Context, db sqlx.ExtContext, id, suffix string
 
 // Create validates d through the domain and stores a new product. The draft's
 // seller must be a UUID: the built-in catalog keys products by seller.
-func (c *Catalog) Create(ctx context.Context, d product.Draft, _ ports.Caller) (*product.Product, error) {
+func (c *Catalog) Create(ctx context.Context, d product.Draft, _ user.Actor) (*product.Product, error) {
 	p, err := product.New(c.ids.NewID(), d, c.clock.Now())
 	if err = withSellerCheck(err, d.SellerID); err != nil {
 		return nil, err
@@ -180,7 +181,7 @@ func withSellerCheck(err error, sellerID string) error {
 // Replace overwrites the editable fields of a non-deleted product through the
 // domain (the seller never changes). Unknown or deleted: product.ErrNotFound;
 // a bad draft: the domain's validation error.
-func (c *Catalog) Replace(ctx context.Context, id string, d product.Draft, _ ports.Caller) (*product.Product, error) {
+func (c *Catalog) Replace(ctx context.Context, id string, d product.Draft, _ user.Actor) (*product.Product, error) {
 	var out *product.Product
 	err := c.tx.WithinTx(ctx, func(ctx context.Context) error {
 		db := ext(ctx, c.db)
@@ -212,7 +213,7 @@ func (c *Catalog) Replace(ctx context.Context, id string, d product.Draft, _ por
 
 // Delete hides the product for good (soft delete); an unknown or already
 // deleted product is product.ErrNotFound.
-func (c *Catalog) Delete(ctx context.Context, id string, _ ports.Caller) error {
+func (c *Catalog) Delete(ctx context.Context, id string, _ user.Actor) error {
 	if !validID(id) {
 		return fmt.Errorf("delete product %s: %w", id, product.ErrNotFound)
 	}
@@ -227,7 +228,7 @@ func (c *Catalog) Delete(ctx context.Context, id string, _ ports.Caller) error {
 
 // Lookup returns the non-deleted products among ids, active or not, in one
 // query. Ids that are not UUIDs cannot exist and are skipped.
-func (c *Catalog) Lookup(ctx context.Context, ids []string, _ ports.Caller) ([]*product.Product, error) {
+func (c *Catalog) Lookup(ctx context.Context, ids []string, _ user.Actor) ([]*product.Product, error) {
 	valid := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if validID(id) {
@@ -263,7 +264,7 @@ func (c *Catalog) Lookup(ctx context.Context, ids []string, _ ports.Caller) ([]*
 // a savepoint, so a refusal undoes this call's changes only and leaves the
 // caller's transaction usable. Products are locked in id order, by every
 // Reserve and Release, so concurrent orders never deadlock.
-func (c *Catalog) Reserve(ctx context.Context, orderID string, items []ports.ReservationItem, _ ports.Caller) error {
+func (c *Catalog) Reserve(ctx context.Context, orderID string, items []ports.ReservationItem, _ user.Actor) error {
 	if !validID(orderID) {
 		return domain.Invalid("order_id", "must be a UUID")
 	}
@@ -369,7 +370,7 @@ type reservationRow struct {
 // one transaction, so a second (or concurrent) Release finds nothing and adds
 // nothing. An unknown order, or an id that is not a UUID, has nothing to give
 // back: nil.
-func (c *Catalog) Release(ctx context.Context, orderID string, _ ports.Caller) error {
+func (c *Catalog) Release(ctx context.Context, orderID string, _ user.Actor) error {
 	if !validID(orderID) {
 		return nil
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ultramarket/gateway/adapters/system"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/test/contract"
 	"github.com/ultramarket/gateway/test/testenv"
@@ -36,14 +37,14 @@ func newCatalogProduct(t *testing.T, cat *postgres.Catalog, stock int64) *produc
 	t.Helper()
 	p, err := cat.Create(ctx(t), product.Draft{
 		Name: "Suzani", Category: "textile", SellerID: uuid.NewString(), Price: 40_000_000, Stock: stock, Active: true,
-	}, ports.Caller{})
+	}, user.Actor{})
 	require.NoError(t, err)
 	return p
 }
 
 func catalogStock(t *testing.T, cat *postgres.Catalog, id string) int64 {
 	t.Helper()
-	p, err := cat.Get(ctx(t), id, ports.Caller{})
+	p, err := cat.Get(ctx(t), id, user.Actor{})
 	require.NoError(t, err)
 	return p.Stock()
 }
@@ -65,7 +66,7 @@ func TestCatalogReserveJoinsCallerTx(t *testing.T) {
 	order := uuid.NewString()
 	boom := errors.New("order insert failed")
 	err := txm.WithinTx(ctx(t), func(ctx context.Context) error {
-		require.NoError(t, cat.Reserve(ctx, order, []ports.ReservationItem{{ProductID: p.ID(), Quantity: 2}}, ports.Caller{}))
+		require.NoError(t, cat.Reserve(ctx, order, []ports.ReservationItem{{ProductID: p.ID(), Quantity: 2}}, user.Actor{}))
 		return boom
 	})
 	require.ErrorIs(t, err, boom)
@@ -73,7 +74,7 @@ func TestCatalogReserveJoinsCallerTx(t *testing.T) {
 	assert.Zero(t, reservedRows(t, db, order))
 
 	require.NoError(t, txm.WithinTx(ctx(t), func(ctx context.Context) error {
-		return cat.Reserve(ctx, order, []ports.ReservationItem{{ProductID: p.ID(), Quantity: 2}}, ports.Caller{})
+		return cat.Reserve(ctx, order, []ports.ReservationItem{{ProductID: p.ID(), Quantity: 2}}, user.Actor{})
 	}))
 	assert.Equal(t, int64(3), catalogStock(t, cat, p.ID()))
 	assert.Equal(t, 1, reservedRows(t, db, order))
@@ -90,17 +91,17 @@ func TestCatalogRefusedReserveKeepsCallerTxUsable(t *testing.T) {
 
 	first, second := uuid.NewString(), uuid.NewString()
 	require.NoError(t, txm.WithinTx(ctx(t), func(ctx context.Context) error {
-		require.NoError(t, cat.Reserve(ctx, first, []ports.ReservationItem{{ProductID: a.ID(), Quantity: 1}}, ports.Caller{}))
+		require.NoError(t, cat.Reserve(ctx, first, []ports.ReservationItem{{ProductID: a.ID(), Quantity: 1}}, user.Actor{}))
 		// a is taken before b runs short: that part must be undone, the first reservation kept.
 		err := cat.Reserve(ctx, second, []ports.ReservationItem{
 			{ProductID: a.ID(), Quantity: 1}, {ProductID: b.ID(), Quantity: 2},
-		}, ports.Caller{})
+		}, user.Actor{})
 		var ise *product.InsufficientStockError
 		require.ErrorAs(t, err, &ise)
 		// A failed statement (duplicate reservation) is undone too.
-		err = cat.Reserve(ctx, first, []ports.ReservationItem{{ProductID: b.ID(), Quantity: 1}}, ports.Caller{})
+		err = cat.Reserve(ctx, first, []ports.ReservationItem{{ProductID: b.ID(), Quantity: 1}}, user.Actor{})
 		require.ErrorIs(t, err, domain.ErrConflict)
-		_, err = cat.Get(ctx, a.ID(), ports.Caller{})
+		_, err = cat.Get(ctx, a.ID(), user.Actor{})
 		return err // the transaction still runs statements
 	}))
 	assert.Equal(t, int64(4), catalogStock(t, cat, a.ID()))
@@ -115,14 +116,14 @@ func TestCatalogConcurrentReleaseRestocksOnce(t *testing.T) {
 	cat := postgres.NewCatalog(db, system.UUIDs{}, system.Clock{})
 	p := newCatalogProduct(t, cat, 10)
 	order := uuid.NewString()
-	require.NoError(t, cat.Reserve(ctx(t), order, []ports.ReservationItem{{ProductID: p.ID(), Quantity: 4}}, ports.Caller{}))
+	require.NoError(t, cat.Reserve(ctx(t), order, []ports.ReservationItem{{ProductID: p.ID(), Quantity: 4}}, user.Actor{}))
 
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			assert.NoError(t, cat.Release(context.Background(), order, ports.Caller{}))
+			assert.NoError(t, cat.Release(context.Background(), order, user.Actor{}))
 		}()
 	}
 	wg.Wait()
@@ -136,13 +137,13 @@ func TestCatalogReleaseCapsAtMaxStock(t *testing.T) {
 	cat := postgres.NewCatalog(db, system.UUIDs{}, system.Clock{})
 	p := newCatalogProduct(t, cat, 10)
 	order := uuid.NewString()
-	require.NoError(t, cat.Reserve(ctx(t), order, []ports.ReservationItem{{ProductID: p.ID(), Quantity: 4}}, ports.Caller{}))
+	require.NoError(t, cat.Reserve(ctx(t), order, []ports.ReservationItem{{ProductID: p.ID(), Quantity: 4}}, user.Actor{}))
 	_, err := cat.Replace(ctx(t), p.ID(), product.Draft{
 		Name: p.Name(), Category: p.Category(), Price: p.Price().Tiyin(), Stock: product.MaxStock, Active: true,
-	}, ports.Caller{})
+	}, user.Actor{})
 	require.NoError(t, err)
 
-	require.NoError(t, cat.Release(ctx(t), order, ports.Caller{}))
+	require.NoError(t, cat.Release(ctx(t), order, user.Actor{}))
 	assert.Equal(t, int64(product.MaxStock), catalogStock(t, cat, p.ID()))
 }
 
@@ -177,7 +178,7 @@ func TestCatalogReleaseOrphans(t *testing.T) {
 	reserve := func(orderID string, at time.Time, items ...ports.ReservationItem) {
 		t.Helper()
 		clock.set(at)
-		require.NoError(t, cat.Reserve(ctx(t), orderID, items, ports.Caller{}))
+		require.NoError(t, cat.Reserve(ctx(t), orderID, items, user.Actor{}))
 	}
 
 	orphan := uuid.NewString() // its order's transaction failed, and so did the release
@@ -225,7 +226,7 @@ func TestCatalogReleaseOrphansInBatches(t *testing.T) {
 	cat := postgres.NewCatalog(db, system.UUIDs{}, &settableClock{now: t0})
 	p := newCatalogProduct(t, cat, 100)
 	for range 5 {
-		require.NoError(t, cat.Reserve(ctx(t), uuid.NewString(), []ports.ReservationItem{{ProductID: p.ID(), Quantity: 1}}, ports.Caller{}))
+		require.NoError(t, cat.Reserve(ctx(t), uuid.NewString(), []ports.ReservationItem{{ProductID: p.ID(), Quantity: 1}}, user.Actor{}))
 	}
 	var batches []int
 	for {
@@ -255,7 +256,7 @@ func TestCatalogConcurrentReleaseOrphansRestockOnce(t *testing.T) {
 			if i%2 == 0 {
 				items = append(items, ports.ReservationItem{ProductID: products[(i+1)%3].ID(), Quantity: 2})
 			}
-			require.NoError(t, cat.Reserve(ctx(t), uuid.NewString(), items, ports.Caller{}))
+			require.NoError(t, cat.Reserve(ctx(t), uuid.NewString(), items, user.Actor{}))
 			lines += len(items)
 		}
 		return lines

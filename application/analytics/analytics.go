@@ -9,14 +9,14 @@ import (
 	_ "time/tzdata" // the default zone must load even where the host has no zoneinfo (static images)
 
 	"github.com/ultramarket/gateway/domain"
-	"github.com/ultramarket/gateway/ports"
+	"github.com/ultramarket/gateway/domain/user"
 )
 
 // ErrNotAllowed: analytics are for admins only (403 forbidden).
 var ErrNotAllowed = fmt.Errorf("analytics: not allowed: %w", domain.ErrForbidden)
 
-func checkAdmin(c ports.Caller) error {
-	if c.UserID == "" || !c.Role.IsAdmin() {
+func checkAdmin(c user.Actor) error {
+	if !c.IsAdmin() {
 		return fmt.Errorf("analytics asked for as %q: %w", c.Role, ErrNotAllowed)
 	}
 	return nil

@@ -28,10 +28,10 @@ type fixedClock struct{ t time.Time }
 func (c fixedClock) Now() time.Time { return c.t }
 
 var (
-	admin    = ports.Caller{UserID: "a1", Role: user.RoleAdmin}
-	super    = ports.Caller{UserID: "a2", Role: user.RoleSuperAdmin}
-	customer = ports.Caller{UserID: "c1", Role: user.RoleCustomer}
-	seller   = ports.Caller{UserID: "s1", Role: user.RoleSeller}
+	admin    = user.Actor{ID: "a1", Role: user.RoleAdmin}
+	super    = user.Actor{ID: "a2", Role: user.RoleSuperAdmin}
+	customer = user.Actor{ID: "c1", Role: user.RoleCustomer}
+	seller   = user.Actor{ID: "s1", Role: user.RoleSeller}
 )
 
 func tashkent(t *testing.T) *time.Location {
@@ -80,7 +80,7 @@ func TestSales_DefaultsToTheLast30DaysByDayInTashkent(t *testing.T) {
 			return pts, nil
 		})
 
-	got, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{Caller: admin})
+	got, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{Actor: admin})
 	require.NoError(t, err)
 	assert.Equal(t, pts, got.Points)
 	assert.Equal(t, ports.IntervalDay, got.Interval)
@@ -99,7 +99,7 @@ func TestSales_DatesAreDaysInTheZoneAndToIncludesItsDay(t *testing.T) {
 		ports.IntervalWeek, locNamed("America/New_York")).Return(nil, nil)
 
 	got, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{
-		Caller: super, From: "2025-01-06", To: "2025-01-31", Interval: "week", TZ: "America/New_York",
+		Actor: super, From: "2025-01-06", To: "2025-01-31", Interval: "week", TZ: "America/New_York",
 	})
 	require.NoError(t, err)
 	assert.Equal(t, []ports.SalesPoint{}, got.Points)
@@ -111,7 +111,7 @@ func TestSales_TimestampsAreTakenAsTheyAre(t *testing.T) {
 	to := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 	a.EXPECT().Sales(gomock.Any(), from, to, ports.IntervalMonth, locNamed("UTC")).Return(nil, nil)
 	_, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{
-		Caller: admin, From: "2025-03-01T10:00:00+05:00", To: "2025-06-01T00:00:00Z", Interval: "month", TZ: "UTC",
+		Actor: admin, From: "2025-03-01T10:00:00+05:00", To: "2025-06-01T00:00:00Z", Interval: "month", TZ: "UTC",
 	})
 	require.NoError(t, err)
 }
@@ -121,7 +121,7 @@ func TestSales_DefaultFromBeforeAGivenTo(t *testing.T) {
 	loc := tashkent(t)
 	a.EXPECT().Sales(gomock.Any(), time.Date(2025, 1, 2, 0, 0, 0, 0, loc), time.Date(2025, 2, 1, 0, 0, 0, 0, loc),
 		ports.IntervalDay, gomock.Any()).Return(nil, nil)
-	_, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{Caller: admin, To: "2025-01-31"})
+	_, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{Actor: admin, To: "2025-01-31"})
 	require.NoError(t, err)
 }
 
@@ -144,7 +144,7 @@ func TestSales_BadParametersAreNamed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := newMock(t) // no Sales
-			tt.in.Caller = admin
+			tt.in.Actor = admin
 			_, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), tt.in)
 			assert.Equal(t, tt.want, fieldsOf(t, err))
 		})
@@ -155,7 +155,7 @@ func TestSales_LongRangesByMonthAreFine(t *testing.T) {
 	a := newMock(t)
 	a.EXPECT().Sales(gomock.Any(), gomock.Any(), gomock.Any(), ports.IntervalMonth, gomock.Any()).Return(nil, nil)
 	_, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{
-		Caller: admin, From: "2000-01-01", To: "2025-01-01", Interval: "month",
+		Actor: admin, From: "2000-01-01", To: "2025-01-01", Interval: "month",
 	})
 	require.NoError(t, err)
 }
@@ -166,7 +166,7 @@ func TestSales_OneDay(t *testing.T) {
 	a.EXPECT().Sales(gomock.Any(), time.Date(2025, 2, 1, 0, 0, 0, 0, loc), time.Date(2025, 2, 2, 0, 0, 0, 0, loc),
 		ports.IntervalDay, gomock.Any()).Return(nil, nil)
 	_, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{
-		Caller: admin, From: "2025-02-01", To: "2025-02-01",
+		Actor: admin, From: "2025-02-01", To: "2025-02-01",
 	})
 	require.NoError(t, err)
 }
@@ -176,7 +176,7 @@ func TestSales_FromEqualToIsAnEmptyRange(t *testing.T) {
 	at := time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
 	a.EXPECT().Sales(gomock.Any(), at, at, ports.IntervalDay, gomock.Any()).Return(nil, nil)
 	_, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{
-		Caller: admin, From: "2025-02-01T00:00:00Z", To: "2025-02-01T00:00:00Z",
+		Actor: admin, From: "2025-02-01T00:00:00Z", To: "2025-02-01T00:00:00Z",
 	})
 	require.NoError(t, err)
 }
@@ -184,17 +184,17 @@ func TestSales_FromEqualToIsAnEmptyRange(t *testing.T) {
 // --- every report: admins only ---
 
 func TestReports_AdminsOnly(t *testing.T) {
-	for _, c := range []ports.Caller{customer, seller, {}} {
+	for _, c := range []user.Actor{customer, seller, {}} {
 		a := newMock(t) // nothing is asked
 		ctx := context.Background()
-		_, err := analytics.NewSales(a, fixedClock{now}).Handle(ctx, analytics.SalesInput{Caller: c})
+		_, err := analytics.NewSales(a, fixedClock{now}).Handle(ctx, analytics.SalesInput{Actor: c})
 		assert.ErrorIs(t, err, analytics.ErrNotAllowed)
 		assert.ErrorIs(t, err, domain.ErrForbidden)
-		_, err = analytics.NewOrders(a).Handle(ctx, analytics.OrdersInput{Caller: c})
+		_, err = analytics.NewOrders(a).Handle(ctx, analytics.OrdersInput{Actor: c})
 		assert.ErrorIs(t, err, domain.ErrForbidden)
-		_, err = analytics.NewPayments(a).Handle(ctx, analytics.PaymentsInput{Caller: c})
+		_, err = analytics.NewPayments(a).Handle(ctx, analytics.PaymentsInput{Actor: c})
 		assert.ErrorIs(t, err, domain.ErrForbidden)
-		_, err = analytics.NewTopProducts(a).Handle(ctx, analytics.TopProductsInput{Caller: c, Limit: intp(0)})
+		_, err = analytics.NewTopProducts(a).Handle(ctx, analytics.TopProductsInput{Actor: c, Limit: intp(0)})
 		assert.ErrorIs(t, err, domain.ErrForbidden, "403 before 422")
 	}
 }
@@ -207,13 +207,13 @@ func TestReports_PropagateStorageErrors(t *testing.T) {
 	a.EXPECT().PaymentsByProvider(gomock.Any()).Return(nil, boom)
 	a.EXPECT().TopProducts(gomock.Any(), 10).Return(nil, boom)
 	ctx := context.Background()
-	_, err := analytics.NewSales(a, fixedClock{now}).Handle(ctx, analytics.SalesInput{Caller: admin})
+	_, err := analytics.NewSales(a, fixedClock{now}).Handle(ctx, analytics.SalesInput{Actor: admin})
 	assert.ErrorIs(t, err, boom)
-	_, err = analytics.NewOrders(a).Handle(ctx, analytics.OrdersInput{Caller: admin})
+	_, err = analytics.NewOrders(a).Handle(ctx, analytics.OrdersInput{Actor: admin})
 	assert.ErrorIs(t, err, boom)
-	_, err = analytics.NewPayments(a).Handle(ctx, analytics.PaymentsInput{Caller: admin})
+	_, err = analytics.NewPayments(a).Handle(ctx, analytics.PaymentsInput{Actor: admin})
 	assert.ErrorIs(t, err, boom)
-	_, err = analytics.NewTopProducts(a).Handle(ctx, analytics.TopProductsInput{Caller: admin})
+	_, err = analytics.NewTopProducts(a).Handle(ctx, analytics.TopProductsInput{Actor: admin})
 	assert.ErrorIs(t, err, boom)
 }
 
@@ -222,7 +222,7 @@ func TestReports_PropagateStorageErrors(t *testing.T) {
 func TestOrders_EveryStatusIsReported(t *testing.T) {
 	a := newMock(t)
 	a.EXPECT().OrdersByStatus(gomock.Any()).Return(map[order.Status]int64{order.StatusPaid: 3, order.StatusCancelled: 1}, nil)
-	got, err := analytics.NewOrders(a).Handle(context.Background(), analytics.OrdersInput{Caller: admin})
+	got, err := analytics.NewOrders(a).Handle(context.Background(), analytics.OrdersInput{Actor: admin})
 	require.NoError(t, err)
 	assert.Equal(t, map[order.Status]int64{
 		order.StatusPendingPayment: 0, order.StatusPaid: 3, order.StatusShipped: 0,
@@ -235,7 +235,7 @@ func TestPayments_BothProvidersAreReported(t *testing.T) {
 	a.EXPECT().PaymentsByProvider(gomock.Any()).Return(map[payment.Provider]ports.ProviderTotal{
 		payment.ProviderClick: {Count: 2, Amount: money.MustTiyin(700)},
 	}, nil)
-	got, err := analytics.NewPayments(a).Handle(context.Background(), analytics.PaymentsInput{Caller: super})
+	got, err := analytics.NewPayments(a).Handle(context.Background(), analytics.PaymentsInput{Actor: super})
 	require.NoError(t, err)
 	assert.Equal(t, map[payment.Provider]ports.ProviderTotal{
 		payment.ProviderPayme: {},
@@ -251,17 +251,17 @@ func TestTopProducts_Limit(t *testing.T) {
 	a.EXPECT().TopProducts(gomock.Any(), 100).Return(nil, nil)
 
 	uc := analytics.NewTopProducts(a)
-	got, err := uc.Handle(context.Background(), analytics.TopProductsInput{Caller: admin})
+	got, err := uc.Handle(context.Background(), analytics.TopProductsInput{Actor: admin})
 	require.NoError(t, err)
 	assert.Equal(t, top, got)
-	got, err = uc.Handle(context.Background(), analytics.TopProductsInput{Caller: admin, Limit: intp(1)})
+	got, err = uc.Handle(context.Background(), analytics.TopProductsInput{Actor: admin, Limit: intp(1)})
 	require.NoError(t, err)
 	assert.Equal(t, []ports.TopProduct{}, got)
-	_, err = uc.Handle(context.Background(), analytics.TopProductsInput{Caller: admin, Limit: intp(100)})
+	_, err = uc.Handle(context.Background(), analytics.TopProductsInput{Actor: admin, Limit: intp(100)})
 	require.NoError(t, err)
 
 	for _, bad := range []int{0, -1, 101} {
-		_, err = uc.Handle(context.Background(), analytics.TopProductsInput{Caller: admin, Limit: intp(bad)})
+		_, err = uc.Handle(context.Background(), analytics.TopProductsInput{Actor: admin, Limit: intp(bad)})
 		assert.Equal(t, []string{"limit"}, fieldsOf(t, err), bad)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -19,14 +20,14 @@ func NewOrders(analytics ports.Analytics) *Orders {
 
 // OrdersInput is the caller.
 type OrdersInput struct {
-	Caller ports.Caller
+	Actor user.Actor
 }
 
 // Handle returns a count for every status, zero included, so a dashboard
 // need not know which statuses exist. ErrNotAllowed (403) unless the caller
 // is an admin.
 func (uc *Orders) Handle(ctx context.Context, in OrdersInput) (map[order.Status]int64, error) {
-	if err := checkAdmin(in.Caller); err != nil {
+	if err := checkAdmin(in.Actor); err != nil {
 		return nil, err
 	}
 	counts, err := uc.analytics.OrdersByStatus(ctx)

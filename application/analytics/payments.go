@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -19,7 +20,7 @@ func NewPayments(analytics ports.Analytics) *Payments {
 
 // PaymentsInput is the caller.
 type PaymentsInput struct {
-	Caller ports.Caller
+	Actor user.Actor
 }
 
 // providers lists every provider a report names, with zeros when unused.
@@ -29,7 +30,7 @@ var providers = []payment.Provider{payment.ProviderPayme, payment.ProviderClick}
 // (refunded ones are not completed). ErrNotAllowed (403) unless the caller
 // is an admin.
 func (uc *Payments) Handle(ctx context.Context, in PaymentsInput) (map[payment.Provider]ports.ProviderTotal, error) {
-	if err := checkAdmin(in.Caller); err != nil {
+	if err := checkAdmin(in.Actor); err != nil {
 		return nil, err
 	}
 	totals, err := uc.analytics.PaymentsByProvider(ctx)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -34,7 +35,7 @@ func NewSales(analytics ports.Analytics, clock ports.Clock) *Sales {
 
 // SalesInput is the caller and the raw query parameters ("" = not given).
 type SalesInput struct {
-	Caller   ports.Caller
+	Actor    user.Actor
 	From     string
 	To       string
 	Interval string
@@ -65,7 +66,7 @@ type SalesReport struct {
 // answer covers the last 30 days, today included. interval is day (default),
 // week or month; tz an IANA zone name (default Asia/Tashkent).
 func (uc *Sales) Handle(ctx context.Context, in SalesInput) (SalesReport, error) {
-	if err := checkAdmin(in.Caller); err != nil {
+	if err := checkAdmin(in.Actor); err != nil {
 		return SalesReport{}, err
 	}
 	verr := &domain.ValidationError{}

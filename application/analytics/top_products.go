@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -25,15 +26,15 @@ func NewTopProducts(analytics ports.Analytics) *TopProducts {
 // TopProductsInput is the caller and the limit (nil when not given, so that
 // an explicit 0 is refused rather than defaulted).
 type TopProductsInput struct {
-	Caller ports.Caller
-	Limit  *int
+	Actor user.Actor
+	Limit *int
 }
 
 // Handle returns up to limit products (1..100, default 10) of paid, shipped
 // and delivered orders, highest revenue first. ErrNotAllowed (403) unless
 // the caller is an admin; a *domain.ValidationError (422, field limit).
 func (uc *TopProducts) Handle(ctx context.Context, in TopProductsInput) ([]ports.TopProduct, error) {
-	if err := checkAdmin(in.Caller); err != nil {
+	if err := checkAdmin(in.Actor); err != nil {
 		return nil, err
 	}
 	limit := DefaultTopLimit

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ultramarket/gateway/domain/cart"
 	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -22,7 +23,7 @@ func entriesOf(lines []ports.CartLine) []cart.Entry {
 
 // lookup prices entries with one catalog call; an empty cart needs none, so
 // it can be shown even while the catalog is down.
-func lookup(ctx context.Context, catalog ports.Catalog, ids []string, c ports.Caller) ([]*product.Product, error) {
+func lookup(ctx context.Context, catalog ports.Catalog, ids []string, c user.Actor) ([]*product.Product, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}

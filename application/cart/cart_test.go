@@ -25,7 +25,7 @@ var now = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 const userID = "44444444-0000-4000-8000-000000000004"
 
-var caller = ports.Caller{UserID: userID, Role: user.RoleCustomer, RequestID: "r1"}
+var actor = user.Actor{ID: userID, Role: user.RoleCustomer}
 
 type fixedClock struct{ t time.Time }
 
@@ -65,11 +65,11 @@ func fieldsOf(t *testing.T, err error) []string {
 func TestGetCart_PricesEveryLineWithOneLookup(t *testing.T) {
 	f := newFixture(t)
 	f.carts.EXPECT().Lines(gomock.Any(), userID).Return([]ports.CartLine{line("a", 2), line("gone", 1), line("b", 5), line("c", 1)}, nil)
-	f.catalog.EXPECT().Lookup(gomock.Any(), []string{"a", "gone", "b", "c"}, caller).Return([]*product.Product{
+	f.catalog.EXPECT().Lookup(gomock.Any(), []string{"a", "gone", "b", "c"}, actor).Return([]*product.Product{
 		prod("c", 300, 10, false), prod("a", 1000, 10, true), prod("b", 500, 4, true),
 	}, nil).Times(1)
 
-	got, err := appcart.NewGetCart(f.carts, f.catalog).Handle(context.Background(), appcart.GetCartInput{Caller: caller})
+	got, err := appcart.NewGetCart(f.carts, f.catalog).Handle(context.Background(), appcart.GetCartInput{Actor: actor})
 	require.NoError(t, err)
 	assert.Equal(t, []cart.Line{
 		{ProductID: "a", Name: "Product a", UnitPrice: money.MustTiyin(1000), Quantity: 2, LineTotal: money.MustTiyin(2000), Available: true},
@@ -83,7 +83,7 @@ func TestGetCart_PricesEveryLineWithOneLookup(t *testing.T) {
 func TestGetCart_EmptyCartAsksNoCatalog(t *testing.T) {
 	f := newFixture(t) // no Lookup
 	f.carts.EXPECT().Lines(gomock.Any(), userID).Return(nil, nil)
-	got, err := appcart.NewGetCart(f.carts, f.catalog).Handle(context.Background(), appcart.GetCartInput{Caller: caller})
+	got, err := appcart.NewGetCart(f.carts, f.catalog).Handle(context.Background(), appcart.GetCartInput{Actor: actor})
 	require.NoError(t, err)
 	assert.Empty(t, got.Lines)
 	assert.True(t, got.Total.IsZero())
@@ -93,7 +93,7 @@ func TestGetCart_CatalogDown(t *testing.T) {
 	f := newFixture(t)
 	f.carts.EXPECT().Lines(gomock.Any(), userID).Return([]ports.CartLine{line("a", 1)}, nil)
 	f.catalog.EXPECT().Lookup(gomock.Any(), gomock.Any(), gomock.Any()).Return(nil, fmt.Errorf("lookup: %w", domain.ErrUpstreamUnavailable))
-	_, err := appcart.NewGetCart(f.carts, f.catalog).Handle(context.Background(), appcart.GetCartInput{Caller: caller})
+	_, err := appcart.NewGetCart(f.carts, f.catalog).Handle(context.Background(), appcart.GetCartInput{Actor: actor})
 	assert.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 }
 
@@ -107,11 +107,11 @@ func TestSetItem_AddsAProductAndPricesWithTheSameLookup(t *testing.T) {
 	f := newFixture(t)
 	gomock.InOrder(
 		f.carts.EXPECT().Lines(gomock.Any(), userID).Return([]ports.CartLine{line("a", 1)}, nil),
-		f.catalog.EXPECT().Lookup(gomock.Any(), []string{"a", "b"}, caller).
+		f.catalog.EXPECT().Lookup(gomock.Any(), []string{"a", "b"}, actor).
 			Return([]*product.Product{prod("a", 1000, 5, true), prod("b", 250, 5, true)}, nil).Times(1),
 		f.carts.EXPECT().Set(gomock.Any(), userID, "b", int64(3), now).Return(nil),
 	)
-	got, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Caller: caller, ProductID: "b", Quantity: 3})
+	got, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Actor: actor, ProductID: "b", Quantity: 3})
 	require.NoError(t, err)
 	require.Len(t, got.Lines, 2)
 	assert.Equal(t, "b", got.Lines[1].ProductID)
@@ -122,11 +122,11 @@ func TestSetItem_AddsAProductAndPricesWithTheSameLookup(t *testing.T) {
 func TestSetItem_ChangesTheQuantityOfALine(t *testing.T) {
 	f := newFixture(t)
 	f.carts.EXPECT().Lines(gomock.Any(), userID).Return([]ports.CartLine{line("a", 1), line("b", 1)}, nil)
-	f.catalog.EXPECT().Lookup(gomock.Any(), []string{"a", "b"}, caller).
+	f.catalog.EXPECT().Lookup(gomock.Any(), []string{"a", "b"}, actor).
 		Return([]*product.Product{prod("a", 1000, 5, true), prod("b", 250, 5, true)}, nil)
 	f.carts.EXPECT().Set(gomock.Any(), userID, "a", int64(100), now).Return(nil)
 
-	got, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Caller: caller, ProductID: "a", Quantity: 100})
+	got, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Actor: actor, ProductID: "a", Quantity: 100})
 	require.NoError(t, err)
 	assert.Equal(t, int64(100), got.Lines[0].Quantity)
 	assert.False(t, got.Lines[0].Available, "over stock")
@@ -136,10 +136,10 @@ func TestSetItem_ChangesTheQuantityOfALine(t *testing.T) {
 func TestSetItem_OverStockIsStoredAndShownUnavailable(t *testing.T) {
 	f := newFixture(t)
 	f.carts.EXPECT().Lines(gomock.Any(), userID).Return(nil, nil)
-	f.catalog.EXPECT().Lookup(gomock.Any(), []string{"a"}, caller).Return([]*product.Product{prod("a", 1000, 2, true)}, nil)
+	f.catalog.EXPECT().Lookup(gomock.Any(), []string{"a"}, actor).Return([]*product.Product{prod("a", 1000, 2, true)}, nil)
 	f.carts.EXPECT().Set(gomock.Any(), userID, "a", int64(3), now).Return(nil)
 
-	got, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Caller: caller, ProductID: "a", Quantity: 3})
+	got, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Actor: actor, ProductID: "a", Quantity: 3})
 	require.NoError(t, err)
 	assert.Equal(t, []cart.Line{{ProductID: "a", Name: "Product a", UnitPrice: money.MustTiyin(1000), Quantity: 3, LineTotal: money.MustTiyin(3000)}}, got.Lines)
 	assert.True(t, got.Total.IsZero())
@@ -148,7 +148,7 @@ func TestSetItem_OverStockIsStoredAndShownUnavailable(t *testing.T) {
 func TestSetItem_BadQuantity(t *testing.T) {
 	for _, q := range []int64{-1, 101} {
 		f := newFixture(t) // nothing is called
-		_, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Caller: caller, ProductID: "a", Quantity: q})
+		_, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Actor: actor, ProductID: "a", Quantity: q})
 		assert.Equal(t, []string{"quantity"}, fieldsOf(t, err), q)
 	}
 }
@@ -158,9 +158,9 @@ func TestSetItem_ZeroRemoves(t *testing.T) {
 	gomock.InOrder(
 		f.carts.EXPECT().Remove(gomock.Any(), userID, "a").Return(nil),
 		f.carts.EXPECT().Lines(gomock.Any(), userID).Return([]ports.CartLine{line("b", 1)}, nil),
-		f.catalog.EXPECT().Lookup(gomock.Any(), []string{"b"}, caller).Return([]*product.Product{prod("b", 100, 1, true)}, nil),
+		f.catalog.EXPECT().Lookup(gomock.Any(), []string{"b"}, actor).Return([]*product.Product{prod("b", 100, 1, true)}, nil),
 	)
-	got, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Caller: caller, ProductID: "a", Quantity: 0})
+	got, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Actor: actor, ProductID: "a", Quantity: 0})
 	require.NoError(t, err)
 	require.Len(t, got.Lines, 1)
 	assert.Equal(t, "b", got.Lines[0].ProductID)
@@ -169,8 +169,8 @@ func TestSetItem_ZeroRemoves(t *testing.T) {
 func TestSetItem_UnknownProductIsNotFound(t *testing.T) {
 	f := newFixture(t) // no Set
 	f.carts.EXPECT().Lines(gomock.Any(), userID).Return([]ports.CartLine{line("a", 1)}, nil)
-	f.catalog.EXPECT().Lookup(gomock.Any(), []string{"a", "nope"}, caller).Return([]*product.Product{prod("a", 100, 1, true)}, nil)
-	_, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Caller: caller, ProductID: "nope", Quantity: 1})
+	f.catalog.EXPECT().Lookup(gomock.Any(), []string{"a", "nope"}, actor).Return([]*product.Product{prod("a", 100, 1, true)}, nil)
+	_, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Actor: actor, ProductID: "nope", Quantity: 1})
 	assert.ErrorIs(t, err, product.ErrNotFound)
 	assert.ErrorIs(t, err, domain.ErrNotFound)
 }
@@ -178,8 +178,8 @@ func TestSetItem_UnknownProductIsNotFound(t *testing.T) {
 func TestSetItem_InactiveProductIsInvalid(t *testing.T) {
 	f := newFixture(t) // no Set
 	f.carts.EXPECT().Lines(gomock.Any(), userID).Return(nil, nil)
-	f.catalog.EXPECT().Lookup(gomock.Any(), []string{"a"}, caller).Return([]*product.Product{prod("a", 100, 1, false)}, nil)
-	_, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Caller: caller, ProductID: "a", Quantity: 1})
+	f.catalog.EXPECT().Lookup(gomock.Any(), []string{"a"}, actor).Return([]*product.Product{prod("a", 100, 1, false)}, nil)
+	_, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Actor: actor, ProductID: "a", Quantity: 1})
 	assert.ErrorIs(t, err, product.ErrInactive)
 	assert.ErrorIs(t, err, domain.ErrValidation)
 }
@@ -196,16 +196,16 @@ func TestSetItem_FullCartRefusesANewProductButNotAChange(t *testing.T) {
 
 	f := newFixture(t) // no Set
 	f.carts.EXPECT().Lines(gomock.Any(), userID).Return(full, nil)
-	f.catalog.EXPECT().Lookup(gomock.Any(), gomock.Any(), caller).Return(products, nil)
-	_, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Caller: caller, ProductID: "new", Quantity: 1})
+	f.catalog.EXPECT().Lookup(gomock.Any(), gomock.Any(), actor).Return(products, nil)
+	_, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Actor: actor, ProductID: "new", Quantity: 1})
 	assert.ErrorIs(t, err, cart.ErrFull)
 	assert.Equal(t, []string{"product_id"}, fieldsOf(t, err))
 
 	f = newFixture(t)
 	f.carts.EXPECT().Lines(gomock.Any(), userID).Return(full, nil)
-	f.catalog.EXPECT().Lookup(gomock.Any(), gomock.Any(), caller).Return(products, nil)
+	f.catalog.EXPECT().Lookup(gomock.Any(), gomock.Any(), actor).Return(products, nil)
 	f.carts.EXPECT().Set(gomock.Any(), userID, "p007", int64(2), now).Return(nil)
-	_, err = newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Caller: caller, ProductID: "p007", Quantity: 2})
+	_, err = newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Actor: actor, ProductID: "p007", Quantity: 2})
 	require.NoError(t, err)
 }
 
@@ -213,9 +213,9 @@ func TestSetItem_StorageError(t *testing.T) {
 	f := newFixture(t)
 	boom := errors.New("boom")
 	f.carts.EXPECT().Lines(gomock.Any(), userID).Return(nil, nil)
-	f.catalog.EXPECT().Lookup(gomock.Any(), gomock.Any(), caller).Return([]*product.Product{prod("a", 100, 1, true)}, nil)
+	f.catalog.EXPECT().Lookup(gomock.Any(), gomock.Any(), actor).Return([]*product.Product{prod("a", 100, 1, true)}, nil)
 	f.carts.EXPECT().Set(gomock.Any(), userID, "a", int64(1), now).Return(boom)
-	_, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Caller: caller, ProductID: "a", Quantity: 1})
+	_, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Actor: actor, ProductID: "a", Quantity: 1})
 	assert.ErrorIs(t, err, boom)
 }
 
@@ -227,9 +227,9 @@ func TestRemoveItem_ReturnsTheCart(t *testing.T) {
 		// Remove of a product that is not in the cart is no error (the port's rule).
 		f.carts.EXPECT().Remove(gomock.Any(), userID, "absent").Return(nil),
 		f.carts.EXPECT().Lines(gomock.Any(), userID).Return([]ports.CartLine{line("a", 2)}, nil),
-		f.catalog.EXPECT().Lookup(gomock.Any(), []string{"a"}, caller).Return([]*product.Product{prod("a", 100, 5, true)}, nil),
+		f.catalog.EXPECT().Lookup(gomock.Any(), []string{"a"}, actor).Return([]*product.Product{prod("a", 100, 5, true)}, nil),
 	)
-	got, err := appcart.NewRemoveItem(f.carts, f.catalog).Handle(context.Background(), appcart.RemoveItemInput{Caller: caller, ProductID: "absent"})
+	got, err := appcart.NewRemoveItem(f.carts, f.catalog).Handle(context.Background(), appcart.RemoveItemInput{Actor: actor, ProductID: "absent"})
 	require.NoError(t, err)
 	require.Len(t, got.Lines, 1)
 	assert.Equal(t, money.MustTiyin(200), got.Total)
@@ -238,5 +238,5 @@ func TestRemoveItem_ReturnsTheCart(t *testing.T) {
 func TestClear(t *testing.T) {
 	f := newFixture(t)
 	f.carts.EXPECT().Clear(gomock.Any(), userID).Return(nil)
-	require.NoError(t, appcart.NewClear(f.carts).Handle(context.Background(), appcart.ClearInput{Caller: caller}))
+	require.NoError(t, appcart.NewClear(f.carts).Handle(context.Background(), appcart.ClearInput{Actor: actor}))
 }

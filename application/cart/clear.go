@@ -3,6 +3,7 @@ package cart
 import (
 	"context"
 
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -18,10 +19,10 @@ func NewClear(carts ports.CartRepository) *Clear {
 
 // ClearInput is the caller whose cart is emptied.
 type ClearInput struct {
-	Caller ports.Caller
+	Actor user.Actor
 }
 
 // Handle empties the cart; an empty cart stays empty.
 func (uc *Clear) Handle(ctx context.Context, in ClearInput) error {
-	return uc.carts.Clear(ctx, in.Caller.UserID)
+	return uc.carts.Clear(ctx, in.Actor.ID)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/ultramarket/gateway/domain/cart"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -20,15 +21,15 @@ func NewRemoveItem(carts ports.CartRepository, catalog ports.Catalog) *RemoveIte
 
 // RemoveItemInput is the caller and the product to take out.
 type RemoveItemInput struct {
-	Caller    ports.Caller
+	Actor     user.Actor
 	ProductID string
 }
 
 // Handle returns the cart after the removal; a product that is not in the
 // cart leaves it unchanged and is no error.
 func (uc *RemoveItem) Handle(ctx context.Context, in RemoveItemInput) (cart.Cart, error) {
-	if err := uc.carts.Remove(ctx, in.Caller.UserID, in.ProductID); err != nil {
+	if err := uc.carts.Remove(ctx, in.Actor.ID, in.ProductID); err != nil {
 		return cart.Cart{}, err
 	}
-	return uc.get.Handle(ctx, GetCartInput{Caller: in.Caller})
+	return uc.get.Handle(ctx, GetCartInput{Actor: in.Actor})
 }

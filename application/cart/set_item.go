@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ultramarket/gateway/domain/cart"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -24,7 +25,7 @@ func NewSetItem(carts ports.CartRepository, catalog ports.Catalog, clock ports.C
 
 // SetItemInput is the caller, the product and the wanted quantity.
 type SetItemInput struct {
-	Caller    ports.Caller
+	Actor     user.Actor
 	ProductID string
 	Quantity  int64
 }
@@ -45,13 +46,13 @@ func (uc *SetItem) Handle(ctx context.Context, in SetItemInput) (cart.Cart, erro
 		return cart.Cart{}, err
 	}
 	if in.Quantity == 0 {
-		if err := uc.carts.Remove(ctx, in.Caller.UserID, in.ProductID); err != nil {
+		if err := uc.carts.Remove(ctx, in.Actor.ID, in.ProductID); err != nil {
 			return cart.Cart{}, err
 		}
-		return uc.get.Handle(ctx, GetCartInput{Caller: in.Caller})
+		return uc.get.Handle(ctx, GetCartInput{Actor: in.Actor})
 	}
 
-	lines, err := uc.carts.Lines(ctx, in.Caller.UserID)
+	lines, err := uc.carts.Lines(ctx, in.Actor.ID)
 	if err != nil {
 		return cart.Cart{}, err
 	}
@@ -66,7 +67,7 @@ func (uc *SetItem) Handle(ctx context.Context, in SetItemInput) (cart.Cart, erro
 	if pos < 0 {
 		ids = append(ids, in.ProductID)
 	}
-	products, err := uc.catalog.Lookup(ctx, ids, in.Caller)
+	products, err := uc.catalog.Lookup(ctx, ids, in.Actor)
 	if err != nil {
 		return cart.Cart{}, err
 	}
@@ -76,8 +77,8 @@ func (uc *SetItem) Handle(ctx context.Context, in SetItemInput) (cart.Cart, erro
 	if pos < 0 && len(entries) >= cart.MaxLines {
 		return cart.Cart{}, cart.ErrFull
 	}
-	if err := uc.carts.Set(ctx, in.Caller.UserID, in.ProductID, in.Quantity, uc.clock.Now()); err != nil {
-		return cart.Cart{}, fmt.Errorf("set %s in the cart of user %s: %w", in.ProductID, in.Caller.UserID, err)
+	if err := uc.carts.Set(ctx, in.Actor.ID, in.ProductID, in.Quantity, uc.clock.Now()); err != nil {
+		return cart.Cart{}, fmt.Errorf("set %s in the cart of user %s: %w", in.ProductID, in.Actor.ID, err)
 	}
 	if pos < 0 {
 		entries = append(entries, cart.Entry{ProductID: in.ProductID, Quantity: in.Quantity})

@@ -10,7 +10,6 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/user"
-	"github.com/ultramarket/gateway/ports"
 )
 
 // ErrNotAllowed: the caller's role may not do this to this product (403 forbidden).
@@ -20,8 +19,8 @@ var ErrNotAllowed = fmt.Errorf("catalog: not allowed: %w", domain.ErrForbidden)
 const maxQueryChars = 200
 
 // canSell reports whether the caller may create products at all.
-func canSell(c ports.Caller) bool {
-	return c.UserID != "" && (c.Role == user.RoleSeller || c.Role.IsAdmin())
+func canSell(c user.Actor) bool {
+	return c.SignedIn() && (c.Role == user.RoleSeller || c.Role.IsAdmin())
 }
 
 // validateDraft runs the product rules before the draft crosses to the

@@ -29,12 +29,12 @@ const (
 )
 
 var (
-	anonymous   = ports.Caller{RequestID: "r1"}
-	customer    = ports.Caller{UserID: customerID, Role: user.RoleCustomer, RequestID: "r1"}
-	seller      = ports.Caller{UserID: sellerID, Role: user.RoleSeller, RequestID: "r1"}
-	otherSeller = ports.Caller{UserID: otherSellerID, Role: user.RoleSeller, RequestID: "r1"}
-	admin       = ports.Caller{UserID: adminID, Role: user.RoleAdmin, RequestID: "r1"}
-	superAdmin  = ports.Caller{UserID: adminID, Role: user.RoleSuperAdmin, RequestID: "r1"}
+	anonymous   = user.Actor{}
+	customer    = user.Actor{ID: customerID, Role: user.RoleCustomer}
+	seller      = user.Actor{ID: sellerID, Role: user.RoleSeller}
+	otherSeller = user.Actor{ID: otherSellerID, Role: user.RoleSeller}
+	admin       = user.Actor{ID: adminID, Role: user.RoleAdmin}
+	superAdmin  = user.Actor{ID: adminID, Role: user.RoleSuperAdmin}
 )
 
 func intp(n int) *int { return &n }
@@ -73,7 +73,7 @@ func assertForbidden(t *testing.T, err error, msgAndArgs ...any) {
 func TestListProducts_VisibilityByRole(t *testing.T) {
 	tests := []struct {
 		name   string
-		caller ports.Caller
+		actor  user.Actor
 		incl   bool
 		ofSell string
 	}{
@@ -89,9 +89,9 @@ func TestListProducts_VisibilityByRole(t *testing.T) {
 			p := prod("p1", true)
 			cat.EXPECT().List(gomock.Any(), ports.ProductQuery{
 				Page: 1, PageSize: 20, IncludeInactive: tt.incl, InactiveOfSeller: tt.ofSell,
-			}, tt.caller).Return(ports.ProductPage{Items: []*product.Product{p}, Total: 1}, nil)
+			}, tt.actor).Return(ports.ProductPage{Items: []*product.Product{p}, Total: 1}, nil)
 
-			got, err := catalog.NewListProducts(cat).Handle(context.Background(), catalog.ListProductsInput{Caller: tt.caller})
+			got, err := catalog.NewListProducts(cat).Handle(context.Background(), catalog.ListProductsInput{Actor: tt.actor})
 			require.NoError(t, err)
 			assert.Equal(t, catalog.ProductPage{Items: []*product.Product{p}, Page: 1, PageSize: 20, Total: 1}, got)
 		})
@@ -105,7 +105,7 @@ func TestListProducts_PassesFilters(t *testing.T) {
 	}, customer).Return(ports.ProductPage{Total: 201}, nil)
 
 	got, err := catalog.NewListProducts(cat).Handle(context.Background(), catalog.ListProductsInput{
-		Caller: customer, Q: " lagan ", Category: "ceramics", SellerID: sellerID, Page: intp(3), PageSize: intp(100),
+		Actor: customer, Q: " lagan ", Category: "ceramics", SellerID: sellerID, Page: intp(3), PageSize: intp(100),
 	})
 	require.NoError(t, err)
 	assert.Equal(t, catalog.ProductPage{Items: []*product.Product{}, Page: 3, PageSize: 100, Total: 201}, got)
@@ -125,7 +125,7 @@ func TestListProducts_BadPagingNamesTheFields(t *testing.T) {
 	for _, tt := range tests {
 		cat := newCatalog(t) // no List
 		_, err := catalog.NewListProducts(cat).Handle(context.Background(), catalog.ListProductsInput{
-			Caller: anonymous, Page: tt.page, PageSize: tt.size,
+			Actor: anonymous, Page: tt.page, PageSize: tt.size,
 		})
 		assert.Equal(t, tt.want, fieldsOf(t, err))
 	}
@@ -144,7 +144,7 @@ func TestListProducts_PropagatesCatalogErrors(t *testing.T) {
 func TestGetProduct_VisibilityMatrix(t *testing.T) {
 	tests := []struct {
 		name          string
-		caller        ports.Caller
+		actor         user.Actor
 		seesInactive  bool
 		seesAnyActive bool
 	}{
@@ -159,9 +159,9 @@ func TestGetProduct_VisibilityMatrix(t *testing.T) {
 		for _, active := range []bool{true, false} {
 			cat := newCatalog(t)
 			p := prod("p1", active)
-			cat.EXPECT().Get(gomock.Any(), "p1", tt.caller).Return(p, nil)
+			cat.EXPECT().Get(gomock.Any(), "p1", tt.actor).Return(p, nil)
 
-			got, err := catalog.NewGetProduct(cat).Handle(context.Background(), catalog.GetProductInput{Caller: tt.caller, ID: "p1"})
+			got, err := catalog.NewGetProduct(cat).Handle(context.Background(), catalog.GetProductInput{Actor: tt.actor, ID: "p1"})
 			if active || tt.seesInactive {
 				require.NoError(t, err, "%s active=%v", tt.name, active)
 				assert.Same(t, p, got)
@@ -176,7 +176,7 @@ func TestGetProduct_VisibilityMatrix(t *testing.T) {
 func TestGetProduct_NotFound(t *testing.T) {
 	cat := newCatalog(t)
 	cat.EXPECT().Get(gomock.Any(), "nope", anonymous).Return(nil, product.ErrNotFound)
-	_, err := catalog.NewGetProduct(cat).Handle(context.Background(), catalog.GetProductInput{Caller: anonymous, ID: "nope"})
+	_, err := catalog.NewGetProduct(cat).Handle(context.Background(), catalog.GetProductInput{Actor: anonymous, ID: "nope"})
 	assert.ErrorIs(t, err, domain.ErrNotFound)
 }
 
@@ -185,7 +185,7 @@ func TestGetProduct_NotFound(t *testing.T) {
 func TestCreateProduct_SellerIDRules(t *testing.T) {
 	tests := []struct {
 		name       string
-		caller     ports.Caller
+		actor      user.Actor
 		sellerID   string
 		wantSeller string
 	}{
@@ -203,9 +203,9 @@ func TestCreateProduct_SellerIDRules(t *testing.T) {
 			want := d
 			want.SellerID = tt.wantSeller
 			created := prod("p1", true)
-			cat.EXPECT().Create(gomock.Any(), want, tt.caller).Return(created, nil)
+			cat.EXPECT().Create(gomock.Any(), want, tt.actor).Return(created, nil)
 
-			got, err := catalog.NewCreateProduct(cat).Handle(context.Background(), catalog.CreateProductInput{Caller: tt.caller, Draft: d})
+			got, err := catalog.NewCreateProduct(cat).Handle(context.Background(), catalog.CreateProductInput{Actor: tt.actor, Draft: d})
 			require.NoError(t, err)
 			assert.Same(t, created, got)
 		})
@@ -215,7 +215,7 @@ func TestCreateProduct_SellerIDRules(t *testing.T) {
 func TestCreateProduct_Forbidden(t *testing.T) {
 	tests := []struct {
 		name     string
-		caller   ports.Caller
+		actor    user.Actor
 		sellerID string
 	}{
 		{"anonymous", anonymous, ""},
@@ -227,7 +227,7 @@ func TestCreateProduct_Forbidden(t *testing.T) {
 		cat := newCatalog(t) // no Create
 		d := draft()
 		d.SellerID = tt.sellerID
-		_, err := catalog.NewCreateProduct(cat).Handle(context.Background(), catalog.CreateProductInput{Caller: tt.caller, Draft: d})
+		_, err := catalog.NewCreateProduct(cat).Handle(context.Background(), catalog.CreateProductInput{Actor: tt.actor, Draft: d})
 		assertForbidden(t, err, tt.name)
 	}
 }
@@ -236,14 +236,14 @@ func TestCreateProduct_InvalidDraftNeverReachesTheCatalog(t *testing.T) {
 	cat := newCatalog(t) // no Create
 	d := draft()
 	d.Name, d.Price, d.Stock = " ", 0, -1
-	_, err := catalog.NewCreateProduct(cat).Handle(context.Background(), catalog.CreateProductInput{Caller: seller, Draft: d})
+	_, err := catalog.NewCreateProduct(cat).Handle(context.Background(), catalog.CreateProductInput{Actor: seller, Draft: d})
 	assert.Equal(t, []string{"name", "price", "stock"}, fieldsOf(t, err))
 }
 
 // --- ReplaceProduct ---
 
 func TestReplaceProduct_OwnerAndAdmins(t *testing.T) {
-	for _, caller := range []ports.Caller{seller, admin, superAdmin} {
+	for _, actor := range []user.Actor{seller, admin, superAdmin} {
 		for _, sentSeller := range []string{"", sellerID} {
 			cat := newCatalog(t)
 			current := prod("p1", false) // inactive: still editable by them
@@ -253,11 +253,11 @@ func TestReplaceProduct_OwnerAndAdmins(t *testing.T) {
 			want.SellerID = sellerID
 			replaced := prod("p1", true)
 			gomock.InOrder(
-				cat.EXPECT().Get(gomock.Any(), "p1", caller).Return(current, nil),
-				cat.EXPECT().Replace(gomock.Any(), "p1", want, caller).Return(replaced, nil),
+				cat.EXPECT().Get(gomock.Any(), "p1", actor).Return(current, nil),
+				cat.EXPECT().Replace(gomock.Any(), "p1", want, actor).Return(replaced, nil),
 			)
-			got, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Caller: caller, ID: "p1", Draft: d})
-			require.NoError(t, err, caller.Role)
+			got, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: actor, ID: "p1", Draft: d})
+			require.NoError(t, err, actor.Role)
 			assert.Same(t, replaced, got)
 		}
 	}
@@ -266,27 +266,27 @@ func TestReplaceProduct_OwnerAndAdmins(t *testing.T) {
 func TestReplaceProduct_AnotherSellersActiveProductIsForbidden(t *testing.T) {
 	cat := newCatalog(t) // no Replace
 	cat.EXPECT().Get(gomock.Any(), "p1", otherSeller).Return(prod("p1", true), nil)
-	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Caller: otherSeller, ID: "p1", Draft: draft()})
+	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: otherSeller, ID: "p1", Draft: draft()})
 	assertForbidden(t, err)
 }
 
 func TestReplaceProduct_AnotherSellersInactiveProductIsNotFound(t *testing.T) {
 	cat := newCatalog(t) // no Replace
 	cat.EXPECT().Get(gomock.Any(), "p1", otherSeller).Return(prod("p1", false), nil)
-	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Caller: otherSeller, ID: "p1", Draft: draft()})
+	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: otherSeller, ID: "p1", Draft: draft()})
 	assert.ErrorIs(t, err, product.ErrNotFound)
 }
 
 func TestReplaceProduct_ForbiddenBeforeAnyLookup(t *testing.T) {
 	for _, tc := range []struct {
-		caller   ports.Caller
+		actor    user.Actor
 		sellerID string
 	}{{anonymous, ""}, {customer, ""}, {seller, otherSellerID}} {
 		cat := newCatalog(t) // no Get, no Replace
 		d := draft()
 		d.SellerID = tc.sellerID
-		_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Caller: tc.caller, ID: "p1", Draft: d})
-		assertForbidden(t, err, tc.caller.Role)
+		_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: tc.actor, ID: "p1", Draft: d})
+		assertForbidden(t, err, tc.actor.Role)
 	}
 }
 
@@ -295,7 +295,7 @@ func TestReplaceProduct_SellerCannotChange(t *testing.T) {
 	cat.EXPECT().Get(gomock.Any(), "p1", admin).Return(prod("p1", true), nil)
 	d := draft()
 	d.SellerID = otherSellerID
-	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Caller: admin, ID: "p1", Draft: d})
+	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: admin, ID: "p1", Draft: d})
 	assert.Equal(t, []string{"seller_id"}, fieldsOf(t, err))
 }
 
@@ -304,35 +304,35 @@ func TestReplaceProduct_InvalidDraft(t *testing.T) {
 	cat.EXPECT().Get(gomock.Any(), "p1", seller).Return(prod("p1", true), nil)
 	d := draft()
 	d.Category = ""
-	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Caller: seller, ID: "p1", Draft: d})
+	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: seller, ID: "p1", Draft: d})
 	assert.Equal(t, []string{"category"}, fieldsOf(t, err))
 }
 
 func TestReplaceProduct_UnknownProduct(t *testing.T) {
 	cat := newCatalog(t)
 	cat.EXPECT().Get(gomock.Any(), "p404", admin).Return(nil, product.ErrNotFound)
-	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Caller: admin, ID: "p404", Draft: draft()})
+	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: admin, ID: "p404", Draft: draft()})
 	assert.ErrorIs(t, err, product.ErrNotFound)
 }
 
 // --- DeleteProduct ---
 
 func TestDeleteProduct_AdminsOnly(t *testing.T) {
-	for _, caller := range []ports.Caller{admin, superAdmin} {
+	for _, actor := range []user.Actor{admin, superAdmin} {
 		cat := newCatalog(t)
-		cat.EXPECT().Delete(gomock.Any(), "p1", caller).Return(nil)
-		require.NoError(t, catalog.NewDeleteProduct(cat).Handle(context.Background(), catalog.DeleteProductInput{Caller: caller, ID: "p1"}))
+		cat.EXPECT().Delete(gomock.Any(), "p1", actor).Return(nil)
+		require.NoError(t, catalog.NewDeleteProduct(cat).Handle(context.Background(), catalog.DeleteProductInput{Actor: actor, ID: "p1"}))
 	}
-	for _, caller := range []ports.Caller{anonymous, customer, seller} {
+	for _, actor := range []user.Actor{anonymous, customer, seller} {
 		cat := newCatalog(t) // no Delete
-		err := catalog.NewDeleteProduct(cat).Handle(context.Background(), catalog.DeleteProductInput{Caller: caller, ID: "p1"})
-		assertForbidden(t, err, caller.Role)
+		err := catalog.NewDeleteProduct(cat).Handle(context.Background(), catalog.DeleteProductInput{Actor: actor, ID: "p1"})
+		assertForbidden(t, err, actor.Role)
 	}
 }
 
 func TestDeleteProduct_UnknownProduct(t *testing.T) {
 	cat := newCatalog(t)
 	cat.EXPECT().Delete(gomock.Any(), "p404", admin).Return(product.ErrNotFound)
-	err := catalog.NewDeleteProduct(cat).Handle(context.Background(), catalog.DeleteProductInput{Caller: admin, ID: "p404"})
+	err := catalog.NewDeleteProduct(cat).Handle(context.Background(), catalog.DeleteProductInput{Actor: admin, ID: "p404"})
 	assert.ErrorIs(t, err, product.ErrNotFound)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -22,8 +23,8 @@ func NewCreateProduct(catalog ports.Catalog) *CreateProduct {
 // as given: the edge applies the contract's default (true) when the body
 // leaves it out. Draft.SellerID "" means "the caller".
 type CreateProductInput struct {
-	Caller ports.Caller
-	Draft  product.Draft
+	Actor user.Actor
+	Draft product.Draft
 }
 
 // Handle creates the product. Errors: ErrNotAllowed (403) for a caller who
@@ -33,18 +34,18 @@ type CreateProductInput struct {
 // A seller's product always belongs to the seller; an admin may create a
 // product for any seller and owns it when naming none.
 func (uc *CreateProduct) Handle(ctx context.Context, in CreateProductInput) (*product.Product, error) {
-	if !canSell(in.Caller) {
-		return nil, fmt.Errorf("create product as %q: %w", in.Caller.Role, ErrNotAllowed)
+	if !canSell(in.Actor) {
+		return nil, fmt.Errorf("create product as %q: %w", in.Actor.Role, ErrNotAllowed)
 	}
 	d := in.Draft
 	switch {
 	case d.SellerID == "":
-		d.SellerID = in.Caller.UserID
-	case d.SellerID != in.Caller.UserID && !in.Caller.Role.IsAdmin():
-		return nil, fmt.Errorf("seller %s creating a product of seller %s: %w", in.Caller.UserID, d.SellerID, ErrNotAllowed)
+		d.SellerID = in.Actor.ID
+	case d.SellerID != in.Actor.ID && !in.Actor.IsAdmin():
+		return nil, fmt.Errorf("seller %s creating a product of seller %s: %w", in.Actor.ID, d.SellerID, ErrNotAllowed)
 	}
 	if err := validateDraft(d); err != nil {
 		return nil, err
 	}
-	return uc.catalog.Create(ctx, d, in.Caller)
+	return uc.catalog.Create(ctx, d, in.Actor)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -19,16 +20,16 @@ func NewDeleteProduct(catalog ports.Catalog) *DeleteProduct {
 
 // DeleteProductInput is the caller and the product id.
 type DeleteProductInput struct {
-	Caller ports.Caller
-	ID     string
+	Actor user.Actor
+	ID    string
 }
 
 // Handle deletes the product. Only admins may (ErrNotAllowed, 403, for
 // anyone else, its seller included); an unknown product is the catalog's
 // product.ErrNotFound (404).
 func (uc *DeleteProduct) Handle(ctx context.Context, in DeleteProductInput) error {
-	if in.Caller.UserID == "" || !in.Caller.Role.IsAdmin() {
-		return fmt.Errorf("delete product %s as %q: %w", in.ID, in.Caller.Role, ErrNotAllowed)
+	if !in.Actor.IsAdmin() {
+		return fmt.Errorf("delete product %s as %q: %w", in.ID, in.Actor.Role, ErrNotAllowed)
 	}
-	return uc.catalog.Delete(ctx, in.ID, in.Caller)
+	return uc.catalog.Delete(ctx, in.ID, in.Actor)
 }

@@ -21,11 +21,11 @@ func NewListProducts(catalog ports.Catalog) *ListProducts {
 	return &ListProducts{catalog: catalog}
 }
 
-// ListProductsInput is the caller (Caller{} when anonymous) and the query
+// ListProductsInput is the caller (user.Actor{} when anonymous) and the query
 // string. Page and PageSize are nil when not given, so that an explicit 0 is
 // refused rather than defaulted.
 type ListProductsInput struct {
-	Caller   ports.Caller
+	Actor    user.Actor
 	Q        string
 	Category string
 	SellerID string
@@ -64,12 +64,12 @@ func (uc *ListProducts) Handle(ctx context.Context, in ListProductsInput) (Produ
 	}
 
 	switch {
-	case in.Caller.Role.IsAdmin():
+	case in.Actor.IsAdmin():
 		q.IncludeInactive = true
-	case in.Caller.Role == user.RoleSeller && in.Caller.UserID != "":
-		q.InactiveOfSeller = in.Caller.UserID
+	case in.Actor.Role == user.RoleSeller && in.Actor.SignedIn():
+		q.InactiveOfSeller = in.Actor.ID
 	}
-	page, err := uc.catalog.List(ctx, q, in.Caller)
+	page, err := uc.catalog.List(ctx, q, in.Actor)
 	if err != nil {
 		return ProductPage{}, err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -22,9 +23,9 @@ func NewReplaceProduct(catalog ports.Catalog) *ReplaceProduct {
 // ReplaceProductInput is the caller, the product id and its new fields.
 // Draft.SellerID "" means "unchanged".
 type ReplaceProductInput struct {
-	Caller ports.Caller
-	ID     string
-	Draft  product.Draft
+	Actor user.Actor
+	ID    string
+	Draft product.Draft
 }
 
 // errSellerFixed is the answer to a seller_id other than the product's.
@@ -40,23 +41,23 @@ var errSellerFixed error = domain.Invalid("seller_id", "cannot change")
 //   - a *domain.ValidationError (422): seller_id differs from the product's
 //     (it cannot change), or the draft is invalid.
 func (uc *ReplaceProduct) Handle(ctx context.Context, in ReplaceProductInput) (*product.Product, error) {
-	c := in.Caller
+	c := in.Actor
 	if !canSell(c) {
 		return nil, fmt.Errorf("replace product %s as %q: %w", in.ID, c.Role, ErrNotAllowed)
 	}
 	d := in.Draft
-	if d.SellerID != "" && d.SellerID != c.UserID && !c.Role.IsAdmin() {
-		return nil, fmt.Errorf("seller %s naming seller %s: %w", c.UserID, d.SellerID, ErrNotAllowed)
+	if d.SellerID != "" && d.SellerID != c.ID && !c.IsAdmin() {
+		return nil, fmt.Errorf("seller %s naming seller %s: %w", c.ID, d.SellerID, ErrNotAllowed)
 	}
 	current, err := uc.catalog.Get(ctx, in.ID, c)
 	if err != nil {
 		return nil, err
 	}
-	if !current.VisibleTo(c.UserID, c.Role.IsAdmin()) {
+	if !current.VisibleTo(c.ID, c.IsAdmin()) {
 		return nil, fmt.Errorf("product %s is inactive: %w", in.ID, product.ErrNotFound)
 	}
-	if !c.Role.IsAdmin() && current.SellerID() != c.UserID {
-		return nil, fmt.Errorf("seller %s editing product %s of seller %s: %w", c.UserID, in.ID, current.SellerID(), ErrNotAllowed)
+	if !c.IsAdmin() && current.SellerID() != c.ID {
+		return nil, fmt.Errorf("seller %s editing product %s of seller %s: %w", c.ID, in.ID, current.SellerID(), ErrNotAllowed)
 	}
 	if d.SellerID != "" && d.SellerID != current.SellerID() {
 		return nil, errSellerFixed

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -53,10 +54,10 @@ const ReleaseTimeout = 10 * time.Second
 // connection, the service shutting the sweep down — must not leave the stock
 // held. It is bounded by ReleaseTimeout. A failure is returned, naming the
 // order; Release is idempotent, so it may be tried again later.
-func ReleaseStock(ctx context.Context, catalog ports.Catalog, orderID string, caller ports.Caller) error {
+func ReleaseStock(ctx context.Context, catalog ports.Catalog, orderID string, actor user.Actor) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ReleaseTimeout)
 	defer cancel()
-	if err := catalog.Release(ctx, orderID, caller); err != nil {
+	if err := catalog.Release(ctx, orderID, actor); err != nil {
 		return fmt.Errorf("release stock of order %s: %w", orderID, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ultramarket/gateway/application/holds"
 	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -25,8 +26,8 @@ func NewCancelOrder(tx ports.TxManager, orders ports.OrderRepository, clicks por
 
 // CancelOrderInput is the caller and the order id.
 type CancelOrderInput struct {
-	Caller ports.Caller
-	ID     string
+	Actor user.Actor
+	ID    string
 }
 
 // Handle returns the cancelled order. Errors: order.ErrNotFound (404) for an
@@ -45,8 +46,8 @@ func (uc *CancelOrder) Handle(ctx context.Context, in CancelOrderInput) (*order.
 		if err != nil {
 			return err
 		}
-		if !canSee(o, in.Caller) {
-			return fmt.Errorf("order %s cancelled by user %s: %w", in.ID, in.Caller.UserID, order.ErrNotFound)
+		if !o.VisibleTo(in.Actor) {
+			return fmt.Errorf("order %s cancelled by user %s: %w", in.ID, in.Actor.ID, order.ErrNotFound)
 		}
 		now := uc.clock.Now()
 		if err := o.Cancel(now); err != nil {
@@ -65,7 +66,7 @@ func (uc *CancelOrder) Handle(ctx context.Context, in CancelOrderInput) (*order.
 		return nil, err
 	}
 	// Committed: release even if the client has gone.
-	if err := holds.ReleaseStock(ctx, uc.catalog, out.ID(), in.Caller); err != nil {
+	if err := holds.ReleaseStock(ctx, uc.catalog, out.ID(), in.Actor); err != nil {
 		return nil, fmt.Errorf("order %s was cancelled but its stock was not released: %w", out.ID(), err)
 	}
 	return out, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -22,7 +23,7 @@ func NewChangeOrderStatus(tx ports.TxManager, orders ports.OrderRepository, cloc
 
 // ChangeOrderStatusInput is the caller, the order id and the raw target status.
 type ChangeOrderStatusInput struct {
-	Caller ports.Caller
+	Actor  user.Actor
 	ID     string
 	Status string
 }
@@ -33,8 +34,8 @@ type ChangeOrderStatusInput struct {
 // order.ErrIllegalTransition (409 conflict) for any move but paid → shipped
 // and shipped → delivered.
 func (uc *ChangeOrderStatus) Handle(ctx context.Context, in ChangeOrderStatusInput) (*order.Order, error) {
-	if in.Caller.UserID == "" || !in.Caller.Role.IsAdmin() {
-		return nil, fmt.Errorf("change status of order %s as %q: %w", in.ID, in.Caller.Role, ErrNotAllowed)
+	if !in.Actor.IsAdmin() {
+		return nil, fmt.Errorf("change status of order %s as %q: %w", in.ID, in.Actor.Role, ErrNotAllowed)
 	}
 	target, err := order.ParseStatus(in.Status)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ultramarket/gateway/application/holds"
 	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -50,8 +51,8 @@ type ExpireInput struct {
 	Now time.Time
 }
 
-// expiryCaller is who the job releases stock as: no user.
-var expiryCaller = ports.Caller{}
+// expiryActor is who the job releases stock as: no user.
+var expiryActor = user.Actor{}
 
 // Handle runs one sweep and returns how many orders it cancelled. It works in
 // batches, one transaction each: lock up to a batch of pending orders created
@@ -126,7 +127,7 @@ func (uc *ExpireOverdueOrders) Handle(ctx context.Context, in ExpireInput) (canc
 }
 
 func (uc *ExpireOverdueOrders) release(ctx context.Context, orderID string) error {
-	if err := holds.ReleaseStock(ctx, uc.catalog, orderID, expiryCaller); err != nil {
+	if err := holds.ReleaseStock(ctx, uc.catalog, orderID, expiryActor); err != nil {
 		return fmt.Errorf("order %s expired but its stock was not released: %w", orderID, err)
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -43,7 +44,7 @@ func TestExpire_CancelsOverdueOrdersUnlessPaymeHoldsThem(t *testing.T) {
 		f.clicks.EXPECT().Update(inTx, prepared).Return(nil),
 		f.payme.EXPECT().HasLive(inTx, held.ID(), now).Return(true, nil),
 		// after the commit, and only for the cancelled one
-		f.catalog.EXPECT().Release(live, free.ID(), ports.Caller{}).Return(nil),
+		f.catalog.EXPECT().Release(live, free.ID(), user.Actor{}).Return(nil),
 	)
 
 	n, err := newExpire(f, inlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
@@ -75,7 +76,7 @@ func TestExpire_DrainsABacklogInBatches(t *testing.T) {
 	f.orders.EXPECT().Update(gomock.Any(), gomock.Any()).Return(nil).Times(3)
 	f.clicks.EXPECT().ListByOrderForUpdate(gomock.Any(), gomock.Any()).Return(nil, nil).Times(3)
 	for _, o := range []*order.Order{a, b, c} {
-		f.catalog.EXPECT().Release(gomock.Any(), o.ID(), ports.Caller{}).Return(nil)
+		f.catalog.EXPECT().Release(gomock.Any(), o.ID(), user.Actor{}).Return(nil)
 	}
 	n, err := newExpire(f, inlineTx{}).WithBatch(2).Handle(context.Background(), orders.ExpireInput{Now: now})
 	require.NoError(t, err)
@@ -97,7 +98,7 @@ func TestExpire_GoesOnPastABatchHeldByPayme(t *testing.T) {
 	f.payme.EXPECT().HasLive(inTx, c.ID(), now).Return(false, nil)
 	f.orders.EXPECT().Update(inTx, c).Return(nil)
 	f.clicks.EXPECT().ListByOrderForUpdate(inTx, c.ID()).Return(nil, nil)
-	f.catalog.EXPECT().Release(gomock.Any(), c.ID(), ports.Caller{}).Return(nil)
+	f.catalog.EXPECT().Release(gomock.Any(), c.ID(), user.Actor{}).Return(nil)
 
 	n, err := newExpire(f, inlineTx{}).WithBatch(2).Handle(context.Background(), orders.ExpireInput{Now: now})
 	require.NoError(t, err)
@@ -172,8 +173,8 @@ func TestExpire_FailedReleaseIsReportedAndTheOthersStillReleased(t *testing.T) {
 	f.payme.EXPECT().HasLive(gomock.Any(), gomock.Any(), now).Return(false, nil).Times(2)
 	f.orders.EXPECT().Update(gomock.Any(), gomock.Any()).Return(nil).Times(2)
 	f.clicks.EXPECT().ListByOrderForUpdate(gomock.Any(), gomock.Any()).Return(nil, nil).Times(2)
-	f.catalog.EXPECT().Release(gomock.Any(), a.ID(), ports.Caller{}).Return(fmt.Errorf("release: %w", domain.ErrUpstreamUnavailable))
-	f.catalog.EXPECT().Release(gomock.Any(), b.ID(), ports.Caller{}).Return(nil)
+	f.catalog.EXPECT().Release(gomock.Any(), a.ID(), user.Actor{}).Return(fmt.Errorf("release: %w", domain.ErrUpstreamUnavailable))
+	f.catalog.EXPECT().Release(gomock.Any(), b.ID(), user.Actor{}).Return(nil)
 
 	n, err := newExpire(f, inlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
 	assert.Equal(t, 2, n)
@@ -192,7 +193,7 @@ func TestExpire_ReleaseOutlivesShutdownAndIsBounded(t *testing.T) {
 		shutDown() // the service stops while the batch commits
 		return nil, nil
 	})
-	f.catalog.EXPECT().Release(detachedBounded, o.ID(), ports.Caller{}).Return(nil)
+	f.catalog.EXPECT().Release(detachedBounded, o.ID(), user.Actor{}).Return(nil)
 
 	n, err := newExpire(f, inlineTx{}).Handle(ctx, orders.ExpireInput{Now: now})
 	require.NoError(t, err)

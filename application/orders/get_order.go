@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -20,8 +21,8 @@ func NewGetOrder(orders ports.OrderRepository) *GetOrder {
 
 // GetOrderInput is the caller and the order id.
 type GetOrderInput struct {
-	Caller ports.Caller
-	ID     string
+	Actor user.Actor
+	ID    string
 }
 
 // Handle returns order.ErrNotFound (404) for an unknown order and for one
@@ -31,8 +32,8 @@ func (uc *GetOrder) Handle(ctx context.Context, in GetOrderInput) (*order.Order,
 	if err != nil {
 		return nil, err
 	}
-	if !canSee(o, in.Caller) {
-		return nil, fmt.Errorf("order %s asked for by user %s: %w", in.ID, in.Caller.UserID, order.ErrNotFound)
+	if !o.VisibleTo(in.Actor) {
+		return nil, fmt.Errorf("order %s asked for by user %s: %w", in.ID, in.Actor.ID, order.ErrNotFound)
 	}
 	return o, nil
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/user"
-	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/ports/mocks"
 )
 
@@ -29,10 +28,10 @@ const (
 )
 
 var (
-	buyer    = ports.Caller{UserID: buyerID, Role: user.RoleCustomer, RequestID: "r1"}
-	stranger = ports.Caller{UserID: strangerID, Role: user.RoleSeller, RequestID: "r2"}
-	admin    = ports.Caller{UserID: adminID, Role: user.RoleAdmin, RequestID: "r3"}
-	super    = ports.Caller{UserID: adminID, Role: user.RoleSuperAdmin, RequestID: "r4"}
+	buyer    = user.Actor{ID: buyerID, Role: user.RoleCustomer}
+	stranger = user.Actor{ID: strangerID, Role: user.RoleSeller}
+	admin    = user.Actor{ID: adminID, Role: user.RoleAdmin}
+	super    = user.Actor{ID: adminID, Role: user.RoleSuperAdmin}
 )
 
 var shipTo = order.Address{Region: "Toshkent", City: "Toshkent", Street: "Amir Temur 1", Phone: "+998901234567"}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -23,7 +24,7 @@ func NewListOrders(orders ports.OrderRepository) *ListOrders {
 // UserID is ignored. Status is the raw filter ("" = any). Page and PageSize
 // are nil when not given, so that an explicit 0 is refused, not defaulted.
 type ListOrdersInput struct {
-	Caller   ports.Caller
+	Actor    user.Actor
 	UserID   string
 	Status   string
 	Page     *int
@@ -41,8 +42,8 @@ type OrderPage struct {
 // Handle returns a *domain.ValidationError (422) naming status, page and
 // page_size when they are invalid.
 func (uc *ListOrders) Handle(ctx context.Context, in ListOrdersInput) (OrderPage, error) {
-	f := ports.OrderFilter{UserID: in.Caller.UserID}
-	if in.Caller.Role.IsAdmin() {
+	f := ports.OrderFilter{UserID: in.Actor.ID}
+	if in.Actor.IsAdmin() {
 		f.UserID = in.UserID
 	}
 	verr := &domain.ValidationError{}
@@ -57,8 +58,8 @@ func (uc *ListOrders) Handle(ctx context.Context, in ListOrdersInput) (OrderPage
 	if err := verr.OrNil(); err != nil {
 		return OrderPage{}, err
 	}
-	if f.UserID == "" && !in.Caller.Role.IsAdmin() {
-		// No caller: never fall through to "every user".
+	if f.UserID == "" && !in.Actor.IsAdmin() {
+		// Nobody: never fall through to "every user".
 		return OrderPage{}, ErrNotAllowed
 	}
 	items, total, err := uc.orders.List(ctx, f)

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/ultramarket/gateway/domain"
-	"github.com/ultramarket/gateway/domain/order"
-	"github.com/ultramarket/gateway/ports"
 )
 
 var (
@@ -80,10 +78,4 @@ func alsoFailed(err error, what string, cerr error) error {
 		return err
 	}
 	return fmt.Errorf("%w (and %s failed: %v)", err, what, cerr) //nolint:errorlint // cerr is for the log only, see above
-}
-
-// canSee is the visibility rule of order-scoped resources: the owner and
-// admins; anyone else is told the order does not exist.
-func canSee(o *order.Order, c ports.Caller) bool {
-	return o.OwnedBy(c.UserID) || (c.UserID != "" && c.Role.IsAdmin())
 }

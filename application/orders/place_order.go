@@ -14,6 +14,7 @@ import (
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -103,7 +104,7 @@ type ItemInput struct {
 // identifies the request body (at most 128 characters, e.g. hex SHA-256) and
 // is computed from the other fields when left empty.
 type PlaceOrderInput struct {
-	Caller          ports.Caller
+	Actor           user.Actor
 	Items           []ItemInput
 	ShippingAddress order.Address
 	Note            string
@@ -159,21 +160,21 @@ func (uc *PlaceOrder) Handle(ctx context.Context, in PlaceOrderInput) (*order.Or
 	if hash == "" {
 		hash = hashOf(in)
 	}
-	rec, claimed, err := uc.keys.Begin(ctx, in.Caller.UserID, key, hash, uc.clock.Now(), IdempotencyTTL, IdempotencyLease)
+	rec, claimed, err := uc.keys.Begin(ctx, in.Actor.ID, key, hash, uc.clock.Now(), IdempotencyTTL, IdempotencyLease)
 	if err != nil {
-		return nil, false, fmt.Errorf("claim Idempotency-Key of user %s: %w", in.Caller.UserID, err)
+		return nil, false, fmt.Errorf("claim Idempotency-Key of user %s: %w", in.Actor.ID, err)
 	}
 	if !claimed {
 		o, err := uc.replay(ctx, rec, hash)
 		return o, err == nil, err
 	}
-	stopRenewing := uc.keepLease(ctx, in.Caller.UserID, key, rec.Claim)
+	stopRenewing := uc.keepLease(ctx, in.Actor.ID, key, rec.Claim)
 	o, err := uc.place(ctx, in, rec.Claim)
 	stopRenewing()
 	if err != nil {
 		cctx, cancel := cleanupContext(ctx)
 		defer cancel()
-		return nil, false, alsoFailed(err, "releasing the Idempotency-Key", uc.keys.Release(cctx, in.Caller.UserID, key, rec.Claim))
+		return nil, false, alsoFailed(err, "releasing the Idempotency-Key", uc.keys.Release(cctx, in.Actor.ID, key, rec.Claim))
 	}
 	return o, false, nil
 }
@@ -226,7 +227,7 @@ func (uc *PlaceOrder) replay(ctx context.Context, rec ports.IdempotencyRecord, h
 
 // place makes the order; claim is the Idempotency-Key's claim ("" without a key).
 func (uc *PlaceOrder) place(ctx context.Context, in PlaceOrderInput, claim string) (*order.Order, error) {
-	userID := in.Caller.UserID
+	userID := in.Actor.ID
 	requested, fromCart, err := uc.requestedItems(ctx, in)
 	if err != nil {
 		return nil, err
@@ -244,14 +245,14 @@ func (uc *PlaceOrder) place(ctx context.Context, in PlaceOrderInput, claim strin
 	for i, it := range items {
 		hold[i] = ports.ReservationItem{ProductID: it.ProductID, Quantity: it.Quantity}
 	}
-	if err := uc.catalog.Reserve(ctx, o.ID(), hold, in.Caller); err != nil {
+	if err := uc.catalog.Reserve(ctx, o.ID(), hold, in.Actor); err != nil {
 		err = fmt.Errorf("reserve stock for order %s: %w", o.ID(), err)
 		if errors.Is(err, product.ErrInsufficientStock) {
 			return nil, uc.dropSlot(ctx, o.ID(), err) // nothing was reserved: all or none
 		}
 		// The outcome is unknown (a timeout may have reserved upstream);
 		// releasing is idempotent, so give back whatever may be held.
-		return nil, uc.dropSlot(ctx, o.ID(), uc.release(ctx, o.ID(), in.Caller, err))
+		return nil, uc.dropSlot(ctx, o.ID(), uc.release(ctx, o.ID(), in.Actor, err))
 	}
 
 	err = uc.tx.WithinTx(ctx, func(ctx context.Context) error {
@@ -274,7 +275,7 @@ func (uc *PlaceOrder) place(ctx context.Context, in PlaceOrderInput, claim strin
 		return nil
 	})
 	if err != nil {
-		return nil, uc.dropSlot(ctx, o.ID(), uc.release(ctx, o.ID(), in.Caller, err))
+		return nil, uc.dropSlot(ctx, o.ID(), uc.release(ctx, o.ID(), in.Actor, err))
 	}
 	return o, nil
 }
@@ -360,13 +361,13 @@ func (uc *PlaceOrder) dropSlot(ctx context.Context, orderID string, err error) e
 // for an order that does not exist: with the built-in catalog the orphan
 // sweep (Catalog.ReleaseOrphans, run by the app) gives it back later; an
 // upstream catalog owns its reservations.
-func (uc *PlaceOrder) release(ctx context.Context, orderID string, c ports.Caller, err error) error {
+func (uc *PlaceOrder) release(ctx context.Context, orderID string, c user.Actor, err error) error {
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
 	return alsoFailed(err, "releasing the stock of order "+orderID, uc.releaseWithRetry(cctx, orderID, c))
 }
 
-func (uc *PlaceOrder) releaseWithRetry(ctx context.Context, orderID string, c ports.Caller) error {
+func (uc *PlaceOrder) releaseWithRetry(ctx context.Context, orderID string, c user.Actor) error {
 	pause := uc.releasePause
 	for attempt := 1; ; attempt++ {
 		err := uc.catalog.Release(ctx, orderID, c)
@@ -407,7 +408,7 @@ func (uc *PlaceOrder) requestedItems(ctx context.Context, in PlaceOrderInput) (i
 		}
 		return in.Items, false, nil
 	}
-	lines, err := uc.carts.Lines(ctx, in.Caller.UserID)
+	lines, err := uc.carts.Lines(ctx, in.Actor.ID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -437,7 +438,7 @@ func (uc *PlaceOrder) build(ctx context.Context, in PlaceOrderInput, requested [
 	}
 	byID := make(map[string]*product.Product, len(ids))
 	if len(ids) > 0 {
-		products, err := uc.catalog.Lookup(ctx, ids, in.Caller)
+		products, err := uc.catalog.Lookup(ctx, ids, in.Actor)
 		if err != nil {
 			return nil, fmt.Errorf("price order items: %w", err)
 		}
@@ -461,7 +462,7 @@ func (uc *PlaceOrder) build(ctx context.Context, in PlaceOrderInput, requested [
 		}
 		items[i] = it
 	}
-	o, err := order.New(uc.ids.NewID(), in.Caller.UserID, items, in.ShippingAddress, in.Note, uc.clock.Now())
+	o, err := order.New(uc.ids.NewID(), in.Actor.ID, items, in.ShippingAddress, in.Note, uc.clock.Now())
 	if err := verr.Merge(err); err != nil {
 		return nil, err
 	}

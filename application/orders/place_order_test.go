@@ -18,6 +18,7 @@ import (
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -62,7 +63,7 @@ func TestPlaceOrder_FromItemsPricedByTheCatalog(t *testing.T) {
 	)
 
 	o, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, Note: " ring twice ",
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, Note: " ring twice ",
 	})
 	require.NoError(t, err)
 	assert.False(t, replayed)
@@ -91,7 +92,7 @@ func TestPlaceOrder_FromTheCartEmptiesItInTheSameTransaction(t *testing.T) {
 		f.carts.EXPECT().Clear(inTx, buyerID).Return(nil),
 	)
 	o, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, ShippingAddress: shipTo,
+		Actor: buyer, ShippingAddress: shipTo,
 	})
 	require.NoError(t, err)
 	assert.False(t, replayed)
@@ -101,14 +102,14 @@ func TestPlaceOrder_FromTheCartEmptiesItInTheSameTransaction(t *testing.T) {
 func TestPlaceOrder_EmptyCart(t *testing.T) {
 	f := newFixture(t) // no Lookup, no Reserve
 	f.carts.EXPECT().Lines(gomock.Any(), buyerID).Return(nil, nil)
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{Caller: buyer, ShippingAddress: shipTo})
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{Actor: buyer, ShippingAddress: shipTo})
 	assert.Equal(t, []string{"items"}, fieldsOf(t, err))
 }
 
 func TestPlaceOrder_ExplicitEmptyItemsDoNotFallBackToTheCart(t *testing.T) {
 	f := newFixture(t) // no Lines
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: []orders.ItemInput{}, ShippingAddress: shipTo,
+		Actor: buyer, Items: []orders.ItemInput{}, ShippingAddress: shipTo,
 	})
 	assert.ErrorIs(t, err, order.ErrEmpty)
 }
@@ -120,7 +121,7 @@ func TestPlaceOrder_UnknownOrInactiveProductsNamedWithOtherFieldErrors(t *testin
 	addr := shipTo
 	addr.Phone = "12345"
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, ShippingAddress: addr, Items: []orders.ItemInput{
+		Actor: buyer, ShippingAddress: addr, Items: []orders.ItemInput{
 			{ProductID: "p1", Quantity: 1}, {ProductID: "gone", Quantity: 1}, {ProductID: "off", Quantity: 0}, {ProductID: "", Quantity: 1},
 		},
 	})
@@ -136,7 +137,7 @@ func TestPlaceOrder_TooManyProductsRefusedBeforeTheLookup(t *testing.T) {
 	for i := range items {
 		items[i] = orders.ItemInput{ProductID: fmt.Sprintf("p%d", i), Quantity: 1}
 	}
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{Caller: buyer, Items: items, ShippingAddress: shipTo})
+	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{Actor: buyer, Items: items, ShippingAddress: shipTo})
 	assert.Equal(t, []string{"items"}, fieldsOf(t, err))
 }
 
@@ -148,7 +149,7 @@ func TestPlaceOrder_InsufficientStock(t *testing.T) {
 	f.keys.EXPECT().Release(live, buyerID, key, claim).Return(nil)
 
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	assert.ErrorIs(t, err, product.ErrInsufficientStock)
 	var ise *product.InsufficientStockError
@@ -164,7 +165,7 @@ func TestPlaceOrder_UncertainReserveIsReleased(t *testing.T) {
 	f.catalog.EXPECT().Release(live, orderID, buyer).Return(nil)
 
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo,
 	})
 	assert.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 }
@@ -199,7 +200,7 @@ func TestPlaceOrder_FailedTransactionReleasesStockAndKey(t *testing.T) {
 			f.keys.EXPECT().Release(live, buyerID, key, claim).Return(nil)
 
 			_, _, err := newPlaceOrder(f, tt.tx).Handle(context.Background(), orders.PlaceOrderInput{
-				Caller: buyer, ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+				Actor: buyer, ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 			})
 			assert.ErrorIs(t, err, boom)
 		})
@@ -220,7 +221,7 @@ func TestPlaceOrder_CompensationsRunAfterTheClientWentAway(t *testing.T) {
 	f.keys.EXPECT().Release(live, buyerID, key, claim).Return(nil)
 
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(ctx, orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	assert.ErrorIs(t, err, context.Canceled)
 }
@@ -237,7 +238,7 @@ func TestPlaceOrder_FailedCompensationDoesNotHideTheCause(t *testing.T) {
 	f.keys.EXPECT().Release(live, buyerID, key, claim).Return(errors.New("redis gone"))
 
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	assert.ErrorIs(t, err, boom)
 	assert.NotErrorIs(t, err, domain.ErrUnavailable, "a compensation's failure must not change the answer")
@@ -266,7 +267,7 @@ func TestPlaceOrder_ReleaseIsRetriedAfterAFailedTransaction(t *testing.T) {
 			)
 
 			_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-				Caller: buyer, Items: requestItems(), ShippingAddress: shipTo,
+				Actor: buyer, Items: requestItems(), ShippingAddress: shipTo,
 			})
 			assert.ErrorIs(t, err, domain.ErrUnavailable)
 			assert.NotContains(t, err.Error(), "releasing", "the release succeeded in the end")
@@ -286,7 +287,7 @@ func TestPlaceOrder_UncertainReserveReleaseIsRetried(t *testing.T) {
 	)
 
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo,
 	})
 	assert.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 	assert.NotContains(t, err.Error(), "releasing")
@@ -318,7 +319,7 @@ func TestPlaceOrder_ReleaseRetriesOnAContextDetachedFromTheRequest(t *testing.T)
 	)
 
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(ctx, orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo,
 	})
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.NotContains(t, err.Error(), "releasing")
@@ -334,7 +335,7 @@ func TestPlaceOrder_ReleaseRefusedIsNotRetried(t *testing.T) {
 	f.catalog.EXPECT().Release(live, orderID, buyer).Return(domain.Invalid("order_id", "must be a UUID")).Times(1)
 
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo,
 	})
 	assert.ErrorIs(t, err, boom)
 	assert.NotErrorIs(t, err, domain.ErrValidation, "a compensation's failure must not change the answer")
@@ -349,7 +350,7 @@ func TestPlaceOrder_ReleaseBacksOff(t *testing.T) {
 	f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).Return(nil)
 	f.orders.EXPECT().Create(inTx, gomock.Any()).Return(boom)
 	var at []time.Time
-	f.catalog.EXPECT().Release(live, orderID, buyer).DoAndReturn(func(context.Context, string, ports.Caller) error {
+	f.catalog.EXPECT().Release(live, orderID, buyer).DoAndReturn(func(context.Context, string, user.Actor) error {
 		at = append(at, time.Now())
 		return domain.ErrUnavailable
 	}).Times(4)
@@ -357,7 +358,7 @@ func TestPlaceOrder_ReleaseBacksOff(t *testing.T) {
 	uc := orders.NewPlaceOrder(inlineTx{}, f.orders, f.carts, f.keys, f.catalog, fixedID(orderID), fixedClock{now}).
 		WithReleaseRetry(4, 20*time.Millisecond)
 	_, _, err := uc.Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo,
 	})
 	assert.ErrorIs(t, err, boom)
 	require.Len(t, at, 4)
@@ -378,7 +379,7 @@ func TestPlaceOrder_KeyClaimedCompletesInTheOrdersTransaction(t *testing.T) {
 		f.keys.EXPECT().Complete(inTx, buyerID, key, claim, orderID).Return(nil),
 	)
 	o, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	require.NoError(t, err)
 	assert.False(t, replayed)
@@ -393,7 +394,7 @@ func TestPlaceOrder_ReplayReturnsTheFirstOrder(t *testing.T) {
 	f.orders.EXPECT().Get(gomock.Any(), orderID).Return(first, nil)
 
 	o, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	require.NoError(t, err)
 	assert.True(t, replayed)
@@ -406,7 +407,7 @@ func TestPlaceOrder_KeyInProgressIsAConflict(t *testing.T) {
 		Return(ports.IdempotencyRecord{RequestHash: hash}, false, nil)
 
 	_, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	assert.False(t, replayed)
 	assert.ErrorIs(t, err, orders.ErrIdempotencyInProgress)
@@ -422,7 +423,7 @@ func TestPlaceOrder_KeyReusedWithAnotherBody(t *testing.T) {
 		f := newFixture(t) // no Get, no Release
 		f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(rec, false, nil)
 		_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-			Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+			Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 		})
 		assert.ErrorIs(t, err, orders.ErrIdempotencyKeyReused)
 		assert.ErrorIs(t, err, domain.ErrConflict)
@@ -432,7 +433,7 @@ func TestPlaceOrder_KeyReusedWithAnotherBody(t *testing.T) {
 func TestPlaceOrder_KeyLength(t *testing.T) {
 	f := newFixture(t) // no Begin
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: strings.Repeat("k", 256), RequestHash: hash,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: strings.Repeat("k", 256), RequestHash: hash,
 	})
 	assert.Equal(t, []string{"Idempotency-Key"}, fieldsOf(t, err))
 
@@ -441,7 +442,7 @@ func TestPlaceOrder_KeyLength(t *testing.T) {
 	f.keys.EXPECT().Begin(gomock.Any(), buyerID, long, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).
 		Return(ports.IdempotencyRecord{RequestHash: hash}, false, nil)
 	_, _, err = newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: long, RequestHash: hash,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: long, RequestHash: hash,
 	})
 	assert.ErrorIs(t, err, orders.ErrIdempotencyInProgress)
 }
@@ -452,7 +453,7 @@ func TestPlaceOrder_ValidationFailureReleasesTheKey(t *testing.T) {
 	f.carts.EXPECT().Lines(gomock.Any(), buyerID).Return(nil, nil)
 	f.keys.EXPECT().Release(live, buyerID, key, claim).Return(nil)
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+		Actor: buyer, ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	assert.Equal(t, []string{"items"}, fieldsOf(t, err))
 }
@@ -462,7 +463,7 @@ func TestPlaceOrder_BeginFailure(t *testing.T) {
 	down := fmt.Errorf("begin: %w", domain.ErrUnavailable)
 	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(ports.IdempotencyRecord{}, false, down)
 	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	assert.ErrorIs(t, err, domain.ErrUnavailable)
 }
@@ -477,7 +478,7 @@ func TestPlaceOrder_MissingRequestHashIsDerivedFromTheInput(t *testing.T) {
 				return ports.IdempotencyRecord{RequestHash: h}, false, nil
 			}).Times(1)
 		_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
-			Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, Note: note, IdempotencyKey: key,
+			Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, Note: note, IdempotencyKey: key,
 		})
 		assert.ErrorIs(t, err, orders.ErrIdempotencyInProgress)
 	}
@@ -507,7 +508,7 @@ func TestPlaceOrder_LeaseIsRenewedWhileTheRequestRuns(t *testing.T) {
 		}).MinTimes(2)
 	expectPriced(f)
 	f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).DoAndReturn(
-		func(context.Context, string, []ports.ReservationItem, ports.Caller) error {
+		func(context.Context, string, []ports.ReservationItem, user.Actor) error {
 			for range 2 { // a reservation that outlasts two renewals
 				select {
 				case <-renewed:
@@ -521,7 +522,7 @@ func TestPlaceOrder_LeaseIsRenewedWhileTheRequestRuns(t *testing.T) {
 	f.keys.EXPECT().Complete(inTx, buyerID, key, claim, orderID).Return(nil)
 
 	_, _, err := newPlaceOrder(f, inlineTx{}).WithLeaseRenewal(time.Millisecond).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	require.NoError(t, err)
 	mu.Lock()
@@ -545,7 +546,7 @@ func TestPlaceOrder_LostClaimIsNotRenewedNorCompleted(t *testing.T) {
 		}).Times(1)
 	expectPriced(f)
 	f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).DoAndReturn(
-		func(context.Context, string, []ports.ReservationItem, ports.Caller) error {
+		func(context.Context, string, []ports.ReservationItem, user.Actor) error {
 			<-renewed
 			time.Sleep(20 * time.Millisecond) // twenty renewal periods: a further renewal would show
 			return nil
@@ -556,7 +557,7 @@ func TestPlaceOrder_LostClaimIsNotRenewedNorCompleted(t *testing.T) {
 	f.keys.EXPECT().Release(live, buyerID, key, claim).Return(nil)
 
 	_, _, err := newPlaceOrder(f, inlineTx{}).WithLeaseRenewal(time.Millisecond).Handle(context.Background(), orders.PlaceOrderInput{
-		Caller: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
+		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	assert.ErrorIs(t, err, domain.ErrConflict)
 }

@@ -24,7 +24,7 @@ func newLimitedPlaceOrder(f fixture) *orders.PlaceOrder {
 
 func placeItems(t *testing.T, uc *orders.PlaceOrder, key string) (*order.Order, error) {
 	t.Helper()
-	in := orders.PlaceOrderInput{Caller: buyer, Items: requestItems(), ShippingAddress: shipTo}
+	in := orders.PlaceOrderInput{Actor: buyer, Items: requestItems(), ShippingAddress: shipTo}
 	if key != "" {
 		in.IdempotencyKey, in.RequestHash = key, hash
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -123,7 +124,7 @@ func (uc *ClickComplete) Handle(ctx context.Context, in ClickCompleteInput) (Cli
 	if res.Refunded {
 		// After the commit, never inside it (the catalog may be a remote
 		// call), and even if Click hangs up now: the refund is done.
-		res.ReleaseErr = holds.ReleaseStock(ctx, uc.catalog, in.MerchantTransID, ports.Caller{})
+		res.ReleaseErr = holds.ReleaseStock(ctx, uc.catalog, in.MerchantTransID, user.Actor{})
 	}
 	return res, outcome
 }

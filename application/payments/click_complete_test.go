@@ -13,7 +13,7 @@ import (
 	"github.com/ultramarket/gateway/application/payments"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
-	"github.com/ultramarket/gateway/ports"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports/mocks"
 )
 
@@ -260,7 +260,7 @@ func TestClickComplete_ClickErrorOnAConfirmedAttemptRefundsThePaidOrder(t *testi
 			return nil
 		}),
 		// After the commit: the stock goes back.
-		f.catalog.EXPECT().Release(gomock.Any(), clickOrderID, ports.Caller{}).Return(nil),
+		f.catalog.EXPECT().Release(gomock.Any(), clickOrderID, user.Actor{}).Return(nil),
 	)
 
 	res, err := f.uc.Handle(context.Background(), clickCompleteInput(-5017))
@@ -297,8 +297,8 @@ func TestClickComplete_RefundReleaseOutlivesClickAndIsBounded(t *testing.T) {
 		hangUp() // Click gives up just as the refund commits
 		return nil
 	})
-	f.catalog.EXPECT().Release(gomock.Any(), clickOrderID, ports.Caller{}).DoAndReturn(
-		func(ctx context.Context, _ string, _ ports.Caller) error {
+	f.catalog.EXPECT().Release(gomock.Any(), clickOrderID, user.Actor{}).DoAndReturn(
+		func(ctx context.Context, _ string, _ user.Actor) error {
 			_, bounded := ctx.Deadline()
 			assert.True(t, bounded, "a hung catalog must not hold the answer to Click forever")
 			return ctx.Err()
@@ -317,7 +317,7 @@ func TestClickComplete_StockReleaseFailureIsReportedNotRolledBack(t *testing.T) 
 	f.orders.EXPECT().Update(gomock.Any(), o).Return(nil)
 	f.clicks.EXPECT().Update(gomock.Any(), tx).Return(nil)
 	boom := errors.New("catalog down")
-	f.catalog.EXPECT().Release(gomock.Any(), clickOrderID, ports.Caller{}).Return(boom)
+	f.catalog.EXPECT().Release(gomock.Any(), clickOrderID, user.Actor{}).Return(boom)
 
 	res, err := f.uc.Handle(context.Background(), clickCompleteInput(-1))
 	assert.ErrorIs(t, err, payment.ErrClickCancelled)

@@ -11,6 +11,7 @@ import (
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -21,7 +22,7 @@ const MaxReturnURLLength = 2048
 // CreatePaymentLinkInput is POST /api/payments: the raw fields of the body
 // and the caller from the token.
 type CreatePaymentLinkInput struct {
-	Caller    Caller
+	Actor     user.Actor
 	OrderID   string
 	Provider  string
 	ReturnURL string // optional
@@ -87,7 +88,7 @@ func (uc *CreatePaymentLink) Handle(ctx context.Context, in CreatePaymentLinkInp
 		return PaymentLink{}, fmt.Errorf("payment link: %w", err)
 	}
 	// Paying is the buyer's act: an admin who is not the owner sees nothing.
-	if !o.OwnedBy(in.Caller.UserID) {
+	if !o.OwnedBy(in.Actor.ID) {
 		return PaymentLink{}, fmt.Errorf("payment link: order %s is not the caller's: %w", o.ID(), order.ErrNotFound)
 	}
 	if err := o.CheckPayable(); err != nil {

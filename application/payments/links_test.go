@@ -31,7 +31,7 @@ func newPaymentLinkFixtureWith(t *testing.T, returns payments.ReturnURLPolicy) (
 	return orders, links, payments.NewCreatePaymentLink(orders, links, returns)
 }
 
-var clickOwner = payments.Caller{UserID: clickOwnerID, Role: user.RoleCustomer}
+var clickOwner = user.Actor{ID: clickOwnerID, Role: user.RoleCustomer}
 
 func TestCreatePaymentLink_BuildsTheProvidersLinkForTheOwner(t *testing.T) {
 	for _, provider := range []payment.Provider{payment.ProviderPayme, payment.ProviderClick} {
@@ -46,7 +46,7 @@ func TestCreatePaymentLink_BuildsTheProvidersLinkForTheOwner(t *testing.T) {
 			}
 
 			got, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{
-				Caller: clickOwner, OrderID: clickOrderID, Provider: string(provider), ReturnURL: ret})
+				Actor: clickOwner, OrderID: clickOrderID, Provider: string(provider), ReturnURL: ret})
 			require.NoError(t, err)
 			assert.Equal(t, clickOrderID, got.OrderID)
 			assert.Equal(t, provider, got.Provider)
@@ -61,21 +61,21 @@ func TestCreatePaymentLink_ReturnURLIsOptional(t *testing.T) {
 	orders.EXPECT().Get(gomock.Any(), clickOrderID).Return(clickOrder(clickOrderID, order.StatusPendingPayment), nil)
 	links.EXPECT().ClickURL(clickOrderID, clickTotal, "").Return("https://my.click.uz/services/pay?x=1", nil)
 
-	_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{Caller: clickOwner, OrderID: clickOrderID, Provider: "click"})
+	_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{Actor: clickOwner, OrderID: clickOrderID, Provider: "click"})
 	require.NoError(t, err)
 }
 
 func TestCreatePaymentLink_OnlyTheOwnerMayAsk(t *testing.T) {
-	for _, caller := range []payments.Caller{
-		{UserID: clickBuyer2ID, Role: user.RoleCustomer},
-		{UserID: clickBuyer2ID, Role: user.RoleAdmin},
-		{UserID: clickBuyer2ID, Role: user.RoleSuperAdmin},
-		{UserID: "", Role: user.RoleCustomer},
+	for _, actor := range []user.Actor{
+		{ID: clickBuyer2ID, Role: user.RoleCustomer},
+		{ID: clickBuyer2ID, Role: user.RoleAdmin},
+		{ID: clickBuyer2ID, Role: user.RoleSuperAdmin},
+		{ID: "", Role: user.RoleCustomer},
 	} {
-		t.Run(string(caller.Role), func(t *testing.T) {
+		t.Run(string(actor.Role), func(t *testing.T) {
 			orders, _, uc := newPaymentLinkFixture(t)
 			orders.EXPECT().Get(gomock.Any(), clickOrderID).Return(clickOrder(clickOrderID, order.StatusPendingPayment), nil)
-			_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{Caller: caller, OrderID: clickOrderID, Provider: "payme"})
+			_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{Actor: actor, OrderID: clickOrderID, Provider: "payme"})
 			assert.ErrorIs(t, err, order.ErrNotFound)
 		})
 	}
@@ -84,7 +84,7 @@ func TestCreatePaymentLink_OnlyTheOwnerMayAsk(t *testing.T) {
 func TestCreatePaymentLink_UnknownOrder(t *testing.T) {
 	orders, _, uc := newPaymentLinkFixture(t)
 	orders.EXPECT().Get(gomock.Any(), clickOrderID).Return(nil, order.ErrNotFound)
-	_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{Caller: clickOwner, OrderID: clickOrderID, Provider: "payme"})
+	_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{Actor: clickOwner, OrderID: clickOrderID, Provider: "payme"})
 	assert.ErrorIs(t, err, order.ErrNotFound)
 }
 
@@ -93,7 +93,7 @@ func TestCreatePaymentLink_OnlyAnOrderAwaitingPayment(t *testing.T) {
 		t.Run(string(st), func(t *testing.T) {
 			orders, _, uc := newPaymentLinkFixture(t)
 			orders.EXPECT().Get(gomock.Any(), clickOrderID).Return(clickOrder(clickOrderID, st), nil)
-			_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{Caller: clickOwner, OrderID: clickOrderID, Provider: "click"})
+			_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{Actor: clickOwner, OrderID: clickOrderID, Provider: "click"})
 			assert.ErrorIs(t, err, order.ErrNotPayable)
 		})
 	}
@@ -104,7 +104,7 @@ func TestCreatePaymentLink_LinkBuilderFailurePropagates(t *testing.T) {
 	orders.EXPECT().Get(gomock.Any(), clickOrderID).Return(clickOrder(clickOrderID, order.StatusPendingPayment), nil)
 	boom := errors.New("not configured")
 	links.EXPECT().PaymeURL(gomock.Any(), gomock.Any(), gomock.Any()).Return("", boom)
-	_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{Caller: clickOwner, OrderID: clickOrderID, Provider: "payme"})
+	_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{Actor: clickOwner, OrderID: clickOrderID, Provider: "payme"})
 	assert.ErrorIs(t, err, boom)
 }
 
@@ -133,7 +133,7 @@ func TestCreatePaymentLink_InvalidFieldsAreNamedBeforeTheOrderIsRead(t *testing.
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, uc := newPaymentLinkFixture(t) // no EXPECT: the order must not be read
 			_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{
-				Caller: clickOwner, OrderID: tc.orderID, Provider: tc.provider, ReturnURL: tc.returnTo})
+				Actor: clickOwner, OrderID: tc.orderID, Provider: tc.provider, ReturnURL: tc.returnTo})
 			var verr *domain.ValidationError
 			require.ErrorAs(t, err, &verr)
 			var fields []string
@@ -158,7 +158,7 @@ func TestCreatePaymentLink_AcceptsReturnURLsAtTheLimit(t *testing.T) {
 		orders, links, uc := newPaymentLinkFixture(t)
 		orders.EXPECT().Get(gomock.Any(), clickOrderID).Return(clickOrder(clickOrderID, order.StatusPendingPayment), nil)
 		links.EXPECT().ClickURL(clickOrderID, clickTotal, ret).Return("https://my.click.uz/services/pay", nil)
-		_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{Caller: clickOwner, OrderID: clickOrderID, Provider: "click", ReturnURL: ret})
+		_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{Actor: clickOwner, OrderID: clickOrderID, Provider: "click", ReturnURL: ret})
 		assert.NoError(t, err, ret)
 	}
 }
@@ -187,7 +187,7 @@ func TestCreatePaymentLink_ReturnURLMustBeOnAnAllowedHost(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, uc := newPaymentLinkFixtureWith(t, tc.returns) // the order is not read
 			_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{
-				Caller: clickOwner, OrderID: clickOrderID, Provider: "payme", ReturnURL: tc.url})
+				Actor: clickOwner, OrderID: clickOrderID, Provider: "payme", ReturnURL: tc.url})
 			var verr *domain.ValidationError
 			require.ErrorAs(t, err, &verr)
 			require.Len(t, verr.Fields, 1)
@@ -205,7 +205,7 @@ func TestCreatePaymentLink_ReturnURLMustBeOnAnAllowedHost(t *testing.T) {
 		orders.EXPECT().Get(gomock.Any(), clickOrderID).Return(clickOrder(clickOrderID, order.StatusPendingPayment), nil)
 		links.EXPECT().PaymeURL(clickOrderID, clickTotal, tc.url).Return("https://checkout.paycom.uz/abc", nil)
 		_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{
-			Caller: clickOwner, OrderID: clickOrderID, Provider: "payme", ReturnURL: tc.url})
+			Actor: clickOwner, OrderID: clickOrderID, Provider: "payme", ReturnURL: tc.url})
 		assert.NoError(t, err, tc.url)
 	}
 }

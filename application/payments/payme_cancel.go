@@ -8,6 +8,7 @@ import (
 	"github.com/ultramarket/gateway/application/holds"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -104,7 +105,7 @@ func (uc *PaymeCancelTransaction) Handle(ctx context.Context, paymeID string, re
 	if res.Changed && res.Tx.State() == payment.PaymeCancelledAfterPerform {
 		// After commit: the refund is done, the stock must follow, even if
 		// Payme hangs up now.
-		if err := holds.ReleaseStock(ctx, uc.catalog, res.Tx.OrderID(), ports.Caller{}); err != nil {
+		if err := holds.ReleaseStock(ctx, uc.catalog, res.Tx.OrderID(), user.Actor{}); err != nil {
 			out.StockReleaseErr = fmt.Errorf("payme cancel %s: %w", paymeID, err)
 		}
 	}

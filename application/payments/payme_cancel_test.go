@@ -10,7 +10,7 @@ import (
 	"github.com/ultramarket/gateway/application/payments"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
-	"github.com/ultramarket/gateway/ports"
+	"github.com/ultramarket/gateway/domain/user"
 )
 
 func newPaymeCancel(t *testing.T) (*payments.PaymeCancelTransaction, *paymeMocks) {
@@ -45,8 +45,8 @@ func TestPaymeCancel_AfterPerformRefundsTheOrderAndReleasesStockAfterCommit(t *t
 	gomockInOrder(
 		m.orders.EXPECT().Update(paymeAny, o).Return(nil),
 		m.payme.EXPECT().Update(paymeAny, tx).Return(nil),
-		m.catalog.EXPECT().Release(paymeAny, paymeOrderID, ports.Caller{}).DoAndReturn(
-			func(context.Context, string, ports.Caller) error {
+		m.catalog.EXPECT().Release(paymeAny, paymeOrderID, user.Actor{}).DoAndReturn(
+			func(context.Context, string, user.Actor) error {
 				committedBeforeRelease = m.tx.committed
 				return nil
 			}),
@@ -73,8 +73,8 @@ func TestPaymeCancel_ReleaseOutlivesTheCaller(t *testing.T) {
 		hangUp() // Payme gives up just as the refund commits
 		return nil
 	})
-	m.catalog.EXPECT().Release(paymeAny, paymeOrderID, ports.Caller{}).DoAndReturn(
-		func(ctx context.Context, _ string, _ ports.Caller) error {
+	m.catalog.EXPECT().Release(paymeAny, paymeOrderID, user.Actor{}).DoAndReturn(
+		func(ctx context.Context, _ string, _ user.Actor) error {
 			_, bounded := ctx.Deadline()
 			assert.True(t, bounded, "a hung catalog must not hold the answer to Payme forever")
 			return ctx.Err()
@@ -90,7 +90,7 @@ func TestPaymeCancel_ReleaseFailureIsReportedButTheRefundStands(t *testing.T) {
 	m.expectLocked(order.StatusPaid, payment.PaymePerformed, paymeFresh)
 	m.orders.EXPECT().Update(paymeAny, paymeAny).Return(nil)
 	m.payme.EXPECT().Update(paymeAny, paymeAny).Return(nil)
-	m.catalog.EXPECT().Release(paymeAny, paymeOrderID, ports.Caller{}).Return(errPaymeDB)
+	m.catalog.EXPECT().Release(paymeAny, paymeOrderID, user.Actor{}).Return(errPaymeDB)
 
 	res, err := uc.Handle(context.Background(), paymeID, payment.ReasonRefund)
 	require.NoError(t, err)

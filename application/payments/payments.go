@@ -10,14 +10,3 @@
 // same database transaction that records the payment as done, next to a
 // Settlements row that lets only one provider transaction pay an order.
 package payments
-
-import (
-	"github.com/ultramarket/gateway/domain/user"
-)
-
-// Caller is who asks, from the access token: what they may see depends on
-// whether they own the order or are an admin.
-type Caller struct {
-	UserID string
-	Role   user.Role
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -38,7 +39,7 @@ type Transaction struct {
 
 // ListTransactionsInput is GET /api/payments?order_id=.
 type ListTransactionsInput struct {
-	Caller  Caller
+	Actor   user.Actor
 	OrderID string
 }
 
@@ -68,7 +69,7 @@ func (uc *ListTransactions) Handle(ctx context.Context, in ListTransactionsInput
 	if err != nil {
 		return nil, fmt.Errorf("list transactions: %w", err)
 	}
-	if !o.OwnedBy(in.Caller.UserID) && !in.Caller.Role.IsAdmin() {
+	if !o.VisibleTo(in.Actor) {
 		return nil, fmt.Errorf("list transactions: order %s is not the caller's: %w", o.ID(), order.ErrNotFound)
 	}
 	paymeTxs, err := uc.payme.ListByOrder(ctx, o.ID())

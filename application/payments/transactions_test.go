@@ -51,7 +51,7 @@ func TestListTransactions_MergesBothProvidersOldestFirst(t *testing.T) {
 	f.payme.EXPECT().ListByOrder(gomock.Any(), clickOrderID).Return([]*payment.PaymeTransaction{paymeCancelled}, nil)
 	f.clicks.EXPECT().ListByOrder(gomock.Any(), clickOrderID).Return([]*payment.ClickTransaction{clickPending, clickRefunded}, nil)
 
-	got, err := f.uc.Handle(context.Background(), payments.ListTransactionsInput{Caller: clickOwner, OrderID: clickOrderID})
+	got, err := f.uc.Handle(context.Background(), payments.ListTransactionsInput{Actor: clickOwner, OrderID: clickOrderID})
 	require.NoError(t, err)
 	assert.Equal(t, []payments.Transaction{
 		{ID: "5a105e8b-9d40-4132-9780-d62ea2265d8a", Provider: payment.ProviderPayme, ProviderTransactionID: "6650f0e1a2b3c4d5e6f70809",
@@ -73,7 +73,7 @@ func TestListTransactions_PaymeStatesAndTimes(t *testing.T) {
 	f.payme.EXPECT().ListByOrder(gomock.Any(), clickOrderID).Return([]*payment.PaymeTransaction{performedTx}, nil)
 	f.clicks.EXPECT().ListByOrder(gomock.Any(), clickOrderID).Return(nil, nil)
 
-	got, err := f.uc.Handle(context.Background(), payments.ListTransactionsInput{Caller: clickOwner, OrderID: clickOrderID})
+	got, err := f.uc.Handle(context.Background(), payments.ListTransactionsInput{Actor: clickOwner, OrderID: clickOrderID})
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	assert.Equal(t, payment.ClientCompleted, got[0].State)
@@ -82,26 +82,31 @@ func TestListTransactions_PaymeStatesAndTimes(t *testing.T) {
 	assert.Nil(t, got[0].CancelReason)
 }
 
+// TestListTransactions_OwnerAndAdminsOnly: the order's one visibility rule
+// (order.VisibleTo), the same as GET /api/orders/:id's.
 func TestListTransactions_OwnerAndAdminsOnly(t *testing.T) {
 	cases := []struct {
-		caller payments.Caller
-		ok     bool
+		name  string
+		actor user.Actor
+		ok    bool
 	}{
-		{clickOwner, true},
-		{payments.Caller{UserID: clickBuyer2ID, Role: user.RoleAdmin}, true},
-		{payments.Caller{UserID: clickBuyer2ID, Role: user.RoleSuperAdmin}, true},
-		{payments.Caller{UserID: clickBuyer2ID, Role: user.RoleCustomer}, false},
-		{payments.Caller{UserID: clickBuyer2ID, Role: user.RoleSeller}, false},
+		{"owner", clickOwner, true},
+		{"admin", user.Actor{ID: clickBuyer2ID, Role: user.RoleAdmin}, true},
+		{"super_admin", user.Actor{ID: clickBuyer2ID, Role: user.RoleSuperAdmin}, true},
+		{"another customer", user.Actor{ID: clickBuyer2ID, Role: user.RoleCustomer}, false},
+		{"a seller", user.Actor{ID: clickBuyer2ID, Role: user.RoleSeller}, false},
+		{"an admin role without a user", user.Actor{Role: user.RoleAdmin}, false},
+		{"nobody", user.Actor{}, false},
 	}
 	for _, tc := range cases {
-		t.Run(string(tc.caller.Role)+"/"+tc.caller.UserID[:4], func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			f := newTxListFixture(t)
 			f.orders.EXPECT().Get(gomock.Any(), clickOrderID).Return(clickOrder(clickOrderID, order.StatusPendingPayment), nil)
 			if tc.ok {
 				f.payme.EXPECT().ListByOrder(gomock.Any(), clickOrderID).Return(nil, nil)
 				f.clicks.EXPECT().ListByOrder(gomock.Any(), clickOrderID).Return(nil, nil)
 			}
-			got, err := f.uc.Handle(context.Background(), payments.ListTransactionsInput{Caller: tc.caller, OrderID: clickOrderID})
+			got, err := f.uc.Handle(context.Background(), payments.ListTransactionsInput{Actor: tc.actor, OrderID: clickOrderID})
 			if tc.ok {
 				require.NoError(t, err)
 				assert.NotNil(t, got)
@@ -116,14 +121,14 @@ func TestListTransactions_OwnerAndAdminsOnly(t *testing.T) {
 func TestListTransactions_BadOrUnknownOrderID(t *testing.T) {
 	for _, id := range []string{"", "42", "not-a-uuid"} {
 		f := newTxListFixture(t)
-		_, err := f.uc.Handle(context.Background(), payments.ListTransactionsInput{Caller: clickOwner, OrderID: id})
+		_, err := f.uc.Handle(context.Background(), payments.ListTransactionsInput{Actor: clickOwner, OrderID: id})
 		var verr *domain.ValidationError
 		require.ErrorAs(t, err, &verr, id)
 		assert.Equal(t, "order_id", verr.Fields[0].Field)
 	}
 	f := newTxListFixture(t)
 	f.orders.EXPECT().Get(gomock.Any(), clickOrderID).Return(nil, order.ErrNotFound)
-	_, err := f.uc.Handle(context.Background(), payments.ListTransactionsInput{Caller: clickOwner, OrderID: clickOrderID})
+	_, err := f.uc.Handle(context.Background(), payments.ListTransactionsInput{Actor: clickOwner, OrderID: clickOrderID})
 	assert.ErrorIs(t, err, order.ErrNotFound)
 }
 
@@ -133,7 +138,7 @@ func TestListTransactions_RepositoryFailuresPropagate(t *testing.T) {
 		f := newTxListFixture(t)
 		f.orders.EXPECT().Get(gomock.Any(), clickOrderID).Return(clickOrder(clickOrderID, order.StatusPendingPayment), nil)
 		f.payme.EXPECT().ListByOrder(gomock.Any(), clickOrderID).Return(nil, boom)
-		_, err := f.uc.Handle(context.Background(), payments.ListTransactionsInput{Caller: clickOwner, OrderID: clickOrderID})
+		_, err := f.uc.Handle(context.Background(), payments.ListTransactionsInput{Actor: clickOwner, OrderID: clickOrderID})
 		assert.ErrorIs(t, err, boom)
 	})
 	t.Run("click", func(t *testing.T) {
@@ -141,7 +146,7 @@ func TestListTransactions_RepositoryFailuresPropagate(t *testing.T) {
 		f.orders.EXPECT().Get(gomock.Any(), clickOrderID).Return(clickOrder(clickOrderID, order.StatusPendingPayment), nil)
 		f.payme.EXPECT().ListByOrder(gomock.Any(), clickOrderID).Return(nil, nil)
 		f.clicks.EXPECT().ListByOrder(gomock.Any(), clickOrderID).Return(nil, boom)
-		_, err := f.uc.Handle(context.Background(), payments.ListTransactionsInput{Caller: clickOwner, OrderID: clickOrderID})
+		_, err := f.uc.Handle(context.Background(), payments.ListTransactionsInput{Actor: clickOwner, OrderID: clickOrderID})
 		assert.ErrorIs(t, err, boom)
 	})
 }

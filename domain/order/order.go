@@ -13,6 +13,7 @@ import (
 
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/money"
+	"github.com/ultramarket/gateway/domain/user"
 )
 
 // Status is where an order is in its life. The values are stored and sent to
@@ -301,5 +302,11 @@ func (o *Order) IsOverdue(now time.Time, ttl time.Duration) bool {
 	return o.status == StatusPendingPayment && now.Sub(o.createdAt) >= ttl
 }
 
-// OwnedBy is the ownership check for order-scoped resources.
+// OwnedBy is the ownership check for order-scoped resources. Paying for an
+// order is its owner's act alone (POST /api/payments).
 func (o *Order) OwnedBy(userID string) bool { return userID != "" && o.userID == userID }
+
+// VisibleTo is who may see an order and what hangs off it (its payments):
+// its owner, and admins (super_admin included). To anyone else, signed in or
+// not, the order does not exist (404).
+func (o *Order) VisibleTo(a user.Actor) bool { return a.Is(o.userID) || a.IsAdmin() }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/user"
 )
 
 var allStatuses = []order.Status{
@@ -172,4 +173,32 @@ func TestOwnedBy(t *testing.T) {
 	assert.False(t, o.OwnedBy(""))
 	anon := order.Restore("o", "", order.StatusPaid, nil, money.Money{}, addr, "", t0, t0, t0, t0, t0, t0, t0)
 	assert.False(t, anon.OwnedBy(""), "an empty id never owns anything")
+}
+
+// TestVisibleTo is API.md's one rule for an order and its payments: the
+// owner and admins (super_admin included); nobody else, and never an actor
+// that is no user, whatever role it names.
+func TestVisibleTo(t *testing.T) {
+	cases := []struct {
+		name  string
+		actor user.Actor
+		want  bool
+	}{
+		{"owner", user.Actor{ID: "u1", Role: user.RoleCustomer}, true},
+		{"owner who became a seller", user.Actor{ID: "u1", Role: user.RoleSeller}, true},
+		{"admin", user.Actor{ID: "a1", Role: user.RoleAdmin}, true},
+		{"super_admin", user.Actor{ID: "a2", Role: user.RoleSuperAdmin}, true},
+		{"another customer", user.Actor{ID: "u2", Role: user.RoleCustomer}, false},
+		{"a seller", user.Actor{ID: "s1", Role: user.RoleSeller}, false},
+		{"nobody", user.Actor{}, false},
+		{"an admin role without a user", user.Actor{Role: user.RoleAdmin}, false},
+		{"a super_admin role without a user", user.Actor{Role: user.RoleSuperAdmin}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Equal(t, c.want, inStatus(order.StatusPaid).VisibleTo(c.actor))
+		})
+	}
+	anon := order.Restore("o", "", order.StatusPaid, nil, money.Money{}, addr, "", t0, t0, t0, t0, t0, t0, t0)
+	assert.False(t, anon.VisibleTo(user.Actor{}), "an empty id never owns anything")
 }

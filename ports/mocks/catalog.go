@@ -11,6 +11,7 @@ import (
 	gomock "github.com/golang/mock/gomock"
 	money "github.com/ultramarket/gateway/domain/money"
 	product "github.com/ultramarket/gateway/domain/product"
+	user "github.com/ultramarket/gateway/domain/user"
 	ports "github.com/ultramarket/gateway/ports"
 )
 
@@ -38,120 +39,120 @@ func (m *MockCatalog) EXPECT() *MockCatalogMockRecorder {
 }
 
 // Create mocks base method.
-func (m *MockCatalog) Create(ctx context.Context, d product.Draft, c ports.Caller) (*product.Product, error) {
+func (m *MockCatalog) Create(ctx context.Context, d product.Draft, who user.Actor) (*product.Product, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Create", ctx, d, c)
+	ret := m.ctrl.Call(m, "Create", ctx, d, who)
 	ret0, _ := ret[0].(*product.Product)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // Create indicates an expected call of Create.
-func (mr *MockCatalogMockRecorder) Create(ctx, d, c interface{}) *gomock.Call {
+func (mr *MockCatalogMockRecorder) Create(ctx, d, who interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Create", reflect.TypeOf((*MockCatalog)(nil).Create), ctx, d, c)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Create", reflect.TypeOf((*MockCatalog)(nil).Create), ctx, d, who)
 }
 
 // Delete mocks base method.
-func (m *MockCatalog) Delete(ctx context.Context, id string, c ports.Caller) error {
+func (m *MockCatalog) Delete(ctx context.Context, id string, who user.Actor) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Delete", ctx, id, c)
+	ret := m.ctrl.Call(m, "Delete", ctx, id, who)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // Delete indicates an expected call of Delete.
-func (mr *MockCatalogMockRecorder) Delete(ctx, id, c interface{}) *gomock.Call {
+func (mr *MockCatalogMockRecorder) Delete(ctx, id, who interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Delete", reflect.TypeOf((*MockCatalog)(nil).Delete), ctx, id, c)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Delete", reflect.TypeOf((*MockCatalog)(nil).Delete), ctx, id, who)
 }
 
 // Get mocks base method.
-func (m *MockCatalog) Get(ctx context.Context, id string, c ports.Caller) (*product.Product, error) {
+func (m *MockCatalog) Get(ctx context.Context, id string, who user.Actor) (*product.Product, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Get", ctx, id, c)
+	ret := m.ctrl.Call(m, "Get", ctx, id, who)
 	ret0, _ := ret[0].(*product.Product)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // Get indicates an expected call of Get.
-func (mr *MockCatalogMockRecorder) Get(ctx, id, c interface{}) *gomock.Call {
+func (mr *MockCatalogMockRecorder) Get(ctx, id, who interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Get", reflect.TypeOf((*MockCatalog)(nil).Get), ctx, id, c)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Get", reflect.TypeOf((*MockCatalog)(nil).Get), ctx, id, who)
 }
 
 // List mocks base method.
-func (m *MockCatalog) List(ctx context.Context, q ports.ProductQuery, c ports.Caller) (ports.ProductPage, error) {
+func (m *MockCatalog) List(ctx context.Context, q ports.ProductQuery, who user.Actor) (ports.ProductPage, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "List", ctx, q, c)
+	ret := m.ctrl.Call(m, "List", ctx, q, who)
 	ret0, _ := ret[0].(ports.ProductPage)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // List indicates an expected call of List.
-func (mr *MockCatalogMockRecorder) List(ctx, q, c interface{}) *gomock.Call {
+func (mr *MockCatalogMockRecorder) List(ctx, q, who interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "List", reflect.TypeOf((*MockCatalog)(nil).List), ctx, q, c)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "List", reflect.TypeOf((*MockCatalog)(nil).List), ctx, q, who)
 }
 
 // Lookup mocks base method.
-func (m *MockCatalog) Lookup(ctx context.Context, ids []string, c ports.Caller) ([]*product.Product, error) {
+func (m *MockCatalog) Lookup(ctx context.Context, ids []string, who user.Actor) ([]*product.Product, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Lookup", ctx, ids, c)
+	ret := m.ctrl.Call(m, "Lookup", ctx, ids, who)
 	ret0, _ := ret[0].([]*product.Product)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // Lookup indicates an expected call of Lookup.
-func (mr *MockCatalogMockRecorder) Lookup(ctx, ids, c interface{}) *gomock.Call {
+func (mr *MockCatalogMockRecorder) Lookup(ctx, ids, who interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Lookup", reflect.TypeOf((*MockCatalog)(nil).Lookup), ctx, ids, c)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Lookup", reflect.TypeOf((*MockCatalog)(nil).Lookup), ctx, ids, who)
 }
 
 // Release mocks base method.
-func (m *MockCatalog) Release(ctx context.Context, orderID string, c ports.Caller) error {
+func (m *MockCatalog) Release(ctx context.Context, orderID string, who user.Actor) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Release", ctx, orderID, c)
+	ret := m.ctrl.Call(m, "Release", ctx, orderID, who)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // Release indicates an expected call of Release.
-func (mr *MockCatalogMockRecorder) Release(ctx, orderID, c interface{}) *gomock.Call {
+func (mr *MockCatalogMockRecorder) Release(ctx, orderID, who interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Release", reflect.TypeOf((*MockCatalog)(nil).Release), ctx, orderID, c)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Release", reflect.TypeOf((*MockCatalog)(nil).Release), ctx, orderID, who)
 }
 
 // Replace mocks base method.
-func (m *MockCatalog) Replace(ctx context.Context, id string, d product.Draft, c ports.Caller) (*product.Product, error) {
+func (m *MockCatalog) Replace(ctx context.Context, id string, d product.Draft, who user.Actor) (*product.Product, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Replace", ctx, id, d, c)
+	ret := m.ctrl.Call(m, "Replace", ctx, id, d, who)
 	ret0, _ := ret[0].(*product.Product)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // Replace indicates an expected call of Replace.
-func (mr *MockCatalogMockRecorder) Replace(ctx, id, d, c interface{}) *gomock.Call {
+func (mr *MockCatalogMockRecorder) Replace(ctx, id, d, who interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Replace", reflect.TypeOf((*MockCatalog)(nil).Replace), ctx, id, d, c)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Replace", reflect.TypeOf((*MockCatalog)(nil).Replace), ctx, id, d, who)
 }
 
 // Reserve mocks base method.
-func (m *MockCatalog) Reserve(ctx context.Context, orderID string, items []ports.ReservationItem, c ports.Caller) error {
+func (m *MockCatalog) Reserve(ctx context.Context, orderID string, items []ports.ReservationItem, who user.Actor) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Reserve", ctx, orderID, items, c)
+	ret := m.ctrl.Call(m, "Reserve", ctx, orderID, items, who)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // Reserve indicates an expected call of Reserve.
-func (mr *MockCatalogMockRecorder) Reserve(ctx, orderID, items, c interface{}) *gomock.Call {
+func (mr *MockCatalogMockRecorder) Reserve(ctx, orderID, items, who interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Reserve", reflect.TypeOf((*MockCatalog)(nil).Reserve), ctx, orderID, items, c)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Reserve", reflect.TypeOf((*MockCatalog)(nil).Reserve), ctx, orderID, items, who)
 }
 
 // MockPaymentLinks is a mock of PaymentLinks interface.

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ultramarket/gateway/adapters/requestid"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/user"
@@ -81,12 +82,12 @@ func RunCatalogSuite(t *testing.T, newCatalog func(t *testing.T) Fixture) {
 	}
 }
 
-// Callers the suite speaks as. Catalogs must not depend on them for the
-// results checked here: visibility is the query's business.
+// Who the suite speaks as. Catalogs must not depend on them for the results
+// checked here: visibility is the query's business.
 var (
 	sellerA = uuid.NewString()
 	sellerB = uuid.NewString()
-	admin   = ports.Caller{UserID: uuid.NewString(), Role: user.RoleAdmin, RequestID: "contract-suite"}
+	admin   = user.Actor{ID: uuid.NewString(), Role: user.RoleAdmin}
 )
 
 type suite struct {
@@ -95,7 +96,7 @@ type suite struct {
 }
 
 func (s *suite) ctx() context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(requestid.NewContext(context.Background(), "contract-suite"), 30*time.Second)
 	s.t.Cleanup(cancel)
 	return ctx
 }
