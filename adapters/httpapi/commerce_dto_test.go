@@ -18,6 +18,7 @@ import (
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 // Ids of the commerce tests. Users come from the identity fixture (annID,
@@ -70,7 +71,7 @@ func newCommerce(t *testing.T) commerce {
 		payme:    mocks.NewMockPaymeRepository(ctrl),
 		clicks:   mocks.NewMockClickRepository(ctrl),
 	}
-	clock := fixedClock{now}
+	clock := testsupport.FixedClock(now)
 	httpapi.RegisterProducts(f.e, httpapi.ProductUseCases{
 		Authenticate: f.authenticate,
 		List:         appcatalog.NewListProducts(f.catalog),
@@ -88,11 +89,11 @@ func newCommerce(t *testing.T) commerce {
 	})
 	httpapi.RegisterOrders(f.e, httpapi.OrderUseCases{
 		Authenticate: f.authenticate,
-		Place:        orders.NewPlaceOrder(inlineTx{}, f.orders, f.carts, f.keys, f.catalog, commerceIDs{}, clock),
+		Place:        orders.NewPlaceOrder(testsupport.InlineTx{}, f.orders, f.carts, f.keys, f.catalog, commerceIDs{}, clock),
 		List:         orders.NewListOrders(f.orders),
 		Get:          orders.NewGetOrder(f.orders),
-		Cancel:       orders.NewCancelOrder(inlineTx{}, f.orders, f.clicks, f.catalog, clock),
-		ChangeStatus: orders.NewChangeOrderStatus(inlineTx{}, f.orders, clock),
+		Cancel:       orders.NewCancelOrder(testsupport.InlineTx{}, f.orders, f.clicks, f.catalog, clock),
+		ChangeStatus: orders.NewChangeOrderStatus(testsupport.InlineTx{}, f.orders, clock),
 	})
 	httpapi.RegisterAnalytics(f.e, httpapi.AnalyticsUseCases{
 		Authenticate: f.authenticate,

@@ -22,6 +22,7 @@ import (
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 // now is neither in UTC nor at whole microseconds, on purpose: responses
@@ -44,21 +45,12 @@ const (
 // sessionLife is how long the fixture's sessions live.
 var sessionLife = session.Lifetime{TTL: refreshTTL, MaxAge: 3 * refreshTTL}
 
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
-
 // seqIDs hands out distinct UUIDs in order: the user's, then the session's.
 type seqIDs struct{ n atomic.Int64 }
 
 func (s *seqIDs) NewID() string {
 	return fmt.Sprintf("00000000-0000-4000-8000-%012d", s.n.Add(1))
 }
-
-// inlineTx runs fn directly; atomicity is the Postgres adapter's business.
-type inlineTx struct{}
-
-func (inlineTx) WithinTx(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }
 
 // identity is the public server with the real auth and admin use cases
 // mounted on it, their ports mocked.
@@ -83,7 +75,7 @@ func newIdentity(t *testing.T) identity {
 		hasher:   mocks.NewMockPasswordHasher(ctrl),
 		guard:    mocks.NewMockLoginGuard(ctrl),
 	}
-	clock, ids := fixedClock{now}, &seqIDs{}
+	clock, ids := testsupport.FixedClock(now), &seqIDs{}
 	// Every session start reads the user's revocation epoch first.
 	f.sessions.EXPECT().UserEpoch(gomock.Any(), gomock.Any()).Return(int64(0), nil).AnyTimes()
 	f.hasher.EXPECT().Hash(gomock.Any(), gomock.Any()).Return("$argon2id$dummy", nil).Times(1) // NewLogin's dummy
@@ -101,13 +93,13 @@ func newIdentity(t *testing.T) identity {
 		Me:             auth.NewMe(f.users),
 		ListSessions:   auth.NewListSessions(f.sessions, clock),
 		DeleteSession:  auth.NewDeleteSession(f.sessions, clock),
-		ChangePassword: auth.NewChangePassword(inlineTx{}, f.users, f.hasher, f.guard, f.sessions, clock),
+		ChangePassword: auth.NewChangePassword(testsupport.InlineTx{}, f.users, f.hasher, f.guard, f.sessions, clock),
 	})
 	httpapi.RegisterAdmin(f.e, httpapi.AdminUseCases{
 		Authenticate: f.authenticate,
 		ListUsers:    admin.NewListUsers(f.users),
-		ChangeRole:   admin.NewChangeRole(inlineTx{}, f.users, f.sessions, clock),
-		ChangeStatus: admin.NewChangeStatus(inlineTx{}, f.users, f.sessions, clock),
+		ChangeRole:   admin.NewChangeRole(testsupport.InlineTx{}, f.users, f.sessions, clock),
+		ChangeStatus: admin.NewChangeStatus(testsupport.InlineTx{}, f.users, f.sessions, clock),
 	})
 	return f
 }

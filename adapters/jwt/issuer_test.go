@@ -17,6 +17,7 @@ import (
 	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 var (
@@ -24,13 +25,9 @@ var (
 	t0     = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 )
 
-type clock struct{ now time.Time }
-
-func (c *clock) Now() time.Time { return c.now }
-
-func newIssuer(t *testing.T, mod func(*jwt.Config)) (*jwt.TokenIssuer, *clock) {
+func newIssuer(t *testing.T, mod func(*jwt.Config)) (*jwt.TokenIssuer, *testsupport.Clock) {
 	t.Helper()
-	c := &clock{now: t0}
+	c := testsupport.NewClock(t0)
 	cfg := jwt.Config{Secret: secret, Issuer: "ultramarket", Audience: "ultramarket-api", TTL: 15 * time.Minute, Now: c.Now}
 	if mod != nil {
 		mod(&cfg)
@@ -78,7 +75,7 @@ func TestNewTokenIssuer_RefusesBadConfig(t *testing.T) {
 
 func TestAccess_RoundTrip(t *testing.T) {
 	iss, c := newIssuer(t, nil)
-	c.now = t0.Add(123 * time.Millisecond)
+	c.Set(t0.Add(123 * time.Millisecond))
 	in := sampleClaims()
 
 	tok, out, err := iss.IssueAccess(in)
@@ -137,11 +134,11 @@ func TestAccess_Expired(t *testing.T) {
 	tok, _, err := iss.IssueAccess(sampleClaims())
 	require.NoError(t, err)
 
-	c.now = t0.Add(15*time.Minute - time.Second)
+	c.Set(t0.Add(15*time.Minute - time.Second))
 	_, err = iss.ParseAccess(tok)
 	require.NoError(t, err)
 
-	c.now = t0.Add(15 * time.Minute) // exp is exclusive
+	c.Set(t0.Add(15 * time.Minute)) // exp is exclusive
 	_, err = iss.ParseAccess(tok)
 	assert.ErrorIs(t, err, session.ErrTokenExpired)
 	assert.NotErrorIs(t, err, session.ErrTokenInvalid)
@@ -149,7 +146,7 @@ func TestAccess_Expired(t *testing.T) {
 
 func TestAccess_ExpiredButAlsoWrongIsInvalid(t *testing.T) {
 	iss, c := newIssuer(t, nil)
-	c.now = t0.Add(time.Hour)
+	c.Set(t0.Add(time.Hour))
 	tok := signed(t, jwtlib.SigningMethodHS256, secret, func(m jwtlib.MapClaims) { m["aud"] = "someone-else" })
 	_, err := iss.ParseAccess(tok)
 	assert.ErrorIs(t, err, session.ErrTokenInvalid)
@@ -237,7 +234,7 @@ func TestAccess_SmallClockSkewTolerated(t *testing.T) {
 	iss, c := newIssuer(t, nil)
 	tok, _, err := iss.IssueAccess(sampleClaims())
 	require.NoError(t, err)
-	c.now = t0.Add(-5 * time.Second) // another instance whose clock is behind
+	c.Set(t0.Add(-5 * time.Second)) // another instance whose clock is behind
 	_, err = iss.ParseAccess(tok)
 	assert.NoError(t, err)
 }

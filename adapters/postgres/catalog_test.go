@@ -20,6 +20,7 @@ import (
 	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/test/contract"
 	"github.com/ultramarket/gateway/test/testenv"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 func TestCatalogContract(t *testing.T) {
@@ -147,37 +148,19 @@ func TestCatalogReleaseCapsAtMaxStock(t *testing.T) {
 	assert.Equal(t, int64(product.MaxStock), catalogStock(t, cat, p.ID()))
 }
 
-// settableClock is a clock the test moves by hand.
-type settableClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *settableClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *settableClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
 // ReleaseOrphans gives back, once, the reservations older than the cutoff
 // whose order does not exist; an order's reservation and a fresh orphan (its
 // order may still be being placed) are left alone.
 func TestCatalogReleaseOrphans(t *testing.T) {
 	t.Parallel()
 	db := testenv.Postgres(t)
-	clock := &settableClock{now: t0}
+	clock := testsupport.NewClock(t0)
 	cat := postgres.NewCatalog(db, system.UUIDs{}, clock)
 	p, q := newCatalogProduct(t, cat, 100), newCatalogProduct(t, cat, 100)
 	cutoff := t0.Add(time.Hour)
 	reserve := func(orderID string, at time.Time, items ...ports.ReservationItem) {
 		t.Helper()
-		clock.set(at)
+		clock.Set(at)
 		require.NoError(t, cat.Reserve(ctx(t), orderID, items, user.Actor{}))
 	}
 
@@ -223,7 +206,7 @@ func TestCatalogReleaseOrphans(t *testing.T) {
 func TestCatalogReleaseOrphansInBatches(t *testing.T) {
 	t.Parallel()
 	db := testenv.Postgres(t)
-	cat := postgres.NewCatalog(db, system.UUIDs{}, &settableClock{now: t0})
+	cat := postgres.NewCatalog(db, system.UUIDs{}, testsupport.NewClock(t0))
 	p := newCatalogProduct(t, cat, 100)
 	for range 5 {
 		require.NoError(t, cat.Reserve(ctx(t), uuid.NewString(), []ports.ReservationItem{{ProductID: p.ID(), Quantity: 1}}, user.Actor{}))
@@ -246,7 +229,7 @@ func TestCatalogReleaseOrphansInBatches(t *testing.T) {
 func TestCatalogConcurrentReleaseOrphansRestockOnce(t *testing.T) {
 	t.Parallel()
 	db := testenv.Postgres(t)
-	cat := postgres.NewCatalog(db, system.UUIDs{}, &settableClock{now: t0})
+	cat := postgres.NewCatalog(db, system.UUIDs{}, testsupport.NewClock(t0))
 	txm := postgres.NewTxManager(db)
 	products := []*product.Product{newCatalogProduct(t, cat, 1000), newCatalogProduct(t, cat, 1000), newCatalogProduct(t, cat, 1000)}
 	orphans := func(n int) (lines int) {

@@ -13,6 +13,7 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 // The target's id sorts before the actor's, so locking in id order takes the
@@ -38,7 +39,7 @@ func newAdminMocks(t *testing.T) adminMocks {
 
 func newChangeRole(t *testing.T) (*admin.ChangeRole, adminMocks) {
 	m := newAdminMocks(t)
-	return admin.NewChangeRole(inlineTx{}, m.users, m.sessions, fixedClock{now}), m
+	return admin.NewChangeRole(testsupport.InlineTx{}, m.users, m.sessions, testsupport.FixedClock(now)), m
 }
 
 func TestChangeRole_UpdatesThenEndsTheTargetsSessions(t *testing.T) {
@@ -128,7 +129,7 @@ func TestChangeRole_MissingTargetIsNotFoundMissingActorIsForbidden(t *testing.T)
 func TestChangeRole_UnknownRoleIsValidationOnRole(t *testing.T) {
 	uc, _ := newChangeRole(t) // no database call at all
 	_, err := uc.Handle(context.Background(), admin.ChangeRoleInput{ActorID: actorID, TargetID: targetID, Role: "root"})
-	assert.Equal(t, []string{"role"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"role"}, testsupport.FieldsOf(t, err))
 }
 
 func TestChangeRole_RevokeFailureIsReported(t *testing.T) {

@@ -11,11 +11,12 @@ import (
 	"github.com/ultramarket/gateway/application/admin"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/user"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 func newChangeStatus(t *testing.T) (*admin.ChangeStatus, adminMocks) {
 	m := newAdminMocks(t)
-	return admin.NewChangeStatus(inlineTx{}, m.users, m.sessions, fixedClock{now}), m
+	return admin.NewChangeStatus(testsupport.InlineTx{}, m.users, m.sessions, testsupport.FixedClock(now)), m
 }
 
 func TestChangeStatus_BlockingEndsTheTargetsSessions(t *testing.T) {
@@ -142,5 +143,5 @@ func TestChangeStatus_MissingTargetIsNotFound(t *testing.T) {
 func TestChangeStatus_UnknownStatusIsValidationOnStatus(t *testing.T) {
 	uc, _ := newChangeStatus(t) // no database call at all
 	_, err := uc.Handle(context.Background(), admin.ChangeStatusInput{ActorID: actorID, TargetID: targetID, Status: "deleted"})
-	assert.Equal(t, []string{"status"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"status"}, testsupport.FieldsOf(t, err))
 }

@@ -14,21 +14,8 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
-
-// inlineTx runs fn directly: the use case's atomicity is the adapter's job,
-// tested against real Postgres.
-type inlineTx struct{}
-
-func (inlineTx) WithinTx(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }
-
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
-
-type fixedID string
-
-func (f fixedID) NewID() string { return string(f) }
 
 var now = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 
@@ -36,7 +23,7 @@ func TestCreateAdmin_CreatesSuperAdmin(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	users := mocks.NewMockUserRepository(ctrl)
 	hasher := mocks.NewMockPasswordHasher(ctrl)
-	uc := admin.NewCreateAdmin(inlineTx{}, users, hasher, fixedID("u-1"), fixedClock{now})
+	uc := admin.NewCreateAdmin(testsupport.InlineTx{}, users, hasher, testsupport.FixedID("u-1"), testsupport.FixedClock(now))
 
 	users.EXPECT().GetByEmail(gomock.Any(), "boss@ultramarket.uz").Return(nil, user.ErrNotFound)
 	hasher.EXPECT().Hash(gomock.Any(), "Str0ng-enough-pass").Return("$argon2id$hash", nil)
@@ -61,7 +48,7 @@ func TestCreateAdmin_PromotesExistingWithoutTouchingPassword(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	users := mocks.NewMockUserRepository(ctrl)
 	hasher := mocks.NewMockPasswordHasher(ctrl) // no EXPECT: hashing would fail the test
-	uc := admin.NewCreateAdmin(inlineTx{}, users, hasher, fixedID("unused"), fixedClock{now})
+	uc := admin.NewCreateAdmin(testsupport.InlineTx{}, users, hasher, testsupport.FixedID("unused"), testsupport.FixedClock(now))
 
 	existing := user.Restore("u-7", "seller@ultramarket.uz", "old-hash", "Seller", "", user.RoleSeller, user.StatusBlocked, now, now)
 	users.EXPECT().GetByEmail(gomock.Any(), "seller@ultramarket.uz").Return(existing, nil)
@@ -79,7 +66,7 @@ func TestCreateAdmin_PromotesExistingWithoutTouchingPassword(t *testing.T) {
 func TestCreateAdmin_RefusesWeakPasswordAndBadEmail(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	users := mocks.NewMockUserRepository(ctrl)
-	uc := admin.NewCreateAdmin(inlineTx{}, users, mocks.NewMockPasswordHasher(ctrl), fixedID("x"), fixedClock{now})
+	uc := admin.NewCreateAdmin(testsupport.InlineTx{}, users, mocks.NewMockPasswordHasher(ctrl), testsupport.FixedID("x"), testsupport.FixedClock(now))
 
 	_, err := uc.Handle(context.Background(), "not-an-email", "Str0ng-enough-pass", "")
 	assert.ErrorIs(t, err, domain.ErrValidation)
@@ -92,7 +79,7 @@ func TestCreateAdmin_RefusesWeakPasswordAndBadEmail(t *testing.T) {
 func TestCreateAdmin_PropagatesStorageErrors(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	users := mocks.NewMockUserRepository(ctrl)
-	uc := admin.NewCreateAdmin(inlineTx{}, users, mocks.NewMockPasswordHasher(ctrl), fixedID("x"), fixedClock{now})
+	uc := admin.NewCreateAdmin(testsupport.InlineTx{}, users, mocks.NewMockPasswordHasher(ctrl), testsupport.FixedID("x"), testsupport.FixedClock(now))
 	boom := errors.New("connection reset")
 	users.EXPECT().GetByEmail(gomock.Any(), "a@b.uz").Return(nil, boom)
 	_, err := uc.Handle(context.Background(), "a@b.uz", "Str0ng-enough-pass", "")

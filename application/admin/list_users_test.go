@@ -15,20 +15,10 @@ import (
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 func intp(n int) *int { return &n }
-
-func fieldsOf(t *testing.T, err error) []string {
-	t.Helper()
-	var verr *domain.ValidationError
-	require.ErrorAs(t, err, &verr)
-	out := make([]string, 0, len(verr.Fields))
-	for _, f := range verr.Fields {
-		out = append(out, f.Field)
-	}
-	return out
-}
 
 func TestListUsers_DefaultsToFirstPageOfTwenty(t *testing.T) {
 	ctrl := gomock.NewController(t)
@@ -71,7 +61,7 @@ func TestListUsers_BadPageSizeNamesTheField(t *testing.T) {
 		ctrl := gomock.NewController(t)
 		users := mocks.NewMockUserRepository(ctrl) // no List
 		_, err := admin.NewListUsers(users).Handle(context.Background(), admin.ListUsersInput{ActorRole: user.RoleAdmin, PageSize: intp(size)})
-		assert.Equal(t, []string{"page_size"}, fieldsOf(t, err), size)
+		assert.Equal(t, []string{"page_size"}, testsupport.FieldsOf(t, err), size)
 	}
 }
 
@@ -81,11 +71,11 @@ func TestListUsers_NamesEveryBadParameter(t *testing.T) {
 	_, err := admin.NewListUsers(users).Handle(context.Background(), admin.ListUsersInput{
 		ActorRole: user.RoleAdmin, Role: "root", Status: "deleted", Page: intp(0), PageSize: intp(1000),
 	})
-	assert.Equal(t, []string{"role", "status", "page", "page_size"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"role", "status", "page", "page_size"}, testsupport.FieldsOf(t, err))
 
 	// The domain's parse errors are shared values: merging must not grow them.
 	_, err = user.ParseRole("root")
-	assert.Equal(t, []string{"role"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"role"}, testsupport.FieldsOf(t, err))
 }
 
 func TestListUsers_PropagatesStorageErrors(t *testing.T) {
@@ -104,5 +94,5 @@ func TestListUsers_OverlongQueryNamesQ(t *testing.T) {
 	_, err := admin.NewListUsers(users).Handle(context.Background(), admin.ListUsersInput{
 		ActorRole: user.RoleAdmin, Query: strings.Repeat("я", 201),
 	})
-	assert.Equal(t, []string{"q"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"q"}, testsupport.FieldsOf(t, err))
 }

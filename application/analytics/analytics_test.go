@@ -18,14 +18,11 @@ import (
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 // now is 15:30 in Tashkent (UTC+5) on Sunday 2025-06-15.
 var now = time.Date(2025, 6, 15, 10, 30, 0, 0, time.UTC)
-
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
 
 var (
 	admin    = user.Actor{ID: "a1", Role: user.RoleAdmin}
@@ -42,17 +39,6 @@ func tashkent(t *testing.T) *time.Location {
 }
 
 func intp(n int) *int { return &n }
-
-func fieldsOf(t *testing.T, err error) []string {
-	t.Helper()
-	var verr *domain.ValidationError
-	require.ErrorAs(t, err, &verr, "%v", err)
-	out := make([]string, 0, len(verr.Fields))
-	for _, f := range verr.Fields {
-		out = append(out, f.Field)
-	}
-	return out
-}
 
 func newMock(t *testing.T) *mocks.MockAnalytics {
 	return mocks.NewMockAnalytics(gomock.NewController(t))
@@ -80,7 +66,7 @@ func TestSales_DefaultsToTheLast30DaysByDayInTashkent(t *testing.T) {
 			return pts, nil
 		})
 
-	got, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{Actor: admin})
+	got, err := analytics.NewSales(a, testsupport.FixedClock(now)).Handle(context.Background(), analytics.SalesInput{Actor: admin})
 	require.NoError(t, err)
 	assert.Equal(t, pts, got.Points)
 	assert.Equal(t, ports.IntervalDay, got.Interval)
@@ -98,7 +84,7 @@ func TestSales_DatesAreDaysInTheZoneAndToIncludesItsDay(t *testing.T) {
 		time.Date(2025, 2, 1, 0, 0, 0, 0, ny), // the whole of Jan 31
 		ports.IntervalWeek, locNamed("America/New_York")).Return(nil, nil)
 
-	got, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{
+	got, err := analytics.NewSales(a, testsupport.FixedClock(now)).Handle(context.Background(), analytics.SalesInput{
 		Actor: super, From: "2025-01-06", To: "2025-01-31", Interval: "week", TZ: "America/New_York",
 	})
 	require.NoError(t, err)
@@ -110,7 +96,7 @@ func TestSales_TimestampsAreTakenAsTheyAre(t *testing.T) {
 	from := time.Date(2025, 3, 1, 10, 0, 0, 0, time.FixedZone("", 5*3600))
 	to := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 	a.EXPECT().Sales(gomock.Any(), from, to, ports.IntervalMonth, locNamed("UTC")).Return(nil, nil)
-	_, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{
+	_, err := analytics.NewSales(a, testsupport.FixedClock(now)).Handle(context.Background(), analytics.SalesInput{
 		Actor: admin, From: "2025-03-01T10:00:00+05:00", To: "2025-06-01T00:00:00Z", Interval: "month", TZ: "UTC",
 	})
 	require.NoError(t, err)
@@ -121,7 +107,7 @@ func TestSales_DefaultFromBeforeAGivenTo(t *testing.T) {
 	loc := tashkent(t)
 	a.EXPECT().Sales(gomock.Any(), time.Date(2025, 1, 2, 0, 0, 0, 0, loc), time.Date(2025, 2, 1, 0, 0, 0, 0, loc),
 		ports.IntervalDay, gomock.Any()).Return(nil, nil)
-	_, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{Actor: admin, To: "2025-01-31"})
+	_, err := analytics.NewSales(a, testsupport.FixedClock(now)).Handle(context.Background(), analytics.SalesInput{Actor: admin, To: "2025-01-31"})
 	require.NoError(t, err)
 }
 
@@ -145,8 +131,8 @@ func TestSales_BadParametersAreNamed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a := newMock(t) // no Sales
 			tt.in.Actor = admin
-			_, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), tt.in)
-			assert.Equal(t, tt.want, fieldsOf(t, err))
+			_, err := analytics.NewSales(a, testsupport.FixedClock(now)).Handle(context.Background(), tt.in)
+			assert.Equal(t, tt.want, testsupport.FieldsOf(t, err))
 		})
 	}
 }
@@ -154,7 +140,7 @@ func TestSales_BadParametersAreNamed(t *testing.T) {
 func TestSales_LongRangesByMonthAreFine(t *testing.T) {
 	a := newMock(t)
 	a.EXPECT().Sales(gomock.Any(), gomock.Any(), gomock.Any(), ports.IntervalMonth, gomock.Any()).Return(nil, nil)
-	_, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{
+	_, err := analytics.NewSales(a, testsupport.FixedClock(now)).Handle(context.Background(), analytics.SalesInput{
 		Actor: admin, From: "2000-01-01", To: "2025-01-01", Interval: "month",
 	})
 	require.NoError(t, err)
@@ -165,7 +151,7 @@ func TestSales_OneDay(t *testing.T) {
 	loc := tashkent(t)
 	a.EXPECT().Sales(gomock.Any(), time.Date(2025, 2, 1, 0, 0, 0, 0, loc), time.Date(2025, 2, 2, 0, 0, 0, 0, loc),
 		ports.IntervalDay, gomock.Any()).Return(nil, nil)
-	_, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{
+	_, err := analytics.NewSales(a, testsupport.FixedClock(now)).Handle(context.Background(), analytics.SalesInput{
 		Actor: admin, From: "2025-02-01", To: "2025-02-01",
 	})
 	require.NoError(t, err)
@@ -175,7 +161,7 @@ func TestSales_FromEqualToIsAnEmptyRange(t *testing.T) {
 	a := newMock(t)
 	at := time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
 	a.EXPECT().Sales(gomock.Any(), at, at, ports.IntervalDay, gomock.Any()).Return(nil, nil)
-	_, err := analytics.NewSales(a, fixedClock{now}).Handle(context.Background(), analytics.SalesInput{
+	_, err := analytics.NewSales(a, testsupport.FixedClock(now)).Handle(context.Background(), analytics.SalesInput{
 		Actor: admin, From: "2025-02-01T00:00:00Z", To: "2025-02-01T00:00:00Z",
 	})
 	require.NoError(t, err)
@@ -187,7 +173,7 @@ func TestReports_AdminsOnly(t *testing.T) {
 	for _, c := range []user.Actor{customer, seller, {}} {
 		a := newMock(t) // nothing is asked
 		ctx := context.Background()
-		_, err := analytics.NewSales(a, fixedClock{now}).Handle(ctx, analytics.SalesInput{Actor: c})
+		_, err := analytics.NewSales(a, testsupport.FixedClock(now)).Handle(ctx, analytics.SalesInput{Actor: c})
 		assert.ErrorIs(t, err, analytics.ErrNotAllowed)
 		assert.ErrorIs(t, err, domain.ErrForbidden)
 		_, err = analytics.NewOrders(a).Handle(ctx, analytics.OrdersInput{Actor: c})
@@ -207,7 +193,7 @@ func TestReports_PropagateStorageErrors(t *testing.T) {
 	a.EXPECT().PaymentsByProvider(gomock.Any()).Return(nil, boom)
 	a.EXPECT().TopProducts(gomock.Any(), 10).Return(nil, boom)
 	ctx := context.Background()
-	_, err := analytics.NewSales(a, fixedClock{now}).Handle(ctx, analytics.SalesInput{Actor: admin})
+	_, err := analytics.NewSales(a, testsupport.FixedClock(now)).Handle(ctx, analytics.SalesInput{Actor: admin})
 	assert.ErrorIs(t, err, boom)
 	_, err = analytics.NewOrders(a).Handle(ctx, analytics.OrdersInput{Actor: admin})
 	assert.ErrorIs(t, err, boom)
@@ -262,6 +248,6 @@ func TestTopProducts_Limit(t *testing.T) {
 
 	for _, bad := range []int{0, -1, 101} {
 		_, err = uc.Handle(context.Background(), analytics.TopProductsInput{Actor: admin, Limit: intp(bad)})
-		assert.Equal(t, []string{"limit"}, fieldsOf(t, err), bad)
+		assert.Equal(t, []string{"limit"}, testsupport.FieldsOf(t, err), bad)
 	}
 }

@@ -19,20 +19,6 @@ import (
 	"github.com/ultramarket/gateway/ports/mocks"
 )
 
-// inlineTx runs fn directly: the use case's atomicity is the adapter's job,
-// tested against real Postgres.
-type inlineTx struct{}
-
-func (inlineTx) WithinTx(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }
-
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
-
-type fixedID string
-
-func (f fixedID) NewID() string { return string(f) }
-
 var now = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 
 // life is how long the tests' sessions live; maxPerUser how many one user
@@ -58,17 +44,6 @@ func blockedUser() *user.User {
 
 func claimsOf(uid, sid string) ports.AccessClaims {
 	return ports.AccessClaims{UserID: uid, Role: user.RoleCustomer, SessionID: sid, TokenID: "jti", IssuedAt: now, ExpiresAt: now.Add(15 * time.Minute)}
-}
-
-func fieldsOf(t *testing.T, err error) []string {
-	t.Helper()
-	var verr *domain.ValidationError
-	require.ErrorAs(t, err, &verr)
-	out := make([]string, 0, len(verr.Fields))
-	for _, f := range verr.Fields {
-		out = append(out, f.Field)
-	}
-	return out
 }
 
 // expectSessionStart expects the three calls that open a session for u at

@@ -15,6 +15,7 @@ import (
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 func newAuthenticate(t *testing.T) (*auth.Authenticate, *mocks.MockTokenIssuer, *mocks.MockSessionStore) {
@@ -22,7 +23,7 @@ func newAuthenticate(t *testing.T) (*auth.Authenticate, *mocks.MockTokenIssuer, 
 	tokens := mocks.NewMockTokenIssuer(ctrl)
 	sessions := mocks.NewMockSessionStore(ctrl)
 	// No user repository is wired: the per-request check never reaches the database.
-	return auth.NewAuthenticate(tokens, sessions, fixedClock{now}), tokens, sessions
+	return auth.NewAuthenticate(tokens, sessions, testsupport.FixedClock(now)), tokens, sessions
 }
 
 func TestAuthenticate_ValidTokenOfALiveSession(t *testing.T) {

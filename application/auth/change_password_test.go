@@ -16,6 +16,7 @@ import (
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 const newPassword = "An0ther-strong-one"
@@ -35,7 +36,7 @@ func newChangePassword(t *testing.T) (*auth.ChangePassword, changePasswordMocks)
 		guard:    mocks.NewMockLoginGuard(ctrl),
 		sessions: mocks.NewMockSessionStore(ctrl),
 	}
-	return auth.NewChangePassword(inlineTx{}, m.users, m.hasher, m.guard, m.sessions, fixedClock{now}), m
+	return auth.NewChangePassword(testsupport.InlineTx{}, m.users, m.hasher, m.guard, m.sessions, testsupport.FixedClock(now)), m
 }
 
 func changeInput(current, next string) auth.ChangePasswordInput {
@@ -81,7 +82,7 @@ func TestChangePassword_WrongCurrentPasswordSavesNothing(t *testing.T) {
 	err := uc.Handle(context.Background(), changeInput("not-it", newPassword))
 	require.ErrorIs(t, err, domain.ErrValidation)
 	assert.NotErrorIs(t, err, domain.ErrUnauthorized)
-	assert.Equal(t, []string{"current_password"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"current_password"}, testsupport.FieldsOf(t, err))
 }
 
 // A wrong current password is a password guess: the lockout counts it (see
@@ -120,27 +121,27 @@ func TestChangePassword_NamesEveryBadField(t *testing.T) {
 		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
 		gomock.InOrder(expectCurrent(m, password, true)...)
 		err := uc.Handle(context.Background(), changeInput(password, "short"))
-		assert.Equal(t, []string{"new_password"}, fieldsOf(t, err))
+		assert.Equal(t, []string{"new_password"}, testsupport.FieldsOf(t, err))
 	})
 	t.Run("new password is the email", func(t *testing.T) {
 		uc, m := newChangePassword(t)
 		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
 		gomock.InOrder(expectCurrent(m, password, true)...)
 		err := uc.Handle(context.Background(), changeInput(password, "Ann@Example.uz"))
-		assert.Equal(t, []string{"new_password"}, fieldsOf(t, err))
+		assert.Equal(t, []string{"new_password"}, testsupport.FieldsOf(t, err))
 	})
 	t.Run("both wrong", func(t *testing.T) {
 		uc, m := newChangePassword(t)
 		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
 		gomock.InOrder(expectCurrent(m, "not-it", false)...)
 		err := uc.Handle(context.Background(), changeInput("not-it", "short"))
-		assert.Equal(t, []string{"current_password", "new_password"}, fieldsOf(t, err))
+		assert.Equal(t, []string{"current_password", "new_password"}, testsupport.FieldsOf(t, err))
 	})
 	t.Run("empty current password is not verified", func(t *testing.T) {
 		uc, m := newChangePassword(t)
 		m.users.EXPECT().GetByID(gomock.Any(), userID).Return(activeUser(user.RoleCustomer), nil)
 		err := uc.Handle(context.Background(), changeInput("", newPassword))
-		assert.Equal(t, []string{"current_password"}, fieldsOf(t, err))
+		assert.Equal(t, []string{"current_password"}, testsupport.FieldsOf(t, err))
 	})
 }
 
@@ -153,7 +154,7 @@ func TestChangePassword_PasswordChangedMeanwhileIsRefused(t *testing.T) {
 	m.users.EXPECT().GetForUpdate(gomock.Any(), userID).Return(changed, nil)
 
 	err := uc.Handle(context.Background(), changeInput(password, newPassword))
-	assert.Equal(t, []string{"current_password"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"current_password"}, testsupport.FieldsOf(t, err))
 	assert.Equal(t, "changed-hash", changed.PasswordHash())
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 func TestDeleteSession_RevokesOwnSession(t *testing.T) {
@@ -25,7 +26,7 @@ func TestDeleteSession_RevokesOwnSession(t *testing.T) {
 		sessions.EXPECT().Revoke(gomock.Any(), otherSID, now).Return(nil),
 	)
 
-	err = auth.NewDeleteSession(sessions, fixedClock{now}).
+	err = auth.NewDeleteSession(sessions, testsupport.FixedClock(now)).
 		Handle(context.Background(), auth.DeleteSessionInput{Claims: claimsOf(userID, sessionID), SessionID: otherSID})
 	require.NoError(t, err)
 }
@@ -37,7 +38,7 @@ func TestDeleteSession_SomeoneElsesSessionIsNotFound(t *testing.T) {
 	require.NoError(t, err)
 	sessions.EXPECT().Get(gomock.Any(), otherSID).Return(theirs, nil)
 
-	err = auth.NewDeleteSession(sessions, fixedClock{now}).
+	err = auth.NewDeleteSession(sessions, testsupport.FixedClock(now)).
 		Handle(context.Background(), auth.DeleteSessionInput{Claims: claimsOf(userID, sessionID), SessionID: otherSID})
 	assert.ErrorIs(t, err, session.ErrNotFound)
 	assert.False(t, theirs.IsRevoked())
@@ -51,7 +52,7 @@ func TestDeleteSession_UnknownOrEndedSessionIsNotFound(t *testing.T) {
 	ended.Revoke(now.Add(-time.Minute))
 	sessions.EXPECT().Get(gomock.Any(), otherSID).Return(ended, nil)
 	sessions.EXPECT().Get(gomock.Any(), "nope").Return(nil, session.ErrNotFound)
-	uc := auth.NewDeleteSession(sessions, fixedClock{now})
+	uc := auth.NewDeleteSession(sessions, testsupport.FixedClock(now))
 
 	err = uc.Handle(context.Background(), auth.DeleteSessionInput{Claims: claimsOf(userID, sessionID), SessionID: otherSID})
 	assert.ErrorIs(t, err, session.ErrNotFound)

@@ -14,6 +14,7 @@ import (
 	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 func TestListSessions_MarksTheCurrentOne(t *testing.T) {
@@ -24,7 +25,7 @@ func TestListSessions_MarksTheCurrentOne(t *testing.T) {
 	current := storedSession(t)
 	sessions.EXPECT().ListActive(gomock.Any(), userID, now).Return([]*session.Session{newer, current}, nil)
 
-	got, err := auth.NewListSessions(sessions, fixedClock{now}).
+	got, err := auth.NewListSessions(sessions, testsupport.FixedClock(now)).
 		Handle(context.Background(), auth.ListSessionsInput{Claims: claimsOf(userID, sessionID)})
 	require.NoError(t, err)
 	assert.Equal(t, []auth.SessionItem{{Session: newer, Current: false}, {Session: current, Current: true}}, got)
@@ -35,7 +36,7 @@ func TestListSessions_EmptyIsAnEmptyList(t *testing.T) {
 	sessions := mocks.NewMockSessionStore(ctrl)
 	sessions.EXPECT().ListActive(gomock.Any(), userID, now).Return(nil, nil)
 
-	got, err := auth.NewListSessions(sessions, fixedClock{now}).
+	got, err := auth.NewListSessions(sessions, testsupport.FixedClock(now)).
 		Handle(context.Background(), auth.ListSessionsInput{Claims: claimsOf(userID, sessionID)})
 	require.NoError(t, err)
 	assert.NotNil(t, got, "serialises as [] rather than null")
@@ -48,7 +49,7 @@ func TestListSessions_PropagatesStoreErrors(t *testing.T) {
 	boom := errors.New("boom")
 	sessions.EXPECT().ListActive(gomock.Any(), userID, now).Return(nil, boom)
 
-	_, err := auth.NewListSessions(sessions, fixedClock{now}).
+	_, err := auth.NewListSessions(sessions, testsupport.FixedClock(now)).
 		Handle(context.Background(), auth.ListSessionsInput{Claims: claimsOf(userID, sessionID)})
 	assert.ErrorIs(t, err, boom)
 }

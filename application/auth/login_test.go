@@ -16,6 +16,7 @@ import (
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 const (
@@ -48,7 +49,7 @@ func newLogin(t *testing.T) (*auth.Login, loginMocks) {
 	}
 	// The dummy is hashed once, at construction, from a random password.
 	m.hasher.EXPECT().Hash(gomock.Any(), gomock.Not("")).Return(dummyHash, nil).Times(1)
-	uc, err := auth.NewLogin(m.users, m.hasher, m.guard, m.sessions, m.tokens, fixedID(sessionID), fixedClock{now}, policy)
+	uc, err := auth.NewLogin(m.users, m.hasher, m.guard, m.sessions, m.tokens, testsupport.FixedID(sessionID), testsupport.FixedClock(now), policy)
 	require.NoError(t, err)
 	return uc, m
 }
@@ -65,7 +66,7 @@ func TestNewLogin_FailsWhenTheDummyHashFails(t *testing.T) {
 	boom := errors.New("boom")
 	hasher.EXPECT().Hash(gomock.Any(), gomock.Any()).Return("", boom)
 	_, err := auth.NewLogin(mocks.NewMockUserRepository(ctrl), hasher, mocks.NewMockLoginGuard(ctrl),
-		mocks.NewMockSessionStore(ctrl), mocks.NewMockTokenIssuer(ctrl), fixedID(sessionID), fixedClock{now}, policy)
+		mocks.NewMockSessionStore(ctrl), mocks.NewMockTokenIssuer(ctrl), testsupport.FixedID(sessionID), testsupport.FixedClock(now), policy)
 	assert.ErrorIs(t, err, boom)
 }
 
@@ -192,10 +193,10 @@ func TestLogin_EmptyFieldsAreValidationErrors(t *testing.T) {
 	uc, _ := newLogin(t) // nothing else may be called
 
 	_, err := uc.Handle(context.Background(), auth.LoginInput{Email: "  ", Password: "", IP: client})
-	assert.Equal(t, []string{"email", "password"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"email", "password"}, testsupport.FieldsOf(t, err))
 
 	_, err = uc.Handle(context.Background(), auth.LoginInput{Email: email, Password: "", IP: client})
-	assert.Equal(t, []string{"password"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"password"}, testsupport.FieldsOf(t, err))
 }
 
 func TestLogin_PropagatesInfrastructureErrors(t *testing.T) {

@@ -11,12 +11,13 @@ import (
 
 	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 func TestLogoutAll_RevokesEverySessionIncludingTheCurrent(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	sessions := mocks.NewMockSessionStore(ctrl)
-	uc := auth.NewLogoutAll(sessions, fixedClock{now})
+	uc := auth.NewLogoutAll(sessions, testsupport.FixedClock(now))
 	sessions.EXPECT().RevokeAllForUser(gomock.Any(), userID, "", now).Return(nil)
 
 	require.NoError(t, uc.Handle(context.Background(), auth.LogoutAllInput{Claims: claimsOf(userID, sessionID)}))
@@ -25,7 +26,7 @@ func TestLogoutAll_RevokesEverySessionIncludingTheCurrent(t *testing.T) {
 func TestLogoutAll_PropagatesStoreErrors(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	sessions := mocks.NewMockSessionStore(ctrl)
-	uc := auth.NewLogoutAll(sessions, fixedClock{now})
+	uc := auth.NewLogoutAll(sessions, testsupport.FixedClock(now))
 	boom := errors.New("boom")
 	sessions.EXPECT().RevokeAllForUser(gomock.Any(), userID, "", now).Return(boom)
 

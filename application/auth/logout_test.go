@@ -11,12 +11,13 @@ import (
 
 	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 func TestLogout_RevokesTheCurrentSessionOnly(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	sessions := mocks.NewMockSessionStore(ctrl)
-	uc := auth.NewLogout(sessions, fixedClock{now})
+	uc := auth.NewLogout(sessions, testsupport.FixedClock(now))
 	sessions.EXPECT().Revoke(gomock.Any(), sessionID, now).Return(nil)
 
 	require.NoError(t, uc.Handle(context.Background(), auth.LogoutInput{Claims: claimsOf(userID, sessionID)}))
@@ -25,7 +26,7 @@ func TestLogout_RevokesTheCurrentSessionOnly(t *testing.T) {
 func TestLogout_PropagatesStoreErrors(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	sessions := mocks.NewMockSessionStore(ctrl)
-	uc := auth.NewLogout(sessions, fixedClock{now})
+	uc := auth.NewLogout(sessions, testsupport.FixedClock(now))
 	boom := errors.New("boom")
 	sessions.EXPECT().Revoke(gomock.Any(), sessionID, now).Return(boom)
 

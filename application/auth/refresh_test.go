@@ -16,6 +16,7 @@ import (
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 const presented = sessionID + ".presented"
@@ -33,7 +34,7 @@ func newRefresh(t *testing.T) (*auth.Refresh, refreshMocks) {
 		sessions: mocks.NewMockSessionStore(ctrl),
 		tokens:   mocks.NewMockTokenIssuer(ctrl),
 	}
-	return auth.NewRefresh(m.users, m.sessions, m.tokens, fixedClock{now}, life), m
+	return auth.NewRefresh(m.users, m.sessions, m.tokens, testsupport.FixedClock(now), life), m
 }
 
 // storedSession was opened an hour ago by a customer with refresh hash "h1".

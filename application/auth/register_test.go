@@ -14,6 +14,7 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 type registerMocks struct {
@@ -31,7 +32,7 @@ func newRegister(t *testing.T, id string) (*auth.Register, registerMocks) {
 		sessions: mocks.NewMockSessionStore(ctrl),
 		tokens:   mocks.NewMockTokenIssuer(ctrl),
 	}
-	return auth.NewRegister(m.users, m.hasher, m.sessions, m.tokens, fixedID(id), fixedClock{now}, life), m
+	return auth.NewRegister(m.users, m.hasher, m.sessions, m.tokens, testsupport.FixedID(id), testsupport.FixedClock(now), life), m
 }
 
 func TestRegister_CreatesCustomerAndStartsSession(t *testing.T) {
@@ -76,7 +77,7 @@ func TestRegister_CollectsEveryInvalidFieldAndNeverHashes(t *testing.T) {
 		Email: "not-an-email", Password: "short", FullName: "   ", Phone: "12345",
 	})
 	require.ErrorIs(t, err, domain.ErrValidation)
-	assert.Equal(t, []string{"email", "password", "full_name", "phone"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"email", "password", "full_name", "phone"}, testsupport.FieldsOf(t, err))
 }
 
 func TestRegister_PasswordPolicyChecksAgainstTheNormalisedEmail(t *testing.T) {
@@ -85,10 +86,10 @@ func TestRegister_PasswordPolicyChecksAgainstTheNormalisedEmail(t *testing.T) {
 	_, err := uc.Handle(context.Background(), auth.RegisterInput{
 		Email: " Long.Name@Example.UZ", Password: "long.name@example.uz", FullName: "Ann",
 	})
-	assert.Equal(t, []string{"password"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"password"}, testsupport.FieldsOf(t, err))
 
 	_, err = uc.Handle(context.Background(), auth.RegisterInput{Email: "ann@example.uz", Password: "password", FullName: "Ann"})
-	assert.Equal(t, []string{"password"}, fieldsOf(t, err), "common password")
+	assert.Equal(t, []string{"password"}, testsupport.FieldsOf(t, err), "common password")
 }
 
 func TestRegister_EmailTakenPassesThroughAndStartsNoSession(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 var now = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -26,10 +27,6 @@ var now = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 const userID = "44444444-0000-4000-8000-000000000004"
 
 var actor = user.Actor{ID: userID, Role: user.RoleCustomer}
-
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
 
 func prod(id string, price, stock int64, active bool) *product.Product {
 	return product.Restore(id, "Product "+id, "", "misc", "seller-1", money.MustTiyin(price), stock, active, now, now)
@@ -47,17 +44,6 @@ type fixture struct {
 func newFixture(t *testing.T) fixture {
 	ctrl := gomock.NewController(t)
 	return fixture{carts: mocks.NewMockCartRepository(ctrl), catalog: mocks.NewMockCatalog(ctrl)}
-}
-
-func fieldsOf(t *testing.T, err error) []string {
-	t.Helper()
-	var verr *domain.ValidationError
-	require.ErrorAs(t, err, &verr)
-	out := make([]string, 0, len(verr.Fields))
-	for _, f := range verr.Fields {
-		out = append(out, f.Field)
-	}
-	return out
 }
 
 // --- GetCart ---
@@ -100,7 +86,7 @@ func TestGetCart_CatalogDown(t *testing.T) {
 // --- SetItem ---
 
 func newSetItem(f fixture) *appcart.SetItem {
-	return appcart.NewSetItem(f.carts, f.catalog, fixedClock{now})
+	return appcart.NewSetItem(f.carts, f.catalog, testsupport.FixedClock(now))
 }
 
 func TestSetItem_AddsAProductAndPricesWithTheSameLookup(t *testing.T) {
@@ -149,7 +135,7 @@ func TestSetItem_BadQuantity(t *testing.T) {
 	for _, q := range []int64{-1, 101} {
 		f := newFixture(t) // nothing is called
 		_, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Actor: actor, ProductID: "a", Quantity: q})
-		assert.Equal(t, []string{"quantity"}, fieldsOf(t, err), q)
+		assert.Equal(t, []string{"quantity"}, testsupport.FieldsOf(t, err), q)
 	}
 }
 
@@ -199,7 +185,7 @@ func TestSetItem_FullCartRefusesANewProductButNotAChange(t *testing.T) {
 	f.catalog.EXPECT().Lookup(gomock.Any(), gomock.Any(), actor).Return(products, nil)
 	_, err := newSetItem(f).Handle(context.Background(), appcart.SetItemInput{Actor: actor, ProductID: "new", Quantity: 1})
 	assert.ErrorIs(t, err, cart.ErrFull)
-	assert.Equal(t, []string{"product_id"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"product_id"}, testsupport.FieldsOf(t, err))
 
 	f = newFixture(t)
 	f.carts.EXPECT().Lines(gomock.Any(), userID).Return(full, nil)

@@ -17,6 +17,7 @@ import (
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 var now = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -45,17 +46,6 @@ func prod(id string, active bool) *product.Product {
 
 func draft() product.Draft {
 	return product.Draft{Name: "Rishton lagan", Category: "ceramics", Price: 15_000_000, Stock: 4, Active: true}
-}
-
-func fieldsOf(t *testing.T, err error) []string {
-	t.Helper()
-	var verr *domain.ValidationError
-	require.ErrorAs(t, err, &verr)
-	out := make([]string, 0, len(verr.Fields))
-	for _, f := range verr.Fields {
-		out = append(out, f.Field)
-	}
-	return out
 }
 
 func newCatalog(t *testing.T) *mocks.MockCatalog {
@@ -127,7 +117,7 @@ func TestListProducts_BadPagingNamesTheFields(t *testing.T) {
 		_, err := catalog.NewListProducts(cat).Handle(context.Background(), catalog.ListProductsInput{
 			Actor: anonymous, Page: tt.page, PageSize: tt.size,
 		})
-		assert.Equal(t, tt.want, fieldsOf(t, err))
+		assert.Equal(t, tt.want, testsupport.FieldsOf(t, err))
 	}
 }
 
@@ -237,7 +227,7 @@ func TestCreateProduct_InvalidDraftNeverReachesTheCatalog(t *testing.T) {
 	d := draft()
 	d.Name, d.Price, d.Stock = " ", 0, -1
 	_, err := catalog.NewCreateProduct(cat).Handle(context.Background(), catalog.CreateProductInput{Actor: seller, Draft: d})
-	assert.Equal(t, []string{"name", "price", "stock"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"name", "price", "stock"}, testsupport.FieldsOf(t, err))
 }
 
 // --- ReplaceProduct ---
@@ -296,7 +286,7 @@ func TestReplaceProduct_SellerCannotChange(t *testing.T) {
 	d := draft()
 	d.SellerID = otherSellerID
 	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: admin, ID: "p1", Draft: d})
-	assert.Equal(t, []string{"seller_id"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"seller_id"}, testsupport.FieldsOf(t, err))
 }
 
 func TestReplaceProduct_InvalidDraft(t *testing.T) {
@@ -305,7 +295,7 @@ func TestReplaceProduct_InvalidDraft(t *testing.T) {
 	d := draft()
 	d.Category = ""
 	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: seller, ID: "p1", Draft: d})
-	assert.Equal(t, []string{"category"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"category"}, testsupport.FieldsOf(t, err))
 }
 
 func TestReplaceProduct_UnknownProduct(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 const ttl = 24 * time.Hour
@@ -25,7 +26,7 @@ const ttl = 24 * time.Hour
 var cutoff = now.Add(-ttl)
 
 func newExpire(f fixture, tx ports.TxManager) *orders.ExpireOverdueOrders {
-	return orders.NewExpireOverdueOrders(tx, f.orders, f.payme, f.clicks, f.catalog, fixedClock{now}, ttl)
+	return orders.NewExpireOverdueOrders(tx, f.orders, f.payme, f.clicks, f.catalog, testsupport.FixedClock(now), ttl)
 }
 
 func overdue(t *testing.T, n int) *order.Order {
@@ -47,7 +48,7 @@ func TestExpire_CancelsOverdueOrdersUnlessPaymeHoldsThem(t *testing.T) {
 		f.catalog.EXPECT().Release(live, free.ID(), user.Actor{}).Return(nil),
 	)
 
-	n, err := newExpire(f, inlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
+	n, err := newExpire(f, testsupport.InlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 	assert.Equal(t, order.StatusCancelled, free.Status())
@@ -60,7 +61,7 @@ func TestExpire_CancelsOverdueOrdersUnlessPaymeHoldsThem(t *testing.T) {
 func TestExpire_NothingOverdue(t *testing.T) {
 	f := newFixture(t)
 	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return(nil, nil)
-	n, err := newExpire(f, inlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
+	n, err := newExpire(f, testsupport.InlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
 	require.NoError(t, err)
 	assert.Zero(t, n)
 }
@@ -78,7 +79,7 @@ func TestExpire_DrainsABacklogInBatches(t *testing.T) {
 	for _, o := range []*order.Order{a, b, c} {
 		f.catalog.EXPECT().Release(gomock.Any(), o.ID(), user.Actor{}).Return(nil)
 	}
-	n, err := newExpire(f, inlineTx{}).WithBatch(2).Handle(context.Background(), orders.ExpireInput{Now: now})
+	n, err := newExpire(f, testsupport.InlineTx{}).WithBatch(2).Handle(context.Background(), orders.ExpireInput{Now: now})
 	require.NoError(t, err)
 	assert.Equal(t, 3, n)
 }
@@ -100,7 +101,7 @@ func TestExpire_GoesOnPastABatchHeldByPayme(t *testing.T) {
 	f.clicks.EXPECT().ListByOrderForUpdate(inTx, c.ID()).Return(nil, nil)
 	f.catalog.EXPECT().Release(gomock.Any(), c.ID(), user.Actor{}).Return(nil)
 
-	n, err := newExpire(f, inlineTx{}).WithBatch(2).Handle(context.Background(), orders.ExpireInput{Now: now})
+	n, err := newExpire(f, testsupport.InlineTx{}).WithBatch(2).Handle(context.Background(), orders.ExpireInput{Now: now})
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 	assert.Equal(t, order.StatusCancelled, c.Status())
@@ -134,14 +135,14 @@ func cursorAfter(o *order.Order) ports.OverdueCursor {
 type retryOnceTx struct{ retried bool }
 
 func (m *retryOnceTx) WithinTx(ctx context.Context, fn func(context.Context) error) error {
-	ctx = context.WithValue(ctx, txKey{}, true)
+	tx := testsupport.InlineTx{}
 	if !m.retried {
 		m.retried = true
-		if err := fn(ctx); err != nil {
+		if err := tx.WithinTx(ctx, fn); err != nil {
 			return err
 		}
 	}
-	return fn(ctx)
+	return tx.WithinTx(ctx, fn)
 }
 
 func TestExpire_FailedTransactionReleasesNothing(t *testing.T) {
@@ -153,7 +154,7 @@ func TestExpire_FailedTransactionReleasesNothing(t *testing.T) {
 	f.orders.EXPECT().Update(gomock.Any(), o).Return(nil)
 	f.clicks.EXPECT().ListByOrderForUpdate(gomock.Any(), o.ID()).Return(nil, nil)
 
-	n, err := newExpire(f, inlineTx{commitErr: boom}).Handle(context.Background(), orders.ExpireInput{Now: now})
+	n, err := newExpire(f, testsupport.InlineTx{CommitErr: boom}).Handle(context.Background(), orders.ExpireInput{Now: now})
 	assert.ErrorIs(t, err, boom)
 	assert.Zero(t, n)
 
@@ -161,7 +162,7 @@ func TestExpire_FailedTransactionReleasesNothing(t *testing.T) {
 	o = overdue(t, 1) // the first attempt cancelled the last one in memory
 	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return([]*order.Order{o}, nil)
 	f.payme.EXPECT().HasLive(gomock.Any(), o.ID(), now).Return(false, boom)
-	n, err = newExpire(f, inlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
+	n, err = newExpire(f, testsupport.InlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
 	assert.ErrorIs(t, err, boom)
 	assert.Zero(t, n)
 }
@@ -176,7 +177,7 @@ func TestExpire_FailedReleaseIsReportedAndTheOthersStillReleased(t *testing.T) {
 	f.catalog.EXPECT().Release(gomock.Any(), a.ID(), user.Actor{}).Return(fmt.Errorf("release: %w", domain.ErrUpstreamUnavailable))
 	f.catalog.EXPECT().Release(gomock.Any(), b.ID(), user.Actor{}).Return(nil)
 
-	n, err := newExpire(f, inlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
+	n, err := newExpire(f, testsupport.InlineTx{}).Handle(context.Background(), orders.ExpireInput{Now: now})
 	assert.Equal(t, 2, n)
 	assert.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 	assert.Contains(t, err.Error(), a.ID())
@@ -195,7 +196,7 @@ func TestExpire_ReleaseOutlivesShutdownAndIsBounded(t *testing.T) {
 	})
 	f.catalog.EXPECT().Release(detachedBounded, o.ID(), user.Actor{}).Return(nil)
 
-	n, err := newExpire(f, inlineTx{}).Handle(ctx, orders.ExpireInput{Now: now})
+	n, err := newExpire(f, testsupport.InlineTx{}).Handle(ctx, orders.ExpireInput{Now: now})
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 }
@@ -210,7 +211,7 @@ func TestRunExpiry_SweepsAtOnceThenEveryIntervalUntilCancelled(t *testing.T) {
 	var reports []error
 	done := make(chan error, 1)
 	go func() {
-		done <- newExpire(f, inlineTx{}).RunExpiry(ctx, time.Millisecond, func(n int, err error) {
+		done <- newExpire(f, testsupport.InlineTx{}).RunExpiry(ctx, time.Millisecond, func(n int, err error) {
 			mu.Lock()
 			defer mu.Unlock()
 			reports = append(reports, err)
@@ -237,7 +238,7 @@ func TestRunExpiry_ReportsErrors(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var got error
-	err := newExpire(f, inlineTx{}).RunExpiry(ctx, time.Hour, func(n int, err error) {
+	err := newExpire(f, testsupport.InlineTx{}).RunExpiry(ctx, time.Hour, func(n int, err error) {
 		got = err
 		cancel()
 	})
@@ -247,5 +248,5 @@ func TestRunExpiry_ReportsErrors(t *testing.T) {
 
 func TestRunExpiry_RefusesANonPositiveInterval(t *testing.T) {
 	f := newFixture(t) // no sweep
-	assert.Error(t, newExpire(f, inlineTx{}).RunExpiry(context.Background(), 0, nil))
+	assert.Error(t, newExpire(f, testsupport.InlineTx{}).RunExpiry(context.Background(), 0, nil))
 }

@@ -9,13 +9,13 @@ import (
 	"github.com/golang/mock/gomock"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 var now = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -36,21 +36,6 @@ var (
 
 var shipTo = order.Address{Region: "Toshkent", City: "Toshkent", Street: "Amir Temur 1", Phone: "+998901234567"}
 
-// txKey marks the context of a transaction run by inlineTx, so tests can
-// tell which calls happen inside it.
-type txKey struct{}
-
-// inlineTx runs fn directly: the use case's atomicity is the adapter's job.
-// commitErr, when set, is returned after fn succeeded, as a failed COMMIT.
-type inlineTx struct{ commitErr error }
-
-func (f inlineTx) WithinTx(ctx context.Context, fn func(context.Context) error) error {
-	if err := fn(context.WithValue(ctx, txKey{}, true)); err != nil {
-		return err
-	}
-	return f.commitErr
-}
-
 // ctxMatcher matches a context by a predicate.
 type ctxMatcher struct {
 	desc string
@@ -64,29 +49,21 @@ func (m ctxMatcher) Matches(x any) bool {
 func (m ctxMatcher) String() string { return m.desc }
 
 var (
-	inTx    = ctxMatcher{"a context inside the transaction", func(c context.Context) bool { return c.Value(txKey{}) != nil }}
-	outOfTx = ctxMatcher{"a context outside any transaction", func(c context.Context) bool { return c.Value(txKey{}) == nil }}
+	inTx    = ctxMatcher{"a context inside the transaction", func(c context.Context) bool { return testsupport.InTx(c) }}
+	outOfTx = ctxMatcher{"a context outside any transaction", func(c context.Context) bool { return !testsupport.InTx(c) }}
 	// live is a context that has not ended: compensations must still run
 	// after the request's context was cancelled.
 	live = ctxMatcher{"a live context outside any transaction", func(c context.Context) bool {
-		return c.Err() == nil && c.Value(txKey{}) == nil
+		return c.Err() == nil && !testsupport.InTx(c)
 	}}
 	// detachedBounded is how stock is released after a committed change
 	// (holds.ReleaseStock): alive although the caller's context ended, and
 	// bounded in time.
 	detachedBounded = ctxMatcher{"a live, bounded context outside any transaction", func(c context.Context) bool {
 		_, bounded := c.Deadline()
-		return c.Err() == nil && bounded && c.Value(txKey{}) == nil
+		return c.Err() == nil && bounded && !testsupport.InTx(c)
 	}}
 )
-
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
-
-type fixedID string
-
-func (id fixedID) NewID() string { return string(id) }
 
 type fixture struct {
 	orders  *mocks.MockOrderRepository
@@ -148,17 +125,6 @@ func clickAttempt(t *testing.T, o *order.Order, state payment.ClickState) *payme
 		require.NoError(t, err)
 	}
 	return tx
-}
-
-func fieldsOf(t *testing.T, err error) []string {
-	t.Helper()
-	var verr *domain.ValidationError
-	require.ErrorAs(t, err, &verr, "%v", err)
-	out := make([]string, 0, len(verr.Fields))
-	for _, f := range verr.Fields {
-		out = append(out, f.Field)
-	}
-	return out
 }
 
 func intp(n int) *int { return &n }

@@ -17,6 +17,7 @@ import (
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 // --- ListOrders ---
@@ -52,11 +53,11 @@ func TestListOrders_InvalidParameters(t *testing.T) {
 	_, err := orders.NewListOrders(f.orders).Handle(context.Background(), orders.ListOrdersInput{
 		Actor: buyer, Status: "lost", Page: intp(0), PageSize: intp(101),
 	})
-	assert.Equal(t, []string{"status", "page", "page_size"}, fieldsOf(t, err))
-	assert.Equal(t, []string{"status"}, fieldsOf(t, order.ErrInvalidStatus), "the shared error is not grown")
+	assert.Equal(t, []string{"status", "page", "page_size"}, testsupport.FieldsOf(t, err))
+	assert.Equal(t, []string{"status"}, testsupport.FieldsOf(t, order.ErrInvalidStatus), "the shared error is not grown")
 
 	_, err = orders.NewListOrders(f.orders).Handle(context.Background(), orders.ListOrdersInput{Actor: buyer, PageSize: intp(0)})
-	assert.Equal(t, []string{"page_size"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"page_size"}, testsupport.FieldsOf(t, err))
 }
 
 func TestListOrders_NoCallerNeverListsEveryone(t *testing.T) {
@@ -94,7 +95,7 @@ func TestGetOrder_AnyoneElseGetsNotFound(t *testing.T) {
 // --- CancelOrder ---
 
 func newCancel(f fixture) *orders.CancelOrder {
-	return orders.NewCancelOrder(inlineTx{}, f.orders, f.clicks, f.catalog, fixedClock{now})
+	return orders.NewCancelOrder(testsupport.InlineTx{}, f.orders, f.clicks, f.catalog, testsupport.FixedClock(now))
 }
 
 func TestCancelOrder_CancelsOrderAndPreparedClickAttemptsThenReleasesStock(t *testing.T) {
@@ -186,7 +187,7 @@ func TestCancelOrder_FailedReleaseIsReported(t *testing.T) {
 // --- ChangeOrderStatus ---
 
 func newChange(f fixture) *orders.ChangeOrderStatus {
-	return orders.NewChangeOrderStatus(inlineTx{}, f.orders, fixedClock{now})
+	return orders.NewChangeOrderStatus(testsupport.InlineTx{}, f.orders, testsupport.FixedClock(now))
 }
 
 func TestChangeOrderStatus_AdvancesPaidOrders(t *testing.T) {
@@ -216,7 +217,7 @@ func TestChangeOrderStatus_AdminsOnly(t *testing.T) {
 func TestChangeOrderStatus_UnknownStatus(t *testing.T) {
 	f := newFixture(t) // no GetForUpdate
 	_, err := newChange(f).Handle(context.Background(), orders.ChangeOrderStatusInput{Actor: admin, ID: orderID, Status: "teleported"})
-	assert.Equal(t, []string{"status"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"status"}, testsupport.FieldsOf(t, err))
 }
 
 func TestChangeOrderStatus_IllegalMoves(t *testing.T) {

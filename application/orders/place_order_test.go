@@ -20,6 +20,7 @@ import (
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 const (
@@ -34,7 +35,7 @@ var claimed = ports.IdempotencyRecord{RequestHash: hash, Claim: claim}
 // newPlaceOrder is the use case with the default release attempts and
 // pauses of a millisecond, so the tests of retries stay fast.
 func newPlaceOrder(f fixture, tx ports.TxManager) *orders.PlaceOrder {
-	return orders.NewPlaceOrder(tx, f.orders, f.carts, f.keys, f.catalog, fixedID(orderID), fixedClock{now}).
+	return orders.NewPlaceOrder(tx, f.orders, f.carts, f.keys, f.catalog, testsupport.FixedID(orderID), testsupport.FixedClock(now)).
 		WithReleaseRetry(orders.DefaultReleaseAttempts, time.Millisecond)
 }
 
@@ -62,7 +63,7 @@ func TestPlaceOrder_FromItemsPricedByTheCatalog(t *testing.T) {
 		}),
 	)
 
-	o, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	o, replayed, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, Note: " ring twice ",
 	})
 	require.NoError(t, err)
@@ -91,7 +92,7 @@ func TestPlaceOrder_FromTheCartEmptiesItInTheSameTransaction(t *testing.T) {
 		f.orders.EXPECT().Create(inTx, gomock.Any()).Return(nil),
 		f.carts.EXPECT().Clear(inTx, buyerID).Return(nil),
 	)
-	o, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	o, replayed, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, ShippingAddress: shipTo,
 	})
 	require.NoError(t, err)
@@ -102,13 +103,13 @@ func TestPlaceOrder_FromTheCartEmptiesItInTheSameTransaction(t *testing.T) {
 func TestPlaceOrder_EmptyCart(t *testing.T) {
 	f := newFixture(t) // no Lookup, no Reserve
 	f.carts.EXPECT().Lines(gomock.Any(), buyerID).Return(nil, nil)
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{Actor: buyer, ShippingAddress: shipTo})
-	assert.Equal(t, []string{"items"}, fieldsOf(t, err))
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{Actor: buyer, ShippingAddress: shipTo})
+	assert.Equal(t, []string{"items"}, testsupport.FieldsOf(t, err))
 }
 
 func TestPlaceOrder_ExplicitEmptyItemsDoNotFallBackToTheCart(t *testing.T) {
 	f := newFixture(t) // no Lines
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: []orders.ItemInput{}, ShippingAddress: shipTo,
 	})
 	assert.ErrorIs(t, err, order.ErrEmpty)
@@ -120,7 +121,7 @@ func TestPlaceOrder_UnknownOrInactiveProductsNamedWithOtherFieldErrors(t *testin
 		Return([]*product.Product{prod("p1", 100, 9, true), prod("off", 100, 9, false)}, nil)
 	addr := shipTo
 	addr.Phone = "12345"
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, ShippingAddress: addr, Items: []orders.ItemInput{
 			{ProductID: "p1", Quantity: 1}, {ProductID: "gone", Quantity: 1}, {ProductID: "off", Quantity: 0}, {ProductID: "", Quantity: 1},
 		},
@@ -128,7 +129,7 @@ func TestPlaceOrder_UnknownOrInactiveProductsNamedWithOtherFieldErrors(t *testin
 	assert.Equal(t, []string{
 		"items[1].product_id", "items[2].product_id",
 		"items[2].quantity", "items[3].product_id", "shipping_address.phone",
-	}, fieldsOf(t, err))
+	}, testsupport.FieldsOf(t, err))
 }
 
 func TestPlaceOrder_TooManyProductsRefusedBeforeTheLookup(t *testing.T) {
@@ -137,8 +138,8 @@ func TestPlaceOrder_TooManyProductsRefusedBeforeTheLookup(t *testing.T) {
 	for i := range items {
 		items[i] = orders.ItemInput{ProductID: fmt.Sprintf("p%d", i), Quantity: 1}
 	}
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{Actor: buyer, Items: items, ShippingAddress: shipTo})
-	assert.Equal(t, []string{"items"}, fieldsOf(t, err))
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{Actor: buyer, Items: items, ShippingAddress: shipTo})
+	assert.Equal(t, []string{"items"}, testsupport.FieldsOf(t, err))
 }
 
 func TestPlaceOrder_InsufficientStock(t *testing.T) {
@@ -148,7 +149,7 @@ func TestPlaceOrder_InsufficientStock(t *testing.T) {
 	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(claimed, true, nil)
 	f.keys.EXPECT().Release(live, buyerID, key, claim).Return(nil)
 
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	assert.ErrorIs(t, err, product.ErrInsufficientStock)
@@ -164,7 +165,7 @@ func TestPlaceOrder_UncertainReserveIsReleased(t *testing.T) {
 	f.catalog.EXPECT().Reserve(gomock.Any(), orderID, mergedHold, buyer).Return(down)
 	f.catalog.EXPECT().Release(live, orderID, buyer).Return(nil)
 
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo,
 	})
 	assert.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
@@ -177,8 +178,8 @@ func TestPlaceOrder_FailedTransactionReleasesStockAndKey(t *testing.T) {
 		tx       ports.TxManager
 		createOK bool
 	}{
-		{"create fails", inlineTx{}, false},
-		{"commit fails", inlineTx{commitErr: boom}, true},
+		{"create fails", testsupport.InlineTx{}, false},
+		{"commit fails", testsupport.InlineTx{CommitErr: boom}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,7 +221,7 @@ func TestPlaceOrder_CompensationsRunAfterTheClientWentAway(t *testing.T) {
 	f.catalog.EXPECT().Release(live, orderID, buyer).Return(nil)
 	f.keys.EXPECT().Release(live, buyerID, key, claim).Return(nil)
 
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(ctx, orders.PlaceOrderInput{
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(ctx, orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	assert.ErrorIs(t, err, context.Canceled)
@@ -237,7 +238,7 @@ func TestPlaceOrder_FailedCompensationDoesNotHideTheCause(t *testing.T) {
 		Times(orders.DefaultReleaseAttempts)
 	f.keys.EXPECT().Release(live, buyerID, key, claim).Return(errors.New("redis gone"))
 
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	assert.ErrorIs(t, err, boom)
@@ -266,7 +267,7 @@ func TestPlaceOrder_ReleaseIsRetriedAfterAFailedTransaction(t *testing.T) {
 				f.catalog.EXPECT().Release(live, orderID, buyer).Return(nil),
 			)
 
-			_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+			_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 				Actor: buyer, Items: requestItems(), ShippingAddress: shipTo,
 			})
 			assert.ErrorIs(t, err, domain.ErrUnavailable)
@@ -286,7 +287,7 @@ func TestPlaceOrder_UncertainReserveReleaseIsRetried(t *testing.T) {
 		f.catalog.EXPECT().Release(live, orderID, buyer).Return(nil),
 	)
 
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo,
 	})
 	assert.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
@@ -305,7 +306,7 @@ func TestPlaceOrder_ReleaseRetriesOnAContextDetachedFromTheRequest(t *testing.T)
 	defer cancel()
 	detached := ctxMatcher{"a live context with the request's values and a deadline of its own", func(c context.Context) bool {
 		_, hasDeadline := c.Deadline()
-		return c.Err() == nil && hasDeadline && c.Value(requestValue{}) == "req-1" && c.Value(txKey{}) == nil
+		return c.Err() == nil && hasDeadline && c.Value(requestValue{}) == "req-1" && !testsupport.InTx(c)
 	}}
 	expectPriced(f)
 	f.catalog.EXPECT().Reserve(outOfTx, orderID, mergedHold, buyer).Return(nil)
@@ -318,7 +319,7 @@ func TestPlaceOrder_ReleaseRetriesOnAContextDetachedFromTheRequest(t *testing.T)
 		f.catalog.EXPECT().Release(detached, orderID, buyer).Return(nil),
 	)
 
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(ctx, orders.PlaceOrderInput{
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(ctx, orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo,
 	})
 	assert.ErrorIs(t, err, context.Canceled)
@@ -334,7 +335,7 @@ func TestPlaceOrder_ReleaseRefusedIsNotRetried(t *testing.T) {
 	f.orders.EXPECT().Create(inTx, gomock.Any()).Return(boom)
 	f.catalog.EXPECT().Release(live, orderID, buyer).Return(domain.Invalid("order_id", "must be a UUID")).Times(1)
 
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo,
 	})
 	assert.ErrorIs(t, err, boom)
@@ -355,7 +356,7 @@ func TestPlaceOrder_ReleaseBacksOff(t *testing.T) {
 		return domain.ErrUnavailable
 	}).Times(4)
 
-	uc := orders.NewPlaceOrder(inlineTx{}, f.orders, f.carts, f.keys, f.catalog, fixedID(orderID), fixedClock{now}).
+	uc := orders.NewPlaceOrder(testsupport.InlineTx{}, f.orders, f.carts, f.keys, f.catalog, testsupport.FixedID(orderID), testsupport.FixedClock(now)).
 		WithReleaseRetry(4, 20*time.Millisecond)
 	_, _, err := uc.Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo,
@@ -378,7 +379,7 @@ func TestPlaceOrder_KeyClaimedCompletesInTheOrdersTransaction(t *testing.T) {
 		f.orders.EXPECT().Create(inTx, gomock.Any()).Return(nil),
 		f.keys.EXPECT().Complete(inTx, buyerID, key, claim, orderID).Return(nil),
 	)
-	o, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	o, replayed, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	require.NoError(t, err)
@@ -393,7 +394,7 @@ func TestPlaceOrder_ReplayReturnsTheFirstOrder(t *testing.T) {
 		Return(ports.IdempotencyRecord{RequestHash: hash, ResourceID: orderID}, false, nil)
 	f.orders.EXPECT().Get(gomock.Any(), orderID).Return(first, nil)
 
-	o, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	o, replayed, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	require.NoError(t, err)
@@ -406,7 +407,7 @@ func TestPlaceOrder_KeyInProgressIsAConflict(t *testing.T) {
 	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).
 		Return(ports.IdempotencyRecord{RequestHash: hash}, false, nil)
 
-	_, replayed, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	_, replayed, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	assert.False(t, replayed)
@@ -422,7 +423,7 @@ func TestPlaceOrder_KeyReusedWithAnotherBody(t *testing.T) {
 	} {
 		f := newFixture(t) // no Get, no Release
 		f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(rec, false, nil)
-		_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 			Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 		})
 		assert.ErrorIs(t, err, orders.ErrIdempotencyKeyReused)
@@ -432,16 +433,16 @@ func TestPlaceOrder_KeyReusedWithAnotherBody(t *testing.T) {
 
 func TestPlaceOrder_KeyLength(t *testing.T) {
 	f := newFixture(t) // no Begin
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: strings.Repeat("k", 256), RequestHash: hash,
 	})
-	assert.Equal(t, []string{"Idempotency-Key"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"Idempotency-Key"}, testsupport.FieldsOf(t, err))
 
 	f = newFixture(t)
 	long := strings.Repeat("ключ", 255/4) + "k" // 255 characters, more bytes
 	f.keys.EXPECT().Begin(gomock.Any(), buyerID, long, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).
 		Return(ports.IdempotencyRecord{RequestHash: hash}, false, nil)
-	_, _, err = newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	_, _, err = newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: long, RequestHash: hash,
 	})
 	assert.ErrorIs(t, err, orders.ErrIdempotencyInProgress)
@@ -452,17 +453,17 @@ func TestPlaceOrder_ValidationFailureReleasesTheKey(t *testing.T) {
 	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(claimed, true, nil)
 	f.carts.EXPECT().Lines(gomock.Any(), buyerID).Return(nil, nil)
 	f.keys.EXPECT().Release(live, buyerID, key, claim).Return(nil)
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
-	assert.Equal(t, []string{"items"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"items"}, testsupport.FieldsOf(t, err))
 }
 
 func TestPlaceOrder_BeginFailure(t *testing.T) {
 	f := newFixture(t) // nothing else, no Release
 	down := fmt.Errorf("begin: %w", domain.ErrUnavailable)
 	f.keys.EXPECT().Begin(gomock.Any(), buyerID, key, hash, now, orders.IdempotencyTTL, orders.IdempotencyLease).Return(ports.IdempotencyRecord{}, false, down)
-	_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	assert.ErrorIs(t, err, domain.ErrUnavailable)
@@ -477,7 +478,7 @@ func TestPlaceOrder_MissingRequestHashIsDerivedFromTheInput(t *testing.T) {
 				hashes[note] = h
 				return ports.IdempotencyRecord{RequestHash: h}, false, nil
 			}).Times(1)
-		_, _, err := newPlaceOrder(f, inlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
+		_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).Handle(context.Background(), orders.PlaceOrderInput{
 			Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, Note: note, IdempotencyKey: key,
 		})
 		assert.ErrorIs(t, err, orders.ErrIdempotencyInProgress)
@@ -521,7 +522,7 @@ func TestPlaceOrder_LeaseIsRenewedWhileTheRequestRuns(t *testing.T) {
 	f.orders.EXPECT().Create(inTx, gomock.Any()).Return(nil)
 	f.keys.EXPECT().Complete(inTx, buyerID, key, claim, orderID).Return(nil)
 
-	_, _, err := newPlaceOrder(f, inlineTx{}).WithLeaseRenewal(time.Millisecond).Handle(context.Background(), orders.PlaceOrderInput{
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).WithLeaseRenewal(time.Millisecond).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	require.NoError(t, err)
@@ -556,7 +557,7 @@ func TestPlaceOrder_LostClaimIsNotRenewedNorCompleted(t *testing.T) {
 	f.catalog.EXPECT().Release(live, orderID, buyer).Return(nil)
 	f.keys.EXPECT().Release(live, buyerID, key, claim).Return(nil)
 
-	_, _, err := newPlaceOrder(f, inlineTx{}).WithLeaseRenewal(time.Millisecond).Handle(context.Background(), orders.PlaceOrderInput{
+	_, _, err := newPlaceOrder(f, testsupport.InlineTx{}).WithLeaseRenewal(time.Millisecond).Handle(context.Background(), orders.PlaceOrderInput{
 		Actor: buyer, Items: requestItems(), ShippingAddress: shipTo, IdempotencyKey: key, RequestHash: hash,
 	})
 	assert.ErrorIs(t, err, domain.ErrConflict)

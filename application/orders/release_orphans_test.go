@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ultramarket/gateway/application/orders"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 // fakeOrphans answers ReleaseOrphans with the next of its results.
@@ -43,7 +44,7 @@ func (f *fakeOrphans) ReleaseOrphans(_ context.Context, olderThan time.Time, lim
 
 func TestReleaseOrphanedStock_DrainsFullBatchesOfReservationsOlderThanTenMinutes(t *testing.T) {
 	cat := &fakeOrphans{results: []int{3, 3, 1}}
-	n, err := orders.NewReleaseOrphanedStock(cat, fixedClock{now}).WithBatch(3).Handle(context.Background(), now)
+	n, err := orders.NewReleaseOrphanedStock(cat, testsupport.FixedClock(now)).WithBatch(3).Handle(context.Background(), now)
 	require.NoError(t, err)
 	assert.Equal(t, 7, n)
 	cutoff := now.Add(-10 * time.Minute)
@@ -53,7 +54,7 @@ func TestReleaseOrphanedStock_DrainsFullBatchesOfReservationsOlderThanTenMinutes
 func TestReleaseOrphanedStock_ReportsErrors(t *testing.T) {
 	boom := errors.New("db down")
 	cat := &fakeOrphans{err: boom}
-	n, err := orders.NewReleaseOrphanedStock(cat, fixedClock{now}).Handle(context.Background(), now)
+	n, err := orders.NewReleaseOrphanedStock(cat, testsupport.FixedClock(now)).Handle(context.Background(), now)
 	assert.ErrorIs(t, err, boom)
 	assert.Zero(t, n)
 	assert.Equal(t, []orphanCall{{now.Add(-orders.OrphanReservationAge), orders.DefaultOrphanBatch}}, cat.calls)
@@ -67,7 +68,7 @@ func TestReleaseOrphanedStock_RunSweepsAtOnceThenEveryIntervalUntilCancelled(t *
 	var reports []int
 	done := make(chan error, 1)
 	go func() {
-		done <- orders.NewReleaseOrphanedStock(cat, fixedClock{now}).Run(ctx, time.Millisecond, func(n int, err error) {
+		done <- orders.NewReleaseOrphanedStock(cat, testsupport.FixedClock(now)).Run(ctx, time.Millisecond, func(n int, err error) {
 			mu.Lock()
 			defer mu.Unlock()
 			assert.NoError(t, err)
@@ -90,6 +91,6 @@ func TestReleaseOrphanedStock_RunSweepsAtOnceThenEveryIntervalUntilCancelled(t *
 
 func TestReleaseOrphanedStock_RunRefusesANonPositiveInterval(t *testing.T) {
 	cat := &fakeOrphans{}
-	assert.Error(t, orders.NewReleaseOrphanedStock(cat, fixedClock{now}).Run(context.Background(), 0, nil))
+	assert.Error(t, orders.NewReleaseOrphanedStock(cat, testsupport.FixedClock(now)).Run(context.Background(), 0, nil))
 	assert.Empty(t, cat.calls)
 }

@@ -13,13 +13,14 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 const maxUnpaid = 5
 
 // newLimitedPlaceOrder is newPlaceOrder with ORDER_MAX_UNPAID = 5.
 func newLimitedPlaceOrder(f fixture) *orders.PlaceOrder {
-	return newPlaceOrder(f, inlineTx{}).WithUnpaidLimit(f.slots, maxUnpaid)
+	return newPlaceOrder(f, testsupport.InlineTx{}).WithUnpaidLimit(f.slots, maxUnpaid)
 }
 
 func placeItems(t *testing.T, uc *orders.PlaceOrder, key string) (*order.Order, error) {
@@ -70,9 +71,13 @@ func TestPlaceOrder_AtTheUnpaidLimitNothingIsReserved(t *testing.T) {
 
 func TestPlaceOrder_WithoutALimitNoSlotIsCounted(t *testing.T) {
 	for _, uc := range []func(fixture) *orders.PlaceOrder{
-		func(f fixture) *orders.PlaceOrder { return newPlaceOrder(f, inlineTx{}) },
-		func(f fixture) *orders.PlaceOrder { return newPlaceOrder(f, inlineTx{}).WithUnpaidLimit(f.slots, 0) },
-		func(f fixture) *orders.PlaceOrder { return newPlaceOrder(f, inlineTx{}).WithUnpaidLimit(nil, 5) },
+		func(f fixture) *orders.PlaceOrder { return newPlaceOrder(f, testsupport.InlineTx{}) },
+		func(f fixture) *orders.PlaceOrder {
+			return newPlaceOrder(f, testsupport.InlineTx{}).WithUnpaidLimit(f.slots, 0)
+		},
+		func(f fixture) *orders.PlaceOrder {
+			return newPlaceOrder(f, testsupport.InlineTx{}).WithUnpaidLimit(nil, 5)
+		},
 	} {
 		f := newFixture(t) // slots: no calls
 		expectPriced(f)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,40 +15,23 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 var now = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 const holder = "7d9f1c2e-0000-4000-8000-000000000001" // the claim's token
 
-// clock is a clock tests can move.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type fixture struct {
 	store *mocks.MockOutbox
 	pub   *mocks.MockEventPublisher
-	clock *clock
+	clock *testsupport.Clock
 	relay *outbox.Relay
 }
 
 func newFixture(t *testing.T) fixture {
 	ctrl := gomock.NewController(t)
-	f := fixture{store: mocks.NewMockOutbox(ctrl), pub: mocks.NewMockEventPublisher(ctrl), clock: &clock{t: now}}
+	f := fixture{store: mocks.NewMockOutbox(ctrl), pub: mocks.NewMockEventPublisher(ctrl), clock: testsupport.NewClock(now)}
 	f.relay = outbox.NewRelay(f.store, f.pub, f.clock)
 	return f
 }
@@ -204,7 +186,7 @@ func TestPass_StopsAtHalfTheLease(t *testing.T) {
 		f.expectClaim(claimOf(m1, m2), nil),
 		f.pub.EXPECT().Publish(gomock.Any(), m1.OutboxMessage).DoAndReturn(
 			func(context.Context, ports.OutboxMessage) error {
-				f.clock.advance(outbox.DefaultLease/2 + time.Millisecond) // a very slow publish
+				f.clock.Advance(outbox.DefaultLease/2 + time.Millisecond) // a very slow publish
 				return nil
 			}),
 	)

@@ -12,6 +12,7 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 var marketplace = fiscal.Principal{TIN: "987654321"}
@@ -84,7 +85,7 @@ func TestClickSubmissionFor_MissingData(t *testing.T) {
 	}
 
 	_, err := fiscal.ClickSubmissionFor(nil, marketplace)
-	assert.Equal(t, []string{"items"}, fields(t, err))
+	assert.Equal(t, []string{"items"}, testsupport.FieldsOf(t, err))
 }
 
 func TestClickSubmissionFor_TotalOverflowIsRefused(t *testing.T) {

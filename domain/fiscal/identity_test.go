@@ -8,21 +8,10 @@ import (
 
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/fiscal"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 func ptr[T any](v T) *T { return &v }
-
-// fields lists the field names of a validation error, in order.
-func fields(t *testing.T, err error) []string {
-	t.Helper()
-	var verr *domain.ValidationError
-	require.ErrorAs(t, err, &verr)
-	out := make([]string, 0, len(verr.Fields))
-	for _, f := range verr.Fields {
-		out = append(out, f.Field)
-	}
-	return out
-}
 
 func TestNewIdentity_Valid(t *testing.T) {
 	cases := []struct {
@@ -88,7 +77,7 @@ func TestNewIdentity_Invalid(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			id, err := fiscal.NewIdentity(tc.draft)
 			assert.ErrorIs(t, err, domain.ErrValidation)
-			assert.Equal(t, tc.want, fields(t, err))
+			assert.Equal(t, tc.want, testsupport.FieldsOf(t, err))
 			assert.Equal(t, fiscal.Identity{}, id)
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 // The sellers of the test order: a company and an individual entrepreneur,
@@ -101,7 +102,7 @@ func TestNewLine_Invalid(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := fiscal.NewLine(tc.draft)
 			assert.ErrorIs(t, err, domain.ErrValidation)
-			assert.Equal(t, tc.want, fields(t, err))
+			assert.Equal(t, tc.want, testsupport.FieldsOf(t, err))
 		})
 	}
 }

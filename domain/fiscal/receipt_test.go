@@ -10,6 +10,7 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 func TestShowableQRCodeURL(t *testing.T) {
@@ -75,9 +76,9 @@ func TestNewReceipt_RefusesUnknownValues(t *testing.T) {
 	_, err := fiscal.NewReceipt("uzum", fiscal.KindSale, fiscal.StatusIssued, fiscal.ReceiptData{})
 	assert.ErrorIs(t, err, domain.ErrValidation)
 	_, err = fiscal.NewReceipt(payment.ProviderPayme, "PERFORM", fiscal.StatusIssued, fiscal.ReceiptData{})
-	assert.Equal(t, []string{"kind"}, fields(t, err))
+	assert.Equal(t, []string{"kind"}, testsupport.FieldsOf(t, err))
 	_, err = fiscal.NewReceipt(payment.ProviderPayme, fiscal.KindSale, "done", fiscal.ReceiptData{})
-	assert.Equal(t, []string{"status"}, fields(t, err))
+	assert.Equal(t, []string{"status"}, testsupport.FieldsOf(t, err))
 }
 
 func TestParseKindAndStatus(t *testing.T) {
@@ -93,11 +94,11 @@ func TestParseKindAndStatus(t *testing.T) {
 	}
 	for _, bad := range []string{"", "Sale", "PERFORM"} {
 		_, err := fiscal.ParseKind(bad)
-		assert.Equal(t, []string{"kind"}, fields(t, err), "%q", bad)
+		assert.Equal(t, []string{"kind"}, testsupport.FieldsOf(t, err), "%q", bad)
 	}
 	for _, bad := range []string{"", "Issued", "done"} {
 		_, err := fiscal.ParseStatus(bad)
-		assert.Equal(t, []string{"status"}, fields(t, err), "%q", bad)
+		assert.Equal(t, []string{"status"}, testsupport.FieldsOf(t, err), "%q", bad)
 	}
 }
 
@@ -129,7 +130,7 @@ func TestParsePaymeDate(t *testing.T) {
 	} {
 		_, err := fiscal.ParsePaymeDate(bad)
 		assert.ErrorIs(t, err, domain.ErrValidation, "%q", bad)
-		assert.Equal(t, []string{"fiscal_data.date"}, fields(t, err), "%q", bad)
+		assert.Equal(t, []string{"fiscal_data.date"}, testsupport.FieldsOf(t, err), "%q", bad)
 	}
 }
 
@@ -142,7 +143,7 @@ func TestPaymeTypesAndCodes(t *testing.T) {
 	assert.Equal(t, fiscal.KindRefund, k)
 	for _, bad := range []string{"", "perform", "REFUND", "SALE"} {
 		_, err := fiscal.KindForPaymeType(bad)
-		assert.Equal(t, []string{"type"}, fields(t, err), "%q", bad)
+		assert.Equal(t, []string{"type"}, testsupport.FieldsOf(t, err), "%q", bad)
 	}
 
 	assert.Equal(t, fiscal.StatusIssued, fiscal.StatusForPaymeCode(0))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/fiscal"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 func TestNewSellerProfile_Valid(t *testing.T) {
@@ -49,7 +50,7 @@ func TestNewSellerProfile_Invalid(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := fiscal.NewSellerProfile(tc.draft)
 			assert.ErrorIs(t, err, domain.ErrValidation)
-			assert.Equal(t, tc.want, fields(t, err))
+			assert.Equal(t, tc.want, testsupport.FieldsOf(t, err))
 			assert.Equal(t, fiscal.SellerProfile{}, p)
 		})
 	}

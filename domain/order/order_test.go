@@ -13,6 +13,7 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 var t0 = time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
@@ -21,17 +22,6 @@ var addr = order.Address{Region: "Toshkent", City: "Toshkent", Street: "Amir Tem
 
 func item(id string, price, qty int64) order.Item {
 	return order.Item{ProductID: id, Name: "name-" + id, UnitPrice: money.MustTiyin(price), Quantity: qty}
-}
-
-func fields(t *testing.T, err error) []string {
-	t.Helper()
-	var verr *domain.ValidationError
-	require.ErrorAs(t, err, &verr)
-	out := []string{}
-	for _, f := range verr.Fields {
-		out = append(out, f.Field)
-	}
-	return out
 }
 
 func TestParseStatus(t *testing.T) {
@@ -44,7 +34,7 @@ func TestParseStatus(t *testing.T) {
 		_, err := order.ParseStatus(s)
 		assert.ErrorIs(t, err, order.ErrInvalidStatus)
 		assert.ErrorIs(t, err, domain.ErrValidation)
-		assert.Equal(t, []string{"status"}, fields(t, err))
+		assert.Equal(t, []string{"status"}, testsupport.FieldsOf(t, err))
 	}
 }
 
@@ -54,7 +44,7 @@ func TestErrorCategories(t *testing.T) {
 	assert.ErrorIs(t, order.ErrIllegalTransition, domain.ErrConflict)
 	assert.ErrorIs(t, order.ErrNotPayable, domain.ErrConflict)
 	assert.ErrorIs(t, order.ErrEmpty, domain.ErrValidation)
-	assert.Equal(t, []string{"items"}, fields(t, order.ErrEmpty))
+	assert.Equal(t, []string{"items"}, testsupport.FieldsOf(t, order.ErrEmpty))
 	assert.ErrorIs(t, order.ErrCannotRefund, domain.ErrConflict)
 	assert.ErrorIs(t, order.ErrTooManyUnpaid, domain.ErrConflict)
 }
@@ -140,7 +130,7 @@ func TestNewQuantityBoundaries(t *testing.T) {
 				return
 			}
 			assert.Nil(t, o)
-			assert.Equal(t, []string{c.field}, fields(t, err))
+			assert.Equal(t, []string{c.field}, testsupport.FieldsOf(t, err))
 		})
 	}
 }
@@ -162,7 +152,7 @@ func TestNewItemCountLimits(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, o.Items(), 100)
 	_, err = order.New("o", "u", many(101), addr, "", t0)
-	assert.Equal(t, []string{"items"}, fields(t, err))
+	assert.Equal(t, []string{"items"}, testsupport.FieldsOf(t, err))
 	// 150 lines over 100 distinct products is fine: the limit is on distinct products.
 	lines := append(many(100), many(50)...)
 	o, err = order.New("o", "u", lines, addr, "", t0)
@@ -191,7 +181,7 @@ func TestNewTotalOverflow(t *testing.T) {
 				return
 			}
 			assert.ErrorIs(t, err, domain.ErrValidation)
-			assert.Equal(t, []string{"items"}, fields(t, err))
+			assert.Equal(t, []string{"items"}, testsupport.FieldsOf(t, err))
 		})
 	}
 }
@@ -200,7 +190,7 @@ func TestNewNote(t *testing.T) {
 	_, err := order.New("o", "u", []order.Item{item("p", 1, 1)}, addr, strings.Repeat("н", 1000), t0)
 	assert.NoError(t, err)
 	_, err = order.New("o", "u", []order.Item{item("p", 1, 1)}, addr, strings.Repeat("n", 1001), t0)
-	assert.Equal(t, []string{"note"}, fields(t, err))
+	assert.Equal(t, []string{"note"}, testsupport.FieldsOf(t, err))
 }
 
 func TestAddressValidate(t *testing.T) {
@@ -238,17 +228,17 @@ func TestAddressValidate(t *testing.T) {
 				assert.NoError(t, newErr)
 				return
 			}
-			assert.Equal(t, []string{c.field}, fields(t, err))
-			assert.Equal(t, []string{c.field}, fields(t, newErr))
+			assert.Equal(t, []string{c.field}, testsupport.FieldsOf(t, err))
+			assert.Equal(t, []string{c.field}, testsupport.FieldsOf(t, newErr))
 		})
 	}
 	err := order.Address{}.Validate()
-	assert.ElementsMatch(t, []string{"shipping_address.region", "shipping_address.city", "shipping_address.street", "shipping_address.phone"}, fields(t, err))
+	assert.ElementsMatch(t, []string{"shipping_address.region", "shipping_address.city", "shipping_address.street", "shipping_address.phone"}, testsupport.FieldsOf(t, err))
 }
 
 func TestNewReportsEveryField(t *testing.T) {
 	_, err := order.New("o", "u", []order.Item{item("p", 1, 0)}, order.Address{Region: "r", City: "c", Street: "s"}, strings.Repeat("x", 1001), t0)
-	assert.ElementsMatch(t, []string{"items[0].quantity", "note", "shipping_address.phone"}, fields(t, err))
+	assert.ElementsMatch(t, []string{"items[0].quantity", "note", "shipping_address.phone"}, testsupport.FieldsOf(t, err))
 }
 
 func TestLineTotal(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/product"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 var t0 = time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
@@ -22,17 +23,6 @@ func validDraft() product.Draft {
 		Name: "Phone", Description: "A phone", Category: "electronics", SellerID: "seller-1",
 		Price: 500000, Stock: 10, Active: true,
 	}
-}
-
-func fields(t *testing.T, err error) []string {
-	t.Helper()
-	var verr *domain.ValidationError
-	require.ErrorAs(t, err, &verr)
-	out := []string{}
-	for _, f := range verr.Fields {
-		out = append(out, f.Field)
-	}
-	return out
 }
 
 func TestErrors(t *testing.T) {
@@ -115,8 +105,8 @@ func TestDraftValidationBoundaries(t *testing.T) {
 			}
 			assert.Nil(t, p)
 			assert.ErrorIs(t, err, domain.ErrValidation)
-			assert.Equal(t, []string{c.field}, fields(t, err))
-			assert.Equal(t, []string{c.field}, fields(t, replaceErr))
+			assert.Equal(t, []string{c.field}, testsupport.FieldsOf(t, err))
+			assert.Equal(t, []string{c.field}, testsupport.FieldsOf(t, replaceErr))
 			assert.Equal(t, "Phone", existing.Name(), "failed Replace changes nothing")
 			assert.Equal(t, t0, existing.UpdatedAt())
 		})
@@ -125,7 +115,7 @@ func TestDraftValidationBoundaries(t *testing.T) {
 
 func TestNewReportsEveryField(t *testing.T) {
 	_, err := product.New("p", product.Draft{Price: 0, Stock: -1, Description: strings.Repeat("x", 5001)}, t0)
-	assert.ElementsMatch(t, []string{"name", "description", "category", "price", "stock"}, fields(t, err))
+	assert.ElementsMatch(t, []string{"name", "description", "category", "price", "stock"}, testsupport.FieldsOf(t, err))
 }
 
 func TestReplace(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/user"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 func TestParsePhone(t *testing.T) {
@@ -30,7 +31,7 @@ func TestParsePhone(t *testing.T) {
 	} {
 		p, err := user.ParsePhone(in)
 		require.ErrorIs(t, err, domain.ErrValidation, "%q", in)
-		assert.Equal(t, []string{"phone"}, fields(t, err), "%q", in)
+		assert.Equal(t, []string{"phone"}, testsupport.FieldsOf(t, err), "%q", in)
 		assert.True(t, p.IsZero(), "%q", in)
 		_, regErr := user.NormalizePhone(in)
 		if in != "" && in != "   " { // registration allows no phone; everything else agrees

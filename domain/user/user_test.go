@@ -11,20 +11,10 @@ import (
 
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/user"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 var t0 = time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
-
-func fields(t *testing.T, err error) []string {
-	t.Helper()
-	var verr *domain.ValidationError
-	require.ErrorAs(t, err, &verr)
-	out := make([]string, 0, len(verr.Fields))
-	for _, f := range verr.Fields {
-		out = append(out, f.Field)
-	}
-	return out
-}
 
 func TestParseRole(t *testing.T) {
 	for _, s := range []string{"customer", "seller", "admin", "super_admin"} {
@@ -36,7 +26,7 @@ func TestParseRole(t *testing.T) {
 		_, err := user.ParseRole(s)
 		assert.ErrorIs(t, err, user.ErrInvalidRole, s)
 		assert.ErrorIs(t, err, domain.ErrValidation, s)
-		assert.Equal(t, []string{"role"}, fields(t, err))
+		assert.Equal(t, []string{"role"}, testsupport.FieldsOf(t, err))
 	}
 }
 
@@ -58,7 +48,7 @@ func TestParseStatus(t *testing.T) {
 		_, err := user.ParseStatus(s)
 		assert.ErrorIs(t, err, user.ErrInvalidStatus, s)
 		assert.ErrorIs(t, err, domain.ErrValidation, s)
-		assert.Equal(t, []string{"status"}, fields(t, err))
+		assert.Equal(t, []string{"status"}, testsupport.FieldsOf(t, err))
 	}
 }
 
@@ -106,7 +96,7 @@ func TestNormalizeEmail(t *testing.T) {
 		_, err := user.NormalizeEmail(in)
 		require.Error(t, err, "%q", in)
 		assert.ErrorIs(t, err, domain.ErrValidation)
-		assert.Equal(t, []string{"email"}, fields(t, err), "%q", in)
+		assert.Equal(t, []string{"email"}, testsupport.FieldsOf(t, err), "%q", in)
 	}
 }
 
@@ -133,7 +123,7 @@ func TestNormalizeEmailLengthBoundary(t *testing.T) {
 	_, err := user.NormalizeEmail(e254)
 	assert.NoError(t, err)
 	_, err = user.NormalizeEmail(e255)
-	assert.Equal(t, []string{"email"}, fields(t, err))
+	assert.Equal(t, []string{"email"}, testsupport.FieldsOf(t, err))
 	// Surrounding spaces do not count towards the limit.
 	_, err = user.NormalizeEmail("  " + e254 + "  ")
 	assert.NoError(t, err)
@@ -176,7 +166,7 @@ func TestCheckPassword(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.ErrorIs(t, err, domain.ErrValidation)
-			assert.Equal(t, []string{"password"}, fields(t, err))
+			assert.Equal(t, []string{"password"}, testsupport.FieldsOf(t, err))
 		})
 	}
 }
@@ -198,7 +188,7 @@ func TestNormalizePhone(t *testing.T) {
 		"+99890123456a", "+998９01234567", "+998-901234567", "+",
 	} {
 		_, err := user.NormalizePhone(in)
-		assert.Equal(t, []string{"phone"}, fields(t, err), "%q", in)
+		assert.Equal(t, []string{"phone"}, testsupport.FieldsOf(t, err), "%q", in)
 	}
 }
 
@@ -238,7 +228,7 @@ func TestNewFullNameBoundaries(t *testing.T) {
 		if c.ok {
 			assert.NoError(t, err, "len %d", len(c.name))
 		} else {
-			assert.Equal(t, []string{"full_name"}, fields(t, err), "len %d", len(c.name))
+			assert.Equal(t, []string{"full_name"}, testsupport.FieldsOf(t, err), "len %d", len(c.name))
 		}
 	}
 }
@@ -246,7 +236,7 @@ func TestNewFullNameBoundaries(t *testing.T) {
 func TestNewReportsEveryInvalidField(t *testing.T) {
 	_, err := user.New("u", "nope", "h", "", "123", t0)
 	assert.ErrorIs(t, err, domain.ErrValidation)
-	assert.ElementsMatch(t, []string{"email", "full_name", "phone"}, fields(t, err))
+	assert.ElementsMatch(t, []string{"email", "full_name", "phone"}, testsupport.FieldsOf(t, err))
 }
 
 func TestRestoreKeepsValuesAsStored(t *testing.T) {

@@ -60,3 +60,20 @@ func TestImportDirection(t *testing.T) {
 		}
 	}
 }
+
+// TestTestSupportOnlyInTests keeps test/testsupport (fakes and helpers the
+// unit tests share) out of the binary: only _test files, and the test-only
+// packages under test/, may import it.
+func TestTestSupportOnlyInTests(t *testing.T) {
+	const support = module + "/test/testsupport"
+	for _, p := range listPackages(t, module+"/...") {
+		if strings.HasPrefix(p.ImportPath, module+"/test/") {
+			continue
+		}
+		for _, imp := range p.Imports {
+			if imp == support || strings.HasPrefix(imp, support+"/") {
+				t.Errorf("%s imports %s: it is for tests only", p.ImportPath, imp)
+			}
+		}
+	}
+}

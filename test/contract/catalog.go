@@ -22,6 +22,7 @@ import (
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 // Fixture is one fresh, empty catalog for one subtest.
@@ -134,17 +135,6 @@ func (s *suite) list(q ports.ProductQuery) ([]string, int) {
 	return names, page.Total
 }
 
-func fieldsOf(t *testing.T, err error) []string {
-	t.Helper()
-	var verr *domain.ValidationError
-	require.ErrorAs(t, err, &verr, "a validation error names its fields")
-	out := make([]string, 0, len(verr.Fields))
-	for _, f := range verr.Fields {
-		out = append(out, f.Field)
-	}
-	return out
-}
-
 func assertSameProduct(t *testing.T, want, got *product.Product) {
 	t.Helper()
 	assert.Equal(t, want.ID(), got.ID(), "id")
@@ -190,11 +180,11 @@ func testCreateGetRoundTrip(t *testing.T, s *suite) {
 func testCreateRejectsBadDraft(t *testing.T, s *suite) {
 	_, err := s.cat.Create(s.ctx(), product.Draft{Name: " ", Category: "c", SellerID: sellerA, Price: 0, Stock: -1}, admin)
 	require.ErrorIs(t, err, domain.ErrValidation)
-	assert.ElementsMatch(t, []string{"name", "price", "stock"}, fieldsOf(t, err))
+	assert.ElementsMatch(t, []string{"name", "price", "stock"}, testsupport.FieldsOf(t, err))
 
 	_, err = s.cat.Create(s.ctx(), draft("No seller", "c", "", 1, true), admin)
 	require.ErrorIs(t, err, domain.ErrValidation)
-	assert.Contains(t, fieldsOf(t, err), "seller_id")
+	assert.Contains(t, testsupport.FieldsOf(t, err), "seller_id")
 
 	names, total := s.list(ports.ProductQuery{IncludeInactive: true})
 	assert.Empty(t, names, "nothing stored")
@@ -225,7 +215,7 @@ func testReplace(t *testing.T, s *suite) {
 
 	_, err = s.cat.Replace(s.ctx(), p.ID(), product.Draft{Name: "", Category: "tea", Price: 1, SellerID: sellerA}, admin)
 	require.ErrorIs(t, err, domain.ErrValidation)
-	assert.Equal(t, []string{"name"}, fieldsOf(t, err))
+	assert.Equal(t, []string{"name"}, testsupport.FieldsOf(t, err))
 	got, err = s.cat.Get(s.ctx(), p.ID(), admin)
 	require.NoError(t, err)
 	assertSameProduct(t, edited, got) // a refused replace changes nothing

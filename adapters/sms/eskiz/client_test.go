@@ -17,26 +17,20 @@ import (
 	"github.com/ultramarket/gateway/domain/sms"
 	"github.com/ultramarket/gateway/domain/user"
 	fakeeskiz "github.com/ultramarket/gateway/test/fakes/eskiz"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 const text = "UltraMarket: kirish kodi 480213. Kodni hech kimga bermang."
 
-// clock is shared by the fake and the client, so tests move time for both.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
+// newClock is shared by the fake and the client, so tests move time for both.
+func newClock() *testsupport.Clock {
+	return testsupport.NewClock(time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC))
 }
-
-func newClock() *clock { return &clock{now: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 type fixture struct {
 	fake   *fakeeskiz.Server
 	client *eskiz.Client
-	clock  *clock
+	clock  *testsupport.Clock
 	phone  user.Phone
 }
 
