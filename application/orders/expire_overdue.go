@@ -133,29 +133,8 @@ func (uc *ExpireOverdueOrders) release(ctx context.Context, orderID string) erro
 	return nil
 }
 
-// RunExpiry sweeps at once and then every interval until ctx ends. It logs
-// nothing: after every sweep report (when not nil) gets the sweep's count
-// and error, and the caller decides what to log or count. A sweep cut short
-// because ctx ended is not reported. It returns nil when ctx ends, and an
-// error at once for an interval that is not positive.
-func (uc *ExpireOverdueOrders) RunExpiry(ctx context.Context, interval time.Duration, report func(cancelled int, err error)) error {
-	if interval <= 0 {
-		return fmt.Errorf("orders: expiry interval %s is not positive", interval)
-	}
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		n, err := uc.Handle(ctx, ExpireInput{Now: uc.clock.Now()})
-		if ctx.Err() != nil {
-			return nil
-		}
-		if report != nil {
-			report(n, err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-ticker.C:
-		}
-	}
+// Sweep is one pass of the expiry job (jobs.Run calls it every
+// EXPIRY_SWEEP_INTERVAL): Handle at the clock's now.
+func (uc *ExpireOverdueOrders) Sweep(ctx context.Context) (cancelled int, err error) {
+	return uc.Handle(ctx, ExpireInput{Now: uc.clock.Now()})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ultramarket/gateway/application/jobs"
 	"github.com/ultramarket/gateway/application/orders"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/order"
@@ -201,52 +201,33 @@ func TestExpire_ReleaseOutlivesShutdownAndIsBounded(t *testing.T) {
 	assert.Equal(t, 1, n)
 }
 
-func TestRunExpiry_SweepsAtOnceThenEveryIntervalUntilCancelled(t *testing.T) {
+// The expiry job is Sweep under the shared runner (jobs.Run): a sweep at
+// start-up and then one per tick, at the clock's now, until the service
+// stops.
+func TestExpirySweep_RunsAtOnceThenEveryTickUntilCancelled(t *testing.T) {
 	f := newFixture(t)
-	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return(nil, nil).MinTimes(3)
+	f.orders.EXPECT().LockOverdue(gomock.Any(), cutoff, ports.OverdueCursor{}, orders.DefaultExpiryBatch).Return(nil, nil).Times(3)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var mu sync.Mutex
-	var reports []error
-	done := make(chan error, 1)
-	go func() {
-		done <- newExpire(f, testsupport.InlineTx{}).RunExpiry(ctx, time.Millisecond, func(n int, err error) {
-			mu.Lock()
-			defer mu.Unlock()
-			reports = append(reports, err)
-			if len(reports) == 3 {
-				cancel()
-			}
-		})
-	}()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("RunExpiry did not stop when its context ended")
+	job := testsupport.StartJob(t, newExpire(f, testsupport.InlineTx{}).Sweep, jobs.Config{})
+	assert.Equal(t, testsupport.JobReport{}, job.Next(t))
+	for range 2 {
+		job.Ticker.Tick(t)
+		assert.Equal(t, testsupport.JobReport{}, job.Next(t))
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	assert.Equal(t, []error{nil, nil, nil}, reports)
+	require.NoError(t, job.Stop(t))
 }
 
-func TestRunExpiry_ReportsErrors(t *testing.T) {
+func TestExpirySweep_ReportsErrors(t *testing.T) {
 	f := newFixture(t)
 	boom := errors.New("db down")
-	f.orders.EXPECT().LockOverdue(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).Return(nil, boom).MinTimes(1)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var got error
-	err := newExpire(f, testsupport.InlineTx{}).RunExpiry(ctx, time.Hour, func(n int, err error) {
-		got = err
-		cancel()
-	})
-	require.NoError(t, err)
-	assert.ErrorIs(t, got, boom)
+	f.orders.EXPECT().LockOverdue(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).Return(nil, boom)
+
+	job := testsupport.StartJob(t, newExpire(f, testsupport.InlineTx{}).Sweep, jobs.Config{})
+	assert.ErrorIs(t, job.Next(t).Err, boom)
+	require.NoError(t, job.Stop(t))
 }
 
-func TestRunExpiry_RefusesANonPositiveInterval(t *testing.T) {
+func TestExpirySweep_RefusesANonPositiveInterval(t *testing.T) {
 	f := newFixture(t) // no sweep
-	assert.Error(t, newExpire(f, testsupport.InlineTx{}).RunExpiry(context.Background(), 0, nil))
+	assert.Error(t, jobs.Run(context.Background(), newExpire(f, testsupport.InlineTx{}).Sweep, jobs.Config{Interval: 0}))
 }

@@ -74,29 +74,8 @@ func (uc *ReleaseOrphanedStock) Handle(ctx context.Context, now time.Time) (rele
 	}
 }
 
-// Run sweeps at once and then every interval until ctx ends. Like
-// RunExpiry it logs nothing: report (when not nil) gets each sweep's count
-// and error; a sweep cut short because ctx ended is not reported. It returns
-// nil when ctx ends, and an error at once for an interval that is not
-// positive.
-func (uc *ReleaseOrphanedStock) Run(ctx context.Context, interval time.Duration, report func(released int, err error)) error {
-	if interval <= 0 {
-		return fmt.Errorf("orders: orphan sweep interval %s is not positive", interval)
-	}
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		n, err := uc.Handle(ctx, uc.clock.Now())
-		if ctx.Err() != nil {
-			return nil
-		}
-		if report != nil {
-			report(n, err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-ticker.C:
-		}
-	}
+// Sweep is one pass of the job (jobs.Run calls it every
+// EXPIRY_SWEEP_INTERVAL): Handle at the clock's now.
+func (uc *ReleaseOrphanedStock) Sweep(ctx context.Context) (released int, err error) {
+	return uc.Handle(ctx, uc.clock.Now())
 }

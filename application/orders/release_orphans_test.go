@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ultramarket/gateway/application/jobs"
 	"github.com/ultramarket/gateway/application/orders"
 	"github.com/ultramarket/gateway/test/testsupport"
 )
@@ -60,37 +61,28 @@ func TestReleaseOrphanedStock_ReportsErrors(t *testing.T) {
 	assert.Equal(t, []orphanCall{{now.Add(-orders.OrphanReservationAge), orders.DefaultOrphanBatch}}, cat.calls)
 }
 
-func TestReleaseOrphanedStock_RunSweepsAtOnceThenEveryIntervalUntilCancelled(t *testing.T) {
+// The orphan sweep is Sweep under the shared runner (jobs.Run): a sweep at
+// start-up and then one per tick until the service stops.
+func TestReleaseOrphanedStock_SweepsAtOnceThenEveryTickUntilCancelled(t *testing.T) {
 	cat := &fakeOrphans{results: []int{2}}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var mu sync.Mutex
+	job := testsupport.StartJob(t, orders.NewReleaseOrphanedStock(cat, testsupport.FixedClock(now)).Sweep, jobs.Config{})
+
 	var reports []int
-	done := make(chan error, 1)
-	go func() {
-		done <- orders.NewReleaseOrphanedStock(cat, testsupport.FixedClock(now)).Run(ctx, time.Millisecond, func(n int, err error) {
-			mu.Lock()
-			defer mu.Unlock()
-			assert.NoError(t, err)
-			reports = append(reports, n)
-			if len(reports) == 3 {
-				cancel()
-			}
-		})
-	}()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not stop when its context ended")
+	for i := range 3 {
+		if i > 0 {
+			job.Ticker.Tick(t)
+		}
+		r := job.Next(t)
+		assert.NoError(t, r.Err)
+		reports = append(reports, r.N)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	require.NoError(t, job.Stop(t))
 	assert.Equal(t, []int{2, 0, 0}, reports)
+	assert.Len(t, cat.calls, 3)
 }
 
-func TestReleaseOrphanedStock_RunRefusesANonPositiveInterval(t *testing.T) {
+func TestReleaseOrphanedStock_RefusesANonPositiveInterval(t *testing.T) {
 	cat := &fakeOrphans{}
-	assert.Error(t, orders.NewReleaseOrphanedStock(cat, testsupport.FixedClock(now)).Run(context.Background(), 0, nil))
+	assert.Error(t, jobs.Run(context.Background(), orders.NewReleaseOrphanedStock(cat, testsupport.FixedClock(now)).Sweep, jobs.Config{Interval: 0}))
 	assert.Empty(t, cat.calls)
 }

@@ -3,7 +3,6 @@ package payments
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/ultramarket/gateway/ports"
 )
@@ -61,8 +60,9 @@ func (uc *PaymeSweepTimeouts) Handle(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Drain runs batches until one comes back short (or ctx ends, or a batch
-// fails) and returns how many it cancelled in all.
+// Drain is one pass of the sweep (jobs.Run calls it every
+// EXPIRY_SWEEP_INTERVAL): it runs batches until one comes back short (or ctx
+// ends, or a batch fails) and returns how many it cancelled in all.
 func (uc *PaymeSweepTimeouts) Drain(ctx context.Context) (int, error) {
 	total := 0
 	for {
@@ -70,28 +70,6 @@ func (uc *PaymeSweepTimeouts) Drain(ctx context.Context) (int, error) {
 		total += n
 		if err != nil || n < uc.batch || ctx.Err() != nil {
 			return total, err
-		}
-	}
-}
-
-// RunPaymeSweep drains the sweep at once and then every interval until ctx
-// is done; report (may be nil) hears each round's count and error, for the
-// caller to log. It returns when ctx is done; interval <= 0 returns at once.
-func RunPaymeSweep(ctx context.Context, interval time.Duration, sweep *PaymeSweepTimeouts, report func(cancelled int, err error)) {
-	if interval <= 0 {
-		return
-	}
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		n, err := sweep.Drain(ctx)
-		if report != nil && ctx.Err() == nil {
-			report(n, err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
 		}
 	}
 }

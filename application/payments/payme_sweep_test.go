@@ -3,15 +3,15 @@ package payments_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ultramarket/gateway/application/jobs"
 	"github.com/ultramarket/gateway/application/payments"
 	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 func paymeTimedOut(n int) []*payment.PaymeTransaction {
@@ -105,66 +105,39 @@ func TestPaymeSweep_DrainStopsAtTheFirstFailure(t *testing.T) {
 	assert.Equal(t, 2, n)
 }
 
-// paymeSyncTx is paymeTx for a test that runs the sweep in a goroutine.
-type paymeSyncTx struct{ mu sync.Mutex }
+// The Payme timeout sweep is Drain under the shared runner (jobs.Run): a
+// round at start-up and then one per tick, failures reported, until the
+// service stops.
+func TestPaymeSweep_DrainsAtOnceThenEveryTickUntilCancelled(t *testing.T) {
+	m := newPaymeMocks(t)
+	uc := payments.NewPaymeSweepTimeouts(m.tx, m.payme, m.clock, 10)
+	m.payme.EXPECT().LockTimedOut(paymeAny, paymeAny, paymeAny).Return(nil, nil).Times(3)
 
-func (m *paymeSyncTx) WithinTx(ctx context.Context, fn func(context.Context) error) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return fn(ctx)
+	job := testsupport.StartJob(t, uc.Drain, jobs.Config{})
+	require.NoError(t, job.Next(t).Err)
+	for range 2 {
+		job.Ticker.Tick(t)
+		require.NoError(t, job.Next(t).Err)
+	}
+	require.NoError(t, job.Stop(t))
 }
 
-func TestRunPaymeSweep_RunsAtOnceThenEveryIntervalUntilCancelled(t *testing.T) {
+func TestPaymeSweep_ReportsFailuresAndKeepsGoing(t *testing.T) {
 	m := newPaymeMocks(t)
-	uc := payments.NewPaymeSweepTimeouts(&paymeSyncTx{}, m.payme, m.clock, 10)
-	m.payme.EXPECT().LockTimedOut(paymeAny, paymeAny, paymeAny).Return(nil, nil).MinTimes(3)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	rounds := make(chan error, 100)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		payments.RunPaymeSweep(ctx, 5*time.Millisecond, uc, func(n int, err error) { rounds <- err })
-	}()
-	for i := 0; i < 3; i++ {
-		select {
-		case err := <-rounds:
-			require.NoError(t, err)
-		case <-time.After(5 * time.Second):
-			t.Fatal("the sweep did not run")
-		}
-	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("RunPaymeSweep did not return after its context ended")
-	}
-}
-
-func TestRunPaymeSweep_ReportsFailuresAndKeepsGoing(t *testing.T) {
-	m := newPaymeMocks(t)
-	uc := payments.NewPaymeSweepTimeouts(&paymeSyncTx{}, m.payme, m.clock, 10)
+	uc := payments.NewPaymeSweepTimeouts(m.tx, m.payme, m.clock, 10)
 	gomockInOrder(
 		m.payme.EXPECT().LockTimedOut(paymeAny, paymeAny, paymeAny).Return(nil, errPaymeDB),
-		m.payme.EXPECT().LockTimedOut(paymeAny, paymeAny, paymeAny).Return(nil, nil).AnyTimes(),
+		m.payme.EXPECT().LockTimedOut(paymeAny, paymeAny, paymeAny).Return(nil, nil),
 	)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	rounds := make(chan error, 100)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		payments.RunPaymeSweep(ctx, time.Millisecond, uc, func(n int, err error) { rounds <- err })
-	}()
-	assert.ErrorIs(t, <-rounds, errPaymeDB)
-	assert.NoError(t, <-rounds)
-	cancel()
-	<-done
+	job := testsupport.StartJob(t, uc.Drain, jobs.Config{})
+	assert.ErrorIs(t, job.Next(t).Err, errPaymeDB)
+	job.Ticker.Tick(t)
+	assert.NoError(t, job.Next(t).Err)
+	require.NoError(t, job.Stop(t))
 }
 
-func TestRunPaymeSweep_NoIntervalNoSweep(t *testing.T) {
+func TestPaymeSweep_NoIntervalNoSweep(t *testing.T) {
 	m := newPaymeMocks(t) // no LockTimedOut
 	uc := payments.NewPaymeSweepTimeouts(m.tx, m.payme, m.clock, 10)
-	payments.RunPaymeSweep(context.Background(), 0, uc, nil)
+	assert.Error(t, jobs.Run(context.Background(), uc.Drain, jobs.Config{Interval: 0}))
 }

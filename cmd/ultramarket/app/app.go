@@ -25,6 +25,7 @@ import (
 	"github.com/ultramarket/gateway/adapters/system"
 	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/application/health"
+	"github.com/ultramarket/gateway/application/jobs"
 	"github.com/ultramarket/gateway/cmd/ultramarket/config"
 	"github.com/ultramarket/gateway/ports"
 )
@@ -79,6 +80,41 @@ type backgroundJob struct {
 // Build and its wiring helpers call it; nothing runs until Run.
 func (a *App) addJob(name string, run func(ctx context.Context)) {
 	a.jobs = append(a.jobs, backgroundJob{name: name, run: run})
+}
+
+// addLoop adds a job that jobs.Run paces: pass at once and then every
+// interval, never two at a time, until the app shuts down. report hears each
+// pass that ended, for the wiring to log what matters about it; a pass that
+// panicked is logged here, with its stack, and the loop goes on. An interval
+// that is not positive is logged and the job does not start.
+func (a *App) addLoop(name string, interval time.Duration, pass jobs.Pass, report func(n int, err error)) {
+	a.addJob(name, func(ctx context.Context) {
+		err := jobs.Run(ctx, pass, jobs.Config{Interval: interval, Report: func(n int, err error) {
+			var p *jobs.PanicError
+			if errors.As(err, &p) {
+				a.log.Error("background job pass panicked", "job", name, "panic", fmt.Sprint(p.Value), "stack", string(p.Stack))
+				return
+			}
+			report(n, err)
+		}})
+		if err != nil {
+			a.log.Error("background job not started", "job", name, "err", err)
+		}
+	})
+}
+
+// sweepLog is the report of a sweep: a failed pass is logged as an error
+// (failed, with what it did before failing, counted under key), and a pass
+// that did something at level (did). Idle passes are not logged.
+func (a *App) sweepLog(failed, did string, level slog.Level, key string) func(n int, err error) {
+	return func(n int, err error) {
+		switch {
+		case err != nil:
+			a.log.Error(failed, key, n, "err", err)
+		case n > 0:
+			a.log.Log(context.Background(), level, did, key, n)
+		}
+	}
 }
 
 // startJobs starts every job; stop cancels them and waits for them to return.

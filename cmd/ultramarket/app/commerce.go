@@ -1,7 +1,7 @@
 package app
 
 import (
-	"context"
+	"log/slog"
 	"time"
 
 	"github.com/ultramarket/gateway/adapters/catalog"
@@ -96,21 +96,10 @@ func (a *App) wireCommerce(d commerceDeps) {
 
 	expiry := orders.NewExpireOverdueOrders(d.tx, orderRepo, paymeRepo, clicks, cat, d.clock, a.cfg.OrderPaymentTTL)
 	interval := a.cfg.ExpirySweepInterval
-	a.addJob("order-expiry", func(ctx context.Context) {
-		err := expiry.RunExpiry(ctx, interval, func(cancelled int, err error) {
-			switch {
-			case err != nil:
-				// A failed release leaves its order cancelled and its stock held:
-				// the error names the order, for an operator to release it.
-				a.log.Error("order expiry sweep failed", "cancelled", cancelled, "err", err)
-			case cancelled > 0:
-				a.log.Info("order expiry sweep", "cancelled", cancelled)
-			}
-		})
-		if err != nil {
-			a.log.Error("order expiry job not started", "err", err)
-		}
-	})
+	// A failed release leaves its order cancelled and its stock held: the
+	// error logged names the order, for an operator to release it.
+	a.addLoop("order-expiry", interval, expiry.Sweep,
+		a.sweepLog("order expiry sweep failed", "order expiry sweep", slog.LevelInfo, "cancelled"))
 
 	a.addOrphanSweep(d.clock, interval)
 }
@@ -136,17 +125,6 @@ func (a *App) addOrphanSweep(clock ports.Clock, interval time.Duration) {
 		return
 	}
 	sweep := orders.NewReleaseOrphanedStock(builtin, clock)
-	a.addJob("orphan-reservation-sweep", func(ctx context.Context) {
-		err := sweep.Run(ctx, interval, func(released int, err error) {
-			switch {
-			case err != nil:
-				a.log.Error("orphan reservation sweep failed", "released", released, "err", err)
-			case released > 0:
-				a.log.Warn("orphan reservation sweep gave back stock of orders never stored", "released", released)
-			}
-		})
-		if err != nil {
-			a.log.Error("orphan reservation sweep not started", "err", err)
-		}
-	})
+	a.addLoop("orphan-reservation-sweep", interval, sweep.Sweep, a.sweepLog("orphan reservation sweep failed",
+		"orphan reservation sweep gave back stock of orders never stored", slog.LevelWarn, "released"))
 }

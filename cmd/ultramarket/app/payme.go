@@ -1,7 +1,7 @@
 package app
 
 import (
-	"context"
+	"log/slog"
 
 	"github.com/ultramarket/gateway/adapters/payme"
 	"github.com/ultramarket/gateway/adapters/postgres"
@@ -49,17 +49,8 @@ func (a *App) wirePayme(d paymeDeps) {
 	}, a.metrics).Register(a.public)
 
 	sweep := payments.NewPaymeSweepTimeouts(d.tx, repo, d.clock, 0)
-	interval := a.cfg.ExpirySweepInterval
-	a.addJob("payme-timeout-sweep", func(ctx context.Context) {
-		payments.RunPaymeSweep(ctx, interval, sweep, func(cancelled int, err error) {
-			switch {
-			case err != nil:
-				a.log.Error("payme timeout sweep failed", "cancelled", cancelled, "err", err)
-			case cancelled > 0:
-				a.log.Info("payme timeout sweep", "cancelled", cancelled)
-			}
-		})
-	})
+	a.addLoop("payme-timeout-sweep", a.cfg.ExpirySweepInterval, sweep.Drain,
+		a.sweepLog("payme timeout sweep failed", "payme timeout sweep", slog.LevelInfo, "cancelled"))
 }
 
 // newPaymeLinks is the Payme half of ports.PaymentLinks (the Click helper

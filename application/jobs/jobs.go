@@ -1,0 +1,131 @@
+// Package jobs is the one runner of the service's background loops: the
+// order expiry sweep, the Payme timeout sweep and the orphan reservation
+// sweep today, and the jobs to come (reconciliation, the outbox relay, Click
+// receipts). Each job is a pass, "do what is due now", and Run calls it on a
+// ticker, so every loop has the same start, error, panic and shutdown
+// behaviour:
+//
+//   - the first pass runs at once (or, with WaitFirst, after one interval);
+//   - passes never overlap: the next waits for the ticker after the last
+//     ended, and a tick that comes while a pass runs is not queued behind
+//     it (a time.Ticker drops ticks a slow reader misses);
+//   - a pass that did a full batch (Config.Full) is followed at once by
+//     another, so a backlog drains without waiting an interval per batch;
+//   - every pass that ended is reported, its count and error, to the
+//     caller's hook, which decides what to log or count; Run itself logs
+//     nothing;
+//   - a pass that panics is reported as a *PanicError and the loop goes on;
+//   - when ctx ends Run returns promptly (a pass in flight gets the same
+//     ctx), and the pass it cut short is not reported.
+//
+// Jobs run on several instances at once: a pass must claim its work in the
+// database (FOR UPDATE SKIP LOCKED, an advisory lock), never in memory.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+)
+
+// Pass is one pass of a job: it does what is due and returns how much it did
+// (orders expired, transactions cancelled, messages sent), for the report
+// and for Config.Full.
+type Pass func(ctx context.Context) (int, error)
+
+// Ticker is what Run waits on between passes: a *time.Ticker in production
+// (see Config.Ticker).
+type Ticker interface {
+	C() <-chan time.Time
+	Stop()
+}
+
+// Config says how Run paces a job.
+type Config struct {
+	// Interval is the time between passes; it must be positive.
+	Interval time.Duration
+	// WaitFirst delays the first pass by one interval. Without it the first
+	// pass runs as soon as Run starts (the sweeps: whatever fell due while
+	// the service was down is done at start-up).
+	WaitFirst bool
+	// Full, when positive, is the count from which a pass was full: more is
+	// waiting, so the next pass starts at once instead of after the
+	// interval. A pass that failed always waits.
+	Full int
+	// Report, when not nil, hears every pass that ended: its count and its
+	// error (a panic arrives as a *PanicError). A pass cut short because
+	// ctx ended is not reported.
+	Report func(n int, err error)
+	// Ticker, when not nil, is used instead of a time.Ticker of Interval
+	// (tests drive one by hand). Run stops it when it returns.
+	Ticker Ticker
+}
+
+// PanicError is what Report hears when a pass panicked: the value it
+// panicked with and the stack at that point, for the log.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("jobs: pass panicked: %v", e.Value) }
+
+// Run calls pass as Config says until ctx ends, then returns nil. It
+// returns an error at once, without a pass, when the interval is not
+// positive (a configuration that would spin or never run).
+func Run(ctx context.Context, pass Pass, cfg Config) error {
+	if cfg.Interval <= 0 {
+		return fmt.Errorf("jobs: interval %s is not positive", cfg.Interval)
+	}
+	ticker := cfg.Ticker
+	if ticker == nil {
+		ticker = timeTicker{time.NewTicker(cfg.Interval)}
+	}
+	defer ticker.Stop()
+
+	if cfg.WaitFirst && !wait(ctx, ticker) {
+		return nil
+	}
+	for {
+		n, err := runPass(ctx, pass)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if cfg.Report != nil {
+			cfg.Report(n, err)
+		}
+		if err == nil && cfg.Full > 0 && n >= cfg.Full {
+			continue
+		}
+		if !wait(ctx, ticker) {
+			return nil
+		}
+	}
+}
+
+// wait blocks until the next tick (true) or until ctx ends (false).
+func wait(ctx context.Context, ticker Ticker) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-ticker.C():
+		return true
+	}
+}
+
+// runPass turns a panic of pass into its error, so one bad pass (a nil map,
+// a driver bug) costs one interval, not the job.
+func runPass(ctx context.Context, pass Pass) (n int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = 0, &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return pass(ctx)
+}
+
+type timeTicker struct{ t *time.Ticker }
+
+func (t timeTicker) C() <-chan time.Time { return t.t.C }
+func (t timeTicker) Stop()               { t.t.Stop() }

@@ -1,0 +1,200 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ultramarket/gateway/application/jobs"
+	"github.com/ultramarket/gateway/test/testsupport"
+)
+
+// passed is the report of a pass that did n and did not fail.
+func passed(n int) testsupport.JobReport { return testsupport.JobReport{N: n} }
+
+// counting is a pass that returns how many times it ran.
+func counting() (jobs.Pass, *atomic.Int32) {
+	var runs atomic.Int32
+	return func(context.Context) (int, error) { return int(runs.Add(1)), nil }, &runs
+}
+
+func TestRun_PassesAtOnceThenOncePerTick(t *testing.T) {
+	pass, _ := counting()
+	l := testsupport.StartJob(t, pass, jobs.Config{})
+
+	assert.Equal(t, passed(1), l.Next(t), "the first pass runs at start-up")
+	l.Ticker.Tick(t)
+	assert.Equal(t, passed(2), l.Next(t))
+	l.Ticker.Tick(t)
+	assert.Equal(t, passed(3), l.Next(t))
+
+	require.NoError(t, l.Stop(t))
+	assert.True(t, l.Ticker.Stopped(), "Run lets go of its ticker")
+	assert.Zero(t, l.Unread(), "no pass after the context ended")
+}
+
+func TestRun_WaitFirstPassesAfterTheFirstTick(t *testing.T) {
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	pass := func(ctx context.Context) (int, error) {
+		started <- struct{}{}
+		select { // a pass that ran first would hold the loop here, and the tick below would find nobody waiting
+		case <-release:
+		case <-ctx.Done():
+		}
+		return 1, nil
+	}
+	l := testsupport.StartJob(t, pass, jobs.Config{WaitFirst: true})
+
+	l.Ticker.Tick(t) // taken at once: the loop waits before its first pass
+	<-started
+	close(release)
+	assert.Equal(t, passed(1), l.Next(t))
+	require.NoError(t, l.Stop(t))
+}
+
+func TestRun_RefusesANonPositiveInterval(t *testing.T) {
+	for _, interval := range []time.Duration{0, -time.Second} {
+		t.Run(interval.String(), func(t *testing.T) {
+			pass := func(context.Context) (int, error) {
+				t.Error("no pass with a bad interval")
+				return 0, nil
+			}
+			err := jobs.Run(context.Background(), pass, jobs.Config{Interval: interval, Ticker: testsupport.NewTicker()})
+			assert.ErrorContains(t, err, "not positive")
+		})
+	}
+}
+
+func TestRun_ReportsFailuresAndGoesOn(t *testing.T) {
+	boom := errors.New("db down")
+	var runs atomic.Int32
+	var ticked atomic.Bool
+	pass := func(context.Context) (int, error) {
+		if runs.Add(1) == 1 {
+			return 2, boom // what a sweep did before it failed is still its count
+		}
+		assert.True(t, ticked.Load(), "a failed pass waits for the ticker, even when it was full")
+		return 0, nil
+	}
+	l := testsupport.StartJob(t, pass, jobs.Config{Full: 1})
+
+	first := l.Next(t)
+	assert.Equal(t, 2, first.N)
+	assert.ErrorIs(t, first.Err, boom)
+	ticked.Store(true)
+	l.Ticker.Tick(t)
+	assert.Equal(t, passed(0), l.Next(t))
+	require.NoError(t, l.Stop(t))
+}
+
+func TestRun_RecoversFromAPanickingPass(t *testing.T) {
+	var runs atomic.Int32
+	pass := func(context.Context) (int, error) {
+		if runs.Add(1) == 1 {
+			panic("a bug in a pass")
+		}
+		return 5, nil
+	}
+	l := testsupport.StartJob(t, pass, jobs.Config{})
+
+	first := l.Next(t)
+	var p *jobs.PanicError
+	require.ErrorAs(t, first.Err, &p)
+	assert.Zero(t, first.N)
+	assert.Equal(t, "a bug in a pass", p.Value)
+	assert.Contains(t, p.Error(), "a bug in a pass")
+	assert.NotEmpty(t, p.Stack, "the stack is kept for the log")
+
+	l.Ticker.Tick(t)
+	assert.Equal(t, passed(5), l.Next(t), "the job goes on")
+	require.NoError(t, l.Stop(t))
+}
+
+func TestRun_AFullPassIsFollowedAtOnce(t *testing.T) {
+	counts := []int{10, 12, 3, 1}
+	var runs atomic.Int32
+	var ticked atomic.Bool
+	pass := func(context.Context) (int, error) {
+		i := runs.Add(1) - 1
+		assert.Equal(t, i == 3, ticked.Load(), "pass %d", i)
+		return counts[i], nil
+	}
+	l := testsupport.StartJob(t, pass, jobs.Config{Full: 10})
+
+	// 10 and 12 are full batches: the next pass starts without a tick; 3
+	// is not, so the loop waits.
+	for _, want := range counts[:3] {
+		assert.Equal(t, passed(want), l.Next(t))
+	}
+	ticked.Store(true)
+	l.Ticker.Tick(t)
+	assert.Equal(t, passed(1), l.Next(t))
+	require.NoError(t, l.Stop(t))
+}
+
+func TestRun_NeverOverlapsPasses(t *testing.T) {
+	var running, most atomic.Int32
+	release := make(chan struct{})
+	started := make(chan struct{}, 10)
+	pass := func(context.Context) (int, error) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		started <- struct{}{}
+		<-release
+		return 1, nil
+	}
+	l := testsupport.StartJob(t, pass, jobs.Config{})
+
+	<-started
+	for range 3 {
+		assert.False(t, l.Ticker.TryTick(), "nobody waits for a tick while a pass runs: it is dropped")
+	}
+	release <- struct{}{}
+	assert.Equal(t, passed(1), l.Next(t))
+	assert.Empty(t, started, "the dropped ticks started nothing")
+
+	l.Ticker.Tick(t)
+	<-started
+	release <- struct{}{}
+	assert.Equal(t, passed(1), l.Next(t))
+	assert.Equal(t, int32(1), most.Load(), "one pass at a time")
+	require.NoError(t, l.Stop(t))
+}
+
+func TestRun_StopsPromptlyAndDoesNotReportACutShortPass(t *testing.T) {
+	t.Run("while waiting", func(t *testing.T) {
+		pass, runs := counting()
+		l := testsupport.StartJob(t, pass, jobs.Config{})
+		assert.Equal(t, passed(1), l.Next(t))
+		require.NoError(t, l.Stop(t))
+		assert.Equal(t, int32(1), runs.Load())
+	})
+	t.Run("during a pass", func(t *testing.T) {
+		inPass := make(chan struct{})
+		pass := func(ctx context.Context) (int, error) {
+			close(inPass)
+			<-ctx.Done() // the pass sees the same context end
+			return 3, ctx.Err()
+		}
+		l := testsupport.StartJob(t, pass, jobs.Config{})
+		<-inPass
+		require.NoError(t, l.Stop(t))
+		assert.Zero(t, l.Unread(), "a pass cut short by shutdown is not a failure to report")
+	})
+}
+
+func TestRun_WithoutAReportHook(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pass := func(context.Context) (int, error) {
+		cancel() // the only pass: then Run must return
+		return 1, nil
+	}
+	assert.NoError(t, jobs.Run(ctx, pass, jobs.Config{Interval: time.Hour}))
+}
