@@ -97,11 +97,13 @@ func TestForwardsCallerHeaders(t *testing.T) {
 		"release": func() error { return c.Release(ctx(t), uuid.NewString(), actor) },
 	}
 	for name, call := range calls {
-		require.NoError(t, call(), name)
-		h := fake.LastHeaders()
-		assert.Equal(t, requestID, h.Get("X-Request-ID"), name)
-		assert.Equal(t, actor.ID, h.Get("X-User-Id"), name)
-		assert.Equal(t, "seller", h.Get("X-User-Role"), name)
+		t.Run(name, func(t *testing.T) {
+			require.NoError(t, call(), name)
+			h := fake.LastHeaders()
+			assert.Equal(t, requestID, h.Get("X-Request-ID"), name)
+			assert.Equal(t, actor.ID, h.Get("X-User-Id"), name)
+			assert.Equal(t, "seller", h.Get("X-User-Role"), name)
+		})
 	}
 
 	// Anonymous: nothing invented; a header value Go would refuse is dropped, not fatal.

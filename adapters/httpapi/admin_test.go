@@ -1,8 +1,10 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/golang/mock/gomock"
@@ -67,11 +69,13 @@ func TestListUsers_BadParamsAre422NamingThem(t *testing.T) {
 		"role=admin&role=seller":    {"role"},
 	}
 	for query, fields := range cases {
-		rec := f.call(http.MethodGet, "/api/admin/users?"+query, token, "")
-		assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, query)
-		p := decodeProblem(t, rec)
-		assert.Equal(t, "validation_failed", p.Code, query)
-		assert.Equal(t, fields, fieldNames(p), query)
+		t.Run(query, func(t *testing.T) {
+			rec := f.call(http.MethodGet, "/api/admin/users?"+query, token, "")
+			assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, query)
+			p := decodeProblem(t, rec)
+			assert.Equal(t, "validation_failed", p.Code, query)
+			assert.Equal(t, fields, fieldNames(p), query)
+		})
 	}
 }
 
@@ -79,41 +83,44 @@ func TestAdminRoutes_RoleMatrix(t *testing.T) {
 	// Who may enter each route at all; the use cases then apply the finer
 	// rules (an admin blocking a super_admin, ...).
 	cases := []struct {
+		name               string
 		method, path, body string
 		allowed            []user.Role
 	}{
-		{http.MethodGet, "/api/admin/users", "", []user.Role{user.RoleAdmin, user.RoleSuperAdmin}},
-		{http.MethodPatch, "/api/admin/users/" + bobID + "/role", `{"role":"seller"}`, []user.Role{user.RoleSuperAdmin}},
-		{http.MethodPatch, "/api/admin/users/" + bobID + "/status", `{"status":"active"}`, []user.Role{user.RoleAdmin, user.RoleSuperAdmin}},
+		{"list", http.MethodGet, "/api/admin/users", "", []user.Role{user.RoleAdmin, user.RoleSuperAdmin}},
+		{"role", http.MethodPatch, "/api/admin/users/" + bobID + "/role", `{"role":"seller"}`, []user.Role{user.RoleSuperAdmin}},
+		{"status", http.MethodPatch, "/api/admin/users/" + bobID + "/status", `{"status":"active"}`, []user.Role{user.RoleAdmin, user.RoleSuperAdmin}},
 	}
 	for _, tc := range cases {
 		for _, role := range []user.Role{user.RoleCustomer, user.RoleSeller, user.RoleAdmin, user.RoleSuperAdmin} {
-			f := newIdentity(t)
-			token := f.bearer(annID, sessionID, role)
-			in := false
-			for _, r := range tc.allowed {
-				in = in || r == role
-			}
-			if in {
-				// Past the middleware the use case runs: make it succeed.
-				actor := restoreUser(annID, role, user.StatusActive, "")
-				target := restoreUser(bobID, user.RoleCustomer, user.StatusActive, "")
-				f.users.EXPECT().List(gomock.Any(), gomock.Any()).Return(nil, 0, nil).AnyTimes()
-				f.users.EXPECT().CountActiveSuperAdminsForUpdate(gomock.Any()).Return(1, nil).AnyTimes()
-				f.users.EXPECT().GetForUpdate(gomock.Any(), annID).Return(actor, nil).AnyTimes()
-				f.users.EXPECT().GetForUpdate(gomock.Any(), bobID).Return(target, nil).AnyTimes()
-				f.users.EXPECT().Update(gomock.Any(), target).Return(nil).AnyTimes()
-				f.sessions.EXPECT().RevokeAllForUser(gomock.Any(), bobID, "", now).Return(nil).AnyTimes()
-			}
+			t.Run(tc.name+" as "+string(role), func(t *testing.T) {
+				f := newIdentity(t)
+				token := f.bearer(annID, sessionID, role)
+				in := false
+				for _, r := range tc.allowed {
+					in = in || r == role
+				}
+				if in {
+					// Past the middleware the use case runs: make it succeed.
+					actor := restoreUser(annID, role, user.StatusActive, "")
+					target := restoreUser(bobID, user.RoleCustomer, user.StatusActive, "")
+					f.users.EXPECT().List(gomock.Any(), gomock.Any()).Return(nil, 0, nil).AnyTimes()
+					f.users.EXPECT().CountActiveSuperAdminsForUpdate(gomock.Any()).Return(1, nil).AnyTimes()
+					f.users.EXPECT().GetForUpdate(gomock.Any(), annID).Return(actor, nil).AnyTimes()
+					f.users.EXPECT().GetForUpdate(gomock.Any(), bobID).Return(target, nil).AnyTimes()
+					f.users.EXPECT().Update(gomock.Any(), target).Return(nil).AnyTimes()
+					f.sessions.EXPECT().RevokeAllForUser(gomock.Any(), bobID, "", now).Return(nil).AnyTimes()
+				}
 
-			rec := f.call(tc.method, tc.path, token, tc.body)
+				rec := f.call(tc.method, tc.path, token, tc.body)
 
-			if in {
-				assert.Equal(t, http.StatusOK, rec.Code, "%s %s as %s: %s", tc.method, tc.path, role, rec.Body.String())
-			} else {
-				assert.Equal(t, http.StatusForbidden, rec.Code, "%s %s as %s", tc.method, tc.path, role)
-				assert.Equal(t, "forbidden", decodeProblem(t, rec).Code)
-			}
+				if in {
+					assert.Equal(t, http.StatusOK, rec.Code, "%s %s as %s: %s", tc.method, tc.path, role, rec.Body.String())
+				} else {
+					assert.Equal(t, http.StatusForbidden, rec.Code, "%s %s as %s", tc.method, tc.path, role)
+					assert.Equal(t, "forbidden", decodeProblem(t, rec).Code)
+				}
+			})
 		}
 	}
 }
@@ -199,9 +206,11 @@ func TestAdminRoutes_NonUUIDIdIs404(t *testing.T) {
 			{"/role", `{"role":"admin"}`},
 			{"/status", `{"status":"blocked"}`},
 		} {
-			rec := f.call(http.MethodPatch, "/api/admin/users/"+pathEscape(id)+r.path, token, r.body)
-			assert.Equal(t, http.StatusNotFound, rec.Code, "%q%s", id, r.path)
-			assert.Equal(t, "not_found", decodeProblem(t, rec).Code)
+			t.Run(fmt.Sprintf("%q %s", id, strings.TrimPrefix(r.path, "/")), func(t *testing.T) {
+				rec := f.call(http.MethodPatch, "/api/admin/users/"+pathEscape(id)+r.path, token, r.body)
+				assert.Equal(t, http.StatusNotFound, rec.Code, "%q%s", id, r.path)
+				assert.Equal(t, "not_found", decodeProblem(t, rec).Code)
+			})
 		}
 	}
 }

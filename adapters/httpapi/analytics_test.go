@@ -62,9 +62,11 @@ func TestAnalytics_SalesEmptyAndBadParams(t *testing.T) {
 		"from=1900-01-01&interval=day&tz=": {"from"},
 	}
 	for query, fields := range cases {
-		rec := f.call(http.MethodGet, "/api/analytics/sales?"+query, admin, "")
-		require.Equal(t, http.StatusUnprocessableEntity, rec.Code, query)
-		assert.Equal(t, fields, fieldNames(decodeProblem(t, rec)), query)
+		t.Run(query, func(t *testing.T) {
+			rec := f.call(http.MethodGet, "/api/analytics/sales?"+query, admin, "")
+			require.Equal(t, http.StatusUnprocessableEntity, rec.Code, query)
+			assert.Equal(t, fields, fieldNames(decodeProblem(t, rec)), query)
+		})
 	}
 }
 

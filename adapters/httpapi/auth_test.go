@@ -499,8 +499,10 @@ func TestAuthRoutes_BearerOnlyWhereAPIMdSaysSo(t *testing.T) {
 		{http.MethodPatch, "/api/admin/users/" + bobID + "/role"},
 		{http.MethodPatch, "/api/admin/users/" + bobID + "/status"},
 	} {
-		rec := f.call(r.method, r.path, "", `{}`)
-		assert.Equal(t, http.StatusUnauthorized, rec.Code, "%s %s", r.method, r.path)
-		assert.Equal(t, "unauthorized", decodeProblem(t, rec).Code)
+		t.Run(r.method+" "+r.path, func(t *testing.T) {
+			rec := f.call(r.method, r.path, "", `{}`)
+			assert.Equal(t, http.StatusUnauthorized, rec.Code, "%s %s", r.method, r.path)
+			assert.Equal(t, "unauthorized", decodeProblem(t, rec).Code)
+		})
 	}
 }

@@ -82,9 +82,11 @@ func TestBind_MalformedIsBadRequest(t *testing.T) {
 		"null":            `null`,
 		"not json at all": `quantity=3`,
 	} {
-		rec := postJSON(f.e, body)
-		assert.Equal(t, http.StatusBadRequest, rec.Code, name)
-		assert.Equal(t, "bad_request", decodeProblem(t, rec).Code, name)
+		t.Run(name, func(t *testing.T) {
+			rec := postJSON(f.e, body)
+			assert.Equal(t, http.StatusBadRequest, rec.Code, name)
+			assert.Equal(t, "bad_request", decodeProblem(t, rec).Code, name)
+		})
 	}
 }
 
@@ -116,13 +118,15 @@ func TestBind_WrongTypeIs422NamingTheField(t *testing.T) {
 		{`{"items": [{"quantity": 1}, {"quantity": "2"}]}`, "items[1].quantity", "must be an integer"},
 	}
 	for _, tc := range cases {
-		rec := postJSON(f.e, tc.body)
-		assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, tc.body)
-		p := decodeProblem(t, rec)
-		require.Len(t, p.Errors, 1, tc.body)
-		assert.Equal(t, tc.field, p.Errors[0].Field, tc.body)
-		assert.Equal(t, tc.message, p.Errors[0].Message, tc.body)
-		assert.Equal(t, "1 field is invalid", p.Detail)
+		t.Run(tc.body, func(t *testing.T) {
+			rec := postJSON(f.e, tc.body)
+			assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, tc.body)
+			p := decodeProblem(t, rec)
+			require.Len(t, p.Errors, 1, tc.body)
+			assert.Equal(t, tc.field, p.Errors[0].Field, tc.body)
+			assert.Equal(t, tc.message, p.Errors[0].Message, tc.body)
+			assert.Equal(t, "1 field is invalid", p.Detail)
+		})
 	}
 }
 
@@ -134,12 +138,14 @@ func TestBind_UnknownNestedFieldIsNamedByItsPath(t *testing.T) {
 		`{"Quantity":1,"extra":true}`:                                  "extra",
 	}
 	for in, want := range cases {
-		rec := postJSON(f.e, in)
-		assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, in)
-		p := decodeProblem(t, rec)
-		require.Len(t, p.Errors, 1, in)
-		assert.Equal(t, want, p.Errors[0].Field, in)
-		assert.Equal(t, "unknown field", p.Errors[0].Message, in)
+		t.Run(in, func(t *testing.T) {
+			rec := postJSON(f.e, in)
+			assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, in)
+			p := decodeProblem(t, rec)
+			require.Len(t, p.Errors, 1, in)
+			assert.Equal(t, want, p.Errors[0].Field, in)
+			assert.Equal(t, "unknown field", p.Errors[0].Message, in)
+		})
 	}
 }
 

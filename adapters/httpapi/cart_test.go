@@ -65,8 +65,10 @@ func TestCart_NeedsABearer(t *testing.T) {
 		{http.MethodPut, "/api/cart/items/" + phoneID},
 		{http.MethodDelete, "/api/cart/items/" + phoneID},
 	} {
-		rec := f.call(r.method, r.path, "", "")
-		assert.Equal(t, http.StatusUnauthorized, rec.Code, r.path)
+		t.Run(r.method+" "+r.path, func(t *testing.T) {
+			rec := f.call(r.method, r.path, "", "")
+			assert.Equal(t, http.StatusUnauthorized, rec.Code, r.path)
+		})
 	}
 }
 
@@ -107,13 +109,15 @@ func TestCart_SetItemRefusals(t *testing.T) {
 		{"inactive product", "/api/cart/items/" + phoneID, `{"quantity":1}`, 422, "validation_failed", nil},
 	}
 	for _, c := range cases {
-		rec := f.call(http.MethodPut, c.path, token, c.body)
-		require.Equal(t, c.status, rec.Code, "%s: %s", c.name, rec.Body.String())
-		p := decodeProblem(t, rec)
-		assert.Equal(t, c.code, p.Code, c.name)
-		if c.fields != nil {
-			assert.Equal(t, c.fields, fieldNames(p), c.name)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			rec := f.call(http.MethodPut, c.path, token, c.body)
+			require.Equal(t, c.status, rec.Code, "%s: %s", c.name, rec.Body.String())
+			p := decodeProblem(t, rec)
+			assert.Equal(t, c.code, p.Code, c.name)
+			if c.fields != nil {
+				assert.Equal(t, c.fields, fieldNames(p), c.name)
+			}
+		})
 	}
 }
 

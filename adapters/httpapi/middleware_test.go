@@ -102,9 +102,11 @@ func TestHSTS_OnlyInProduction(t *testing.T) {
 		"development": "",
 		"test":        "",
 	} {
-		f := newFixture(t, func(c *httpapi.Config, _ *httpapi.Deps) { c.Env = env })
-		assert.Equal(t, want, get(f.e, "/health").Header().Get("Strict-Transport-Security"), env)
-		assert.Equal(t, want, get(f.e, "/missing").Header().Get("Strict-Transport-Security"), env+" on errors too")
+		t.Run(env, func(t *testing.T) {
+			f := newFixture(t, func(c *httpapi.Config, _ *httpapi.Deps) { c.Env = env })
+			assert.Equal(t, want, get(f.e, "/health").Header().Get("Strict-Transport-Security"), env)
+			assert.Equal(t, want, get(f.e, "/missing").Header().Get("Strict-Transport-Security"), env+" on errors too")
+		})
 	}
 }
 
@@ -226,9 +228,11 @@ func TestBodyLimit(t *testing.T) {
 			"with Content-Length":    post("/api/upload", mib),
 			"without Content-Length": hideLength(post("/api/upload", mib)),
 		} {
-			rec := serve(f.e, req)
-			assert.Equal(t, http.StatusOK, rec.Code, name)
-			assert.Equal(t, strconv.Itoa(mib), rec.Body.String(), name)
+			t.Run(name, func(t *testing.T) {
+				rec := serve(f.e, req)
+				assert.Equal(t, http.StatusOK, rec.Code, name)
+				assert.Equal(t, strconv.Itoa(mib), rec.Body.String(), name)
+			})
 		}
 	})
 	t.Run("Bind answers 413 for an oversized JSON body", func(t *testing.T) {

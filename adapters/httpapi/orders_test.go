@@ -104,13 +104,15 @@ func TestOrders_PlaceRefusals(t *testing.T) {
 		{"malformed", `{"items":`, nil, 400, "bad_request", nil},
 	}
 	for _, c := range cases {
-		rec := f.call(http.MethodPost, "/api/orders", token, c.body, c.header...)
-		require.Equal(t, c.status, rec.Code, "%s: %s", c.name, rec.Body.String())
-		p := decodeProblem(t, rec)
-		assert.Equal(t, c.code, p.Code, c.name)
-		if c.fields != nil {
-			assert.Equal(t, c.fields, fieldNames(p), c.name)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			rec := f.call(http.MethodPost, "/api/orders", token, c.body, c.header...)
+			require.Equal(t, c.status, rec.Code, "%s: %s", c.name, rec.Body.String())
+			p := decodeProblem(t, rec)
+			assert.Equal(t, c.code, p.Code, c.name)
+			if c.fields != nil {
+				assert.Equal(t, c.fields, fieldNames(p), c.name)
+			}
+		})
 	}
 }
 
@@ -246,10 +248,12 @@ func TestOrders_ListBadParamsAre422NamingThem(t *testing.T) {
 		"page=x&user_id=nobody": {"user_id", "page"},
 	}
 	for query, fields := range cases {
-		rec := f.call(http.MethodGet, "/api/orders?"+query, token, "")
-		require.Equal(t, http.StatusUnprocessableEntity, rec.Code, query)
-		p := decodeProblem(t, rec)
-		assert.ElementsMatch(t, fields, fieldNames(p), query)
+		t.Run(query, func(t *testing.T) {
+			rec := f.call(http.MethodGet, "/api/orders?"+query, token, "")
+			require.Equal(t, http.StatusUnprocessableEntity, rec.Code, query)
+			p := decodeProblem(t, rec)
+			assert.ElementsMatch(t, fields, fieldNames(p), query)
+		})
 	}
 }
 

@@ -74,11 +74,13 @@ func TestProducts_ListBadParamsAre422NamingThem(t *testing.T) {
 		"page=x&page_size=y":        {"page", "page_size"},
 	}
 	for query, fields := range cases {
-		rec := f.call(http.MethodGet, "/api/products?"+query, "", "")
-		assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, query)
-		p := decodeProblem(t, rec)
-		assert.Equal(t, "validation_failed", p.Code, query)
-		assert.Equal(t, fields, fieldNames(p), query)
+		t.Run(query, func(t *testing.T) {
+			rec := f.call(http.MethodGet, "/api/products?"+query, "", "")
+			assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, query)
+			p := decodeProblem(t, rec)
+			assert.Equal(t, "validation_failed", p.Code, query)
+			assert.Equal(t, fields, fieldNames(p), query)
+		})
 	}
 }
 
@@ -136,9 +138,11 @@ func TestProducts_NonUUIDIdIs404BeforeTheCatalog(t *testing.T) {
 		{http.MethodPut, `{"name":"x","description":"","category":"c","price":1,"stock":1}`},
 		{http.MethodDelete, ""},
 	} {
-		rec := f.call(r.method, "/api/products/not-a-uuid", admin, r.body)
-		assert.Equal(t, http.StatusNotFound, rec.Code, r.method)
-		assert.Equal(t, "not_found", decodeProblem(t, rec).Code, r.method)
+		t.Run(r.method, func(t *testing.T) {
+			rec := f.call(r.method, "/api/products/not-a-uuid", admin, r.body)
+			assert.Equal(t, http.StatusNotFound, rec.Code, r.method)
+			assert.Equal(t, "not_found", decodeProblem(t, rec).Code, r.method)
+		})
 	}
 }
 
@@ -191,13 +195,15 @@ func TestProducts_CreateRefusals(t *testing.T) {
 		{"malformed", seller, `{"name":`, 400, "bad_request", nil},
 	}
 	for _, c := range cases {
-		rec := f.call(http.MethodPost, "/api/products", c.token, c.body)
-		require.Equal(t, c.status, rec.Code, "%s: %s", c.name, rec.Body.String())
-		p := decodeProblem(t, rec)
-		assert.Equal(t, c.code, p.Code, c.name)
-		if c.fields != nil {
-			assert.Equal(t, c.fields, fieldNames(p), c.name)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			rec := f.call(http.MethodPost, "/api/products", c.token, c.body)
+			require.Equal(t, c.status, rec.Code, "%s: %s", c.name, rec.Body.String())
+			p := decodeProblem(t, rec)
+			assert.Equal(t, c.code, p.Code, c.name)
+			if c.fields != nil {
+				assert.Equal(t, c.fields, fieldNames(p), c.name)
+			}
+		})
 	}
 }
 

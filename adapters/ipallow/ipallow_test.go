@@ -1,6 +1,7 @@
 package ipallow_test
 
 import (
+	"fmt"
 	"net"
 	"testing"
 
@@ -34,7 +35,9 @@ func TestAllows(t *testing.T) {
 		"":               false,
 		"not an ip":      false,
 	} {
-		assert.Equal(t, want, payme.Allows(ip), ip)
+		t.Run(fmt.Sprintf("%q", ip), func(t *testing.T) {
+			assert.Equal(t, want, payme.Allows(ip), ip)
+		})
 	}
 }
 

@@ -124,8 +124,10 @@ func TestIssueAccess_RefusesIncompleteClaims(t *testing.T) {
 		"no session": {UserID: "u", Role: user.RoleCustomer},
 		"bad role":   {UserID: "u", Role: "root", SessionID: "s"},
 	} {
-		_, _, err := iss.IssueAccess(c)
-		assert.Error(t, err, name)
+		t.Run(name, func(t *testing.T) {
+			_, _, err := iss.IssueAccess(c)
+			assert.Error(t, err, name)
+		})
 	}
 }
 

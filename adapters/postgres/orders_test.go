@@ -134,8 +134,10 @@ func TestOrderStatusTimesCheck(t *testing.T) {
 			time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}),
 	}
 	for _, b := range bad {
-		err := repo.Update(c, b)
-		assert.ErrorIs(t, err, domain.ErrValidation, string(b.Status()))
+		t.Run(string(b.Status()), func(t *testing.T) {
+			err := repo.Update(c, b)
+			assert.ErrorIs(t, err, domain.ErrValidation, string(b.Status()))
+		})
 	}
 }
 

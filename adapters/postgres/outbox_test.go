@@ -105,12 +105,14 @@ func TestOutboxAppendRefusesBadMessages(t *testing.T) {
 		"too big":   {func(m *ports.OutboxMessage) { m.Payload = make([]byte, 512<<10+1) }, "payload"},
 	}
 	for name, tc := range cases {
-		m := outboxMsg(order, 1)
-		tc.change(&m)
-		err := tm.WithinTx(c, func(ctx context.Context) error { return box.Append(ctx, m) })
-		var v *domain.ValidationError
-		require.ErrorAs(t, err, &v, name)
-		assert.Equal(t, tc.field, v.Fields[0].Field, name)
+		t.Run(name, func(t *testing.T) {
+			m := outboxMsg(order, 1)
+			tc.change(&m)
+			err := tm.WithinTx(c, func(ctx context.Context) error { return box.Append(ctx, m) })
+			var v *domain.ValidationError
+			require.ErrorAs(t, err, &v, name)
+			assert.Equal(t, tc.field, v.Fields[0].Field, name)
+		})
 	}
 	backlog, err := box.Backlog(c)
 	require.NoError(t, err)

@@ -372,7 +372,9 @@ func TestPaymeChecksAndReadBack(t *testing.T) {
 		payment.RestorePaymeTransaction(uuid.NewString(), "x5", o.ID(), paymeT0, o.Total(), nil, payment.PaymeCancelled, ptr(payment.Reason(7)), paymeT0, 0, paymeT0),
 	}
 	for _, tx := range bad {
-		assert.ErrorIs(t, repo.Insert(c, tx), domain.ErrValidation, tx.PaymeID())
+		t.Run(tx.PaymeID(), func(t *testing.T) {
+			assert.ErrorIs(t, repo.Insert(c, tx), domain.ErrValidation, tx.PaymeID())
+		})
 	}
 	_, err := db.ExecContext(c, `INSERT INTO payme_transactions (payme_id, payme_time, order_id, amount, create_time)
 		VALUES ('raw', 1, $1, -5, 1)`, o.ID())

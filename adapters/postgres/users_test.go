@@ -143,8 +143,10 @@ func TestUserChecksRefuseWhatTheDomainWould(t *testing.T) {
 		user.Restore(uuid.NewString(), "ok4@example.uz", "h", "  ", "", user.RoleCustomer, user.StatusActive, t0, t0),
 	}
 	for _, u := range bad {
-		err := repo.Create(c, u)
-		assert.ErrorIs(t, err, domain.ErrValidation, u.Email())
+		t.Run(u.Email(), func(t *testing.T) {
+			err := repo.Create(c, u)
+			assert.ErrorIs(t, err, domain.ErrValidation, u.Email())
+		})
 	}
 }
 

@@ -101,12 +101,14 @@ func TestLoginGuardCountsPerEmailAndClient(t *testing.T) {
 		// The separator keeps the parts apart.
 		"shifted boundary": {guardEmail + "2", "03.0.113.7"},
 	} {
-		d, err := g.Check(ctx, pair[0], pair[1])
-		require.NoError(t, err, name)
-		assert.Zero(t, d, name)
-		d, err = g.Fail(ctx, pair[0], pair[1])
-		require.NoError(t, err, name)
-		assert.Zero(t, d, "%s: one failure of its own", name)
+		t.Run(name, func(t *testing.T) {
+			d, err := g.Check(ctx, pair[0], pair[1])
+			require.NoError(t, err, name)
+			assert.Zero(t, d, name)
+			d, err = g.Fail(ctx, pair[0], pair[1])
+			require.NoError(t, err, name)
+			assert.Zero(t, d, "%s: one failure of its own", name)
+		})
 	}
 }
 
@@ -404,9 +406,11 @@ func TestLoginGuardUnavailable(t *testing.T) {
 		"fail":  failErr,
 		"reset": g.Reset(ctx, guardEmail, guardClient),
 	} {
-		assert.ErrorIs(t, err, domain.ErrUnavailable, name)
-		// The error names the operation, not the person.
-		assert.NotContains(t, err.Error(), "ann", name)
+		t.Run(name, func(t *testing.T) {
+			assert.ErrorIs(t, err, domain.ErrUnavailable, name)
+			// The error names the operation, not the person.
+			assert.NotContains(t, err.Error(), "ann", name)
+		})
 	}
 }
 

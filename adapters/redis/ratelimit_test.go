@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -81,13 +82,15 @@ func TestRateLimitRemainingIsExact(t *testing.T) {
 		limit int
 		per   time.Duration
 	}{{1000, time.Minute}, {1000, time.Hour}, {100, 15 * time.Minute}, {3, time.Minute}, {7, 7 * time.Hour}} {
-		key := "api:exact-" + strconv.Itoa(p.limit) + "-" + p.per.String()
-		for i := 1; i <= 3; i++ {
-			d, err := l.Allow(context.Background(), key, p.limit, p.per)
-			require.NoError(t, err)
-			require.True(t, d.Allowed)
-			assert.Equal(t, p.limit-i, d.Remaining, "%d per %s, request %d", p.limit, p.per, i)
-		}
+		t.Run(fmt.Sprintf("%d per %s", p.limit, p.per), func(t *testing.T) {
+			key := "api:exact-" + strconv.Itoa(p.limit) + "-" + p.per.String()
+			for i := 1; i <= 3; i++ {
+				d, err := l.Allow(context.Background(), key, p.limit, p.per)
+				require.NoError(t, err)
+				require.True(t, d.Allowed)
+				assert.Equal(t, p.limit-i, d.Remaining, "%d per %s, request %d", p.limit, p.per, i)
+			}
+		})
 	}
 }
 
@@ -193,9 +196,11 @@ func TestRateLimitBadPolicy(t *testing.T) {
 		n   int
 		per time.Duration
 	}{{0, time.Minute}, {-1, time.Minute}, {10, 0}} {
-		_, err := l.Allow(context.Background(), "api:x", p.n, p.per)
-		require.Error(t, err)
-		assert.NotErrorIs(t, err, domain.ErrUnavailable, "a bad policy is a bug, not an outage")
+		t.Run(fmt.Sprintf("%d per %s", p.n, p.per), func(t *testing.T) {
+			_, err := l.Allow(context.Background(), "api:x", p.n, p.per)
+			require.Error(t, err)
+			assert.NotErrorIs(t, err, domain.ErrUnavailable, "a bad policy is a bug, not an outage")
+		})
 	}
 }
 

@@ -103,21 +103,24 @@ func TestListProducts_PassesFilters(t *testing.T) {
 
 func TestListProducts_BadPagingNamesTheFields(t *testing.T) {
 	tests := []struct {
+		name       string
 		page, size *int
 		want       []string
 	}{
-		{intp(0), nil, []string{"page"}},
-		{intp(-1), nil, []string{"page"}},
-		{nil, intp(0), []string{"page_size"}},
-		{nil, intp(101), []string{"page_size"}},
-		{intp(0), intp(1000), []string{"page", "page_size"}},
+		{"page 0", intp(0), nil, []string{"page"}},
+		{"page -1", intp(-1), nil, []string{"page"}},
+		{"page_size 0", nil, intp(0), []string{"page_size"}},
+		{"page_size 101", nil, intp(101), []string{"page_size"}},
+		{"both", intp(0), intp(1000), []string{"page", "page_size"}},
 	}
 	for _, tt := range tests {
-		cat := newCatalog(t) // no List
-		_, err := catalog.NewListProducts(cat).Handle(context.Background(), catalog.ListProductsInput{
-			Actor: anonymous, Page: tt.page, PageSize: tt.size,
+		t.Run(tt.name, func(t *testing.T) {
+			cat := newCatalog(t) // no List
+			_, err := catalog.NewListProducts(cat).Handle(context.Background(), catalog.ListProductsInput{
+				Actor: anonymous, Page: tt.page, PageSize: tt.size,
+			})
+			assert.Equal(t, tt.want, testsupport.FieldsOf(t, err))
 		})
-		assert.Equal(t, tt.want, testsupport.FieldsOf(t, err))
 	}
 }
 
@@ -147,18 +150,20 @@ func TestGetProduct_VisibilityMatrix(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, active := range []bool{true, false} {
-			cat := newCatalog(t)
-			p := prod("p1", active)
-			cat.EXPECT().Get(gomock.Any(), "p1", tt.actor).Return(p, nil)
+			t.Run(fmt.Sprintf("%s/active=%v", tt.name, active), func(t *testing.T) {
+				cat := newCatalog(t)
+				p := prod("p1", active)
+				cat.EXPECT().Get(gomock.Any(), "p1", tt.actor).Return(p, nil)
 
-			got, err := catalog.NewGetProduct(cat).Handle(context.Background(), catalog.GetProductInput{Actor: tt.actor, ID: "p1"})
-			if active || tt.seesInactive {
-				require.NoError(t, err, "%s active=%v", tt.name, active)
-				assert.Same(t, p, got)
-				continue
-			}
-			assert.ErrorIs(t, err, product.ErrNotFound, "%s active=%v", tt.name, active)
-			assert.Nil(t, got)
+				got, err := catalog.NewGetProduct(cat).Handle(context.Background(), catalog.GetProductInput{Actor: tt.actor, ID: "p1"})
+				if active || tt.seesInactive {
+					require.NoError(t, err, "%s active=%v", tt.name, active)
+					assert.Same(t, p, got)
+					return
+				}
+				assert.ErrorIs(t, err, product.ErrNotFound, "%s active=%v", tt.name, active)
+				assert.Nil(t, got)
+			})
 		}
 	}
 }
@@ -214,11 +219,13 @@ func TestCreateProduct_Forbidden(t *testing.T) {
 		{"seller naming another seller", seller, otherSellerID},
 	}
 	for _, tt := range tests {
-		cat := newCatalog(t) // no Create
-		d := draft()
-		d.SellerID = tt.sellerID
-		_, err := catalog.NewCreateProduct(cat).Handle(context.Background(), catalog.CreateProductInput{Actor: tt.actor, Draft: d})
-		assertForbidden(t, err, tt.name)
+		t.Run(tt.name, func(t *testing.T) {
+			cat := newCatalog(t) // no Create
+			d := draft()
+			d.SellerID = tt.sellerID
+			_, err := catalog.NewCreateProduct(cat).Handle(context.Background(), catalog.CreateProductInput{Actor: tt.actor, Draft: d})
+			assertForbidden(t, err, tt.name)
+		})
 	}
 }
 
@@ -235,20 +242,22 @@ func TestCreateProduct_InvalidDraftNeverReachesTheCatalog(t *testing.T) {
 func TestReplaceProduct_OwnerAndAdmins(t *testing.T) {
 	for _, actor := range []user.Actor{seller, admin, superAdmin} {
 		for _, sentSeller := range []string{"", sellerID} {
-			cat := newCatalog(t)
-			current := prod("p1", false) // inactive: still editable by them
-			d := draft()
-			d.SellerID = sentSeller
-			want := d
-			want.SellerID = sellerID
-			replaced := prod("p1", true)
-			gomock.InOrder(
-				cat.EXPECT().Get(gomock.Any(), "p1", actor).Return(current, nil),
-				cat.EXPECT().Replace(gomock.Any(), "p1", want, actor).Return(replaced, nil),
-			)
-			got, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: actor, ID: "p1", Draft: d})
-			require.NoError(t, err, actor.Role)
-			assert.Same(t, replaced, got)
+			t.Run(fmt.Sprintf("%s/seller_id=%q", actor.Role, sentSeller), func(t *testing.T) {
+				cat := newCatalog(t)
+				current := prod("p1", false) // inactive: still editable by them
+				d := draft()
+				d.SellerID = sentSeller
+				want := d
+				want.SellerID = sellerID
+				replaced := prod("p1", true)
+				gomock.InOrder(
+					cat.EXPECT().Get(gomock.Any(), "p1", actor).Return(current, nil),
+					cat.EXPECT().Replace(gomock.Any(), "p1", want, actor).Return(replaced, nil),
+				)
+				got, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: actor, ID: "p1", Draft: d})
+				require.NoError(t, err, actor.Role)
+				assert.Same(t, replaced, got)
+			})
 		}
 	}
 }
@@ -269,14 +278,17 @@ func TestReplaceProduct_AnotherSellersInactiveProductIsNotFound(t *testing.T) {
 
 func TestReplaceProduct_ForbiddenBeforeAnyLookup(t *testing.T) {
 	for _, tc := range []struct {
+		name     string
 		actor    user.Actor
 		sellerID string
-	}{{anonymous, ""}, {customer, ""}, {seller, otherSellerID}} {
-		cat := newCatalog(t) // no Get, no Replace
-		d := draft()
-		d.SellerID = tc.sellerID
-		_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: tc.actor, ID: "p1", Draft: d})
-		assertForbidden(t, err, tc.actor.Role)
+	}{{"anonymous", anonymous, ""}, {"customer", customer, ""}, {"seller naming another seller", seller, otherSellerID}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cat := newCatalog(t) // no Get, no Replace
+			d := draft()
+			d.SellerID = tc.sellerID
+			_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: tc.actor, ID: "p1", Draft: d})
+			assertForbidden(t, err, tc.actor.Role)
+		})
 	}
 }
 
@@ -309,14 +321,18 @@ func TestReplaceProduct_UnknownProduct(t *testing.T) {
 
 func TestDeleteProduct_AdminsOnly(t *testing.T) {
 	for _, actor := range []user.Actor{admin, superAdmin} {
-		cat := newCatalog(t)
-		cat.EXPECT().Delete(gomock.Any(), "p1", actor).Return(nil)
-		require.NoError(t, catalog.NewDeleteProduct(cat).Handle(context.Background(), catalog.DeleteProductInput{Actor: actor, ID: "p1"}))
+		t.Run(string(actor.Role), func(t *testing.T) {
+			cat := newCatalog(t)
+			cat.EXPECT().Delete(gomock.Any(), "p1", actor).Return(nil)
+			require.NoError(t, catalog.NewDeleteProduct(cat).Handle(context.Background(), catalog.DeleteProductInput{Actor: actor, ID: "p1"}))
+		})
 	}
 	for _, actor := range []user.Actor{anonymous, customer, seller} {
-		cat := newCatalog(t) // no Delete
-		err := catalog.NewDeleteProduct(cat).Handle(context.Background(), catalog.DeleteProductInput{Actor: actor, ID: "p1"})
-		assertForbidden(t, err, actor.Role)
+		t.Run(fmt.Sprintf("refused %q", actor.Role), func(t *testing.T) {
+			cat := newCatalog(t) // no Delete
+			err := catalog.NewDeleteProduct(cat).Handle(context.Background(), catalog.DeleteProductInput{Actor: actor, ID: "p1"})
+			assertForbidden(t, err, actor.Role)
+		})
 	}
 }
 

@@ -232,12 +232,14 @@ func TestChangeOrderStatus_IllegalMoves(t *testing.T) {
 		{func(t *testing.T) *order.Order { return pendingOrder(t, orderID, now) }, "paid"},
 	}
 	for _, tt := range tests {
-		f := newFixture(t) // no Update
-		o := tt.from(t)
-		f.orders.EXPECT().GetForUpdate(gomock.Any(), orderID).Return(o, nil)
-		_, err := newChange(f).Handle(context.Background(), orders.ChangeOrderStatusInput{Actor: admin, ID: orderID, Status: tt.target})
-		assert.ErrorIs(t, err, order.ErrIllegalTransition, "%s → %s", o.Status(), tt.target)
-		assert.ErrorIs(t, err, domain.ErrConflict)
+		t.Run("to "+tt.target, func(t *testing.T) {
+			f := newFixture(t) // no Update
+			o := tt.from(t)
+			f.orders.EXPECT().GetForUpdate(gomock.Any(), orderID).Return(o, nil)
+			_, err := newChange(f).Handle(context.Background(), orders.ChangeOrderStatusInput{Actor: admin, ID: orderID, Status: tt.target})
+			assert.ErrorIs(t, err, order.ErrIllegalTransition, "%s → %s", o.Status(), tt.target)
+			assert.ErrorIs(t, err, domain.ErrConflict)
+		})
 	}
 }
 

@@ -235,9 +235,11 @@ func TestPacing(t *testing.T) {
 		{"bounded", outbox.PassResult{}, errDown, 40, outbox.DefaultMaxBackoff, 41},
 	}
 	for _, tc := range cases {
-		wait, next := p.Next(tc.res, tc.err, tc.failures)
-		assert.Equal(t, tc.wait, wait, tc.name)
-		assert.Equal(t, tc.next, next, tc.name)
+		t.Run(tc.name, func(t *testing.T) {
+			wait, next := p.Next(tc.res, tc.err, tc.failures)
+			assert.Equal(t, tc.wait, wait, tc.name)
+			assert.Equal(t, tc.next, next, tc.name)
+		})
 	}
 	wait, _ := outbox.Pacing{Poll: time.Second, MaxBackoff: 3 * time.Second}.Next(outbox.PassResult{}, errDown, 5)
 	assert.Equal(t, 3*time.Second, wait)

@@ -201,11 +201,13 @@ func TestCreatePaymentLink_ReturnURLMustBeOnAnAllowedHost(t *testing.T) {
 		returns payments.ReturnURLPolicy
 		url     string
 	}{{prod, "https://shop.example.uz/paid"}, {payments.ReturnURLPolicy{}, ""}} {
-		orders, links, uc := newPaymentLinkFixtureWith(t, tc.returns)
-		orders.EXPECT().Get(gomock.Any(), clickOrderID).Return(clickOrder(clickOrderID, order.StatusPendingPayment), nil)
-		links.EXPECT().PaymeURL(clickOrderID, clickTotal, tc.url).Return("https://checkout.paycom.uz/abc", nil)
-		_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{
-			Actor: clickOwner, OrderID: clickOrderID, Provider: "payme", ReturnURL: tc.url})
-		assert.NoError(t, err, tc.url)
+		t.Run("return_url="+tc.url, func(t *testing.T) {
+			orders, links, uc := newPaymentLinkFixtureWith(t, tc.returns)
+			orders.EXPECT().Get(gomock.Any(), clickOrderID).Return(clickOrder(clickOrderID, order.StatusPendingPayment), nil)
+			links.EXPECT().PaymeURL(clickOrderID, clickTotal, tc.url).Return("https://checkout.paycom.uz/abc", nil)
+			_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{
+				Actor: clickOwner, OrderID: clickOrderID, Provider: "payme", ReturnURL: tc.url})
+			assert.NoError(t, err, tc.url)
+		})
 	}
 }

@@ -134,15 +134,17 @@ func TestPaymeCancel_ReplayAnswersTheStoredValuesAndKeepsTheFirstReason(t *testi
 		{payment.PaymeCancelled, order.StatusPendingPayment, payment.ReasonTransactionFailed},
 		{payment.PaymeCancelledAfterPerform, order.StatusRefunded, payment.ReasonRefund},
 	} {
-		uc, m := newPaymeCancel(t) // no Update, no Release
-		m.expectLocked(c.status, c.state, paymeFresh)
+		t.Run(string(c.status), func(t *testing.T) {
+			uc, m := newPaymeCancel(t) // no Update, no Release
+			m.expectLocked(c.status, c.state, paymeFresh)
 
-		res, err := uc.Handle(context.Background(), paymeID, payment.ReasonUnknown)
-		require.NoError(t, err)
-		assert.False(t, res.Changed)
-		assert.Equal(t, c.state, res.Tx.State())
-		assert.Equal(t, paymeStoredCancel, res.Tx.CancelTime())
-		assert.Equal(t, c.first, *res.Tx.Reason())
+			res, err := uc.Handle(context.Background(), paymeID, payment.ReasonUnknown)
+			require.NoError(t, err)
+			assert.False(t, res.Changed)
+			assert.Equal(t, c.state, res.Tx.State())
+			assert.Equal(t, paymeStoredCancel, res.Tx.CancelTime())
+			assert.Equal(t, c.first, *res.Tx.Reason())
+		})
 	}
 }
 

@@ -62,8 +62,10 @@ func TestBadWaiverListsAreRefused(t *testing.T) {
 		"not an id":  "CVE-2026-1 some reason\n",
 		"twice":      "GO-2026-0001 a\nGO-2026-0001 b\n",
 	} {
-		_, err := parseWaivers(strings.NewReader(list))
-		assert.Error(t, err, name)
+		t.Run(name, func(t *testing.T) {
+			_, err := parseWaivers(strings.NewReader(list))
+			assert.Error(t, err, name)
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package fiscal_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -39,7 +40,9 @@ func TestShowableQRCodeURL(t *testing.T) {
 		{"", false},
 	}
 	for _, tc := range cases {
-		assert.Equal(t, tc.want, fiscal.ShowableQRCodeURL(tc.url), "%q", tc.url)
+		t.Run(fmt.Sprintf("%q", tc.url), func(t *testing.T) {
+			assert.Equal(t, tc.want, fiscal.ShowableQRCodeURL(tc.url), "%q", tc.url)
+		})
 	}
 }
 

@@ -1,7 +1,9 @@
 package money_test
 
 import (
+	"fmt"
 	"math"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -37,7 +39,9 @@ func TestArithmeticRefusesOverflow(t *testing.T) {
 
 func TestSomString(t *testing.T) {
 	for tiyin, want := range map[int64]string{0: "0.00", 5: "0.05", 100: "1.00", 5000000: "50000.00", 123456: "1234.56"} {
-		assert.Equal(t, want, money.MustTiyin(tiyin).SomString(), "tiyin %d", tiyin)
+		t.Run(strconv.FormatInt(tiyin, 10), func(t *testing.T) {
+			assert.Equal(t, want, money.MustTiyin(tiyin).SomString(), "tiyin %d", tiyin)
+		})
 	}
 }
 
@@ -50,14 +54,18 @@ func TestParseSom(t *testing.T) {
 		{"0.01", 1}, {"0", 0}, {"1.230", 123}, {"00012.34", 1234}, {"92233720368547758.07", math.MaxInt64},
 	}
 	for _, c := range ok {
-		m, err := money.ParseSom(c.in)
-		require.NoError(t, err, c.in)
-		assert.Equal(t, c.want, m.Tiyin(), c.in)
+		t.Run(c.in, func(t *testing.T) {
+			m, err := money.ParseSom(c.in)
+			require.NoError(t, err, c.in)
+			assert.Equal(t, c.want, m.Tiyin(), c.in)
+		})
 	}
 	bad := []string{"", ".", "1.", ".5", "-1", "+1", "1e3", "1.001", "1,00", " 1", "1 ", "abc", "1.2.3", "NaN", "0x10"}
 	for _, in := range bad {
-		_, err := money.ParseSom(in)
-		assert.ErrorIs(t, err, money.ErrFormat, "%q", in)
+		t.Run(fmt.Sprintf("bad %q", in), func(t *testing.T) {
+			_, err := money.ParseSom(in)
+			assert.ErrorIs(t, err, money.ErrFormat, "%q", in)
+		})
 	}
 	_, err := money.ParseSom("92233720368547758.08")
 	assert.ErrorIs(t, err, money.ErrOverflow)

@@ -54,13 +54,15 @@ func TestCheckRoomForUnpaid(t *testing.T) {
 		unpaid, limit int
 		ok            bool
 	}{{0, 5, true}, {4, 5, true}, {5, 5, false}, {6, 5, false}, {0, 1, true}, {1, 1, false}} {
-		err := order.CheckRoomForUnpaid(tc.unpaid, tc.limit)
-		if tc.ok {
-			assert.NoError(t, err, "%d of %d", tc.unpaid, tc.limit)
-			continue
-		}
-		assert.ErrorIs(t, err, order.ErrTooManyUnpaid, "%d of %d", tc.unpaid, tc.limit)
-		assert.ErrorIs(t, err, domain.ErrConflict)
+		t.Run(fmt.Sprintf("%d of %d", tc.unpaid, tc.limit), func(t *testing.T) {
+			err := order.CheckRoomForUnpaid(tc.unpaid, tc.limit)
+			if tc.ok {
+				assert.NoError(t, err, "%d of %d", tc.unpaid, tc.limit)
+				return
+			}
+			assert.ErrorIs(t, err, order.ErrTooManyUnpaid, "%d of %d", tc.unpaid, tc.limit)
+			assert.ErrorIs(t, err, domain.ErrConflict)
+		})
 	}
 }
 

@@ -40,9 +40,11 @@ func TestNewCodeRejectsTheBiasedTail(t *testing.T) {
 		{"the tail is drawn again", []uint32{otp.AcceptBelow + 5, 1<<32 - 1, 654321}, "654321"},
 	}
 	for _, c := range cases {
-		code, err := otp.NewCodeFrom(draws(c.draws...))
-		require.NoError(t, err, c.name)
-		assert.Equal(t, c.want, code.Reveal(), c.name)
+		t.Run(c.name, func(t *testing.T) {
+			code, err := otp.NewCodeFrom(draws(c.draws...))
+			require.NoError(t, err, c.name)
+			assert.Equal(t, c.want, code.Reveal(), c.name)
+		})
 	}
 }
 
@@ -90,9 +92,11 @@ func TestNewCodeIsUniform(t *testing.T) {
 
 func TestParseCode(t *testing.T) {
 	for in, want := range map[string]string{"123456": "123456", " 000001 ": "000001"} {
-		c, err := otp.ParseCode(in)
-		require.NoError(t, err, "%q", in)
-		assert.Equal(t, want, c.Reveal())
+		t.Run(fmt.Sprintf("%q", in), func(t *testing.T) {
+			c, err := otp.ParseCode(in)
+			require.NoError(t, err, "%q", in)
+			assert.Equal(t, want, c.Reveal())
+		})
 	}
 	for _, in := range []string{"", "12345", "1234567", "12345a", "١٢٣٤٥٦", "12 345", "+12345", "-12345"} {
 		c, err := otp.ParseCode(in)

@@ -31,9 +31,11 @@ func TestPolicyValidate(t *testing.T) {
 		"no client sends":    func(p *otp.Policy) { p.ClientSends = 0 },
 		"no client window":   func(p *otp.Policy) { p.ClientWindow = time.Microsecond },
 	} {
-		p := otp.DefaultPolicy()
-		edit(&p)
-		assert.Error(t, p.Validate(), name)
+		t.Run(name, func(t *testing.T) {
+			p := otp.DefaultPolicy()
+			edit(&p)
+			assert.Error(t, p.Validate(), name)
+		})
 	}
 	p := otp.DefaultPolicy()
 	p.TTL = otp.MaxTTL

@@ -174,7 +174,9 @@ func TestClickClientState(t *testing.T) {
 		payment.ClickCancelledAfterConfirm: payment.ClientRefunded,
 	}
 	for s, cs := range want {
-		assert.Equal(t, cs, clickIn(s).ClientState(), "state %d", s)
+		t.Run(fmt.Sprintf("state %d", s), func(t *testing.T) {
+			assert.Equal(t, cs, clickIn(s).ClientState(), "state %d", s)
+		})
 	}
 	assert.Equal(t, payment.ClickState(1), payment.ClickPrepared)
 	assert.Equal(t, payment.ClickState(2), payment.ClickConfirmed)

@@ -69,7 +69,9 @@ func TestPaymeErrorCategories(t *testing.T) {
 		{payment.ErrInvalidReason, domain.ErrValidation},
 	}
 	for _, c := range cases {
-		assert.ErrorIs(t, c.err, c.cat, c.err.Error())
+		t.Run(c.err.Error(), func(t *testing.T) {
+			assert.ErrorIs(t, c.err, c.cat, c.err.Error())
+		})
 	}
 	assert.False(t, errors.Is(payment.ErrTimedOut, payment.ErrBadState), "distinct sentinels")
 }
@@ -145,10 +147,12 @@ func TestTimedOutAndIsLive(t *testing.T) {
 		{payment.PaymeCancelledAfterPerform, pastLimit, false},
 	}
 	for _, c := range cases {
-		tx := paymeIn(c.state)
-		assert.Equal(t, c.timedOut, tx.TimedOut(c.now), "%d at %s", c.state, c.now)
-		assert.Equal(t, c.state == payment.PaymeCreated && !c.timedOut, tx.IsLive(c.now), "%d at %s", c.state, c.now)
-		assert.Equal(t, c.state, tx.State(), "TimedOut/IsLive never change state")
+		t.Run(fmt.Sprintf("%d at %s", c.state, c.now.Format(time.RFC3339Nano)), func(t *testing.T) {
+			tx := paymeIn(c.state)
+			assert.Equal(t, c.timedOut, tx.TimedOut(c.now), "%d at %s", c.state, c.now)
+			assert.Equal(t, c.state == payment.PaymeCreated && !c.timedOut, tx.IsLive(c.now), "%d at %s", c.state, c.now)
+			assert.Equal(t, c.state, tx.State(), "TimedOut/IsLive never change state")
+		})
 	}
 }
 
@@ -307,7 +311,9 @@ func TestPaymeClientState(t *testing.T) {
 		payment.PaymeCancelledAfterPerform: payment.ClientRefunded,
 	}
 	for s, cs := range want {
-		assert.Equal(t, cs, paymeIn(s).ClientState(), "state %d", s)
+		t.Run(fmt.Sprintf("state %d", s), func(t *testing.T) {
+			assert.Equal(t, cs, paymeIn(s).ClientState(), "state %d", s)
+		})
 	}
 	assert.Equal(t, payment.ClientState("pending"), payment.ClientPending)
 	assert.Equal(t, payment.ClientState("completed"), payment.ClientCompleted)

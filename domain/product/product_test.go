@@ -170,8 +170,10 @@ func TestVisibleTo(t *testing.T) {
 		{false, "", true, true},
 	}
 	for _, c := range cases {
-		p := product.Restore("p", "n", "", "c", "seller-1", money.MustTiyin(1), 1, c.active, t0, t0)
-		assert.Equal(t, c.want, p.VisibleTo(c.userID, c.isAdmin), "%+v", c)
+		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
+			p := product.Restore("p", "n", "", "c", "seller-1", money.MustTiyin(1), 1, c.active, t0, t0)
+			assert.Equal(t, c.want, p.VisibleTo(c.userID, c.isAdmin), "%+v", c)
+		})
 	}
 	// A product without a seller is not visible to an anonymous user through an empty id match.
 	orphan := product.Restore("p", "n", "", "c", "", money.MustTiyin(1), 1, false, t0, t0)

@@ -94,11 +94,13 @@ func TestNewTruncatesUserAgent(t *testing.T) {
 		{"rune ends at 512", strings.Repeat("a", 510) + "ж" + "tail", 512},
 	}
 	for _, c := range cases {
-		s, err := session.New("s", "u", role, "h", c.ua, "", t0, life)
-		require.NoError(t, err)
-		assert.Len(t, s.UserAgent(), c.wantLen, c.name)
-		assert.True(t, strings.HasPrefix(c.ua, s.UserAgent()), c.name)
-		assert.True(t, utf8Valid(s.UserAgent()), c.name)
+		t.Run(c.name, func(t *testing.T) {
+			s, err := session.New("s", "u", role, "h", c.ua, "", t0, life)
+			require.NoError(t, err)
+			assert.Len(t, s.UserAgent(), c.wantLen, c.name)
+			assert.True(t, strings.HasPrefix(c.ua, s.UserAgent()), c.name)
+			assert.True(t, utf8Valid(s.UserAgent()), c.name)
+		})
 	}
 }
 

@@ -2,9 +2,11 @@ package user_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -66,7 +68,9 @@ func TestErrorCategories(t *testing.T) {
 		{user.ErrNotAllowed, domain.ErrForbidden},
 	}
 	for _, c := range cases {
-		assert.ErrorIs(t, c.err, c.cat, c.err.Error())
+		t.Run(c.err.Error(), func(t *testing.T) {
+			assert.ErrorIs(t, c.err, c.cat, c.err.Error())
+		})
 	}
 	assert.False(t, errors.Is(user.ErrSelfChange, user.ErrLastSuperAdmin))
 }
@@ -82,9 +86,11 @@ func TestNormalizeEmail(t *testing.T) {
 		{strings.Repeat("a", 64) + "@example.com", strings.Repeat("a", 64) + "@example.com"},
 	}
 	for _, c := range ok {
-		got, err := user.NormalizeEmail(c.in)
-		require.NoError(t, err, c.in)
-		assert.Equal(t, c.want, got, c.in)
+		t.Run(c.in, func(t *testing.T) {
+			got, err := user.NormalizeEmail(c.in)
+			require.NoError(t, err, c.in)
+			assert.Equal(t, c.want, got, c.in)
+		})
 	}
 	bad := []string{
 		"", "   ", "plain", "@example.com", "user@", "user@example", "user@.com", "user@example.",
@@ -93,10 +99,12 @@ func TestNormalizeEmail(t *testing.T) {
 		"user@exa_mple.com", "user\x00@example.com", strings.Repeat("a", 65) + "@example.com",
 	}
 	for _, in := range bad {
-		_, err := user.NormalizeEmail(in)
-		require.Error(t, err, "%q", in)
-		assert.ErrorIs(t, err, domain.ErrValidation)
-		assert.Equal(t, []string{"email"}, testsupport.FieldsOf(t, err), "%q", in)
+		t.Run(fmt.Sprintf("bad %q", in), func(t *testing.T) {
+			_, err := user.NormalizeEmail(in)
+			require.Error(t, err, "%q", in)
+			assert.ErrorIs(t, err, domain.ErrValidation)
+			assert.Equal(t, []string{"email"}, testsupport.FieldsOf(t, err), "%q", in)
+		})
 	}
 }
 
@@ -179,16 +187,20 @@ func TestNormalizePhone(t *testing.T) {
 		{" +998901234567 ", "+998901234567"},
 	}
 	for _, c := range ok {
-		got, err := user.NormalizePhone(c.in)
-		require.NoError(t, err, "%q", c.in)
-		assert.Equal(t, c.want, got)
+		t.Run(fmt.Sprintf("%q", c.in), func(t *testing.T) {
+			got, err := user.NormalizePhone(c.in)
+			require.NoError(t, err, "%q", c.in)
+			assert.Equal(t, c.want, got)
+		})
 	}
 	for _, in := range []string{
 		"998901234567", "+99890123456", "+9989012345678", "+998 90 123 45 67", "+997901234567",
 		"+99890123456a", "+998９01234567", "+998-901234567", "+",
 	} {
-		_, err := user.NormalizePhone(in)
-		assert.Equal(t, []string{"phone"}, testsupport.FieldsOf(t, err), "%q", in)
+		t.Run(fmt.Sprintf("bad %q", in), func(t *testing.T) {
+			_, err := user.NormalizePhone(in)
+			assert.Equal(t, []string{"phone"}, testsupport.FieldsOf(t, err), "%q", in)
+		})
 	}
 }
 
@@ -224,12 +236,14 @@ func TestNewFullNameBoundaries(t *testing.T) {
 		{"  " + strings.Repeat("a", 200) + "  ", true},
 	}
 	for _, c := range cases {
-		_, err := user.New("u", "a@example.com", "h", c.name, "", t0)
-		if c.ok {
-			assert.NoError(t, err, "len %d", len(c.name))
-		} else {
-			assert.Equal(t, []string{"full_name"}, testsupport.FieldsOf(t, err), "len %d", len(c.name))
-		}
+		t.Run(fmt.Sprintf("%d runes", utf8.RuneCountInString(c.name)), func(t *testing.T) {
+			_, err := user.New("u", "a@example.com", "h", c.name, "", t0)
+			if c.ok {
+				assert.NoError(t, err, "len %d", len(c.name))
+			} else {
+				assert.Equal(t, []string{"full_name"}, testsupport.FieldsOf(t, err), "len %d", len(c.name))
+			}
+		})
 	}
 }
 

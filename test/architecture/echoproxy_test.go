@@ -111,9 +111,11 @@ func TestEchoProxyUsesFindsThem(t *testing.T) {
 		`package p; import middleware "example.com/other"; var _ = middleware.Proxy(nil)`:                             0,
 	}
 	for src, want := range cases {
-		fset := token.NewFileSet()
-		f, err := parser.ParseFile(fset, "x.go", src, 0)
-		require.NoError(t, err, src)
-		assert.Len(t, echoProxyUses(fset, f), want, src)
+		t.Run(src, func(t *testing.T) {
+			fset := token.NewFileSet()
+			f, err := parser.ParseFile(fset, "x.go", src, 0)
+			require.NoError(t, err, src)
+			assert.Len(t, echoProxyUses(fset, f), want, src)
+		})
 	}
 }

@@ -444,12 +444,14 @@ func testReserveUnavailable(t *testing.T, s *suite) {
 		{"inactive", inactive.ID(), domain.ErrValidation},
 	}
 	for _, c := range cases {
-		err := s.cat.Reserve(s.ctx(), uuid.NewString(), []ports.ReservationItem{
-			{ProductID: ok.ID(), Quantity: 1}, {ProductID: c.id, Quantity: 1},
-		}, admin)
-		assert.ErrorIs(t, err, c.want, c.name)
-		assert.False(t, errors.Is(err, product.ErrInsufficientStock), c.name)
-		assert.Equal(t, int64(5), s.stock(ok.ID()), "%s: nothing taken", c.name)
+		t.Run(c.name, func(t *testing.T) {
+			err := s.cat.Reserve(s.ctx(), uuid.NewString(), []ports.ReservationItem{
+				{ProductID: ok.ID(), Quantity: 1}, {ProductID: c.id, Quantity: 1},
+			}, admin)
+			assert.ErrorIs(t, err, c.want, c.name)
+			assert.False(t, errors.Is(err, product.ErrInsufficientStock), c.name)
+			assert.Equal(t, int64(5), s.stock(ok.ID()), "%s: nothing taken", c.name)
+		})
 	}
 	assert.Equal(t, int64(5), s.stock(inactive.ID()))
 }
@@ -467,8 +469,10 @@ func testReserveBadInput(t *testing.T, s *suite) {
 		{"order id not a uuid", "order-1", []ports.ReservationItem{{ProductID: p.ID(), Quantity: 1}}},
 	}
 	for _, c := range cases {
-		err := s.cat.Reserve(s.ctx(), c.order, c.items, admin)
-		assert.ErrorIs(t, err, domain.ErrValidation, c.name)
+		t.Run(c.name, func(t *testing.T) {
+			err := s.cat.Reserve(s.ctx(), c.order, c.items, admin)
+			assert.ErrorIs(t, err, domain.ErrValidation, c.name)
+		})
 	}
 	assert.Equal(t, int64(5), s.stock(p.ID()))
 }

@@ -98,11 +98,13 @@ func TestIdentity_AdminListUsers(t *testing.T) {
 
 	t.Run("role", func(t *testing.T) {
 		for role, want := range map[string]int{roleSeller: 1, roleAdmin: 1, roleSuperAdmin: 1, roleCustomer: 5} {
-			got := list(t, url.Values{"role": {role}})
-			assert.Equal(t, want, got.Total, role)
-			for _, u := range got.Items {
-				assert.Equal(t, role, u.Role)
-			}
+			t.Run(role, func(t *testing.T) {
+				got := list(t, url.Values{"role": {role}})
+				assert.Equal(t, want, got.Total, role)
+				for _, u := range got.Items {
+					assert.Equal(t, role, u.Role)
+				}
+			})
 		}
 		got := list(t, url.Values{"role": {roleSeller}})
 		if assert.Len(t, got.Items, 1) {

@@ -202,10 +202,12 @@ func TestPayme_WrongCredentials(t *testing.T) {
 		"bearer":      "Bearer " + paymeKey,
 	} {
 		for method, body := range bodies {
-			r := g.raw(t, 0, body, auth)
-			expectPaymeError(t, r, paymeCodeUnauthorized, nil)
-			// Refused before the body (and so its id) is read (API.md).
-			assert.Equal(t, "null", string(r.ID), "%s %s", name, method)
+			t.Run(name+" "+method, func(t *testing.T) {
+				r := g.raw(t, 0, body, auth)
+				expectPaymeError(t, r, paymeCodeUnauthorized, nil)
+				// Refused before the body (and so its id) is read (API.md).
+				assert.Equal(t, "null", string(r.ID), "%s %s", name, method)
+			})
 		}
 	}
 	// Nothing happened.
@@ -226,23 +228,25 @@ func TestPayme_AllowListUsesTheClientIP(t *testing.T) {
 	})
 	body := paymeBody(1, "GetStatement", map[string]any{"from": 0, "to": 1})
 	for xff, ok := range map[string]bool{"185.234.113.7": true, "185.234.113.16": false, "": false} {
-		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, g.apps[0].BaseURL+paymeRoute, strings.NewReader(string(body)))
-		require.NoError(t, err)
-		req.Header.Set("Authorization", paymeAuth)
-		if xff != "" {
-			req.Header.Set("X-Forwarded-For", xff)
-		}
-		resp, err := paymeClient.Do(req)
-		require.NoError(t, err)
-		raw, err := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-		require.NoError(t, err)
-		assert.Equal(t, http.StatusOK, resp.StatusCode)
-		if ok {
-			assert.Contains(t, string(raw), `"result":{"transactions":[]}`, "from %q", xff)
-		} else {
-			assert.Contains(t, string(raw), fmt.Sprintf(`"code":%d`, paymeCodeUnauthorized), "from %q: %s", xff, raw)
-		}
+		t.Run(fmt.Sprintf("from %q", xff), func(t *testing.T) {
+			req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, g.apps[0].BaseURL+paymeRoute, strings.NewReader(string(body)))
+			require.NoError(t, err)
+			req.Header.Set("Authorization", paymeAuth)
+			if xff != "" {
+				req.Header.Set("X-Forwarded-For", xff)
+			}
+			resp, err := paymeClient.Do(req)
+			require.NoError(t, err)
+			raw, err := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			if ok {
+				assert.Contains(t, string(raw), `"result":{"transactions":[]}`, "from %q", xff)
+			} else {
+				assert.Contains(t, string(raw), fmt.Sprintf(`"code":%d`, paymeCodeUnauthorized), "from %q: %s", xff, raw)
+			}
+		})
 	}
 }
 
@@ -275,10 +279,12 @@ func TestPayme_UnknownOrder(t *testing.T) {
 		"missing":      {"phone": "998901234567"},
 		"empty":        {},
 	} {
-		expectPaymeError(t, g.call(t, "CheckPerformTransaction", map[string]any{"amount": 100, "account": acct}), paymeCodeNoOrder, "order_id")
-		r := g.call(t, "CreateTransaction", map[string]any{"id": paymeNewID(), "time": paymeNowMillis(), "amount": 100, "account": acct})
-		expectPaymeError(t, r, paymeCodeNoOrder, "order_id")
-		assert.Equal(t, "Заказ не найден", r.Error.Message["ru"], name)
+		t.Run(name, func(t *testing.T) {
+			expectPaymeError(t, g.call(t, "CheckPerformTransaction", map[string]any{"amount": 100, "account": acct}), paymeCodeNoOrder, "order_id")
+			r := g.call(t, "CreateTransaction", map[string]any{"id": paymeNewID(), "time": paymeNowMillis(), "amount": 100, "account": acct})
+			expectPaymeError(t, r, paymeCodeNoOrder, "order_id")
+			assert.Equal(t, "Заказ не найден", r.Error.Message["ru"], name)
+		})
 	}
 	for _, method := range []string{"PerformTransaction", "CheckTransaction"} {
 		expectPaymeError(t, g.call(t, method, map[string]any{"id": paymeNewID()}), paymeCodeTxNotFound, nil)
@@ -297,9 +303,11 @@ func TestPayme_ProtocolErrorsAreHTTP200(t *testing.T) {
 		`{"method":"ChangePassword","params":{"password":"p"},"id":1}`:         paymeCodeNoMethod,
 		`{"method":"CancelTransaction","params":{"id":"a","reason":7},"id":1}`: paymeCodeInvalid,
 	} {
-		r := g.raw(t, 0, []byte(body), paymeAuth)
-		require.NotNil(t, r.Error, "%.80s", body)
-		assert.Equal(t, code, r.Error.Code, "%.80s: %s", body, r)
+		t.Run(fmt.Sprintf("%.40s", body), func(t *testing.T) {
+			r := g.raw(t, 0, []byte(body), paymeAuth)
+			require.NotNil(t, r.Error, "%.80s", body)
+			assert.Equal(t, code, r.Error.Code, "%.80s: %s", body, r)
+		})
 	}
 	// Not a POST: still HTTP 200, in Payme's format, with -32300.
 	resp, body := get(t, g.apps[0].BaseURL+paymeRoute, map[string]string{"Authorization": paymeAuth})

@@ -52,17 +52,19 @@ func TestPayments_PaymeLink(t *testing.T) {
 		{"https://shop.example.uz/orders/1?paid=1", "m=" + payPaymeMerchant + ";ac.order_id=" + orderID + ";a=" +
 			strconv.FormatInt(clickDefaultTotal, 10) + ";c=https://shop.example.uz/orders/1?paid=1"},
 	} {
-		body := map[string]any{"order_id": orderID, "provider": "payme"}
-		if tc.returnURL != "" {
-			body["return_url"] = tc.returnURL
-		}
-		m := g.paymentLinkOK(t, buyer.Access, body)
-		link, _ := m["payment_url"].(string)
-		encoded, ok := strings.CutPrefix(link, "https://checkout.paycom.uz/")
-		require.True(t, ok, "payment_url %q", link)
-		decoded, err := base64.StdEncoding.DecodeString(encoded)
-		require.NoError(t, err, "standard base64 with padding: %q", encoded)
-		assert.Equal(t, tc.payload, string(decoded))
+		t.Run("return_url="+tc.returnURL, func(t *testing.T) {
+			body := map[string]any{"order_id": orderID, "provider": "payme"}
+			if tc.returnURL != "" {
+				body["return_url"] = tc.returnURL
+			}
+			m := g.paymentLinkOK(t, buyer.Access, body)
+			link, _ := m["payment_url"].(string)
+			encoded, ok := strings.CutPrefix(link, "https://checkout.paycom.uz/")
+			require.True(t, ok, "payment_url %q", link)
+			decoded, err := base64.StdEncoding.DecodeString(encoded)
+			require.NoError(t, err, "standard base64 with padding: %q", encoded)
+			assert.Equal(t, tc.payload, string(decoded))
+		})
 	}
 }
 

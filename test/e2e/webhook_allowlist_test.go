@@ -133,11 +133,13 @@ func TestPayme_RefusedCallersAreAnsweredWithoutReadingTheBody(t *testing.T) {
 		"from Payme, wrong credentials":     {"X-Forwarded-For": "185.234.113.7", "Authorization": paymeAuth + "x"},
 		"from Payme, no credentials":        {"X-Forwarded-For": "185.234.113.7"},
 	} {
-		out := payWebhookBlocking(t, url, "text/json; charset=UTF-8", header)
-		e, _ := out["error"].(map[string]any)
-		require.NotNil(t, e, "%s: %v", name, out)
-		assert.EqualValues(t, paymeCodeUnauthorized, e["code"], name)
-		assert.Nil(t, out["id"], "%s: the body (and its id) was never read", name)
+		t.Run(name, func(t *testing.T) {
+			out := payWebhookBlocking(t, url, "text/json; charset=UTF-8", header)
+			e, _ := out["error"].(map[string]any)
+			require.NotNil(t, e, "%s: %v", name, out)
+			assert.EqualValues(t, paymeCodeUnauthorized, e["code"], name)
+			assert.Nil(t, out["id"], "%s: the body (and its id) was never read", name)
+		})
 	}
 	// Payme itself, with its key, is heard.
 	body := string(paymeBody(1, "GetStatement", map[string]any{"from": 0, "to": 1}))

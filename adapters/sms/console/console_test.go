@@ -41,8 +41,10 @@ func TestSendRefusesNothingToSend(t *testing.T) {
 		"no phone": s.Send(context.Background(), user.Phone{}, "text"),
 		"no text":  s.Send(context.Background(), p, ""),
 	} {
-		require.Error(t, err, name)
-		assert.NotErrorIs(t, err, sms.ErrNotSent, name)
+		t.Run(name, func(t *testing.T) {
+			require.Error(t, err, name)
+			assert.NotErrorIs(t, err, sms.ErrNotSent, name)
+		})
 	}
 	assert.Empty(t, buf.String(), "nothing logged")
 }

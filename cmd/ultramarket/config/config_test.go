@@ -274,11 +274,13 @@ func TestDevelopmentHasPaymentCredentialsTestHasNone(t *testing.T) {
 
 func TestHTTPAddrDefaultsToLoopbackInDevelopmentOnly(t *testing.T) {
 	for appEnv, want := range map[string]string{"development": "127.0.0.1:5000", "test": ":5000", "production": ":5000"} {
-		m := prodEnv()
-		m["APP_ENV"] = appEnv
-		c, err := config.Load(env(m))
-		require.NoError(t, err, appEnv)
-		assert.Equal(t, want, c.HTTPAddr, appEnv)
+		t.Run(appEnv, func(t *testing.T) {
+			m := prodEnv()
+			m["APP_ENV"] = appEnv
+			c, err := config.Load(env(m))
+			require.NoError(t, err, appEnv)
+			assert.Equal(t, want, c.HTTPAddr, appEnv)
+		})
 	}
 }
 
@@ -290,7 +292,9 @@ func TestIsLoopback(t *testing.T) {
 		"10.0.0.1:5000": false, "[fe80::1]:5000": false, "ultramarket.uz:5000": false,
 		"localhost.example.com:5000": false, "not an address": false,
 	} {
-		assert.Equal(t, want, config.IsLoopback(addr), addr)
+		t.Run(addr, func(t *testing.T) {
+			assert.Equal(t, want, config.IsLoopback(addr), addr)
+		})
 	}
 }
 

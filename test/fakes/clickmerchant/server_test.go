@@ -78,8 +78,10 @@ func TestAuth(t *testing.T) {
 		"uppercase digest": "123:8AB6F3A10AB8603A6194D91EFF532C95BE8EE626:1519051543",
 		"extra part":       specAuth + ":1",
 	} {
-		r := call(t, f, "GET", "payment/status/12345/7", "", auth)
-		assert.Equal(t, http.StatusUnauthorized, r.status, name)
+		t.Run(name, func(t *testing.T) {
+			r := call(t, f, "GET", "payment/status/12345/7", "", auth)
+			assert.Equal(t, http.StatusUnauthorized, r.status, name)
+		})
 	}
 
 	req, err := http.NewRequestWithContext(context.Background(), "GET", f.URL()+"payment/status/12345/7", nil)
