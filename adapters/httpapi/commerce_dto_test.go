@@ -12,8 +12,8 @@ import (
 	"github.com/ultramarket/gateway/adapters/httpapi"
 	"github.com/ultramarket/gateway/application/analytics"
 	appcart "github.com/ultramarket/gateway/application/cart"
-	appcatalog "github.com/ultramarket/gateway/application/catalog"
 	"github.com/ultramarket/gateway/application/orders"
+	"github.com/ultramarket/gateway/application/products"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/product"
@@ -74,11 +74,11 @@ func newCommerce(t *testing.T) commerce {
 	clock := testsupport.FixedClock(now)
 	httpapi.RegisterProducts(f.e, httpapi.ProductUseCases{
 		Authenticate: f.authenticate,
-		List:         appcatalog.NewListProducts(f.catalog),
-		Get:          appcatalog.NewGetProduct(f.catalog),
-		Create:       appcatalog.NewCreateProduct(f.catalog),
-		Replace:      appcatalog.NewReplaceProduct(f.catalog),
-		Delete:       appcatalog.NewDeleteProduct(f.catalog),
+		List:         products.NewListProducts(f.catalog),
+		Get:          products.NewGetProduct(f.catalog),
+		Create:       products.NewCreateProduct(f.catalog),
+		Replace:      products.NewReplaceProduct(f.catalog),
+		Delete:       products.NewDeleteProduct(f.catalog),
 	})
 	httpapi.RegisterCart(f.e, httpapi.CartUseCases{
 		Authenticate: f.authenticate,

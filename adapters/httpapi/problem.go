@@ -13,7 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	upstream "github.com/ultramarket/gateway/adapters/catalog"
+	upstream "github.com/ultramarket/gateway/adapters/catalogclient"
 	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/application/orders"
 	"github.com/ultramarket/gateway/domain"

@@ -7,7 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/ultramarket/gateway/application/auth"
-	"github.com/ultramarket/gateway/application/catalog"
+	"github.com/ultramarket/gateway/application/products"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/user"
@@ -17,11 +17,11 @@ import (
 // required; Authenticate is the same use case /api/auth uses.
 type ProductUseCases struct {
 	Authenticate *auth.Authenticate
-	List         *catalog.ListProducts
-	Get          *catalog.GetProduct
-	Create       *catalog.CreateProduct
-	Replace      *catalog.ReplaceProduct
-	Delete       *catalog.DeleteProduct
+	List         *products.ListProducts
+	Get          *products.GetProduct
+	Create       *products.CreateProduct
+	Replace      *products.ReplaceProduct
+	Delete       *products.DeleteProduct
 }
 
 // sellerRoles may put products up for sale.
@@ -67,7 +67,7 @@ type productHandlers struct {
 func (h productHandlers) list(c echo.Context) error {
 	q := c.QueryParams()
 	verr := &domain.ValidationError{}
-	in := catalog.ListProductsInput{
+	in := products.ListProductsInput{
 		Actor:    actorFrom(c),
 		Q:        single(q, "q", verr),
 		Category: single(q, "category", verr),
@@ -92,7 +92,7 @@ func (h productHandlers) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.uc.Get.Handle(c.Request().Context(), catalog.GetProductInput{Actor: actorFrom(c), ID: id})
+	p, err := h.uc.Get.Handle(c.Request().Context(), products.GetProductInput{Actor: actorFrom(c), ID: id})
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (h productHandlers) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.uc.Create.Handle(c.Request().Context(), catalog.CreateProductInput{Actor: actor, Draft: d})
+	p, err := h.uc.Create.Handle(c.Request().Context(), products.CreateProductInput{Actor: actor, Draft: d})
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func (h productHandlers) replace(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.uc.Replace.Handle(c.Request().Context(), catalog.ReplaceProductInput{Actor: actor, ID: id, Draft: d})
+	p, err := h.uc.Replace.Handle(c.Request().Context(), products.ReplaceProductInput{Actor: actor, ID: id, Draft: d})
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (h productHandlers) delete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.uc.Delete.Handle(c.Request().Context(), catalog.DeleteProductInput{Actor: actor, ID: id}); err != nil {
+	if err := h.uc.Delete.Handle(c.Request().Context(), products.DeleteProductInput{Actor: actor, ID: id}); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	upstream "github.com/ultramarket/gateway/adapters/catalog"
+	upstream "github.com/ultramarket/gateway/adapters/catalogclient"
 	"github.com/ultramarket/gateway/adapters/requestid"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/product"

@@ -23,7 +23,7 @@ const (
 
 // OrphanReleaser is a catalog that keeps its reservations next to the
 // orders and so can find those of orders that were never stored: the
-// built-in catalog (postgres.Catalog). An upstream catalog owns its
+// built-in catalog (postgres.ProductStore). An upstream catalog owns its
 // reservations and is not one.
 type OrphanReleaser interface {
 	// ReleaseOrphans gives back at most limit lines of reservations made

@@ -98,7 +98,7 @@ func TestNoEchoProxyMiddleware(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.Greater(t, files, 100, "the walk saw the module's files")
-	assert.Empty(t, uses, "echo's proxy middleware forwards a client's X-Real-IP (GO-2026-6875); build the upstream call with an http.Client as adapters/catalog does")
+	assert.Empty(t, uses, "echo's proxy middleware forwards a client's X-Real-IP (GO-2026-6875); build the upstream call with an http.Client as adapters/catalogclient does")
 }
 
 // The check finds a use however the package is named, and only a use.

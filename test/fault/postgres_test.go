@@ -274,7 +274,7 @@ func TestPostgresConnectionsKilledUnderLoad(t *testing.T) {
 		WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = r.order_id)`))
 	sweepCtx, cancelSweep := withTimeout(10 * time.Second)
 	defer cancelSweep()
-	released, err := postgres.NewCatalog(db, system.UUIDs{}, system.Clock{}).ReleaseOrphans(sweepCtx, time.Now(), 10_000)
+	released, err := postgres.NewProductStore(db, system.UUIDs{}, system.Clock{}).ReleaseOrphans(sweepCtx, time.Now(), 10_000)
 	require.NoError(t, err)
 	assert.Equal(t, orphanLines, released, "the sweep gives back every orphan line")
 	count("reservations of no order after the orphan sweep", orphanReservations)

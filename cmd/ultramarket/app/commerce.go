@@ -4,13 +4,13 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/ultramarket/gateway/adapters/catalog"
+	"github.com/ultramarket/gateway/adapters/catalogclient"
 	"github.com/ultramarket/gateway/adapters/httpapi"
 	"github.com/ultramarket/gateway/adapters/postgres"
 	"github.com/ultramarket/gateway/application/analytics"
 	appcart "github.com/ultramarket/gateway/application/cart"
-	appcatalog "github.com/ultramarket/gateway/application/catalog"
 	"github.com/ultramarket/gateway/application/orders"
+	"github.com/ultramarket/gateway/application/products"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -22,10 +22,10 @@ import (
 // checker is made and before anything that needs a.catalog.
 func (a *App) chooseCatalog(ids ports.IDGenerator, clock ports.Clock, pg ports.Pinger) ports.Pinger {
 	if a.cfg.CatalogURL == "" {
-		a.catalog = postgres.NewCatalog(a.db, ids, clock)
+		a.catalog = postgres.NewProductStore(a.db, ids, clock)
 		return pg
 	}
-	client := catalog.New(catalog.Config{
+	client := catalogclient.New(catalogclient.Config{
 		BaseURL:         a.cfg.CatalogURL,
 		Timeout:         a.cfg.CatalogTimeout,
 		BreakerFailures: a.cfg.CatalogBreakerFailures,
@@ -62,11 +62,11 @@ func (a *App) wireCommerce(d commerceDeps) {
 
 	httpapi.RegisterProducts(a.public, httpapi.ProductUseCases{
 		Authenticate: a.authenticate,
-		List:         appcatalog.NewListProducts(cat),
-		Get:          appcatalog.NewGetProduct(cat),
-		Create:       appcatalog.NewCreateProduct(cat),
-		Replace:      appcatalog.NewReplaceProduct(cat),
-		Delete:       appcatalog.NewDeleteProduct(cat),
+		List:         products.NewListProducts(cat),
+		Get:          products.NewGetProduct(cat),
+		Create:       products.NewCreateProduct(cat),
+		Replace:      products.NewReplaceProduct(cat),
+		Delete:       products.NewDeleteProduct(cat),
 	})
 	httpapi.RegisterCart(a.public, httpapi.CartUseCases{
 		Authenticate: a.authenticate,
@@ -120,7 +120,7 @@ func (a *App) wireCommerce(d commerceDeps) {
 // still fails is logged with the order id ("releasing the stock of order …
 // failed") for the upstream's own expiry or an operator.
 func (a *App) addOrphanSweep(clock ports.Clock, interval time.Duration) {
-	builtin, ok := a.catalog.(*postgres.Catalog)
+	builtin, ok := a.catalog.(*postgres.ProductStore)
 	if !ok || a.cfg.CatalogURL != "" {
 		return
 	}

@@ -23,18 +23,18 @@ import (
 	"github.com/ultramarket/gateway/test/testsupport"
 )
 
-func TestCatalogContract(t *testing.T) {
+func TestProductStoreContract(t *testing.T) {
 	// One database for the suite, emptied for each case: creating one per
 	// case costs half a second each.
 	db := testenv.Postgres(t)
 	contract.RunCatalogSuite(t, func(t *testing.T) contract.Fixture {
 		_, err := db.ExecContext(ctx(t), `TRUNCATE stock_reservations, products`)
 		require.NoError(t, err)
-		return contract.Fixture{Catalog: postgres.NewCatalog(db, system.UUIDs{}, contract.NewClock())}
+		return contract.Fixture{Catalog: postgres.NewProductStore(db, system.UUIDs{}, contract.NewClock())}
 	})
 }
 
-func newCatalogProduct(t *testing.T, cat *postgres.Catalog, stock int64) *product.Product {
+func newStoredProduct(t *testing.T, cat *postgres.ProductStore, stock int64) *product.Product {
 	t.Helper()
 	p, err := cat.Create(ctx(t), product.Draft{
 		Name: "Suzani", Category: "textile", SellerID: uuid.NewString(), Price: 40_000_000, Stock: stock, Active: true,
@@ -43,7 +43,7 @@ func newCatalogProduct(t *testing.T, cat *postgres.Catalog, stock int64) *produc
 	return p
 }
 
-func catalogStock(t *testing.T, cat *postgres.Catalog, id string) int64 {
+func storedStock(t *testing.T, cat *postgres.ProductStore, id string) int64 {
 	t.Helper()
 	p, err := cat.Get(ctx(t), id, user.Actor{})
 	require.NoError(t, err)
@@ -58,11 +58,11 @@ func reservedRows(t *testing.T, db *sqlx.DB, orderID string) int {
 }
 
 // Reserve joins the caller's transaction: rolled back with it, committed with it.
-func TestCatalogReserveJoinsCallerTx(t *testing.T) {
+func TestProductStoreReserveJoinsCallerTx(t *testing.T) {
 	db := testenv.Postgres(t)
-	cat := postgres.NewCatalog(db, system.UUIDs{}, system.Clock{})
+	cat := postgres.NewProductStore(db, system.UUIDs{}, system.Clock{})
 	txm := postgres.NewTxManager(db)
-	p := newCatalogProduct(t, cat, 5)
+	p := newStoredProduct(t, cat, 5)
 
 	order := uuid.NewString()
 	boom := errors.New("order insert failed")
@@ -71,24 +71,24 @@ func TestCatalogReserveJoinsCallerTx(t *testing.T) {
 		return boom
 	})
 	require.ErrorIs(t, err, boom)
-	assert.Equal(t, int64(5), catalogStock(t, cat, p.ID()), "rolled back with the caller")
+	assert.Equal(t, int64(5), storedStock(t, cat, p.ID()), "rolled back with the caller")
 	assert.Zero(t, reservedRows(t, db, order))
 
 	require.NoError(t, txm.WithinTx(ctx(t), func(ctx context.Context) error {
 		return cat.Reserve(ctx, order, []ports.ReservationItem{{ProductID: p.ID(), Quantity: 2}}, user.Actor{})
 	}))
-	assert.Equal(t, int64(3), catalogStock(t, cat, p.ID()))
+	assert.Equal(t, int64(3), storedStock(t, cat, p.ID()))
 	assert.Equal(t, 1, reservedRows(t, db, order))
 }
 
 // A refused Reserve inside the caller's transaction undoes only its own
 // changes (savepoint) and leaves the transaction usable.
-func TestCatalogRefusedReserveKeepsCallerTxUsable(t *testing.T) {
+func TestProductStoreRefusedReserveKeepsCallerTxUsable(t *testing.T) {
 	db := testenv.Postgres(t)
-	cat := postgres.NewCatalog(db, system.UUIDs{}, system.Clock{})
+	cat := postgres.NewProductStore(db, system.UUIDs{}, system.Clock{})
 	txm := postgres.NewTxManager(db)
-	a := newCatalogProduct(t, cat, 5)
-	b := newCatalogProduct(t, cat, 1)
+	a := newStoredProduct(t, cat, 5)
+	b := newStoredProduct(t, cat, 1)
 
 	first, second := uuid.NewString(), uuid.NewString()
 	require.NoError(t, txm.WithinTx(ctx(t), func(ctx context.Context) error {
@@ -105,17 +105,17 @@ func TestCatalogRefusedReserveKeepsCallerTxUsable(t *testing.T) {
 		_, err = cat.Get(ctx, a.ID(), user.Actor{})
 		return err // the transaction still runs statements
 	}))
-	assert.Equal(t, int64(4), catalogStock(t, cat, a.ID()))
-	assert.Equal(t, int64(1), catalogStock(t, cat, b.ID()))
+	assert.Equal(t, int64(4), storedStock(t, cat, a.ID()))
+	assert.Equal(t, int64(1), storedStock(t, cat, b.ID()))
 	assert.Equal(t, 1, reservedRows(t, db, first))
 	assert.Zero(t, reservedRows(t, db, second))
 }
 
 // Concurrent releases of one order give the stock back once.
-func TestCatalogConcurrentReleaseRestocksOnce(t *testing.T) {
+func TestProductStoreConcurrentReleaseRestocksOnce(t *testing.T) {
 	db := testenv.Postgres(t)
-	cat := postgres.NewCatalog(db, system.UUIDs{}, system.Clock{})
-	p := newCatalogProduct(t, cat, 10)
+	cat := postgres.NewProductStore(db, system.UUIDs{}, system.Clock{})
+	p := newStoredProduct(t, cat, 10)
 	order := uuid.NewString()
 	require.NoError(t, cat.Reserve(ctx(t), order, []ports.ReservationItem{{ProductID: p.ID(), Quantity: 4}}, user.Actor{}))
 
@@ -128,15 +128,15 @@ func TestCatalogConcurrentReleaseRestocksOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	assert.Equal(t, int64(10), catalogStock(t, cat, p.ID()))
+	assert.Equal(t, int64(10), storedStock(t, cat, p.ID()))
 }
 
 // Giving stock back never breaks the stock ceiling, even if the seller raised
 // the stock to it meanwhile.
-func TestCatalogReleaseCapsAtMaxStock(t *testing.T) {
+func TestProductStoreReleaseCapsAtMaxStock(t *testing.T) {
 	db := testenv.Postgres(t)
-	cat := postgres.NewCatalog(db, system.UUIDs{}, system.Clock{})
-	p := newCatalogProduct(t, cat, 10)
+	cat := postgres.NewProductStore(db, system.UUIDs{}, system.Clock{})
+	p := newStoredProduct(t, cat, 10)
 	order := uuid.NewString()
 	require.NoError(t, cat.Reserve(ctx(t), order, []ports.ReservationItem{{ProductID: p.ID(), Quantity: 4}}, user.Actor{}))
 	_, err := cat.Replace(ctx(t), p.ID(), product.Draft{
@@ -145,18 +145,18 @@ func TestCatalogReleaseCapsAtMaxStock(t *testing.T) {
 	require.NoError(t, err)
 
 	require.NoError(t, cat.Release(ctx(t), order, user.Actor{}))
-	assert.Equal(t, int64(product.MaxStock), catalogStock(t, cat, p.ID()))
+	assert.Equal(t, int64(product.MaxStock), storedStock(t, cat, p.ID()))
 }
 
 // ReleaseOrphans gives back, once, the reservations older than the cutoff
 // whose order does not exist; an order's reservation and a fresh orphan (its
 // order may still be being placed) are left alone.
-func TestCatalogReleaseOrphans(t *testing.T) {
+func TestProductStoreReleaseOrphans(t *testing.T) {
 	t.Parallel()
 	db := testenv.Postgres(t)
 	clock := testsupport.NewClock(t0)
-	cat := postgres.NewCatalog(db, system.UUIDs{}, clock)
-	p, q := newCatalogProduct(t, cat, 100), newCatalogProduct(t, cat, 100)
+	cat := postgres.NewProductStore(db, system.UUIDs{}, clock)
+	p, q := newStoredProduct(t, cat, 100), newStoredProduct(t, cat, 100)
 	cutoff := t0.Add(time.Hour)
 	reserve := func(orderID string, at time.Time, items ...ports.ReservationItem) {
 		t.Helper()
@@ -175,8 +175,8 @@ func TestCatalogReleaseOrphans(t *testing.T) {
 	require.NoError(t, err)
 	fresh := uuid.NewString() // being placed right now
 	reserve(fresh, cutoff, ports.ReservationItem{ProductID: q.ID(), Quantity: 11})
-	require.Equal(t, int64(100-3-7-2), catalogStock(t, cat, p.ID()))
-	require.Equal(t, int64(100-5-11), catalogStock(t, cat, q.ID()))
+	require.Equal(t, int64(100-3-7-2), storedStock(t, cat, p.ID()))
+	require.Equal(t, int64(100-5-11), storedStock(t, cat, q.ID()))
 
 	released, err := cat.ReleaseOrphans(ctx(t), cutoff, 100)
 	require.NoError(t, err)
@@ -185,29 +185,29 @@ func TestCatalogReleaseOrphans(t *testing.T) {
 	assert.Zero(t, reservedRows(t, db, cancelled.ID()))
 	assert.Equal(t, 1, reservedRows(t, db, placed.ID()), "an order's reservation is untouched")
 	assert.Equal(t, 1, reservedRows(t, db, fresh), "a reservation younger than the cutoff is untouched")
-	assert.Equal(t, int64(100-7), catalogStock(t, cat, p.ID()))
-	assert.Equal(t, int64(100-11), catalogStock(t, cat, q.ID()))
+	assert.Equal(t, int64(100-7), storedStock(t, cat, p.ID()))
+	assert.Equal(t, int64(100-11), storedStock(t, cat, q.ID()))
 
 	released, err = cat.ReleaseOrphans(ctx(t), cutoff, 100)
 	require.NoError(t, err)
 	assert.Zero(t, released, "released once")
-	assert.Equal(t, int64(100-7), catalogStock(t, cat, p.ID()))
-	assert.Equal(t, int64(100-11), catalogStock(t, cat, q.ID()))
+	assert.Equal(t, int64(100-7), storedStock(t, cat, p.ID()))
+	assert.Equal(t, int64(100-11), storedStock(t, cat, q.ID()))
 
 	// Later the fresh one is old enough, and still has no order.
 	released, err = cat.ReleaseOrphans(ctx(t), cutoff.Add(time.Microsecond), 100)
 	require.NoError(t, err)
 	assert.Equal(t, 1, released)
-	assert.Equal(t, int64(100), catalogStock(t, cat, q.ID()))
+	assert.Equal(t, int64(100), storedStock(t, cat, q.ID()))
 	assert.Equal(t, 1, reservedRows(t, db, placed.ID()))
 }
 
 // limit bounds one call; calls go on where the last stopped.
-func TestCatalogReleaseOrphansInBatches(t *testing.T) {
+func TestProductStoreReleaseOrphansInBatches(t *testing.T) {
 	t.Parallel()
 	db := testenv.Postgres(t)
-	cat := postgres.NewCatalog(db, system.UUIDs{}, testsupport.NewClock(t0))
-	p := newCatalogProduct(t, cat, 100)
+	cat := postgres.NewProductStore(db, system.UUIDs{}, testsupport.NewClock(t0))
+	p := newStoredProduct(t, cat, 100)
 	for range 5 {
 		require.NoError(t, cat.Reserve(ctx(t), uuid.NewString(), []ports.ReservationItem{{ProductID: p.ID(), Quantity: 1}}, user.Actor{}))
 	}
@@ -221,17 +221,17 @@ func TestCatalogReleaseOrphansInBatches(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []int{2, 2, 1}, batches)
-	assert.Equal(t, int64(100), catalogStock(t, cat, p.ID()))
+	assert.Equal(t, int64(100), storedStock(t, cat, p.ID()))
 }
 
 // Sweeps of several instances at once give each line back once: what one
 // sweep holds the others skip rather than wait for.
-func TestCatalogConcurrentReleaseOrphansRestockOnce(t *testing.T) {
+func TestProductStoreConcurrentReleaseOrphansRestockOnce(t *testing.T) {
 	t.Parallel()
 	db := testenv.Postgres(t)
-	cat := postgres.NewCatalog(db, system.UUIDs{}, testsupport.NewClock(t0))
+	cat := postgres.NewProductStore(db, system.UUIDs{}, testsupport.NewClock(t0))
 	txm := postgres.NewTxManager(db)
-	products := []*product.Product{newCatalogProduct(t, cat, 1000), newCatalogProduct(t, cat, 1000), newCatalogProduct(t, cat, 1000)}
+	products := []*product.Product{newStoredProduct(t, cat, 1000), newStoredProduct(t, cat, 1000), newStoredProduct(t, cat, 1000)}
 	orphans := func(n int) (lines int) {
 		t.Helper()
 		for i := range n {
@@ -248,7 +248,7 @@ func TestCatalogConcurrentReleaseOrphansRestockOnce(t *testing.T) {
 	assertRestocked := func() {
 		t.Helper()
 		for _, p := range products {
-			assert.Equal(t, int64(1000), catalogStock(t, cat, p.ID()), "stock given back exactly once")
+			assert.Equal(t, int64(1000), storedStock(t, cat, p.ID()), "stock given back exactly once")
 		}
 		var left int
 		require.NoError(t, db.GetContext(ctx(t), &left, `SELECT count(*) FROM stock_reservations`))

@@ -1,4 +1,4 @@
-package catalog_test
+package products_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ultramarket/gateway/application/catalog"
+	"github.com/ultramarket/gateway/application/products"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/product"
@@ -54,7 +54,7 @@ func newCatalog(t *testing.T) *mocks.MockCatalog {
 
 func assertForbidden(t *testing.T, err error, msgAndArgs ...any) {
 	t.Helper()
-	assert.ErrorIs(t, err, catalog.ErrNotAllowed, msgAndArgs...)
+	assert.ErrorIs(t, err, products.ErrNotAllowed, msgAndArgs...)
 	assert.ErrorIs(t, err, domain.ErrForbidden, msgAndArgs...)
 }
 
@@ -81,9 +81,9 @@ func TestListProducts_VisibilityByRole(t *testing.T) {
 				Page: 1, PageSize: 20, IncludeInactive: tt.incl, InactiveOfSeller: tt.ofSell,
 			}, tt.actor).Return(ports.ProductPage{Items: []*product.Product{p}, Total: 1}, nil)
 
-			got, err := catalog.NewListProducts(cat).Handle(context.Background(), catalog.ListProductsInput{Actor: tt.actor})
+			got, err := products.NewListProducts(cat).Handle(context.Background(), products.ListProductsInput{Actor: tt.actor})
 			require.NoError(t, err)
-			assert.Equal(t, catalog.ProductPage{Items: []*product.Product{p}, Page: 1, PageSize: 20, Total: 1}, got)
+			assert.Equal(t, products.ProductPage{Items: []*product.Product{p}, Page: 1, PageSize: 20, Total: 1}, got)
 		})
 	}
 }
@@ -94,11 +94,11 @@ func TestListProducts_PassesFilters(t *testing.T) {
 		Q: "lagan", Category: "ceramics", SellerID: sellerID, Page: 3, PageSize: 100,
 	}, customer).Return(ports.ProductPage{Total: 201}, nil)
 
-	got, err := catalog.NewListProducts(cat).Handle(context.Background(), catalog.ListProductsInput{
+	got, err := products.NewListProducts(cat).Handle(context.Background(), products.ListProductsInput{
 		Actor: customer, Q: " lagan ", Category: "ceramics", SellerID: sellerID, Page: intp(3), PageSize: intp(100),
 	})
 	require.NoError(t, err)
-	assert.Equal(t, catalog.ProductPage{Items: []*product.Product{}, Page: 3, PageSize: 100, Total: 201}, got)
+	assert.Equal(t, products.ProductPage{Items: []*product.Product{}, Page: 3, PageSize: 100, Total: 201}, got)
 }
 
 func TestListProducts_BadPagingNamesTheFields(t *testing.T) {
@@ -116,7 +116,7 @@ func TestListProducts_BadPagingNamesTheFields(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cat := newCatalog(t) // no List
-			_, err := catalog.NewListProducts(cat).Handle(context.Background(), catalog.ListProductsInput{
+			_, err := products.NewListProducts(cat).Handle(context.Background(), products.ListProductsInput{
 				Actor: anonymous, Page: tt.page, PageSize: tt.size,
 			})
 			assert.Equal(t, tt.want, testsupport.FieldsOf(t, err))
@@ -128,7 +128,7 @@ func TestListProducts_PropagatesCatalogErrors(t *testing.T) {
 	cat := newCatalog(t)
 	down := fmt.Errorf("list: %w", domain.ErrUpstreamUnavailable)
 	cat.EXPECT().List(gomock.Any(), gomock.Any(), gomock.Any()).Return(ports.ProductPage{}, down)
-	_, err := catalog.NewListProducts(cat).Handle(context.Background(), catalog.ListProductsInput{})
+	_, err := products.NewListProducts(cat).Handle(context.Background(), products.ListProductsInput{})
 	assert.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 }
 
@@ -155,7 +155,7 @@ func TestGetProduct_VisibilityMatrix(t *testing.T) {
 				p := prod("p1", active)
 				cat.EXPECT().Get(gomock.Any(), "p1", tt.actor).Return(p, nil)
 
-				got, err := catalog.NewGetProduct(cat).Handle(context.Background(), catalog.GetProductInput{Actor: tt.actor, ID: "p1"})
+				got, err := products.NewGetProduct(cat).Handle(context.Background(), products.GetProductInput{Actor: tt.actor, ID: "p1"})
 				if active || tt.seesInactive {
 					require.NoError(t, err, "%s active=%v", tt.name, active)
 					assert.Same(t, p, got)
@@ -171,7 +171,7 @@ func TestGetProduct_VisibilityMatrix(t *testing.T) {
 func TestGetProduct_NotFound(t *testing.T) {
 	cat := newCatalog(t)
 	cat.EXPECT().Get(gomock.Any(), "nope", anonymous).Return(nil, product.ErrNotFound)
-	_, err := catalog.NewGetProduct(cat).Handle(context.Background(), catalog.GetProductInput{Actor: anonymous, ID: "nope"})
+	_, err := products.NewGetProduct(cat).Handle(context.Background(), products.GetProductInput{Actor: anonymous, ID: "nope"})
 	assert.ErrorIs(t, err, domain.ErrNotFound)
 }
 
@@ -200,7 +200,7 @@ func TestCreateProduct_SellerIDRules(t *testing.T) {
 			created := prod("p1", true)
 			cat.EXPECT().Create(gomock.Any(), want, tt.actor).Return(created, nil)
 
-			got, err := catalog.NewCreateProduct(cat).Handle(context.Background(), catalog.CreateProductInput{Actor: tt.actor, Draft: d})
+			got, err := products.NewCreateProduct(cat).Handle(context.Background(), products.CreateProductInput{Actor: tt.actor, Draft: d})
 			require.NoError(t, err)
 			assert.Same(t, created, got)
 		})
@@ -223,7 +223,7 @@ func TestCreateProduct_Forbidden(t *testing.T) {
 			cat := newCatalog(t) // no Create
 			d := draft()
 			d.SellerID = tt.sellerID
-			_, err := catalog.NewCreateProduct(cat).Handle(context.Background(), catalog.CreateProductInput{Actor: tt.actor, Draft: d})
+			_, err := products.NewCreateProduct(cat).Handle(context.Background(), products.CreateProductInput{Actor: tt.actor, Draft: d})
 			assertForbidden(t, err, tt.name)
 		})
 	}
@@ -233,7 +233,7 @@ func TestCreateProduct_InvalidDraftNeverReachesTheCatalog(t *testing.T) {
 	cat := newCatalog(t) // no Create
 	d := draft()
 	d.Name, d.Price, d.Stock = " ", 0, -1
-	_, err := catalog.NewCreateProduct(cat).Handle(context.Background(), catalog.CreateProductInput{Actor: seller, Draft: d})
+	_, err := products.NewCreateProduct(cat).Handle(context.Background(), products.CreateProductInput{Actor: seller, Draft: d})
 	assert.Equal(t, []string{"name", "price", "stock"}, testsupport.FieldsOf(t, err))
 }
 
@@ -254,7 +254,7 @@ func TestReplaceProduct_OwnerAndAdmins(t *testing.T) {
 					cat.EXPECT().Get(gomock.Any(), "p1", actor).Return(current, nil),
 					cat.EXPECT().Replace(gomock.Any(), "p1", want, actor).Return(replaced, nil),
 				)
-				got, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: actor, ID: "p1", Draft: d})
+				got, err := products.NewReplaceProduct(cat).Handle(context.Background(), products.ReplaceProductInput{Actor: actor, ID: "p1", Draft: d})
 				require.NoError(t, err, actor.Role)
 				assert.Same(t, replaced, got)
 			})
@@ -265,14 +265,14 @@ func TestReplaceProduct_OwnerAndAdmins(t *testing.T) {
 func TestReplaceProduct_AnotherSellersActiveProductIsForbidden(t *testing.T) {
 	cat := newCatalog(t) // no Replace
 	cat.EXPECT().Get(gomock.Any(), "p1", otherSeller).Return(prod("p1", true), nil)
-	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: otherSeller, ID: "p1", Draft: draft()})
+	_, err := products.NewReplaceProduct(cat).Handle(context.Background(), products.ReplaceProductInput{Actor: otherSeller, ID: "p1", Draft: draft()})
 	assertForbidden(t, err)
 }
 
 func TestReplaceProduct_AnotherSellersInactiveProductIsNotFound(t *testing.T) {
 	cat := newCatalog(t) // no Replace
 	cat.EXPECT().Get(gomock.Any(), "p1", otherSeller).Return(prod("p1", false), nil)
-	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: otherSeller, ID: "p1", Draft: draft()})
+	_, err := products.NewReplaceProduct(cat).Handle(context.Background(), products.ReplaceProductInput{Actor: otherSeller, ID: "p1", Draft: draft()})
 	assert.ErrorIs(t, err, product.ErrNotFound)
 }
 
@@ -286,7 +286,7 @@ func TestReplaceProduct_ForbiddenBeforeAnyLookup(t *testing.T) {
 			cat := newCatalog(t) // no Get, no Replace
 			d := draft()
 			d.SellerID = tc.sellerID
-			_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: tc.actor, ID: "p1", Draft: d})
+			_, err := products.NewReplaceProduct(cat).Handle(context.Background(), products.ReplaceProductInput{Actor: tc.actor, ID: "p1", Draft: d})
 			assertForbidden(t, err, tc.actor.Role)
 		})
 	}
@@ -297,7 +297,7 @@ func TestReplaceProduct_SellerCannotChange(t *testing.T) {
 	cat.EXPECT().Get(gomock.Any(), "p1", admin).Return(prod("p1", true), nil)
 	d := draft()
 	d.SellerID = otherSellerID
-	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: admin, ID: "p1", Draft: d})
+	_, err := products.NewReplaceProduct(cat).Handle(context.Background(), products.ReplaceProductInput{Actor: admin, ID: "p1", Draft: d})
 	assert.Equal(t, []string{"seller_id"}, testsupport.FieldsOf(t, err))
 }
 
@@ -306,14 +306,14 @@ func TestReplaceProduct_InvalidDraft(t *testing.T) {
 	cat.EXPECT().Get(gomock.Any(), "p1", seller).Return(prod("p1", true), nil)
 	d := draft()
 	d.Category = ""
-	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: seller, ID: "p1", Draft: d})
+	_, err := products.NewReplaceProduct(cat).Handle(context.Background(), products.ReplaceProductInput{Actor: seller, ID: "p1", Draft: d})
 	assert.Equal(t, []string{"category"}, testsupport.FieldsOf(t, err))
 }
 
 func TestReplaceProduct_UnknownProduct(t *testing.T) {
 	cat := newCatalog(t)
 	cat.EXPECT().Get(gomock.Any(), "p404", admin).Return(nil, product.ErrNotFound)
-	_, err := catalog.NewReplaceProduct(cat).Handle(context.Background(), catalog.ReplaceProductInput{Actor: admin, ID: "p404", Draft: draft()})
+	_, err := products.NewReplaceProduct(cat).Handle(context.Background(), products.ReplaceProductInput{Actor: admin, ID: "p404", Draft: draft()})
 	assert.ErrorIs(t, err, product.ErrNotFound)
 }
 
@@ -324,13 +324,13 @@ func TestDeleteProduct_AdminsOnly(t *testing.T) {
 		t.Run(string(actor.Role), func(t *testing.T) {
 			cat := newCatalog(t)
 			cat.EXPECT().Delete(gomock.Any(), "p1", actor).Return(nil)
-			require.NoError(t, catalog.NewDeleteProduct(cat).Handle(context.Background(), catalog.DeleteProductInput{Actor: actor, ID: "p1"}))
+			require.NoError(t, products.NewDeleteProduct(cat).Handle(context.Background(), products.DeleteProductInput{Actor: actor, ID: "p1"}))
 		})
 	}
 	for _, actor := range []user.Actor{anonymous, customer, seller} {
 		t.Run(fmt.Sprintf("refused %q", actor.Role), func(t *testing.T) {
 			cat := newCatalog(t) // no Delete
-			err := catalog.NewDeleteProduct(cat).Handle(context.Background(), catalog.DeleteProductInput{Actor: actor, ID: "p1"})
+			err := products.NewDeleteProduct(cat).Handle(context.Background(), products.DeleteProductInput{Actor: actor, ID: "p1"})
 			assertForbidden(t, err, actor.Role)
 		})
 	}
@@ -339,6 +339,6 @@ func TestDeleteProduct_AdminsOnly(t *testing.T) {
 func TestDeleteProduct_UnknownProduct(t *testing.T) {
 	cat := newCatalog(t)
 	cat.EXPECT().Delete(gomock.Any(), "p404", admin).Return(product.ErrNotFound)
-	err := catalog.NewDeleteProduct(cat).Handle(context.Background(), catalog.DeleteProductInput{Actor: admin, ID: "p404"})
+	err := products.NewDeleteProduct(cat).Handle(context.Background(), products.DeleteProductInput{Actor: admin, ID: "p404"})
 	assert.ErrorIs(t, err, product.ErrNotFound)
 }

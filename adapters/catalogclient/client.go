@@ -1,4 +1,4 @@
-// Package catalog is the HTTP client of the upstream product microservice
+// Package catalogclient is the HTTP client of the upstream product microservice
 // (CATALOG_URL): ports.Catalog over the contract of DESIGN.md ("Upstream
 // catalog contract").
 //
@@ -38,7 +38,7 @@
 // A Reserve that fails with ErrUpstreamUnavailable may or may not have been
 // applied upstream (the answer was lost); the caller should Release the order,
 // which is idempotent, before giving up on it.
-package catalog
+package catalogclient
 
 import (
 	"bytes"

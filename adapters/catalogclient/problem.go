@@ -1,4 +1,4 @@
-package catalog
+package catalogclient
 
 import (
 	"encoding/json"

@@ -1,7 +1,8 @@
-// Package catalog holds the product use cases. Products live in the catalog
-// (the upstream microservice or the built-in one); what a caller may see or
-// change is decided here, so both catalogs behave alike.
-package catalog
+// Package products holds the product use cases. Products live in the catalog
+// (ports.Catalog: the upstream microservice or the built-in Postgres store);
+// what a caller may see or change is decided here, so both catalogs behave
+// alike.
+package products
 
 import (
 	"fmt"
@@ -13,7 +14,7 @@ import (
 )
 
 // ErrNotAllowed: the caller's role may not do this to this product (403 forbidden).
-var ErrNotAllowed = fmt.Errorf("catalog: not allowed: %w", domain.ErrForbidden)
+var ErrNotAllowed = fmt.Errorf("products: not allowed: %w", domain.ErrForbidden)
 
 // maxQueryChars bounds the free-text search of the product list.
 const maxQueryChars = 200

@@ -1,4 +1,4 @@
-package catalog_test
+package catalogclient_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ultramarket/gateway/adapters/catalog"
+	"github.com/ultramarket/gateway/adapters/catalogclient"
 	"github.com/ultramarket/gateway/adapters/metrics"
 	"github.com/ultramarket/gateway/adapters/requestid"
 	"github.com/ultramarket/gateway/domain"
@@ -29,24 +29,24 @@ func TestClientContract(t *testing.T) {
 	contract.RunCatalogSuite(t, func(t *testing.T) contract.Fixture {
 		fake := fakecatalog.New(fakecatalog.WithClock(contract.NewClock().Now))
 		t.Cleanup(fake.Close)
-		return contract.Fixture{Catalog: catalog.New(catalog.Config{BaseURL: fake.URL()})}
+		return contract.Fixture{Catalog: catalogclient.New(catalogclient.Config{BaseURL: fake.URL()})}
 	})
 }
 
 // setup starts a fake and a client with fast retries; edit tunes the config.
-func setup(t *testing.T, edit func(*catalog.Config)) (*fakecatalog.Server, *catalog.Client, *metrics.Metrics) {
+func setup(t *testing.T, edit func(*catalogclient.Config)) (*fakecatalog.Server, *catalogclient.Client, *metrics.Metrics) {
 	t.Helper()
 	fake := fakecatalog.New()
 	t.Cleanup(fake.Close)
 	m := metrics.New()
-	cfg := catalog.Config{
+	cfg := catalogclient.Config{
 		BaseURL: fake.URL(), Timeout: 2 * time.Second, BreakerFailures: 5, BreakerOpen: time.Minute,
 		Metrics: m, RetryBaseDelay: time.Millisecond,
 	}
 	if edit != nil {
 		edit(&cfg)
 	}
-	return fake, catalog.New(cfg), m
+	return fake, catalogclient.New(cfg), m
 }
 
 // ctx is a request's context: it carries the request id the client forwards.
@@ -208,7 +208,7 @@ func TestConnectionRefused(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
-	fake, c, _ := setup(t, func(cfg *catalog.Config) {
+	fake, c, _ := setup(t, func(cfg *catalogclient.Config) {
 		cfg.Timeout = 50 * time.Millisecond
 		cfg.MaxAttempts = 1
 	})
@@ -224,7 +224,7 @@ func TestTimeout(t *testing.T) {
 }
 
 func TestTimeoutsAreRetriedForIdempotentCalls(t *testing.T) {
-	fake, c, _ := setup(t, func(cfg *catalog.Config) { cfg.Timeout = 30 * time.Millisecond })
+	fake, c, _ := setup(t, func(cfg *catalogclient.Config) { cfg.Timeout = 30 * time.Millisecond })
 	fake.SetDelay(time.Second)
 	_, err := c.List(ctx(t), ports.ProductQuery{}, actor)
 	require.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
@@ -232,7 +232,7 @@ func TestTimeoutsAreRetriedForIdempotentCalls(t *testing.T) {
 }
 
 func TestCallerCancellationIsNotAnUpstreamFailure(t *testing.T) {
-	fake, c, m := setup(t, func(cfg *catalog.Config) { cfg.BreakerFailures = 1 })
+	fake, c, m := setup(t, func(cfg *catalogclient.Config) { cfg.BreakerFailures = 1 })
 	fake.SetDelay(time.Second)
 	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
@@ -249,7 +249,7 @@ func TestUpstream4xxPassesThrough(t *testing.T) {
 
 	t.Run("404 from the contract", func(t *testing.T) {
 		_, err := c.Get(ctx(t), uuid.NewString(), actor)
-		var up *catalog.UpstreamProblem
+		var up *catalogclient.UpstreamProblem
 		require.ErrorAs(t, err, &up)
 		assert.Equal(t, 404, up.Status)
 		assert.Equal(t, "not_found", up.Code)
@@ -261,7 +261,7 @@ func TestUpstream4xxPassesThrough(t *testing.T) {
 
 	t.Run("422 with field errors", func(t *testing.T) {
 		_, err := c.Create(ctx(t), product.Draft{Name: "", Category: "c", Price: 0, SellerID: uuid.NewString()}, actor)
-		var up *catalog.UpstreamProblem
+		var up *catalogclient.UpstreamProblem
 		require.ErrorAs(t, err, &up)
 		assert.Equal(t, 422, up.Status)
 		assert.Equal(t, "validation_failed", up.Code)
@@ -278,22 +278,22 @@ func TestUpstream4xxPassesThrough(t *testing.T) {
 		status      int
 		contentType string
 		body        string
-		want        catalog.UpstreamProblem
+		want        catalogclient.UpstreamProblem
 		is          error
 	}{
 		{"403 problem+json", 403, "application/problem+json",
 			`{"type":"x","title":"Forbidden","status":403,"code":"forbidden","detail":"not your product"}`,
-			catalog.UpstreamProblem{Status: 403, Code: "forbidden", Title: "Forbidden", Detail: "not your product"},
+			catalogclient.UpstreamProblem{Status: 403, Code: "forbidden", Title: "Forbidden", Detail: "not your product"},
 			domain.ErrForbidden},
 		{"409 code+message", 409, "application/json", `{"code":"sku_taken","message":"SKU already used"}`,
-			catalog.UpstreamProblem{Status: 409, Code: "sku_taken", Title: "Conflict", Detail: "SKU already used"},
+			catalogclient.UpstreamProblem{Status: 409, Code: "sku_taken", Title: "Conflict", Detail: "SKU already used"},
 			domain.ErrConflict},
 		{"400 html body is generic", 400, "text/html", `<html><body>nginx says no</body></html>`,
-			catalog.UpstreamProblem{Status: 400, Code: "bad_request", Title: "Bad Request"}, nil},
+			catalogclient.UpstreamProblem{Status: 400, Code: "bad_request", Title: "Bad Request"}, nil},
 		{"429 bad code is replaced", 429, "application/json", `{"code":"Rate Limited!\n","detail":"slow\u0000down"}`,
-			catalog.UpstreamProblem{Status: 429, Code: "rate_limited", Title: "Too Many Requests", Detail: "slow down"}, nil},
+			catalogclient.UpstreamProblem{Status: 429, Code: "rate_limited", Title: "Too Many Requests", Detail: "slow down"}, nil},
 		{"long detail is capped", 404, "application/json", `{"detail":"` + strings.Repeat("x", 5000) + `"}`,
-			catalog.UpstreamProblem{Status: 404, Code: "not_found", Title: "Not Found", Detail: strings.Repeat("x", 500) + "…"},
+			catalogclient.UpstreamProblem{Status: 404, Code: "not_found", Title: "Not Found", Detail: strings.Repeat("x", 500) + "…"},
 			product.ErrNotFound},
 	}
 	for _, tc := range cases {
@@ -307,7 +307,7 @@ func TestUpstream4xxPassesThrough(t *testing.T) {
 			defer fake.SetFault(nil)
 			fake.ResetCounters()
 			_, err := c.Replace(ctx(t), p.ID, product.Draft{Name: "n", Category: "c", Price: 1}, actor)
-			var up *catalog.UpstreamProblem
+			var up *catalogclient.UpstreamProblem
 			require.ErrorAs(t, err, &up)
 			assert.Equal(t, tc.want, *up)
 			if tc.is != nil {
@@ -326,7 +326,7 @@ func TestInsufficientStockFromUpstream(t *testing.T) {
 	var ise *product.InsufficientStockError
 	require.ErrorAs(t, err, &ise)
 	assert.Equal(t, p.ID, ise.ProductID)
-	var up *catalog.UpstreamProblem
+	var up *catalogclient.UpstreamProblem
 	assert.False(t, errors.As(err, &up), "a domain error, not a pass-through problem")
 }
 
@@ -346,7 +346,7 @@ func TestMalformedAnswersAreUnavailable(t *testing.T) {
 		},
 		"oversized": func(w http.ResponseWriter) {
 			w.WriteHeader(200)
-			_, _ = io.WriteString(w, `{"id":"x","name":"`+strings.Repeat("a", catalog.MaxResponseBytes)+`"}`)
+			_, _ = io.WriteString(w, `{"id":"x","name":"`+strings.Repeat("a", catalogclient.MaxResponseBytes)+`"}`)
 		},
 		"redirect": func(w http.ResponseWriter) {
 			w.Header().Set("Location", "/elsewhere")
@@ -367,7 +367,7 @@ func TestMalformedAnswersAreUnavailable(t *testing.T) {
 
 func TestCircuitBreaker(t *testing.T) {
 	const openFor = 150 * time.Millisecond
-	fake, c, m := setup(t, func(cfg *catalog.Config) {
+	fake, c, m := setup(t, func(cfg *catalogclient.Config) {
 		cfg.BreakerFailures = 3
 		cfg.BreakerOpen = openFor
 	})
@@ -400,7 +400,7 @@ func TestCircuitBreaker(t *testing.T) {
 		func() error { return c.Ping(ctx(t)) },
 	} {
 		err := call()
-		require.ErrorIs(t, err, catalog.ErrCircuitOpen)
+		require.ErrorIs(t, err, catalogclient.ErrCircuitOpen)
 		require.ErrorIs(t, err, domain.ErrUpstreamUnavailable)
 	}
 	assert.Less(t, time.Since(start), 50*time.Millisecond)
@@ -427,7 +427,7 @@ func TestCircuitBreaker(t *testing.T) {
 }
 
 func TestCircuitOpensOnRefusedConnections(t *testing.T) {
-	fake, c, m := setup(t, func(cfg *catalog.Config) {
+	fake, c, m := setup(t, func(cfg *catalogclient.Config) {
 		cfg.BreakerFailures = 2
 		cfg.BreakerOpen = 100 * time.Millisecond
 		cfg.MaxAttempts = 1
@@ -436,7 +436,7 @@ func TestCircuitOpensOnRefusedConnections(t *testing.T) {
 	for range 2 {
 		require.ErrorIs(t, c.Ping(ctx(t)), domain.ErrUpstreamUnavailable)
 	}
-	require.ErrorIs(t, c.Ping(ctx(t)), catalog.ErrCircuitOpen)
+	require.ErrorIs(t, c.Ping(ctx(t)), catalogclient.ErrCircuitOpen)
 	assert.Equal(t, 2.0, circuitGauge(t, m))
 
 	fake.Restart()
@@ -458,7 +458,7 @@ func TestIdsThatAreNotUUIDsAreNotSent(t *testing.T) {
 }
 
 func TestBadBaseURL(t *testing.T) {
-	c := catalog.New(catalog.Config{BaseURL: "catalog:8080"})
+	c := catalogclient.New(catalogclient.Config{BaseURL: "catalog:8080"})
 	_, err := c.Get(ctx(t), uuid.NewString(), actor)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "base URL")
@@ -471,7 +471,7 @@ func TestBaseURLPathPrefixIsKept(t *testing.T) {
 		_, _ = io.WriteString(w, `{"items":[],"total":0}`)
 	}))
 	defer srv.Close()
-	c := catalog.New(catalog.Config{BaseURL: srv.URL + "/v1/"})
+	c := catalogclient.New(catalogclient.Config{BaseURL: srv.URL + "/v1/"})
 	require.NoError(t, c.Ping(ctx(t)))
 	assert.Equal(t, "/v1/products", <-paths)
 }
@@ -480,7 +480,7 @@ func BenchmarkClientGet(b *testing.B) {
 	fake := fakecatalog.New()
 	defer fake.Close()
 	p := seed(fake, 1)
-	c := catalog.New(catalog.Config{BaseURL: fake.URL()})
+	c := catalogclient.New(catalogclient.Config{BaseURL: fake.URL()})
 	bctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -20,24 +20,24 @@ import (
 	"github.com/ultramarket/gateway/ports"
 )
 
-// Catalog is the built-in product catalog (ports.Catalog), used when no
-// CATALOG_URL is configured. It applies the visibility the use case asks for
+// ProductStore is the built-in product catalog (ports.Catalog) in Postgres,
+// used when no CATALOG_URL is configured. It applies the visibility the use case asks for
 // in ProductQuery and never decides it: the Actor is not looked at.
 //
 // Deleted products are kept (deleted_at) because order items and reservations
 // point at them; no method but Release ever touches one again.
-type Catalog struct {
+type ProductStore struct {
 	db    *sqlx.DB
 	ids   ports.IDGenerator
 	clock ports.Clock
 	tx    *TxManager
 }
 
-var _ ports.Catalog = (*Catalog)(nil)
+var _ ports.Catalog = (*ProductStore)(nil)
 
-// NewCatalog returns the built-in catalog on db.
-func NewCatalog(db *sqlx.DB, ids ports.IDGenerator, clock ports.Clock) *Catalog {
-	return &Catalog{db: db, ids: ids, clock: clock, tx: NewTxManager(db)}
+// NewProductStore returns the built-in catalog on db.
+func NewProductStore(db *sqlx.DB, ids ports.IDGenerator, clock ports.Clock) *ProductStore {
+	return &ProductStore{db: db, ids: ids, clock: clock, tx: NewTxManager(db)}
 }
 
 const productColumns = `id, seller_id, name, description, category, price, stock, active, created_at, updated_at`
@@ -82,7 +82,7 @@ func productsOf(rows []productRow) ([]*product.Product, error) {
 // List returns one page of non-deleted products, newest first, and how many
 // match in total. Inactive products are left out unless q.IncludeInactive
 // (everyone's) or q.InactiveOfSeller (that seller's) lets them in.
-func (c *Catalog) List(ctx context.Context, q ports.ProductQuery, _ user.Actor) (ports.ProductPage, error) {
+func (c *ProductStore) List(ctx context.Context, q ports.ProductQuery, _ user.Actor) (ports.ProductPage, error) {
 	var l listQuery
 	l.where("deleted_at IS NULL")
 	if s := strings.TrimSpace(q.Q); s != "" {
@@ -120,11 +120,11 @@ func (c *Catalog) List(ctx context.Context, q ports.ProductQuery, _ user.Actor) 
 
 // Get returns a non-deleted product, active or not (the use case decides who
 // may see an inactive one); anything else is product.ErrNotFound.
-func (c *Catalog) Get(ctx context.Context, id string, _ user.Actor) (*product.Product, error) {
+func (c *ProductStore) Get(ctx context.Context, id string, _ user.Actor) (*product.Product, error) {
 	return c.get(ctx, ext(ctx, c.db), id, "")
 }
 
-func (c *Catalog) get(ctx context.Context, db sqlx.ExtContext, id, suffix string) (*product.Product, error) {
+func (c *ProductStore) get(ctx context.Context, db sqlx.ExtContext, id, suffix string) (*product.Product, error) {
 	if !validID(id) {
 		return nil, fmt.Errorf("select product %s: %w", id, product.ErrNotFound)
 	}
@@ -142,7 +142,7 @@ func (c *Catalog) get(ctx context.Context, db sqlx.ExtContext, id, suffix string
 
 // Create validates d through the domain and stores a new product. The draft's
 // seller must be a UUID: the built-in catalog keys products by seller.
-func (c *Catalog) Create(ctx context.Context, d product.Draft, _ user.Actor) (*product.Product, error) {
+func (c *ProductStore) Create(ctx context.Context, d product.Draft, _ user.Actor) (*product.Product, error) {
 	p, err := product.New(c.ids.NewID(), d, c.clock.Now())
 	if err = withSellerCheck(err, d.SellerID); err != nil {
 		return nil, err
@@ -181,7 +181,7 @@ func withSellerCheck(err error, sellerID string) error {
 // Replace overwrites the editable fields of a non-deleted product through the
 // domain (the seller never changes). Unknown or deleted: product.ErrNotFound;
 // a bad draft: the domain's validation error.
-func (c *Catalog) Replace(ctx context.Context, id string, d product.Draft, _ user.Actor) (*product.Product, error) {
+func (c *ProductStore) Replace(ctx context.Context, id string, d product.Draft, _ user.Actor) (*product.Product, error) {
 	var out *product.Product
 	err := c.tx.WithinTx(ctx, func(ctx context.Context) error {
 		db := ext(ctx, c.db)
@@ -213,7 +213,7 @@ func (c *Catalog) Replace(ctx context.Context, id string, d product.Draft, _ use
 
 // Delete hides the product for good (soft delete); an unknown or already
 // deleted product is product.ErrNotFound.
-func (c *Catalog) Delete(ctx context.Context, id string, _ user.Actor) error {
+func (c *ProductStore) Delete(ctx context.Context, id string, _ user.Actor) error {
 	if !validID(id) {
 		return fmt.Errorf("delete product %s: %w", id, product.ErrNotFound)
 	}
@@ -228,7 +228,7 @@ func (c *Catalog) Delete(ctx context.Context, id string, _ user.Actor) error {
 
 // Lookup returns the non-deleted products among ids, active or not, in one
 // query. Ids that are not UUIDs cannot exist and are skipped.
-func (c *Catalog) Lookup(ctx context.Context, ids []string, _ user.Actor) ([]*product.Product, error) {
+func (c *ProductStore) Lookup(ctx context.Context, ids []string, _ user.Actor) ([]*product.Product, error) {
 	valid := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if validID(id) {
@@ -264,7 +264,7 @@ func (c *Catalog) Lookup(ctx context.Context, ids []string, _ user.Actor) ([]*pr
 // a savepoint, so a refusal undoes this call's changes only and leaves the
 // caller's transaction usable. Products are locked in id order, by every
 // Reserve and Release, so concurrent orders never deadlock.
-func (c *Catalog) Reserve(ctx context.Context, orderID string, items []ports.ReservationItem, _ user.Actor) error {
+func (c *ProductStore) Reserve(ctx context.Context, orderID string, items []ports.ReservationItem, _ user.Actor) error {
 	if !validID(orderID) {
 		return domain.Invalid("order_id", "must be a UUID")
 	}
@@ -342,7 +342,7 @@ func mergeLines(items []ports.ReservationItem) ([]ports.ReservationItem, error) 
 }
 
 // whyNotReserved tells apart the reasons the conditional UPDATE matched no row.
-func (c *Catalog) whyNotReserved(ctx context.Context, db sqlx.ExtContext, productID string) error {
+func (c *ProductStore) whyNotReserved(ctx context.Context, db sqlx.ExtContext, productID string) error {
 	var st struct {
 		Active  bool `db:"active"`
 		Deleted bool `db:"deleted"`
@@ -370,7 +370,7 @@ type reservationRow struct {
 // one transaction, so a second (or concurrent) Release finds nothing and adds
 // nothing. An unknown order, or an id that is not a UUID, has nothing to give
 // back: nil.
-func (c *Catalog) Release(ctx context.Context, orderID string, _ user.Actor) error {
+func (c *ProductStore) Release(ctx context.Context, orderID string, _ user.Actor) error {
 	if !validID(orderID) {
 		return nil
 	}
@@ -423,7 +423,7 @@ func (c *Catalog) Release(ctx context.Context, orderID string, _ user.Actor) err
 // It reads the orders table, which this catalog shares the database with;
 // without an index on created_at it scans the reservations at each call, a
 // cost that grows with them (paid orders keep theirs).
-func (c *Catalog) ReleaseOrphans(ctx context.Context, olderThan time.Time, limit int) (released int, err error) {
+func (c *ProductStore) ReleaseOrphans(ctx context.Context, olderThan time.Time, limit int) (released int, err error) {
 	if limit < 1 {
 		limit = 100
 	}
@@ -473,7 +473,7 @@ func (c *Catalog) ReleaseOrphans(ctx context.Context, olderThan time.Time, limit
 // transaction of its own, or, when ctx already carries one of this pool, under
 // a savepoint of it, so a refusal undoes fn's writes only and the caller's
 // transaction stays usable.
-func (c *Catalog) atomically(ctx context.Context, fn func(ctx context.Context) error) error {
+func (c *ProductStore) atomically(ctx context.Context, fn func(ctx context.Context) error) error {
 	if !inTx(ctx, c.db) {
 		return c.tx.WithinTx(ctx, fn)
 	}
