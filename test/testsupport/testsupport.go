@@ -1,8 +1,9 @@
 // Package testsupport is what the unit tests of the core share instead of
 // copying it: fakes of the small ports every use case needs (a transaction
-// manager that runs in place, a fixed clock and one a test moves, a fixed
-// id) and FieldsOf, which
-// reads a validation error the way the assertions compare it.
+// manager that runs in place, and one that also records how its
+// transactions ended; a fixed clock and one a test moves; a fixed id) and
+// FieldsOf, which reads a validation error the way the assertions compare
+// it.
 //
 // It is imported by tests only (test/architecture fails the build when a
 // package outside test/ imports it outside its _test files).
@@ -41,6 +42,52 @@ func (tx InlineTx) WithinTx(ctx context.Context, fn func(context.Context) error)
 // InTx reports whether ctx is (derived from) the context of an
 // InlineTx.WithinTx.
 func InTx(ctx context.Context) bool { return ctx.Value(inTxKey{}) != nil }
+
+// RecordingTx is an InlineTx that remembers how many transactions it ran
+// and how the latest ended, for the tests that assert a failure rolled back
+// what the use case wrote, a refusal never opened a transaction, or a step
+// ran only once its transaction had committed. A transaction commits when
+// fn returns nil and no CommitErr is set; it rolls back otherwise. It is
+// safe for concurrent use.
+type RecordingTx struct {
+	InlineTx
+	mu   sync.Mutex
+	runs int
+	last error // how the latest transaction ended: nil for a commit
+}
+
+// WithinTx runs fn as InlineTx does and records the outcome.
+func (tx *RecordingTx) WithinTx(ctx context.Context, fn func(context.Context) error) error {
+	err := tx.InlineTx.WithinTx(ctx, fn)
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	tx.runs++
+	tx.last = err
+	return err
+}
+
+// Runs is how many transactions were started.
+func (tx *RecordingTx) Runs() int {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	return tx.runs
+}
+
+// Committed reports whether the latest transaction committed; false
+// before the first.
+func (tx *RecordingTx) Committed() bool {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	return tx.runs > 0 && tx.last == nil
+}
+
+// RolledBack reports whether the latest transaction rolled back; false
+// before the first.
+func (tx *RecordingTx) RolledBack() bool {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	return tx.runs > 0 && tx.last != nil
+}
 
 // FixedClock is a ports.Clock that always reads the same instant.
 type FixedClock time.Time

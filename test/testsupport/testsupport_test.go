@@ -1,0 +1,50 @@
+package testsupport_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ultramarket/gateway/test/testsupport"
+)
+
+func TestRecordingTx_RecordsHowTheLatestTransactionEnded(t *testing.T) {
+	tx := &testsupport.RecordingTx{}
+	assert.Zero(t, tx.Runs())
+	assert.False(t, tx.Committed(), "nothing committed before the first transaction")
+	assert.False(t, tx.RolledBack(), "nothing rolled back before the first transaction")
+
+	inside := false
+	require.NoError(t, tx.WithinTx(context.Background(), func(ctx context.Context) error {
+		inside = testsupport.InTx(ctx)
+		return nil
+	}))
+	assert.True(t, inside, "fn runs in a context InTx recognises")
+	assert.Equal(t, 1, tx.Runs())
+	assert.True(t, tx.Committed())
+	assert.False(t, tx.RolledBack())
+
+	boom := errors.New("boom")
+	assert.ErrorIs(t, tx.WithinTx(context.Background(), func(context.Context) error { return boom }), boom)
+	assert.Equal(t, 2, tx.Runs())
+	assert.False(t, tx.Committed())
+	assert.True(t, tx.RolledBack())
+}
+
+func TestRecordingTx_AFailedCommitIsARollback(t *testing.T) {
+	commitErr := errors.New("could not serialize access")
+	tx := &testsupport.RecordingTx{InlineTx: testsupport.InlineTx{CommitErr: commitErr}}
+	ran := false
+	err := tx.WithinTx(context.Background(), func(context.Context) error {
+		ran = true
+		return nil
+	})
+	assert.ErrorIs(t, err, commitErr)
+	assert.True(t, ran)
+	assert.Equal(t, 1, tx.Runs())
+	assert.False(t, tx.Committed())
+	assert.True(t, tx.RolledBack())
+}
