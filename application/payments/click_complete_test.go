@@ -15,6 +15,7 @@ import (
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 type clickCompleteFixture struct {
@@ -22,7 +23,7 @@ type clickCompleteFixture struct {
 	clicks      *mocks.MockClickRepository
 	settlements *mocks.MockSettlements
 	catalog     *mocks.MockCatalog
-	rolledBack  *bool
+	tx          *testsupport.RecordingTx
 	uc          *payments.ClickComplete
 }
 
@@ -30,9 +31,9 @@ func newClickCompleteFixture(t *testing.T) clickCompleteFixture {
 	ctrl := gomock.NewController(t)
 	f := clickCompleteFixture{
 		orders: mocks.NewMockOrderRepository(ctrl), clicks: mocks.NewMockClickRepository(ctrl),
-		settlements: mocks.NewMockSettlements(ctrl), catalog: mocks.NewMockCatalog(ctrl), rolledBack: new(bool),
+		settlements: mocks.NewMockSettlements(ctrl), catalog: mocks.NewMockCatalog(ctrl), tx: &testsupport.RecordingTx{},
 	}
-	f.uc = payments.NewClickComplete(clickInlineTx{rolledBack: f.rolledBack}, f.orders, f.clicks, f.settlements, f.catalog, clickClock{clickNow})
+	f.uc = payments.NewClickComplete(f.tx, f.orders, f.clicks, f.settlements, f.catalog, testsupport.FixedClock(clickNow))
 	return f
 }
 
@@ -72,7 +73,7 @@ func TestClickComplete_ConfirmsAndMarksTheOrderPaidTogether(t *testing.T) {
 
 	res, err := f.uc.Handle(context.Background(), clickCompleteInput(0))
 	require.NoError(t, err)
-	assert.False(t, *f.rolledBack)
+	assert.False(t, f.tx.RolledBack())
 	assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID, ConfirmID: clickPrepID}, res)
 	assert.Equal(t, payment.ClickCancelled, other.State(), "the other prepared attempt is ended")
 	assert.Nil(t, other.ClickError())
@@ -107,7 +108,7 @@ func TestClickComplete_SettlementTakenByTheOtherProviderIsAlreadyPaidAndRollsBac
 	res, err := f.uc.Handle(context.Background(), clickCompleteInput(0))
 	assert.ErrorIs(t, err, payment.ErrAlreadyPaid)
 	assert.Zero(t, res.ConfirmID)
-	assert.True(t, *f.rolledBack)
+	assert.True(t, f.tx.RolledBack())
 }
 
 func TestClickComplete_UnknownOrder(t *testing.T) {
@@ -222,7 +223,7 @@ func TestClickComplete_ClickErrorCancelsAPreparedAttempt(t *testing.T) {
 
 			res, err := f.uc.Handle(context.Background(), in)
 			assert.ErrorIs(t, err, payment.ErrClickCancelled)
-			assert.False(t, *f.rolledBack, "the cancel is committed")
+			assert.False(t, f.tx.RolledBack(), "the cancel is committed")
 			assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID}, res)
 			assert.Equal(t, tc.status, o.Status())
 		})
@@ -265,7 +266,7 @@ func TestClickComplete_ClickErrorOnAConfirmedAttemptRefundsThePaidOrder(t *testi
 
 	res, err := f.uc.Handle(context.Background(), clickCompleteInput(-5017))
 	assert.ErrorIs(t, err, payment.ErrClickCancelled)
-	assert.False(t, *f.rolledBack)
+	assert.False(t, f.tx.RolledBack())
 	assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID, CancelledAfterConfirm: true, Refunded: true}, res)
 }
 
@@ -283,7 +284,7 @@ func TestClickComplete_CancelThatRollsBackReportsNoRefund(t *testing.T) {
 	res, err := f.uc.Handle(context.Background(), clickCompleteInput(-5017))
 	require.ErrorIs(t, err, errClickDB)
 	assert.NotErrorIs(t, err, payment.ErrClickCancelled, "an internal failure (-7), not Click's -9")
-	assert.True(t, *f.rolledBack)
+	assert.True(t, f.tx.RolledBack())
 	assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID}, res)
 }
 
@@ -387,7 +388,7 @@ func TestClickComplete_FailuresAreInternalAndRollBack(t *testing.T) {
 			for _, p := range protocol {
 				assert.NotErrorIs(t, err, p)
 			}
-			assert.True(t, *f.rolledBack)
+			assert.True(t, f.tx.RolledBack())
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package payments_test
 
 import (
-	"context"
 	"time"
 
 	"github.com/ultramarket/gateway/domain/money"
@@ -28,22 +27,6 @@ const (
 	// clickAttemptID is the stored attempt's own id (a UUID, unlike clickPrepID).
 	clickAttemptID = "1679091c-5a88-4faf-9fb5-e6087eb1b2dc"
 )
-
-// clickInlineTx runs fn in place, as a transaction manager would, and
-// remembers whether fn asked for a rollback.
-type clickInlineTx struct{ rolledBack *bool }
-
-func (m clickInlineTx) WithinTx(ctx context.Context, fn func(context.Context) error) error {
-	err := fn(ctx)
-	if m.rolledBack != nil {
-		*m.rolledBack = err != nil
-	}
-	return err
-}
-
-type clickClock struct{ now time.Time }
-
-func (c clickClock) Now() time.Time { return c.now }
 
 // clickOrder is an order of clickOwnerID totalling clickTotal.
 func clickOrder(id string, status order.Status) *order.Order {

@@ -13,6 +13,7 @@ import (
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 type clickPrepareFixture struct {
@@ -24,7 +25,7 @@ type clickPrepareFixture struct {
 func newClickPrepareFixture(t *testing.T) clickPrepareFixture {
 	ctrl := gomock.NewController(t)
 	f := clickPrepareFixture{orders: mocks.NewMockOrderRepository(ctrl), clicks: mocks.NewMockClickRepository(ctrl)}
-	f.uc = payments.NewClickPrepare(clickInlineTx{}, f.orders, f.clicks, paymeIDs(clickAttemptID), clickClock{clickNow})
+	f.uc = payments.NewClickPrepare(testsupport.InlineTx{}, f.orders, f.clicks, testsupport.FixedID(clickAttemptID), testsupport.FixedClock(clickNow))
 	return f
 }
 

@@ -11,11 +11,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ultramarket/gateway/application/payments"
-	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 // devReturns is PAYMENT_RETURN_HOSTS=shop.example.uz,localhost in development.
@@ -134,13 +134,7 @@ func TestCreatePaymentLink_InvalidFieldsAreNamedBeforeTheOrderIsRead(t *testing.
 			_, _, uc := newPaymentLinkFixture(t) // no EXPECT: the order must not be read
 			_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{
 				Actor: clickOwner, OrderID: tc.orderID, Provider: tc.provider, ReturnURL: tc.returnTo})
-			var verr *domain.ValidationError
-			require.ErrorAs(t, err, &verr)
-			var fields []string
-			for _, f := range verr.Fields {
-				fields = append(fields, f.Field)
-			}
-			assert.Equal(t, tc.fields, fields)
+			assert.Equal(t, tc.fields, testsupport.FieldsOf(t, err))
 		})
 	}
 }
@@ -188,10 +182,7 @@ func TestCreatePaymentLink_ReturnURLMustBeOnAnAllowedHost(t *testing.T) {
 			_, _, uc := newPaymentLinkFixtureWith(t, tc.returns) // the order is not read
 			_, err := uc.Handle(context.Background(), payments.CreatePaymentLinkInput{
 				Actor: clickOwner, OrderID: clickOrderID, Provider: "payme", ReturnURL: tc.url})
-			var verr *domain.ValidationError
-			require.ErrorAs(t, err, &verr)
-			require.Len(t, verr.Fields, 1)
-			assert.Equal(t, "return_url", verr.Fields[0].Field)
+			assert.Equal(t, []string{"return_url"}, testsupport.FieldsOf(t, err))
 		})
 	}
 

@@ -28,7 +28,7 @@ func TestPaymeCancel_BeforePerformCancelsOnlyTheTransaction(t *testing.T) {
 			res, err := uc.Handle(context.Background(), paymeID, payment.ReasonTransactionFailed)
 			require.NoError(t, err)
 			assert.True(t, res.Changed)
-			assert.True(t, m.tx.committed)
+			assert.True(t, m.tx.Committed())
 			assert.Equal(t, payment.PaymeCancelled, res.Tx.State())
 			assert.Equal(t, payment.ReasonTransactionFailed, *res.Tx.Reason())
 			assert.Equal(t, paymeNow.UnixMilli(), res.Tx.CancelTime())
@@ -47,7 +47,7 @@ func TestPaymeCancel_AfterPerformRefundsTheOrderAndReleasesStockAfterCommit(t *t
 		m.payme.EXPECT().Update(paymeAny, tx).Return(nil),
 		m.catalog.EXPECT().Release(paymeAny, paymeOrderID, user.Actor{}).DoAndReturn(
 			func(context.Context, string, user.Actor) error {
-				committedBeforeRelease = m.tx.committed
+				committedBeforeRelease = m.tx.Committed()
 				return nil
 			}),
 	)
@@ -94,7 +94,7 @@ func TestPaymeCancel_ReleaseFailureIsReportedButTheRefundStands(t *testing.T) {
 
 	res, err := uc.Handle(context.Background(), paymeID, payment.ReasonRefund)
 	require.NoError(t, err)
-	assert.True(t, m.tx.committed)
+	assert.True(t, m.tx.Committed())
 	assert.Equal(t, payment.PaymeCancelledAfterPerform, res.Tx.State())
 	assert.ErrorIs(t, res.StockReleaseErr, errPaymeDB)
 }
@@ -107,7 +107,7 @@ func TestPaymeCancel_AfterShippingIsVetoedAndChangesNothing(t *testing.T) {
 
 			_, err := uc.Handle(context.Background(), paymeID, payment.ReasonRefund)
 			assert.ErrorIs(t, err, payment.ErrCannotCancel)
-			assert.False(t, m.tx.committed)
+			assert.False(t, m.tx.Committed())
 			assert.Equal(t, status, o.Status())
 			assert.Equal(t, payment.PaymePerformed, tx.State())
 		})
@@ -122,7 +122,7 @@ func TestPaymeCancel_PerformedTransactionOfAnUnpaidOrderIsInternal(t *testing.T)
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, payment.ErrCannotCancel)
 	assert.NotErrorIs(t, err, payment.ErrBadState)
-	assert.False(t, m.tx.committed)
+	assert.False(t, m.tx.Committed())
 }
 
 func TestPaymeCancel_ReplayAnswersTheStoredValuesAndKeepsTheFirstReason(t *testing.T) {
@@ -153,7 +153,7 @@ func TestPaymeCancel_UnknownID(t *testing.T) {
 	m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
 	_, err := uc.Handle(context.Background(), paymeID, payment.ReasonRefund)
 	assert.ErrorIs(t, err, payment.ErrNotFound)
-	assert.Zero(t, m.tx.runs)
+	assert.Zero(t, m.tx.Runs())
 }
 
 func TestPaymeCancel_ReasonOutsidePaymesSet(t *testing.T) {
@@ -197,7 +197,7 @@ func TestPaymeCancel_DatabaseFailuresAreInternalAndRollBack(t *testing.T) {
 			res, err := uc.Handle(context.Background(), paymeID, payment.ReasonRefund)
 			assertPaymeInternal(t, err)
 			assert.Nil(t, res.Tx)
-			assert.False(t, m.tx.committed)
+			assert.False(t, m.tx.Committed())
 		})
 	}
 }

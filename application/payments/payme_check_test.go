@@ -34,7 +34,7 @@ func TestPaymeCheck_TimedOutIsReportedNotCancelled(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, payment.PaymeCreated, got.State())
 	assert.Nil(t, got.Reason())
-	assert.Zero(t, m.tx.runs)
+	assert.Zero(t, m.tx.Runs())
 }
 
 func TestPaymeCheck_UnknownIDAndFailures(t *testing.T) {

@@ -11,11 +11,12 @@ import (
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 func newPaymeCreate(t *testing.T) (*payments.PaymeCreateTransaction, *paymeMocks) {
 	m := newPaymeMocks(t)
-	return payments.NewPaymeCreateTransaction(m.tx, m.orders, m.payme, paymeIDs(paymeNewTxID), m.clock), m
+	return payments.NewPaymeCreateTransaction(m.tx, m.orders, m.payme, testsupport.FixedID(paymeNewTxID), m.clock), m
 }
 
 func paymeCreateInput(paymeTime int64) payments.PaymeCreateInput {
@@ -45,7 +46,7 @@ func TestPaymeCreate_NewTransactionIsStoredInStateOne(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, res.Changed)
 	assert.Same(t, inserted, res.Tx)
-	assert.True(t, m.tx.committed)
+	assert.True(t, m.tx.Committed())
 
 	assert.Equal(t, paymeNewTxID, inserted.ID())
 	assert.Equal(t, paymeID, inserted.PaymeID())
@@ -99,7 +100,7 @@ func TestPaymeCreate_ReplayPastTwelveHoursCancelsWithReasonFourAndCommits(t *tes
 
 	_, err := uc.Handle(context.Background(), paymeCreateInput(paymeStale))
 	assert.ErrorIs(t, err, payment.ErrTimedOut)
-	assert.True(t, m.tx.committed, "the lazy cancel must commit although the answer is an error")
+	assert.True(t, m.tx.Committed(), "the lazy cancel must commit although the answer is an error")
 	require.NotNil(t, saved)
 	assert.Equal(t, payment.PaymeCancelled, saved.State())
 	require.NotNil(t, saved.Reason())
@@ -116,7 +117,7 @@ func TestPaymeCreate_KnownIDInAnotherStateIsRefused(t *testing.T) {
 
 		_, err := uc.Handle(context.Background(), paymeCreateInput(paymeFresh))
 		assert.ErrorIs(t, err, payment.ErrBadState, "state %d", state)
-		assert.False(t, m.tx.committed)
+		assert.False(t, m.tx.Committed())
 	}
 }
 
@@ -137,7 +138,7 @@ func TestPaymeCreate_AccountWithoutAnOrderOfOurs(t *testing.T) {
 		in.Account = map[string]string{"order_id": "1001"}
 		_, err := uc.Handle(context.Background(), in)
 		assert.ErrorIs(t, err, payments.ErrPaymeOrderNotFound)
-		assert.Zero(t, m.tx.runs, "nothing asked of the database")
+		assert.Zero(t, m.tx.Runs(), "nothing asked of the database")
 	})
 	t.Run("missing", func(t *testing.T) {
 		uc, _ := newPaymeCreate(t)
@@ -221,7 +222,7 @@ func TestPaymeCreate_DatabaseHasTheLastWordOnOneLiveTransaction(t *testing.T) {
 
 		_, err := uc.Handle(context.Background(), paymeCreateInput(paymeFresh))
 		assert.ErrorIs(t, err, sentinel)
-		assert.False(t, m.tx.committed)
+		assert.False(t, m.tx.Committed())
 	}
 }
 
@@ -234,7 +235,7 @@ func TestPaymeCreate_NewIDAlreadyPastTwelveHoursIsRefusedAndNotStored(t *testing
 
 	_, err := uc.Handle(context.Background(), paymeCreateInput(paymeStale))
 	assert.ErrorIs(t, err, payment.ErrTimedOut)
-	assert.False(t, m.tx.committed)
+	assert.False(t, m.tx.Committed())
 }
 
 func TestPaymeCreate_DatabaseFailuresAreInternalAndRollBack(t *testing.T) {
@@ -277,7 +278,7 @@ func TestPaymeCreate_DatabaseFailuresAreInternalAndRollBack(t *testing.T) {
 			res, err := uc.Handle(context.Background(), paymeCreateInput(paymeFresh))
 			assertPaymeInternal(t, err)
 			assert.Nil(t, res.Tx)
-			assert.False(t, m.tx.committed)
+			assert.False(t, m.tx.Committed())
 		})
 	}
 }

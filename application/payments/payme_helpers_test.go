@@ -15,6 +15,7 @@ import (
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports/mocks"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 // Fixtures of the Payme use case tests. Names carry a payme prefix: the
@@ -46,52 +47,30 @@ const (
 
 var errPaymeDB = errors.New("connection reset by peer")
 
-// paymeTx runs fn in place, as a transaction manager would, and remembers
-// whether the transaction would have committed (fn returned nil).
-type paymeTx struct {
-	runs      int
-	committed bool
-}
-
-func (m *paymeTx) WithinTx(ctx context.Context, fn func(context.Context) error) error {
-	m.runs++
-	err := fn(ctx)
-	m.committed = err == nil
-	return err
-}
-
-type paymeClock struct{ now time.Time }
-
-func (c paymeClock) Now() time.Time { return c.now }
-
-type paymeIDs string
-
-func (f paymeIDs) NewID() string { return string(f) }
-
 // paymeMocks are every port the Payme use cases touch; a call nobody
 // expected fails the test, which is how "changes nothing" is asserted.
 type paymeMocks struct {
-	tx          *paymeTx
+	tx          *testsupport.RecordingTx
 	orders      *mocks.MockOrderRepository
 	payme       *mocks.MockPaymeRepository
 	clicks      *mocks.MockClickRepository
 	settlements *mocks.MockSettlements
 	catalog     *mocks.MockCatalog
 	fiscal      *mocks.MockFiscalStore
-	clock       paymeClock
+	clock       testsupport.FixedClock
 }
 
 func newPaymeMocks(t *testing.T) *paymeMocks {
 	ctrl := gomock.NewController(t)
 	return &paymeMocks{
-		tx:          &paymeTx{},
+		tx:          &testsupport.RecordingTx{},
 		orders:      mocks.NewMockOrderRepository(ctrl),
 		payme:       mocks.NewMockPaymeRepository(ctrl),
 		clicks:      mocks.NewMockClickRepository(ctrl),
 		settlements: mocks.NewMockSettlements(ctrl),
 		catalog:     mocks.NewMockCatalog(ctrl),
 		fiscal:      mocks.NewMockFiscalStore(ctrl),
-		clock:       paymeClock{paymeNow},
+		clock:       testsupport.FixedClock(paymeNow),
 	}
 }
 

@@ -42,7 +42,7 @@ func TestPaymePerform_PaysTheOrderInTheSameTransaction(t *testing.T) {
 	res, err := uc.Handle(context.Background(), paymeID)
 	require.NoError(t, err)
 	assert.True(t, res.Changed)
-	assert.True(t, m.tx.committed)
+	assert.True(t, m.tx.Committed())
 	assert.Equal(t, payment.PaymePerformed, res.Tx.State())
 	assert.Equal(t, paymeNow.UnixMilli(), res.Tx.PerformTime())
 	assert.Equal(t, paymeStoredCreate, res.Tx.CreateTime())
@@ -66,14 +66,14 @@ func TestPaymePerform_EndsThePreparedClickAttemptsOfTheOrder(t *testing.T) {
 	m.payme.EXPECT().Update(paymeAny, tx).Return(nil)
 	m.clicks.EXPECT().ListByOrderForUpdate(paymeAny, paymeOrderID).DoAndReturn(
 		func(context.Context, string) ([]*payment.ClickTransaction, error) {
-			assert.False(t, m.tx.committed, "inside the transaction that pays the order")
+			assert.False(t, m.tx.Committed(), "inside the transaction that pays the order")
 			return []*payment.ClickTransaction{cancelled, prepared}, nil
 		})
 	m.clicks.EXPECT().Update(paymeAny, prepared).Return(nil) // only the prepared one
 
 	_, err := uc.Handle(context.Background(), paymeID)
 	require.NoError(t, err)
-	assert.True(t, m.tx.committed)
+	assert.True(t, m.tx.Committed())
 	assert.Equal(t, payment.ClickCancelled, prepared.State())
 	assert.Nil(t, prepared.ClickError(), "we ended it; Click sent no error")
 	assert.Equal(t, paymeNow, prepared.CancelledAt())
@@ -110,7 +110,7 @@ func TestPaymePerform_PastTwelveHoursCancelsWithReasonFourAndCommits(t *testing.
 
 	_, err := uc.Handle(context.Background(), paymeID)
 	assert.ErrorIs(t, err, payment.ErrTimedOut)
-	assert.True(t, m.tx.committed)
+	assert.True(t, m.tx.Committed())
 	assert.Equal(t, payment.PaymeCancelled, tx.State())
 	assert.Equal(t, payment.ReasonTimeout, *tx.Reason())
 	assert.Equal(t, paymeNow.UnixMilli(), tx.CancelTime())
@@ -126,7 +126,7 @@ func TestPaymePerform_CancelledTransactionIsRefused(t *testing.T) {
 		m.expectLocked(status, state, paymeFresh)
 		_, err := uc.Handle(context.Background(), paymeID)
 		assert.ErrorIs(t, err, payment.ErrBadState, "state %d", state)
-		assert.False(t, m.tx.committed)
+		assert.False(t, m.tx.Committed())
 	}
 }
 
@@ -135,7 +135,7 @@ func TestPaymePerform_UnknownID(t *testing.T) {
 	m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
 	_, err := uc.Handle(context.Background(), paymeID)
 	assert.ErrorIs(t, err, payment.ErrNotFound)
-	assert.Zero(t, m.tx.runs)
+	assert.Zero(t, m.tx.Runs())
 }
 
 func TestPaymePerform_OrderNoLongerPayableChangesNothing(t *testing.T) {
@@ -146,7 +146,7 @@ func TestPaymePerform_OrderNoLongerPayableChangesNothing(t *testing.T) {
 			_, tx := m.expectLocked(status, payment.PaymeCreated, paymeFresh)
 			_, err := uc.Handle(context.Background(), paymeID)
 			assert.ErrorIs(t, err, order.ErrNotPayable)
-			assert.False(t, m.tx.committed)
+			assert.False(t, m.tx.Committed())
 			_ = tx
 		})
 	}
@@ -159,7 +159,7 @@ func TestPaymePerform_SettlementTakenByAnotherProviderRollsBack(t *testing.T) {
 
 	_, err := uc.Handle(context.Background(), paymeID)
 	assert.ErrorIs(t, err, payment.ErrAlreadyPaid)
-	assert.False(t, m.tx.committed)
+	assert.False(t, m.tx.Committed())
 }
 
 func TestPaymePerform_DatabaseFailuresAreInternalAndRollBack(t *testing.T) {
@@ -212,7 +212,7 @@ func TestPaymePerform_DatabaseFailuresAreInternalAndRollBack(t *testing.T) {
 			res, err := uc.Handle(context.Background(), paymeID)
 			assertPaymeInternal(t, err)
 			assert.Nil(t, res.Tx)
-			assert.False(t, m.tx.committed)
+			assert.False(t, m.tx.Committed())
 		})
 	}
 }

@@ -32,7 +32,7 @@ func TestPaymeSweep_CancelsTimedOutTransactionsWithReasonFour(t *testing.T) {
 	n, err := uc.Handle(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 3, n)
-	assert.True(t, m.tx.committed)
+	assert.True(t, m.tx.Committed())
 	for _, tx := range txs {
 		assert.Equal(t, payment.PaymeCancelled, tx.State())
 		assert.Equal(t, payment.ReasonTimeout, *tx.Reason())
@@ -71,7 +71,7 @@ func TestPaymeSweep_FailureRollsTheBatchBack(t *testing.T) {
 		n, err := uc.Handle(context.Background())
 		assertPaymeInternal(t, err)
 		assert.Zero(t, n, "the batch rolled back: nothing was cancelled")
-		assert.False(t, m.tx.committed)
+		assert.False(t, m.tx.Committed())
 	})
 }
 
@@ -88,7 +88,7 @@ func TestPaymeSweep_DrainRunsBatchesUntilOneIsShort(t *testing.T) {
 	n, err := uc.Drain(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 5, n)
-	assert.Equal(t, 3, m.tx.runs)
+	assert.Equal(t, 3, m.tx.Runs())
 }
 
 func TestPaymeSweep_DrainStopsAtTheFirstFailure(t *testing.T) {
