@@ -53,11 +53,6 @@ type commerce struct {
 	clicks  *mocks.MockClickRepository
 }
 
-// commerceIDs hands out the same id every time: the one order a test places.
-type commerceIDs struct{}
-
-func (commerceIDs) NewID() string { return orderOne }
-
 func newCommerce(t *testing.T) commerce {
 	t.Helper()
 	ctrl := gomock.NewController(t)
@@ -89,7 +84,8 @@ func newCommerce(t *testing.T) commerce {
 	})
 	httpapi.RegisterOrders(f.e, httpapi.OrderUseCases{
 		Authenticate: f.authenticate,
-		Place:        orders.NewPlaceOrder(testsupport.InlineTx{}, f.orders, f.carts, f.keys, f.catalog, commerceIDs{}, clock),
+		// Every id is orderOne: the one order a test places.
+		Place:        orders.NewPlaceOrder(testsupport.InlineTx{}, f.orders, f.carts, f.keys, f.catalog, testsupport.FixedID(orderOne), clock),
 		List:         orders.NewListOrders(f.orders),
 		Get:          orders.NewGetOrder(f.orders),
 		Cancel:       orders.NewCancelOrder(testsupport.InlineTx{}, f.orders, f.clicks, f.catalog, clock),
