@@ -3,7 +3,6 @@ package health_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/ultramarket/gateway/application/health"
 	"github.com/ultramarket/gateway/ports"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 // pingFunc adapts a function to ports.Pinger.
@@ -22,22 +22,6 @@ func (f pingFunc) Ping(ctx context.Context) error { return f(ctx) }
 func up() pingFunc { return func(context.Context) error { return nil } }
 
 func failing(err error) pingFunc { return func(context.Context) error { return err } }
-
-// stepClock advances by step on every reading, so one ping (two readings) takes
-// exactly step. Safe for the concurrent pings.
-type stepClock struct {
-	mu   sync.Mutex
-	now  time.Time
-	step time.Duration
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := c.now
-	c.now = c.now.Add(c.step)
-	return t
-}
 
 type realClock struct{}
 
@@ -121,7 +105,8 @@ func TestReady_PingsRunConcurrently(t *testing.T) {
 }
 
 func TestReady_LatencyComesFromTheClock(t *testing.T) {
-	clock := &stepClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), step: 1500 * time.Microsecond}
+	// One ping (two readings) takes exactly one step.
+	clock := testsupport.NewStepClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), 1500*time.Microsecond)
 	svc := health.NewService(health.Dependencies{}, clock, time.Second)
 
 	r := svc.Run(context.Background(), map[string]ports.Pinger{health.Postgres: up()})

@@ -1,9 +1,9 @@
 // Package testsupport is what the unit tests of the core share instead of
 // copying it: fakes of the small ports every use case needs (a transaction
 // manager that runs in place, and one that also records how its
-// transactions ended; a fixed clock and one a test moves; a fixed id) and
-// FieldsOf, which reads a validation error the way the assertions compare
-// it.
+// transactions ended; a fixed clock, one a test moves and one that steps at
+// every reading; a fixed id) and FieldsOf, which reads a validation error
+// the way the assertions compare it.
 //
 // It is imported by tests only (test/architecture fails the build when a
 // package outside test/ imports it outside its _test files).
@@ -95,21 +95,31 @@ type FixedClock time.Time
 // Now returns the instant the clock was made with.
 func (c FixedClock) Now() time.Time { return time.Time(c) }
 
-// Clock is a ports.Clock a test moves by hand. It is safe for concurrent
-// use, so a test may move it while the code under test reads it.
+// Clock is a ports.Clock a test moves by hand, or that steps forward at
+// every reading. It is safe for concurrent use, so a test may move it while
+// the code under test reads it.
 type Clock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu   sync.Mutex
+	now  time.Time
+	step time.Duration
 }
 
 // NewClock returns a clock that reads t until moved.
 func NewClock(t time.Time) *Clock { return &Clock{now: t} }
 
-// Now returns the clock's reading.
+// NewStepClock returns a clock that reads t first and moves forward by step
+// after every reading, so things made one after another get distinct,
+// ordered times, and a span timed by two readings is exactly step, without
+// sleeping.
+func NewStepClock(t time.Time, step time.Duration) *Clock { return &Clock{now: t, step: step} }
+
+// Now returns the clock's reading (and then steps, for a step clock).
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.now
+	t := c.now
+	c.now = c.now.Add(c.step)
+	return t
 }
 
 // Set moves the clock to t.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -47,4 +48,24 @@ func TestRecordingTx_AFailedCommitIsARollback(t *testing.T) {
 	assert.Equal(t, 1, tx.Runs())
 	assert.False(t, tx.Committed())
 	assert.True(t, tx.RolledBack())
+}
+
+func TestStepClock_StepsAfterEveryReading(t *testing.T) {
+	start := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	c := testsupport.NewStepClock(start, time.Second)
+	assert.Equal(t, start, c.Now(), "the first reading is the start")
+	assert.Equal(t, start.Add(time.Second), c.Now())
+	c.Set(start)
+	assert.Equal(t, start, c.Now(), "a step clock may still be set")
+	c.Advance(time.Hour)
+	assert.Equal(t, start.Add(time.Hour+time.Second), c.Now())
+}
+
+func TestClock_ReadsTheSameUntilMoved(t *testing.T) {
+	start := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	c := testsupport.NewClock(start)
+	assert.Equal(t, start, c.Now())
+	assert.Equal(t, start, c.Now(), "reading does not move it")
+	c.Advance(time.Minute)
+	assert.Equal(t, start.Add(time.Minute), c.Now())
 }
