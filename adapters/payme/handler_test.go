@@ -345,9 +345,11 @@ func TestParamsReachTheUseCasesDecoded(t *testing.T) {
 func TestEveryAnswerIsHTTP200EvenForOtherHTTPMethods(t *testing.T) {
 	f := newFixture(t, payme.Config{}, allUseCases())
 	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodPatch} {
-		e := f.send(t, call{method: m, body: validCalls["CheckTransaction"]})
-		expectError(t, e, payme.CodeMethodNotPost, "")
-		assert.Equal(t, "null", string(e.ID))
+		t.Run(m, func(t *testing.T) {
+			e := f.send(t, call{method: m, body: validCalls["CheckTransaction"]})
+			expectError(t, e, payme.CodeMethodNotPost, "")
+			assert.Equal(t, "null", string(e.ID))
+		})
 	}
 }
 
@@ -416,17 +418,19 @@ func TestTheRequestIDIsEchoedWhateverItsType(t *testing.T) {
 		`{ "a" : [ 1 , 2 ] }`:   `{"a":[1,2]}`,
 		`true`:                  `true`,
 	} {
-		body := `{"method":"CheckTransaction","params":{"id":"` + pid + `"},"id":` + sent + `}`
-		e := f.post(t, body)
-		assert.Nil(t, e.Error)
-		assert.Equal(t, echoed, string(e.ID), "id %s", sent)
+		t.Run(sent, func(t *testing.T) {
+			body := `{"method":"CheckTransaction","params":{"id":"` + pid + `"},"id":` + sent + `}`
+			e := f.post(t, body)
+			assert.Nil(t, e.Error)
+			assert.Equal(t, echoed, string(e.ID), "id %s", sent)
 
-		// On errors too.
-		bad := `{"method":"NoSuchMethod","params":{},"id":` + sent + `}`
-		assert.Equal(t, echoed, string(f.post(t, bad).ID))
-		// But an unauthenticated call is refused before its body, and so
-		// its id, is read.
-		assert.Equal(t, "null", string(f.send(t, call{body: body, noAuth: true}).ID))
+			// On errors too.
+			bad := `{"method":"NoSuchMethod","params":{},"id":` + sent + `}`
+			assert.Equal(t, echoed, string(f.post(t, bad).ID))
+			// But an unauthenticated call is refused before its body, and so
+			// its id, is read.
+			assert.Equal(t, "null", string(f.send(t, call{body: body, noAuth: true}).ID))
+		})
 	}
 	e := f.post(t, `{"method":"CheckTransaction","params":{"id":"`+pid+`"}}`)
 	assert.Equal(t, "null", string(e.ID), "no id: null")
@@ -449,15 +453,19 @@ func TestCredentialsAreCheckedForEveryMethod(t *testing.T) {
 	}
 	methods := append([]string{"ChangePassword", "NoSuchMethod"}, keysOf(validCalls)...)
 	for name, c := range wrong {
-		for _, method := range methods {
-			body, ok := validCalls[method]
-			if !ok {
-				body = rpc(8, method, map[string]any{})
+		t.Run(name, func(t *testing.T) {
+			for _, method := range methods {
+				t.Run(method, func(t *testing.T) {
+					body, ok := validCalls[method]
+					if !ok {
+						body = rpc(8, method, map[string]any{})
+					}
+					c.body = body
+					e := f.send(t, c)
+					assert.Equal(t, payme.CodeInsufficientPrivs, e.code(t), "%s, %s", name, method)
+				})
 			}
-			c.body = body
-			e := f.send(t, c)
-			assert.Equal(t, payme.CodeInsufficientPrivs, e.code(t), "%s, %s", name, method)
-		}
+		})
 	}
 	// Also before the params are looked at.
 	c := call{body: rpc(1, "CreateTransaction", map[string]any{"amount": 1.5}), noAuth: true}
@@ -481,10 +489,14 @@ func TestTheAllowListIsCheckedOnTheClientIP(t *testing.T) {
 	body := validCalls["CheckTransaction"]
 
 	for _, ok := range []string{"185.234.113.1:40000", "185.234.113.15:1", "10.0.0.7:5"} {
-		assert.Nil(t, f.send(t, call{body: body, remote: ok}).Error, ok)
+		t.Run("allowed "+ok, func(t *testing.T) {
+			assert.Nil(t, f.send(t, call{body: body, remote: ok}).Error, ok)
+		})
 	}
 	for _, bad := range []string{"185.234.113.16:40000", "10.0.0.8:5", "127.0.0.1:1", "[::1]:1"} {
-		expectError(t, f.send(t, call{body: body, remote: bad}), payme.CodeInsufficientPrivs, "")
+		t.Run("refused "+bad, func(t *testing.T) {
+			expectError(t, f.send(t, call{body: body, remote: bad}), payme.CodeInsufficientPrivs, "")
+		})
 	}
 	// Right address, wrong key: still refused.
 	expectError(t, f.send(t, call{body: body, remote: "185.234.113.1:1", auth: basic(login, "nope")}), payme.CodeInsufficientPrivs, "")
@@ -519,12 +531,14 @@ func TestRefusedCallersAreAnsweredWithoutReadingTheBody(t *testing.T) {
 		"allowed address, wrong key": {remote: "185.234.113.1:1", auth: basic(login, key+"x")},
 		"allowed address, no key":    {remote: "185.234.113.1:1", noAuth: true},
 	} {
-		body := &recordingBody{size: 2 << 20} // over 1 MiB
-		c.reader = body
-		e := f.send(t, c)
-		expectError(t, e, payme.CodeInsufficientPrivs, "")
-		assert.Equal(t, "null", string(e.ID), name)
-		assert.False(t, body.read, "%s: the body was read", name)
+		t.Run(name, func(t *testing.T) {
+			body := &recordingBody{size: 2 << 20} // over 1 MiB
+			c.reader = body
+			e := f.send(t, c)
+			expectError(t, e, payme.CodeInsufficientPrivs, "")
+			assert.Equal(t, "null", string(e.ID), name)
+			assert.False(t, body.read, "%s: the body was read", name)
+		})
 	}
 	// The same body from Payme is read, and refused for its size.
 	body := &recordingBody{size: 2 << 20}
@@ -535,9 +549,11 @@ func TestRefusedCallersAreAnsweredWithoutReadingTheBody(t *testing.T) {
 func TestUnknownMethods(t *testing.T) {
 	f := newFixture(t, payme.Config{}, allUseCases())
 	for _, method := range []string{"ChangePassword", "checkTransaction", "", "receipts.create", "CheckTransaction "} {
-		e := f.post(t, rpc(3, method, map[string]any{"password": "new"}))
-		data, _ := json.Marshal(method)
-		expectError(t, e, payme.CodeMethodNotFound, string(data))
+		t.Run(fmt.Sprintf("%q", method), func(t *testing.T) {
+			e := f.post(t, rpc(3, method, map[string]any{"password": "new"}))
+			data, _ := json.Marshal(method)
+			expectError(t, e, payme.CodeMethodNotFound, string(data))
+		})
 	}
 }
 
@@ -635,11 +651,15 @@ func TestParamsAreDecodedStrictly(t *testing.T) {
 		},
 	}
 	for method, bads := range cases {
-		for _, b := range bads {
-			e := f.post(t, `{"method":"`+method+`","params":`+b.params+`,"id":1}`)
-			assert.Equal(t, b.code, e.code(t), "%s %s: %s", method, b.params, e.raw)
-			assert.Equal(t, b.data, e.data(), "%s %s", method, b.params)
-		}
+		t.Run(method, func(t *testing.T) {
+			for _, b := range bads {
+				t.Run(b.params, func(t *testing.T) {
+					e := f.post(t, `{"method":"`+method+`","params":`+b.params+`,"id":1}`)
+					assert.Equal(t, b.code, e.code(t), "%s %s: %s", method, b.params, e.raw)
+					assert.Equal(t, b.data, e.data(), "%s %s", method, b.params)
+				})
+			}
+		})
 	}
 }
 
@@ -655,8 +675,10 @@ func TestParamsAtTheirLimitsAreAccepted(t *testing.T) {
 		`{"method":"CheckTransaction","params":{"id":"a","unknown":{"x":[1,2]}},"id":1,"jsonrpc":"2.0"}`,
 		` {"method":"CheckTransaction","params":{"id":"a"},"id":1} `,
 	} {
-		e := f.post(t, body)
-		assert.Nil(t, e.Error, "%s: %s", body, e.raw)
+		t.Run(body, func(t *testing.T) {
+			e := f.post(t, body)
+			assert.Nil(t, e.Error, "%s: %s", body, e.raw)
+		})
 	}
 }
 
@@ -683,32 +705,36 @@ func TestUseCaseErrorsMapToPaymesCodes(t *testing.T) {
 		{order.ErrIllegalTransition, payme.CodeSystemError, ""},
 	}
 	for _, c := range cases {
-		wrapped := fmt.Errorf("use case: %w", c.err)
-		uc := payme.UseCases{
-			CheckPerformTransaction: checkPerformFunc(func(context.Context, payments.PaymeCheckPerformInput) error { return wrapped }),
-			CreateTransaction: createFunc(func(context.Context, payments.PaymeCreateInput) (payments.PaymeResult, error) {
-				return payments.PaymeResult{}, wrapped
-			}),
-			PerformTransaction: performFunc(func(context.Context, string) (payments.PaymeResult, error) {
-				return payments.PaymeResult{}, wrapped
-			}),
-			CancelTransaction: cancelFunc(func(context.Context, string, payment.Reason) (payments.PaymeCancelResult, error) {
-				return payments.PaymeCancelResult{}, wrapped
-			}),
-			CheckTransaction: checkFunc(func(context.Context, string) (*payment.PaymeTransaction, error) { return nil, wrapped }),
-			GetStatement: statementFunc(func(context.Context, int64, int64) ([]*payment.PaymeTransaction, error) {
-				return nil, wrapped
-			}),
-		}
-		f := newFixture(t, payme.Config{}, uc)
-		for method, body := range validCalls {
-			if method == "SetFiscalData" {
-				continue
+		t.Run(c.err.Error(), func(t *testing.T) {
+			wrapped := fmt.Errorf("use case: %w", c.err)
+			uc := payme.UseCases{
+				CheckPerformTransaction: checkPerformFunc(func(context.Context, payments.PaymeCheckPerformInput) error { return wrapped }),
+				CreateTransaction: createFunc(func(context.Context, payments.PaymeCreateInput) (payments.PaymeResult, error) {
+					return payments.PaymeResult{}, wrapped
+				}),
+				PerformTransaction: performFunc(func(context.Context, string) (payments.PaymeResult, error) {
+					return payments.PaymeResult{}, wrapped
+				}),
+				CancelTransaction: cancelFunc(func(context.Context, string, payment.Reason) (payments.PaymeCancelResult, error) {
+					return payments.PaymeCancelResult{}, wrapped
+				}),
+				CheckTransaction: checkFunc(func(context.Context, string) (*payment.PaymeTransaction, error) { return nil, wrapped }),
+				GetStatement: statementFunc(func(context.Context, int64, int64) ([]*payment.PaymeTransaction, error) {
+					return nil, wrapped
+				}),
 			}
-			e := f.post(t, body)
-			assert.Equal(t, c.code, e.code(t), "%v from %s", c.err, method)
-			assert.Equal(t, c.data, e.data(), "%v from %s", c.err, method)
-		}
+			f := newFixture(t, payme.Config{}, uc)
+			for method, body := range validCalls {
+				if method == "SetFiscalData" {
+					continue
+				}
+				t.Run(method, func(t *testing.T) {
+					e := f.post(t, body)
+					assert.Equal(t, c.code, e.code(t), "%v from %s", c.err, method)
+					assert.Equal(t, c.data, e.data(), "%v from %s", c.err, method)
+				})
+			}
+		})
 	}
 }
 
@@ -721,10 +747,12 @@ func TestSetFiscalDataErrors(t *testing.T) {
 		{domain.Invalid("type", "must be PERFORM or CANCEL"), payme.CodeInvalidParams},
 		{errors.New("disk full"), payme.CodeSystemError},
 	} {
-		uc := allUseCases()
-		uc.SetFiscalData = fiscalFunc(func(context.Context, payments.PaymeFiscalInput) error { return c.err })
-		f := newFixture(t, payme.Config{}, uc)
-		assert.Equal(t, c.code, f.post(t, validCalls["SetFiscalData"]).code(t), "%v", c.err)
+		t.Run(c.err.Error(), func(t *testing.T) {
+			uc := allUseCases()
+			uc.SetFiscalData = fiscalFunc(func(context.Context, payments.PaymeFiscalInput) error { return c.err })
+			f := newFixture(t, payme.Config{}, uc)
+			assert.Equal(t, c.code, f.post(t, validCalls["SetFiscalData"]).code(t), "%v", c.err)
+		})
 	}
 }
 
@@ -842,15 +870,19 @@ func TestRegisterRoutesEveryMethodPaymesProtocolAnswers(t *testing.T) {
 	assert.Nil(t, parseEnvelope(t, rec.Body.Bytes()).Error)
 
 	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-		rec := serve(m)
-		require.Equal(t, http.StatusOK, rec.Code, m)
-		assert.Equal(t, "application/json", rec.Header().Get("Content-Type"), m)
-		e := parseEnvelope(t, rec.Body.Bytes())
-		expectError(t, e, payme.CodeMethodNotPost, "")
-		assert.Equal(t, "null", string(e.ID), m)
+		t.Run(m, func(t *testing.T) {
+			rec := serve(m)
+			require.Equal(t, http.StatusOK, rec.Code, m)
+			assert.Equal(t, "application/json", rec.Header().Get("Content-Type"), m)
+			e := parseEnvelope(t, rec.Body.Bytes())
+			expectError(t, e, payme.CodeMethodNotPost, "")
+			assert.Equal(t, "null", string(e.ID), m)
+		})
 	}
 	for _, m := range []string{http.MethodTrace, http.MethodConnect, "PROPFIND"} {
-		assert.Equal(t, http.StatusMethodNotAllowed, serve(m).Code, m)
+		t.Run(m, func(t *testing.T) {
+			assert.Equal(t, http.StatusMethodNotAllowed, serve(m).Code, m)
+		})
 	}
 }
 
