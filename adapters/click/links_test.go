@@ -40,9 +40,14 @@ func TestClickURL_WithoutReturnURL(t *testing.T) {
 }
 
 func TestClickURL_NotConfigured(t *testing.T) {
-	for _, l := range []*click.Links{click.NewLinks("", "678"), click.NewLinks("12345", "")} {
-		_, err := l.ClickURL("8f14e45f-ceea-467e-9f7b-3c1d2a6b7e01", money.MustTiyin(100), "")
-		assert.ErrorIs(t, err, click.ErrNotConfigured)
-		assert.ErrorIs(t, err, domain.ErrUnavailable, "a 503 for the buyer, not a 500")
+	for name, l := range map[string]*click.Links{
+		"no service id":  click.NewLinks("", "678"),
+		"no merchant id": click.NewLinks("12345", ""),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := l.ClickURL("8f14e45f-ceea-467e-9f7b-3c1d2a6b7e01", money.MustTiyin(100), "")
+			assert.ErrorIs(t, err, click.ErrNotConfigured)
+			assert.ErrorIs(t, err, domain.ErrUnavailable, "a 503 for the buyer, not a 500")
+		})
 	}
 }
