@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 func ptr(n int) *int { return &n }
@@ -37,11 +38,7 @@ func TestPaging(t *testing.T) {
 				assert.Equal(t, c.wantS, s)
 				return
 			}
-			var got []string
-			for _, f := range verr.Fields {
-				got = append(got, f.Field)
-			}
-			assert.Equal(t, c.badFields, got)
+			assert.Equal(t, c.badFields, testsupport.FieldsOf(t, verr.OrNil()))
 		})
 	}
 }
