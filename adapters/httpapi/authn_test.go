@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/golang/mock/gomock"
@@ -128,14 +129,16 @@ func TestRequireRole_Matrix(t *testing.T) {
 	roles := []user.Role{user.RoleCustomer, user.RoleSeller, user.RoleAdmin, user.RoleSuperAdmin}
 	for path, ok := range allowed {
 		for _, role := range roles {
-			token := f.bearer(annID, sessionID+string(role), role)
-			rec := f.call(http.MethodGet, path, token, "")
-			if slices.Contains(ok, role) {
-				assert.Equal(t, http.StatusOK, rec.Code, "%s as %s", path, role)
-			} else {
-				assert.Equal(t, http.StatusForbidden, rec.Code, "%s as %s", path, role)
-				assert.Equal(t, "forbidden", decodeProblem(t, rec).Code)
-			}
+			t.Run(strings.TrimPrefix(path, "/")+" as "+string(role), func(t *testing.T) {
+				token := f.bearer(annID, sessionID+string(role), role)
+				rec := f.call(http.MethodGet, path, token, "")
+				if slices.Contains(ok, role) {
+					assert.Equal(t, http.StatusOK, rec.Code, "%s as %s", path, role)
+				} else {
+					assert.Equal(t, http.StatusForbidden, rec.Code, "%s as %s", path, role)
+					assert.Equal(t, "forbidden", decodeProblem(t, rec).Code)
+				}
+			})
 		}
 	}
 }

@@ -167,8 +167,10 @@ func TestOrderMoneyChecksRefuseRawSQL(t *testing.T) {
 		"order_items_quantity_check":   `UPDATE order_items SET quantity = 0, line_total = 0 WHERE order_id = $1`,
 		"orders_total_matches_items":   `UPDATE orders SET total = total + 1 WHERE id = $1`,
 	} {
-		_, err := db.ExecContext(c, stmt, o.ID())
-		assertViolates(t, err, name)
+		t.Run(name, func(t *testing.T) {
+			_, err := db.ExecContext(c, stmt, o.ID())
+			assertViolates(t, err, name)
+		})
 	}
 	got, err := postgres.NewOrderRepo(db).Get(c, o.ID())
 	require.NoError(t, err)

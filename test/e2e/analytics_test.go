@@ -106,7 +106,9 @@ func TestAnalytics_SalesOrdersAndTopProducts(t *testing.T) {
 		"interval=hour": "interval", "tz=Nowhere/City": "tz", "from=soon": "from", "to=2026-02-30": "to",
 		"from=2026-05-02&to=2026-05-01": "from",
 	} {
-		expectValidation(t, s.get(t, "/api/analytics/sales?"+query, s.admin.Access), field)
+		t.Run(query, func(t *testing.T) {
+			expectValidation(t, s.get(t, "/api/analytics/sales?"+query, s.admin.Access), field)
+		})
 	}
 
 	// Orders by status: every status, zeros included.

@@ -134,11 +134,13 @@ func TestOrders_Refusals(t *testing.T) {
 		for field, value := range map[string]any{
 			"phone": "+99890123456", "region": "", "city": strings.Repeat("c", 101), "street": strings.Repeat("s", 201),
 		} {
-			body := orderOf(item(id, 1))
-			addr := address()
-			addr[field] = value
-			body["shipping_address"] = addr
-			expectValidation(t, s.placeOrder(t, buyer, body, ""), "shipping_address."+field)
+			t.Run("shipping_address."+field, func(t *testing.T) {
+				body := orderOf(item(id, 1))
+				addr := address()
+				addr[field] = value
+				body["shipping_address"] = addr
+				expectValidation(t, s.placeOrder(t, buyer, body, ""), "shipping_address."+field)
+			})
 		}
 		extra := orderOf(item(id, 1))
 		addr := address()
@@ -302,7 +304,9 @@ func TestOrders_List(t *testing.T) {
 			"status=lost": "status", "page=0": "page", "page=abc": "page", "page_size=101": "page_size",
 			"page_size=0": "page_size", "user_id=someone": "user_id",
 		} {
-			expectValidation(t, s.get(t, "/api/orders?"+query, s.admin.Access), field)
+			t.Run(query, func(t *testing.T) {
+				expectValidation(t, s.get(t, "/api/orders?"+query, s.admin.Access), field)
+			})
 		}
 		expectProblem(t, s.get(t, "/api/orders", ""), http.StatusUnauthorized, "unauthorized")
 	})

@@ -146,8 +146,10 @@ func TestProducts_BoundsAre422(t *testing.T) {
 			{"unknown field", with("colour", "blue"), "colour"},
 		}
 		for _, c := range bad {
-			r := s.post(t, "/api/products", s.seller.Access, c.body)
-			expectValidation(t, r, c.field)
+			t.Run(c.name, func(t *testing.T) {
+				r := s.post(t, "/api/products", s.seller.Access, c.body)
+				expectValidation(t, r, c.field)
+			})
 		}
 		expectProblem(t, s.post(t, "/api/products", s.seller.Access, rawJSON(`{"name": "x",`)), http.StatusBadRequest, "bad_request")
 
@@ -290,7 +292,9 @@ func TestProducts_ListFiltersAndPaging(t *testing.T) {
 			"page_size=0": "page_size", "page_size=101": "page_size", "page_size=x": "page_size",
 			"seller_id=bob": "seller_id",
 		} {
-			expectValidation(t, s.get(t, "/api/products?"+query, ""), field)
+			t.Run(query, func(t *testing.T) {
+				expectValidation(t, s.get(t, "/api/products?"+query, ""), field)
+			})
 		}
 	})
 }
