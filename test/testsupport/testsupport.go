@@ -2,8 +2,9 @@
 // copying it: fakes of the small ports every use case needs (a transaction
 // manager that runs in place, and one that also records how its
 // transactions ended; a fixed clock, one a test moves and one that steps at
-// every reading; a fixed id) and FieldsOf, which reads a validation error
-// the way the assertions compare it.
+// every reading; a fixed id), FieldsOf, which reads a validation error the
+// way the assertions compare it, and two io fakes (a buffer safe to read
+// while written, a request body that tells whether it was read).
 //
 // It is imported by tests only (test/architecture fails the build when a
 // package outside test/ imports it outside its _test files).

@@ -3,6 +3,9 @@ package testsupport_test
 import (
 	"context"
 	"errors"
+	"io"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,4 +71,30 @@ func TestClock_ReadsTheSameUntilMoved(t *testing.T) {
 	assert.Equal(t, start, c.Now(), "reading does not move it")
 	c.Advance(time.Minute)
 	assert.Equal(t, start.Add(time.Minute), c.Now())
+}
+
+func TestSyncBuffer_KeepsEveryConcurrentWrite(t *testing.T) {
+	var b testsupport.SyncBuffer
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				_, _ = b.Write([]byte("x"))
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, strings.Repeat("x", 800), b.String())
+	snapshot := b.Bytes()
+	_, _ = b.Write([]byte("y"))
+	assert.Len(t, snapshot, 800, "Bytes is a copy later writes leave alone")
+}
+
+func TestRecordingBody_RecordsAReadAndYieldsSizeZeros(t *testing.T) {
+	b := &testsupport.RecordingBody{Size: 5000}
+	assert.False(t, b.WasRead())
+	got, err := io.ReadAll(b)
+	require.NoError(t, err)
+	assert.True(t, b.WasRead())
+	assert.Equal(t, make([]byte, 5000), got)
 }
