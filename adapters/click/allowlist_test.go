@@ -15,25 +15,8 @@ import (
 
 	"github.com/ultramarket/gateway/adapters/click"
 	"github.com/ultramarket/gateway/adapters/ipallow"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
-
-// recordingBody is a request body of size bytes that remembers whether
-// anyone read from it.
-type recordingBody struct {
-	size, off int
-	read      bool
-}
-
-func (b *recordingBody) Read(p []byte) (int, error) {
-	b.read = true
-	if b.off >= b.size {
-		return 0, io.EOF
-	}
-	n := min(len(p), b.size-b.off)
-	clear(p[:n])
-	b.off += n
-	return n, nil
-}
 
 // allowListed is a fixture that accepts calls from 203.0.113.0/24 only and
 // takes the client IP from the peer address, as the app does without
@@ -66,10 +49,10 @@ func (fx *fixture) postFrom(t *testing.T, remote, path string, body io.Reader) m
 func TestCallsFromElsewhereAreMinus1WithoutReadingTheBody(t *testing.T) {
 	fx := allowListed(t)
 	for _, path := range []string{click.PreparePath, click.CompletePath} {
-		body := &recordingBody{size: 2 << 20} // over 1 MiB
+		body := &testsupport.RecordingBody{Size: 2 << 20} // over 1 MiB
 		out := fx.postFrom(t, "198.51.100.7:40000", path, body)
 		expectCode(t, out, -1)
-		assert.False(t, body.read, "%s: the body was read", path)
+		assert.False(t, body.WasRead(), "%s: the body was read", path)
 
 		// A signed, well-formed call from elsewhere is refused just the same.
 		form := prepareForm()

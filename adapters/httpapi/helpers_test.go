@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/ultramarket/gateway/adapters/httpapi"
 	"github.com/ultramarket/gateway/adapters/metrics"
 	"github.com/ultramarket/gateway/application/health"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 // problemBody mirrors the contract's problem+json, decoded strictly enough to
@@ -35,24 +35,6 @@ type problemBody struct {
 	} `json:"errors"`
 }
 
-// syncBuffer collects log output written from the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type pingFunc func(ctx context.Context) error
 
 func (f pingFunc) Ping(ctx context.Context) error { return f(ctx) }
@@ -66,7 +48,7 @@ func (wallClock) Now() time.Time { return time.Now() }
 type fixture struct {
 	e       *echo.Echo
 	ops     *echo.Echo
-	logs    *syncBuffer
+	logs    *testsupport.SyncBuffer
 	logger  *slog.Logger
 	metrics *metrics.Metrics
 }
@@ -75,7 +57,7 @@ type fixture struct {
 // mutate adjusts config and deps before construction.
 func newFixture(t *testing.T, mutate func(*httpapi.Config, *httpapi.Deps)) fixture {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testsupport.SyncBuffer{}
 	m := metrics.New()
 	cfg := httpapi.Config{
 		Env:         "development",

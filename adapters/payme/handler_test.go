@@ -26,6 +26,7 @@ import (
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 const (
@@ -502,24 +503,6 @@ func TestTheAllowListIsCheckedOnTheClientIP(t *testing.T) {
 	expectError(t, f.send(t, call{body: body, remote: "185.234.113.1:1", auth: basic(login, "nope")}), payme.CodeInsufficientPrivs, "")
 }
 
-// recordingBody is a request body of size bytes that remembers whether
-// anyone read from it.
-type recordingBody struct {
-	size, off int
-	read      bool
-}
-
-func (b *recordingBody) Read(p []byte) (int, error) {
-	b.read = true
-	if b.off >= b.size {
-		return 0, io.EOF
-	}
-	n := min(len(p), b.size-b.off)
-	clear(p[:n])
-	b.off += n
-	return n, nil
-}
-
 // Who calls is decided before the body is read (API.md), so a caller from
 // elsewhere or without the key cannot make the service buffer a megabyte.
 func TestRefusedCallersAreAnsweredWithoutReadingTheBody(t *testing.T) {
@@ -532,18 +515,18 @@ func TestRefusedCallersAreAnsweredWithoutReadingTheBody(t *testing.T) {
 		"allowed address, no key":    {remote: "185.234.113.1:1", noAuth: true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			body := &recordingBody{size: 2 << 20} // over 1 MiB
+			body := &testsupport.RecordingBody{Size: 2 << 20} // over 1 MiB
 			c.reader = body
 			e := f.send(t, c)
 			expectError(t, e, payme.CodeInsufficientPrivs, "")
 			assert.Equal(t, "null", string(e.ID), name)
-			assert.False(t, body.read, "%s: the body was read", name)
+			assert.False(t, body.WasRead(), "%s: the body was read", name)
 		})
 	}
 	// The same body from Payme is read, and refused for its size.
-	body := &recordingBody{size: 2 << 20}
+	body := &testsupport.RecordingBody{Size: 2 << 20}
 	expectError(t, f.send(t, call{remote: "185.234.113.1:1", reader: body}), payme.CodeParseError, "")
-	assert.True(t, body.read)
+	assert.True(t, body.WasRead())
 }
 
 func TestUnknownMethods(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ultramarket/gateway/adapters/postgres"
 	"github.com/ultramarket/gateway/test/testenv"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 // Behind a transaction-pooling PgBouncer, DATABASE_URL is the pooler and
@@ -117,7 +118,7 @@ func startServe(t *testing.T, cmd *exec.Cmd) (addr string, stop func() error) {
 	t.Helper()
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	stderr := &lockedBuffer{}
+	stderr := &testsupport.SyncBuffer{}
 	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill() })

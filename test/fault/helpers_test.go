@@ -35,6 +35,7 @@ import (
 
 	"github.com/ultramarket/gateway/cmd/ultramarket/config"
 	"github.com/ultramarket/gateway/test/testapp"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 const (
@@ -384,7 +385,7 @@ type privateRedis struct {
 	t    *testing.T
 	port int
 	dir  string
-	log  *lockedBuffer
+	log  *testsupport.SyncBuffer
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -396,7 +397,7 @@ func startRedis(t *testing.T) *privateRedis {
 	t.Helper()
 	_, err := exec.LookPath("redis-server")
 	require.NoError(t, err, "redis-server must be installed (make services installs it)")
-	r := &privateRedis{t: t, port: freePort(t), dir: t.TempDir(), log: &lockedBuffer{}}
+	r := &privateRedis{t: t, port: freePort(t), dir: t.TempDir(), log: &testsupport.SyncBuffer{}}
 	r.Start()
 	t.Cleanup(r.Stop)
 	return r
@@ -489,24 +490,6 @@ func freePort(t *testing.T) int {
 	require.NoError(t, err)
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-// lockedBuffer collects a child process's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // eventually polls cond every 50 ms until it holds or within passes.

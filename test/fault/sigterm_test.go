@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ultramarket/gateway/test/testenv"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 // The real binary is stopped with SIGTERM while 12 clients log in (real
@@ -65,7 +66,7 @@ func TestSIGTERMDuringLoadDrainsAndExitsZero(t *testing.T) {
 	}
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	stderr := &lockedBuffer{}
+	stderr := &testsupport.SyncBuffer{}
 	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	exited := make(chan error, 1)
@@ -271,7 +272,7 @@ func buildBinary(t *testing.T) string {
 
 // servingAddr reads the log until the "serving" line and returns the public
 // address it names.
-func servingAddr(t *testing.T, lines <-chan string, stderr *lockedBuffer) string {
+func servingAddr(t *testing.T, lines <-chan string, stderr *testsupport.SyncBuffer) string {
 	t.Helper()
 	var seen []string
 	timeout := time.After(30 * time.Second)
