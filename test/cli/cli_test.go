@@ -3,10 +3,8 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -14,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,7 +20,6 @@ import (
 
 	"github.com/ultramarket/gateway/cmd/ultramarket/config"
 	"github.com/ultramarket/gateway/test/testenv"
-	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 var binary string
@@ -170,38 +166,7 @@ func TestServeCreatesDatabaseSeedsAndStopsOnSIGTERM(t *testing.T) {
 	cmd := exec.CommandContext(context.Background(), binary, "serve")
 	cmd.Env = append(baseEnv(), "APP_ENV=development", "DATABASE_URL="+dbURL,
 		"HTTP_ADDR=127.0.0.1:0", "OPS_ADDR=127.0.0.1:0", "REDIS_URL="+testenv.RedisURL())
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	stderr := &testsupport.SyncBuffer{}
-	cmd.Stderr = stderr
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-
-	// Read the log until the "serving" line tells the bound address.
-	lines := make(chan string, 100)
-	go func() {
-		s := bufio.NewScanner(stdout)
-		for s.Scan() {
-			lines <- s.Text()
-		}
-		close(lines)
-	}()
-	var addr string
-	var printed []string
-	deadline := time.After(60 * time.Second)
-	for addr == "" {
-		select {
-		case line, ok := <-lines:
-			require.True(t, ok, "serve exited early: %s", stderr.String())
-			printed = append(printed, line)
-			var entry map[string]any
-			if json.Unmarshal([]byte(line), &entry) == nil && entry["msg"] == "serving" {
-				addr, _ = entry["http_addr"].(string)
-			}
-		case <-deadline:
-			t.Fatalf("serve did not start: %s", strings.Join(printed, "\n"))
-		}
-	}
+	addr, printed, stop := startServe(t, cmd)
 	all := strings.Join(printed, "\n")
 	assert.Contains(t, all, "demo super_admin created: admin@ultramarket.uz")
 	assert.Contains(t, all, "demo seller created: seller@ultramarket.uz")
@@ -219,11 +184,5 @@ func TestServeCreatesDatabaseSeedsAndStopsOnSIGTERM(t *testing.T) {
 	require.NoError(t, db.QueryRow(`SELECT count(*) FROM products`).Scan(&products))
 	assert.Greater(t, products, 0, "demo products are seeded")
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	go func() {
-		for range lines { // drain, so the process never blocks on a full pipe
-		}
-	}()
-	err = cmd.Wait()
-	assert.NoError(t, err, "SIGTERM exits 0")
+	assert.NoError(t, stop(), "SIGTERM exits 0")
 }

@@ -57,7 +57,7 @@ func TestServeMigratesOnMigrateDatabaseURLAndServesOnDatabaseURL(t *testing.T) {
 	cmd := exec.CommandContext(context.Background(), binary, "serve")
 	cmd.Env = append(baseEnv(), "MIGRATE_ON_START=true", "DATABASE_URL="+appURL, "MIGRATE_DATABASE_URL="+dbURL,
 		"HTTP_ADDR=127.0.0.1:0", "OPS_ADDR=127.0.0.1:0", "REDIS_URL="+testenv.RedisURL(), "RATE_LIMIT_AUTH=off")
-	addr, stop := startServe(t, cmd)
+	addr, _, stop := startServe(t, cmd)
 
 	body := `{"email":"owner@example.uz","password":"Plum-Orchard-Lantern-71","full_name":"Ann Owner"}`
 	req, err := http.NewRequestWithContext(c, http.MethodPost, "http://"+addr+"/api/auth/register", strings.NewReader(body))
@@ -112,9 +112,9 @@ func appRoleURL(t *testing.T, dbURL string) string {
 }
 
 // startServe starts cmd (ultramarket serve) and waits for its "serving" log
-// line; it returns the public address and a stop that sends SIGTERM and
-// returns how the process exited.
-func startServe(t *testing.T, cmd *exec.Cmd) (addr string, stop func() error) {
+// line; it returns the public address, the lines printed up to that one, and
+// a stop that sends SIGTERM and returns how the process exited.
+func startServe(t *testing.T, cmd *exec.Cmd) (addr string, printed []string, stop func() error) {
 	t.Helper()
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -131,7 +131,6 @@ func startServe(t *testing.T, cmd *exec.Cmd) (addr string, stop func() error) {
 		}
 		close(lines)
 	}()
-	var printed []string
 	deadline := time.After(60 * time.Second)
 	for addr == "" {
 		select {
@@ -150,7 +149,7 @@ func startServe(t *testing.T, cmd *exec.Cmd) (addr string, stop func() error) {
 		for range lines { // drain, so the process never blocks on a full pipe
 		}
 	}()
-	return addr, func() error {
+	return addr, printed, func() error {
 		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			return err
 		}
