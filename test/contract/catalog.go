@@ -30,25 +30,13 @@ type Fixture struct {
 	Catalog ports.Catalog
 }
 
-// Clock is a ports.Clock that moves one second forward at every reading, so
-// products created one after another have distinct, ordered timestamps
-// without sleeping. Give one to the catalog under test (the built-in one's
-// clock, the fake upstream's WithClock).
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewClock starts at 2025-03-01 10:00:00 UTC.
-func NewClock() *Clock { return &Clock{now: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)} }
-
-// Now returns the current reading and advances by a second.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := c.now
-	c.now = c.now.Add(time.Second)
-	return t
+// NewClock is a clock that moves one second forward at every reading,
+// starting at 2025-03-01 10:00:00 UTC, so products created one after another
+// have distinct, ordered timestamps without sleeping. Give one to the
+// catalog under test (the built-in one's clock, the fake upstream's
+// WithClock).
+func NewClock() *testsupport.Clock {
+	return testsupport.NewStepClock(time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC), time.Second)
 }
 
 // RunCatalogSuite runs the ports.Catalog contract against the catalogs

@@ -17,6 +17,7 @@ import (
 	"github.com/ultramarket/gateway/cmd/ultramarket/app"
 	"github.com/ultramarket/gateway/cmd/ultramarket/config"
 	"github.com/ultramarket/gateway/test/testenv"
+	"github.com/ultramarket/gateway/test/testsupport"
 )
 
 // RunningApp is a whole gateway served on loopback ports for a test.
@@ -35,23 +36,7 @@ type RunningApp struct {
 func (r *RunningApp) Stop() error { return r.stop() }
 
 // SyncBuffer is a bytes buffer safe for the logger and the test to share.
-type SyncBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (b *SyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	return len(p), nil
-}
-
-func (b *SyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
-}
+type SyncBuffer = testsupport.SyncBuffer
 
 // Config returns a test configuration on a fresh database (already migrated)
 // and loopback ports chosen by the kernel.
