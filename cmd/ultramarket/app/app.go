@@ -100,20 +100,23 @@ func (a *App) addLoop(name string, interval time.Duration, pass jobs.Pass, repor
 // addPacedLoop is addLoop with the rest of jobs.Config (Full, MaxBackoff,
 // WaitFirst); its Report is set here.
 func (a *App) addPacedLoop(name string, cfg jobs.Config, pass jobs.Pass, report func(n int, err error)) {
-	a.addJob(name, func(ctx context.Context) {
-		cfg.Report = func(n int, err error) {
-			var p *jobs.PanicError
-			if errors.As(err, &p) {
-				a.log.Error("background job pass panicked", "job", name, "panic", fmt.Sprint(p.Value), "stack", string(p.Stack))
-				return
-			}
-			report(n, err)
+	a.addJob(name, func(ctx context.Context) { a.runLoop(ctx, name, cfg, pass, report) })
+}
+
+// runLoop runs the loop of addPacedLoop until ctx ends, for a job that has
+// more to do around it (closing what the loop used once it has stopped).
+func (a *App) runLoop(ctx context.Context, name string, cfg jobs.Config, pass jobs.Pass, report func(n int, err error)) {
+	cfg.Report = func(n int, err error) {
+		var p *jobs.PanicError
+		if errors.As(err, &p) {
+			a.log.Error("background job pass panicked", "job", name, "panic", fmt.Sprint(p.Value), "stack", string(p.Stack))
+			return
 		}
-		err := jobs.Run(ctx, pass, cfg)
-		if err != nil {
-			a.log.Error("background job not started", "job", name, "err", err)
-		}
-	})
+		report(n, err)
+	}
+	if err := jobs.Run(ctx, pass, cfg); err != nil {
+		a.log.Error("background job not started", "job", name, "err", err)
+	}
 }
 
 // sweepLog is the report of a sweep: a failed pass is logged as an error

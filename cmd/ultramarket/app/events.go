@@ -72,16 +72,17 @@ func (a *App) wireEvents(d eventsDeps) ports.OrderEvents {
 		a.log.Error("events: cannot set up the NATS client; events wait in the outbox", "err", err)
 	} else {
 		relay := outbox.NewRelay(store, pub, d.clock)
-		a.addPacedLoop("outbox-relay", jobs.Config{
+		pacing := jobs.Config{
 			Interval: outbox.DefaultPoll,
 			// A pass that claimed anything is followed at once: more may be
 			// waiting, and a published event lets its order's next one through.
 			Full:       1,
 			MaxBackoff: outbox.DefaultMaxBackoff,
-		}, a.relayPass(relay), a.relayLog())
-		a.addJob("nats-close", func(ctx context.Context) {
-			<-ctx.Done()
-			// Jobs stop together; the relay's last settle needs no NATS.
+		}
+		a.addJob("outbox-relay", func(ctx context.Context) {
+			a.runLoop(ctx, "outbox-relay", pacing, a.relayPass(relay), a.relayLog())
+			// Only once the relay has stopped: a publish cut by Close
+			// would be sent again after the restart.
 			pub.Close()
 		})
 	}
