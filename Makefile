@@ -41,7 +41,7 @@ build:
 run: services build
 	./$(BIN) serve
 
-## services: start local Postgres and Redis (installing them with apt-get if missing)
+## services: start local Postgres, Redis and NATS (installing them with apt-get if missing)
 services:
 	@bash deploy/services.sh
 

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Starts the local Postgres and Redis the service and its tests use
-# (127.0.0.1:5432 user postgres with trust auth, 127.0.0.1:6379), installing
-# them with apt-get where they are missing. Safe to run again: what already
-# runs is left alone.
+# Starts the local Postgres, Redis and NATS the service and its tests use
+# (127.0.0.1:5432 user postgres with trust auth, 127.0.0.1:6379, and NATS
+# with JetStream on 127.0.0.1:4222), installing them with apt-get where they
+# are missing. Safe to run again: what already runs is left alone.
 set -euo pipefail
 
 log() { printf 'services: %s\n' "$*"; }
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+# NATS answers a client's connection with an INFO line; JetStream's being on
+# is what the tests check themselves (testenv.NATS).
+nats_up() { timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/4222 && head -c 4 <&3' 2>/dev/null | grep -q INFO; }
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -67,4 +70,18 @@ else
   wait_for redis redis_up
 fi
 
-log "postgres on 127.0.0.1:5432 and redis on 127.0.0.1:6379 are up"
+# --- NATS (JetStream) ---------------------------------------------------------
+if nats_up; then
+  log "nats already running"
+else
+  if ! command -v nats-server >/dev/null 2>&1 && [ ! -x /usr/sbin/nats-server ]; then apt_install nats-server; fi
+  bin=$(command -v nats-server || echo /usr/sbin/nats-server)
+  $SUDO mkdir -p /var/lib/nats-server /var/log/nats-server
+  log "starting nats-server with JetStream"
+  # -js: the domain events go to a JetStream stream; -sd: where it stores them.
+  $SUDO bash -c "nohup '$bin' -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server \
+    -l /var/log/nats-server/ultramarket.log >/dev/null 2>&1 &"
+  wait_for nats nats_up
+fi
+
+log "postgres on 127.0.0.1:5432, redis on 127.0.0.1:6379 and nats on 127.0.0.1:4222 are up"

@@ -43,6 +43,7 @@ type Metrics struct {
 	catalogCircuit      prometheus.Gauge
 	payments            *prometheus.CounterVec
 	dbPool              *dbPoolCollector
+	outbox              *outboxCollector
 }
 
 // New builds a Metrics with its own registry.
@@ -75,6 +76,7 @@ func New() *Metrics {
 			Help: "Payment gateway operations, by provider and outcome.",
 		}, []string{"provider", "outcome"}),
 		dbPool: newDBPoolCollector(),
+		outbox: newOutboxCollector(),
 	}
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
@@ -86,6 +88,7 @@ func New() *Metrics {
 		m.catalogCircuit,
 		m.payments,
 		m.dbPool,
+		m.outbox,
 	)
 	return m
 }

@@ -14,6 +14,10 @@
 //   - every pass that ended is reported, its count and error, to the
 //     caller's hook, which decides what to log or count; Run itself logs
 //     nothing;
+//   - a pass that failed is followed by the next after one interval, or,
+//     with Config.MaxBackoff, after an interval doubled per failure in a
+//     row (up to MaxBackoff), so a loop whose dependency is down (the
+//     outbox relay while NATS is) does not hammer it;
 //   - a pass that panics is reported as a *PanicError and the loop goes on;
 //   - when ctx ends Run returns promptly (a pass in flight gets the same
 //     ctx), and the pass it cut short is not reported.
@@ -53,6 +57,11 @@ type Config struct {
 	// waiting, so the next pass starts at once instead of after the
 	// interval. A pass that failed always waits.
 	Full int
+	// MaxBackoff, when above Interval, spaces out the passes after failures:
+	// after n failed passes in a row the loop waits 2^n intervals (counted
+	// in ticks), at most MaxBackoff; a pass that succeeds resets it. Zero:
+	// one interval after a failure, as after any pass.
+	MaxBackoff time.Duration
 	// Report, when not nil, hears every pass that ended: its count and its
 	// error (a panic arrives as a *PanicError). A pass cut short because
 	// ctx ended is not reported.
@@ -87,6 +96,7 @@ func Run(ctx context.Context, pass Pass, cfg Config) error {
 	if cfg.WaitFirst && !wait(ctx, ticker) {
 		return nil
 	}
+	failures := 0
 	for {
 		n, err := runPass(ctx, pass)
 		if ctx.Err() != nil {
@@ -95,13 +105,32 @@ func Run(ctx context.Context, pass Pass, cfg Config) error {
 		if cfg.Report != nil {
 			cfg.Report(n, err)
 		}
+		if err != nil {
+			failures++
+		} else {
+			failures = 0
+		}
 		if err == nil && cfg.Full > 0 && n >= cfg.Full {
 			continue
 		}
-		if !wait(ctx, ticker) {
-			return nil
+		for range cfg.ticksAfter(failures) {
+			if !wait(ctx, ticker) {
+				return nil
+			}
 		}
 	}
+}
+
+// ticksAfter is how many ticks the loop waits after failures failed passes
+// in a row: one, or with MaxBackoff 2^failures, at most MaxBackoff/Interval.
+// Counting ticks rather than arming a timer keeps a test's hand-driven
+// Ticker in charge of every wait.
+func (c Config) ticksAfter(failures int) int {
+	limit := int(c.MaxBackoff / c.Interval)
+	if failures == 0 || limit <= 1 {
+		return 1
+	}
+	return min(1<<min(failures, 30), limit)
 }
 
 // wait blocks until the next tick (true) or until ctx ends (false).

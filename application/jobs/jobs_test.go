@@ -198,3 +198,64 @@ func TestRun_WithoutAReportHook(t *testing.T) {
 	}
 	assert.NoError(t, jobs.Run(ctx, pass, jobs.Config{Interval: time.Hour}))
 }
+
+// While a pass keeps failing, the loop waits twice as many ticks after each
+// failure, up to MaxBackoff; a pass that succeeds brings it back to one. A
+// wait shorter than expected makes a Tick below find the loop busy in a
+// pass (the test fails); a longer one leaves a pass unstarted.
+func TestRun_BacksOffAfterFailuresInARow(t *testing.T) {
+	boom := errors.New("broker down")
+	started := make(chan int, 1)
+	results := make(chan error)
+	var runs atomic.Int32
+	pass := func(ctx context.Context) (int, error) {
+		n := int(runs.Add(1))
+		started <- n
+		select {
+		case err := <-results:
+			return n, err
+		case <-ctx.Done():
+			return n, ctx.Err()
+		}
+	}
+	l := testsupport.StartJob(t, pass, jobs.Config{Interval: time.Second, MaxBackoff: 4 * time.Second})
+	step := func(want int, err error) {
+		t.Helper()
+		select {
+		case n := <-started:
+			require.Equal(t, want, n)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("pass %d did not start", want)
+		}
+		results <- err
+		assert.Equal(t, testsupport.JobReport{N: want, Err: err}, l.Next(t))
+	}
+	ticks := func(n int) {
+		t.Helper()
+		for range n {
+			l.Ticker.Tick(t)
+		}
+	}
+
+	step(1, boom)
+	ticks(2) // one failure: two intervals
+	step(2, boom)
+	ticks(4) // two in a row: four
+	step(3, boom)
+	ticks(4) // three in a row: eight, capped at MaxBackoff
+	step(4, nil)
+	ticks(1) // a success resets the backoff
+	step(5, nil)
+	require.NoError(t, l.Stop(t))
+}
+
+func TestRun_WithoutMaxBackoffAFailureWaitsOneTick(t *testing.T) {
+	boom := errors.New("db down")
+	pass := func(context.Context) (int, error) { return 0, boom }
+	l := testsupport.StartJob(t, pass, jobs.Config{Interval: time.Second})
+	for range 3 {
+		assert.Equal(t, testsupport.JobReport{Err: boom}, l.Next(t))
+		l.Ticker.Tick(t)
+	}
+	require.NoError(t, l.Stop(t))
+}

@@ -17,11 +17,18 @@ type CancelOrder struct {
 	clicks  ports.ClickRepository
 	catalog ports.Catalog
 	clock   ports.Clock
+	events  ports.OrderEvents // nil: events off
 }
 
 // NewCancelOrder wires the use case.
 func NewCancelOrder(tx ports.TxManager, orders ports.OrderRepository, clicks ports.ClickRepository, catalog ports.Catalog, clock ports.Clock) *CancelOrder {
 	return &CancelOrder{tx: tx, orders: orders, clicks: clicks, catalog: catalog, clock: clock}
+}
+
+// WithEvents records the cancelled event in the cancel's transaction.
+func (uc *CancelOrder) WithEvents(events ports.OrderEvents) *CancelOrder {
+	uc.events = events
+	return uc
 }
 
 // CancelOrderInput is the caller and the order id.
@@ -54,6 +61,9 @@ func (uc *CancelOrder) Handle(ctx context.Context, in CancelOrderInput) (*order.
 			return fmt.Errorf("cancel order %s in status %s: %w", o.ID(), o.Status(), err)
 		}
 		if err := uc.orders.Update(ctx, o); err != nil {
+			return err
+		}
+		if err := recordEvent(ctx, uc.events, o); err != nil {
 			return err
 		}
 		if err := holds.EndClickAttempts(ctx, uc.clicks, o.ID(), now); err != nil {

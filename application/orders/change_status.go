@@ -14,11 +14,19 @@ type ChangeOrderStatus struct {
 	tx     ports.TxManager
 	orders ports.OrderRepository
 	clock  ports.Clock
+	events ports.OrderEvents // nil: events off
 }
 
 // NewChangeOrderStatus wires the use case.
 func NewChangeOrderStatus(tx ports.TxManager, orders ports.OrderRepository, clock ports.Clock) *ChangeOrderStatus {
 	return &ChangeOrderStatus{tx: tx, orders: orders, clock: clock}
+}
+
+// WithEvents records the shipped and delivered events in the change's
+// transaction.
+func (uc *ChangeOrderStatus) WithEvents(events ports.OrderEvents) *ChangeOrderStatus {
+	uc.events = events
+	return uc
 }
 
 // ChangeOrderStatusInput is the caller, the order id and the raw target status.
@@ -51,6 +59,9 @@ func (uc *ChangeOrderStatus) Handle(ctx context.Context, in ChangeOrderStatusInp
 			return fmt.Errorf("move order %s from %s to %s: %w", o.ID(), o.Status(), target, err)
 		}
 		if err := uc.orders.Update(ctx, o); err != nil {
+			return err
+		}
+		if err := recordEvent(ctx, uc.events, o); err != nil {
 			return err
 		}
 		out = o

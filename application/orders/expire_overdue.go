@@ -29,6 +29,7 @@ type ExpireOverdueOrders struct {
 	clock   ports.Clock
 	ttl     time.Duration
 	batch   int
+	events  ports.OrderEvents // nil: events off
 }
 
 // NewExpireOverdueOrders wires the job; ttl is ORDER_PAYMENT_TTL.
@@ -43,6 +44,13 @@ func (uc *ExpireOverdueOrders) WithBatch(n int) *ExpireOverdueOrders {
 	if n >= 1 {
 		uc.batch = n
 	}
+	return uc
+}
+
+// WithEvents records the cancelled event of every expired order in its
+// batch's transaction.
+func (uc *ExpireOverdueOrders) WithEvents(events ports.OrderEvents) *ExpireOverdueOrders {
+	uc.events = events
 	return uc
 }
 
@@ -101,6 +109,9 @@ func (uc *ExpireOverdueOrders) Handle(ctx context.Context, in ExpireInput) (canc
 					return fmt.Errorf("expire order %s: %w", o.ID(), err)
 				}
 				if err := uc.orders.Update(ctx, o); err != nil {
+					return err
+				}
+				if err := recordEvent(ctx, uc.events, o); err != nil {
 					return err
 				}
 				if err := holds.EndClickAttempts(ctx, uc.clicks, o.ID(), in.Now); err != nil {

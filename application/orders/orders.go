@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/ports"
 )
 
 var (
@@ -64,6 +66,16 @@ const (
 	// refund goes through holds.ReleaseStock instead.
 	cleanupTimeout = 10 * time.Second
 )
+
+// recordEvent records o's status event in the transaction ctx carries, when
+// the use case was given a recorder (WithEvents: EVENTS_URL set). Without one
+// no event is written: no relay would ever publish it.
+func recordEvent(ctx context.Context, events ports.OrderEvents, o *order.Order) error {
+	if events == nil {
+		return nil
+	}
+	return events.Record(ctx, o)
+}
 
 // cleanupContext keeps ctx's values (request id, logger) but not its
 // cancellation, so compensations still run after the client has gone.

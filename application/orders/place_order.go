@@ -36,6 +36,8 @@ type PlaceOrder struct {
 	// slots and maxUnpaid: ORDER_MAX_UNPAID (WithUnpaidLimit); nil is no limit.
 	slots     ports.UnpaidOrderSlots
 	maxUnpaid int
+
+	events ports.OrderEvents // nil: events off
 }
 
 const (
@@ -89,6 +91,13 @@ func (uc *PlaceOrder) WithUnpaidLimit(slots ports.UnpaidOrderSlots, limit int) *
 		return uc
 	}
 	uc.slots, uc.maxUnpaid = slots, limit
+	return uc
+}
+
+// WithEvents records the placed event of every order stored, in the
+// order's transaction.
+func (uc *PlaceOrder) WithEvents(events ports.OrderEvents) *PlaceOrder {
+	uc.events = events
 	return uc
 }
 
@@ -260,6 +269,9 @@ func (uc *PlaceOrder) place(ctx context.Context, in PlaceOrderInput, claim strin
 			return err
 		}
 		if err := uc.orders.Create(ctx, o); err != nil {
+			return err
+		}
+		if err := recordEvent(ctx, uc.events, o); err != nil {
 			return err
 		}
 		if fromCart {

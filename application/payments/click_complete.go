@@ -61,12 +61,20 @@ type ClickComplete struct {
 	settlements ports.Settlements
 	catalog     ports.Catalog
 	clock       ports.Clock
+	events      ports.OrderEvents // nil: events off
 }
 
 // NewClickComplete wires the use case. catalog gives a refunded order's stock back.
 func NewClickComplete(tx ports.TxManager, orders ports.OrderRepository, clicks ports.ClickRepository,
 	settlements ports.Settlements, catalog ports.Catalog, clock ports.Clock) *ClickComplete {
 	return &ClickComplete{tx: tx, orders: orders, clicks: clicks, settlements: settlements, catalog: catalog, clock: clock}
+}
+
+// WithEvents records the paid and refunded events in the Complete's
+// transaction.
+func (uc *ClickComplete) WithEvents(events ports.OrderEvents) *ClickComplete {
+	uc.events = events
+	return uc
 }
 
 // Handle confirms or cancels the attempt. The error is Click's answer,
@@ -148,6 +156,9 @@ func (uc *ClickComplete) confirm(ctx context.Context, o *order.Order, t *payment
 	if err := uc.orders.Update(ctx, o); err != nil {
 		return fmt.Errorf("save order %s: %w", o.ID(), err)
 	}
+	if err := recordEvent(ctx, uc.events, o); err != nil {
+		return err
+	}
 	// The order's other prepared attempts wait for nothing now.
 	if err := holds.EndClickAttempts(ctx, uc.clicks, o.ID(), now); err != nil {
 		return err
@@ -175,6 +186,9 @@ func (uc *ClickComplete) cancel(ctx context.Context, o *order.Order, t *payment.
 			}
 			if err := uc.orders.Update(ctx, o); err != nil {
 				return fmt.Errorf("save order %s: %w", o.ID(), err)
+			}
+			if err := recordEvent(ctx, uc.events, o); err != nil {
+				return err
 			}
 			res.Refunded = true
 		}

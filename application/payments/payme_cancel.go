@@ -29,11 +29,18 @@ type PaymeCancelTransaction struct {
 	payme   ports.PaymeRepository
 	catalog ports.Catalog
 	clock   ports.Clock
+	events  ports.OrderEvents // nil: events off
 }
 
 // NewPaymeCancelTransaction wires the use case.
 func NewPaymeCancelTransaction(tx ports.TxManager, orders ports.OrderRepository, payme ports.PaymeRepository, catalog ports.Catalog, clock ports.Clock) *PaymeCancelTransaction {
 	return &PaymeCancelTransaction{tx: tx, orders: orders, payme: payme, catalog: catalog, clock: clock}
+}
+
+// WithEvents records the refunded event in the refund's transaction.
+func (uc *PaymeCancelTransaction) WithEvents(events ports.OrderEvents) *PaymeCancelTransaction {
+	uc.events = events
+	return uc
 }
 
 // Handle cancels the transaction with Payme id paymeID for reason:
@@ -68,6 +75,7 @@ func (uc *PaymeCancelTransaction) Handle(ctx context.Context, paymeID string, re
 		}
 		now := uc.clock.Now()
 		refund := t.State() == payment.PaymePerformed
+		was := o.Status()
 		if refund {
 			if err := o.Refund(now); err != nil {
 				if errors.Is(err, order.ErrCannotRefund) {
@@ -90,6 +98,13 @@ func (uc *PaymeCancelTransaction) Handle(ctx context.Context, paymeID string, re
 		if refund {
 			if err := uc.orders.Update(ctx, o); err != nil {
 				return fmt.Errorf("payme cancel %s: save order %s: %w", paymeID, o.ID(), err)
+			}
+			// Refund of an order refunded already (by another path) changes
+			// nothing, and so tells nobody anything new.
+			if o.Status() != was {
+				if err := recordEvent(ctx, uc.events, o); err != nil {
+					return fmt.Errorf("payme cancel %s: %w", paymeID, err)
+				}
 			}
 		}
 		if err := uc.payme.Update(ctx, t); err != nil {

@@ -22,12 +22,19 @@ type PaymePerformTransaction struct {
 	clicks      ports.ClickRepository
 	settlements ports.Settlements
 	clock       ports.Clock
+	events      ports.OrderEvents // nil: events off
 }
 
 // NewPaymePerformTransaction wires the use case.
 func NewPaymePerformTransaction(tx ports.TxManager, orders ports.OrderRepository, payme ports.PaymeRepository,
 	clicks ports.ClickRepository, settlements ports.Settlements, clock ports.Clock) *PaymePerformTransaction {
 	return &PaymePerformTransaction{tx: tx, orders: orders, payme: payme, clicks: clicks, settlements: settlements, clock: clock}
+}
+
+// WithEvents records the paid event in the perform's transaction.
+func (uc *PaymePerformTransaction) WithEvents(events ports.OrderEvents) *PaymePerformTransaction {
+	uc.events = events
+	return uc
 }
 
 // Handle performs the transaction with Payme id paymeID. A performed one is
@@ -78,6 +85,9 @@ func (uc *PaymePerformTransaction) Handle(ctx context.Context, paymeID string) (
 		}
 		if err := uc.orders.Update(ctx, o); err != nil {
 			return fmt.Errorf("payme perform %s: save order %s: %w", paymeID, o.ID(), err)
+		}
+		if err := recordEvent(ctx, uc.events, o); err != nil {
+			return fmt.Errorf("payme perform %s: %w", paymeID, err)
 		}
 		if err := uc.payme.Update(ctx, t); err != nil {
 			return fmt.Errorf("payme perform %s: %w", paymeID, err)

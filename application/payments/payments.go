@@ -10,3 +10,20 @@
 // same database transaction that records the payment as done, next to a
 // Settlements row that lets only one provider transaction pay an order.
 package payments
+
+import (
+	"context"
+
+	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/ports"
+)
+
+// recordEvent records o's status event (paid, refunded) in the transaction
+// ctx carries, when the use case was given a recorder (WithEvents: EVENTS_URL
+// set). Without one no event is written: no relay would ever publish it.
+func recordEvent(ctx context.Context, events ports.OrderEvents, o *order.Order) error {
+	if events == nil {
+		return nil
+	}
+	return events.Record(ctx, o)
+}

@@ -60,8 +60,9 @@ func Config(t testing.TB) config.Config {
 
 // StartApp boots the gateway with cfg (see Config) and a Redis prefix of its
 // own, serves it, and stops it when the test ends. Several apps may share one
-// database and prefix (pass prefix) to act as several instances.
-func StartApp(t testing.TB, cfg config.Config, prefix string) *RunningApp {
+// database and prefix (pass prefix) to act as several instances. opts adjust
+// the app.Options (an event subject prefix of the test's own, say).
+func StartApp(t testing.TB, cfg config.Config, prefix string, opts ...func(*app.Options)) *RunningApp {
 	t.Helper()
 	if prefix == "" {
 		prefix = testenv.NewRedisPrefix(t)
@@ -69,13 +70,17 @@ func StartApp(t testing.TB, cfg config.Config, prefix string) *RunningApp {
 	logs, stdout := &SyncBuffer{}, &SyncBuffer{}
 	params := crypto.TestParams
 	ctx := context.Background()
-	a, err := app.Build(ctx, cfg, app.Options{
+	options := app.Options{
 		Logger:       slog.New(slog.NewJSONHandler(logs, nil)),
 		Version:      "test",
 		Stdout:       stdout,
 		RedisPrefix:  prefix,
 		HasherParams: &params,
-	})
+	}
+	for _, o := range opts {
+		o(&options)
+	}
+	a, err := app.Build(ctx, cfg, options)
 	require.NoError(t, err, "build app")
 	require.NoError(t, a.Listen())
 

@@ -17,6 +17,7 @@ type TCPProxy struct {
 	ln     net.Listener
 	target string
 	drop   atomic.Bool
+	refuse atomic.Bool
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -45,6 +46,16 @@ func (p *TCPProxy) Addr() string { return p.ln.Addr().String() }
 // DropReplies turns the loss of the target's answers on or off.
 func (p *TCPProxy) DropReplies(on bool) { p.drop.Store(on) }
 
+// Refuse turns the target's outage on or off: while on, every connection
+// open is cut and every new one is closed at once, as a server that is down
+// (the proxy's port stays bound, so a client keeps trying it).
+func (p *TCPProxy) Refuse(on bool) {
+	p.refuse.Store(on)
+	if on {
+		p.CutAll()
+	}
+}
+
 // CutAll closes every open connection (the client sees a disconnection and
 // reconnects through the proxy).
 func (p *TCPProxy) CutAll() {
@@ -68,6 +79,10 @@ func (p *TCPProxy) accept() {
 		client, err := p.ln.Accept()
 		if err != nil {
 			return
+		}
+		if p.refuse.Load() {
+			_ = client.Close()
+			continue
 		}
 		var d net.Dialer
 		server, err := d.DialContext(context.Background(), "tcp", p.target)

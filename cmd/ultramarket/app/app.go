@@ -26,6 +26,7 @@ import (
 	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/application/health"
 	"github.com/ultramarket/gateway/application/jobs"
+	"github.com/ultramarket/gateway/application/outbox"
 	"github.com/ultramarket/gateway/cmd/ultramarket/config"
 	"github.com/ultramarket/gateway/ports"
 )
@@ -40,6 +41,11 @@ type Options struct {
 	RedisPrefix string
 	// HasherParams overrides the argon2id cost (tests use cheap parameters).
 	HasherParams *crypto.Params
+	// EventSubjectPrefix replaces "ultramarket" in the subjects of the
+	// domain events (and in the subjects of a stream the app creates):
+	// streams on one NATS server may not share subjects, so each test
+	// takes its own.
+	EventSubjectPrefix string
 }
 
 // App is the running service: its pools, use cases and two listeners.
@@ -88,19 +94,29 @@ func (a *App) addJob(name string, run func(ctx context.Context)) {
 // panicked is logged here, with its stack, and the loop goes on. An interval
 // that is not positive is logged and the job does not start.
 func (a *App) addLoop(name string, interval time.Duration, pass jobs.Pass, report func(n int, err error)) {
-	a.addJob(name, func(ctx context.Context) {
-		err := jobs.Run(ctx, pass, jobs.Config{Interval: interval, Report: func(n int, err error) {
-			var p *jobs.PanicError
-			if errors.As(err, &p) {
-				a.log.Error("background job pass panicked", "job", name, "panic", fmt.Sprint(p.Value), "stack", string(p.Stack))
-				return
-			}
-			report(n, err)
-		}})
-		if err != nil {
-			a.log.Error("background job not started", "job", name, "err", err)
+	a.addPacedLoop(name, jobs.Config{Interval: interval}, pass, report)
+}
+
+// addPacedLoop is addLoop with the rest of jobs.Config (Full, MaxBackoff,
+// WaitFirst); its Report is set here.
+func (a *App) addPacedLoop(name string, cfg jobs.Config, pass jobs.Pass, report func(n int, err error)) {
+	a.addJob(name, func(ctx context.Context) { a.runLoop(ctx, name, cfg, pass, report) })
+}
+
+// runLoop runs the loop of addPacedLoop until ctx ends, for a job that has
+// more to do around it (closing what the loop used once it has stopped).
+func (a *App) runLoop(ctx context.Context, name string, cfg jobs.Config, pass jobs.Pass, report func(n int, err error)) {
+	cfg.Report = func(n int, err error) {
+		var p *jobs.PanicError
+		if errors.As(err, &p) {
+			a.log.Error("background job pass panicked", "job", name, "panic", fmt.Sprint(p.Value), "stack", string(p.Stack))
+			return
 		}
-	})
+		report(n, err)
+	}
+	if err := jobs.Run(ctx, pass, cfg); err != nil {
+		a.log.Error("background job not started", "job", name, "err", err)
+	}
 }
 
 // sweepLog is the report of a sweep: a failed pass is logged as an error
@@ -151,6 +167,9 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	}
 	if opts.RedisPrefix == "" {
 		opts.RedisPrefix = "um:"
+	}
+	if opts.EventSubjectPrefix == "" {
+		opts.EventSubjectPrefix = outbox.DefaultSubjectPrefix
 	}
 	a := &App{cfg: cfg, log: opts.Logger}
 	defer func() {
@@ -229,9 +248,10 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	if err := a.wireIdentity(identityDeps{users: users, tx: tx, hasher: hasher, clock: clock, ids: ids, redisPrefix: opts.RedisPrefix}); err != nil {
 		return nil, fmt.Errorf("wire identity: %w", err)
 	}
-	a.wirePayme(paymeDeps{tx: tx, clock: clock, ids: ids, catalog: a.catalog})
-	a.wireClick(clickDeps{tx: tx, clock: clock, ids: ids})
-	a.wireCommerce(commerceDeps{tx: tx, clock: clock, ids: ids})
+	events := a.wireEvents(eventsDeps{clock: clock, ids: ids, subjectPrefix: opts.EventSubjectPrefix})
+	a.wirePayme(paymeDeps{tx: tx, clock: clock, ids: ids, catalog: a.catalog, events: events})
+	a.wireClick(clickDeps{tx: tx, clock: clock, ids: ids, events: events})
+	a.wireCommerce(commerceDeps{tx: tx, clock: clock, ids: ids, events: events})
 	a.wireDocs()
 	return a, nil
 }

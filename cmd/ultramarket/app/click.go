@@ -14,9 +14,10 @@ import (
 // clickDeps are what Build has already made that the Click webhooks and the
 // payment routes share with the rest of the app.
 type clickDeps struct {
-	tx    ports.TxManager
-	clock ports.Clock
-	ids   ports.IDGenerator
+	tx     ports.TxManager
+	clock  ports.Clock
+	ids    ports.IDGenerator
+	events ports.OrderEvents // nil: events off
 }
 
 // paymentLinks is ports.PaymentLinks: Payme's checkout link and Click's pay
@@ -56,7 +57,7 @@ func (a *App) wireClick(d clickDeps) {
 		Logger:     a.log,
 	}, click.UseCases{
 		Prepare:  payments.NewClickPrepare(d.tx, orders, clicks, d.ids, d.clock),
-		Complete: payments.NewClickComplete(d.tx, orders, clicks, postgres.NewSettlementRepo(a.db), a.catalog, d.clock),
+		Complete: payments.NewClickComplete(d.tx, orders, clicks, postgres.NewSettlementRepo(a.db), a.catalog, d.clock).WithEvents(d.events),
 	}, a.metrics).Register(a.public)
 
 	links := paymentLinks{newPaymeLinks(a.cfg), click.NewLinks(a.cfg.ClickServiceID, a.cfg.ClickMerchantID)}

@@ -39,9 +39,10 @@ func (a *App) chooseCatalog(ids ports.IDGenerator, clock ports.Clock, pg ports.P
 // commerceDeps are what Build has already made that the commerce routes
 // share with the rest of the app.
 type commerceDeps struct {
-	tx    ports.TxManager
-	clock ports.Clock
-	ids   ports.IDGenerator
+	tx     ports.TxManager
+	clock  ports.Clock
+	ids    ports.IDGenerator
+	events ports.OrderEvents // nil: events off
 }
 
 // wireCommerce builds the product, cart, order and analytics use cases on
@@ -77,14 +78,15 @@ func (a *App) wireCommerce(d commerceDeps) {
 	})
 	// ORDER_MAX_UNPAID is counted in Postgres, whatever the catalog.
 	place := orders.NewPlaceOrder(d.tx, orderRepo, carts, keys, cat, d.ids, d.clock).
-		WithUnpaidLimit(postgres.NewUnpaidOrderSlots(a.db), a.cfg.OrderMaxUnpaid)
+		WithUnpaidLimit(postgres.NewUnpaidOrderSlots(a.db), a.cfg.OrderMaxUnpaid).
+		WithEvents(d.events)
 	httpapi.RegisterOrders(a.public, httpapi.OrderUseCases{
 		Authenticate: a.authenticate,
 		Place:        place,
 		List:         orders.NewListOrders(orderRepo),
 		Get:          orders.NewGetOrder(orderRepo),
-		Cancel:       orders.NewCancelOrder(d.tx, orderRepo, clicks, cat, d.clock),
-		ChangeStatus: orders.NewChangeOrderStatus(d.tx, orderRepo, d.clock),
+		Cancel:       orders.NewCancelOrder(d.tx, orderRepo, clicks, cat, d.clock).WithEvents(d.events),
+		ChangeStatus: orders.NewChangeOrderStatus(d.tx, orderRepo, d.clock).WithEvents(d.events),
 	})
 	httpapi.RegisterAnalytics(a.public, httpapi.AnalyticsUseCases{
 		Authenticate: a.authenticate,
@@ -94,7 +96,8 @@ func (a *App) wireCommerce(d commerceDeps) {
 		TopProducts:  analytics.NewTopProducts(stats),
 	})
 
-	expiry := orders.NewExpireOverdueOrders(d.tx, orderRepo, paymeRepo, clicks, cat, d.clock, a.cfg.OrderPaymentTTL)
+	expiry := orders.NewExpireOverdueOrders(d.tx, orderRepo, paymeRepo, clicks, cat, d.clock, a.cfg.OrderPaymentTTL).
+		WithEvents(d.events)
 	interval := a.cfg.ExpirySweepInterval
 	// A failed release leaves its order cancelled and its stock held: the
 	// error logged names the order, for an operator to release it.

@@ -18,6 +18,7 @@ type paymeDeps struct {
 	clock   ports.Clock
 	ids     ports.IDGenerator
 	catalog ports.Catalog
+	events  ports.OrderEvents // nil: events off
 }
 
 // wirePayme builds the Payme Merchant API use cases on the Postgres
@@ -41,8 +42,8 @@ func (a *App) wirePayme(d paymeDeps) {
 	}, payme.UseCases{
 		CheckPerformTransaction: payments.NewPaymeCheckPerformTransaction(orders, repo, d.clock),
 		CreateTransaction:       payments.NewPaymeCreateTransaction(d.tx, orders, repo, d.ids, d.clock),
-		PerformTransaction:      payments.NewPaymePerformTransaction(d.tx, orders, repo, clicks, settlements, d.clock),
-		CancelTransaction:       payments.NewPaymeCancelTransaction(d.tx, orders, repo, d.catalog, d.clock),
+		PerformTransaction:      payments.NewPaymePerformTransaction(d.tx, orders, repo, clicks, settlements, d.clock).WithEvents(d.events),
+		CancelTransaction:       payments.NewPaymeCancelTransaction(d.tx, orders, repo, d.catalog, d.clock).WithEvents(d.events),
 		CheckTransaction:        payments.NewPaymeCheckTransaction(repo),
 		GetStatement:            payments.NewPaymeGetStatement(repo),
 		SetFiscalData:           payments.NewPaymeSetFiscalData(repo),

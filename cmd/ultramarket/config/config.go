@@ -120,6 +120,12 @@ type Config struct {
 	ClickMerchantUserID string
 	ClickAllowedIPs     []*net.IPNet
 
+	// EventsURL is the NATS server the domain events go to (nats://host:4222,
+	// several separated by commas); empty turns events off. EventsStream is
+	// the JetStream stream, created when missing. See events.go.
+	EventsURL    string
+	EventsStream string
+
 	MigrateOnStart  bool
 	SeedDemo        bool
 	ShutdownTimeout time.Duration
@@ -238,6 +244,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			}
 		}
 	}
+
+	c.EventsURL, c.EventsStream = r.events()
 
 	dev := c.Env == EnvDevelopment
 	c.MigrateOnStart = r.boolean("MIGRATE_ON_START", dev)
