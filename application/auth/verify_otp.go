@@ -129,4 +129,3 @@ func (uc *VerifyOTP) findOrCreate(ctx context.Context, phone user.Phone) (*user.
 	}
 	return u, true, nil
 }
-
