@@ -44,3 +44,17 @@ type OTPStore interface {
 	// ever compared against one code, concurrent ones included.
 	Verify(ctx context.Context, phone user.Phone, code otp.Code, now time.Time) error
 }
+
+// Outcomes of asking for a code, the label of the codes-sent metric: an
+// SMS-pumping attack shows as many sends and few verifications, a broken
+// gateway as failures.
+const (
+	OTPSent        = "sent"         // the gateway took the text
+	OTPSendFailed  = "failed"       // the gateway failed or refused (the code is stored; resend is the retry)
+	OTPRateLimited = "rate_limited" // a limit of phone or client refused; nothing sent
+)
+
+// OTPMetrics counts codes asked for, by outcome (one of the OTP* outcomes).
+type OTPMetrics interface {
+	OTPCodeRequested(outcome string)
+}

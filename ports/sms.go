@@ -4,6 +4,7 @@ package ports
 
 import (
 	"context"
+	"time"
 
 	"github.com/ultramarket/gateway/domain/user"
 )
@@ -23,4 +24,16 @@ import (
 // or refused; anything else is a bug of ours (a zero phone, an empty text).
 type SMSSender interface {
 	Send(ctx context.Context, to user.Phone, text string) error
+}
+
+// SMSTexts writes the texts the service sends, in the request's language
+// (API.md, "Languages": lang is "uz", "ru" or "en"; an implementation
+// answers in English for any other). Texts go through Eskiz's template
+// moderation, so their wording changes only together with the templates
+// approved there (README, operations).
+type SMSTexts interface {
+	// LoginCode is the text carrying a one-time code, which lives ttl.
+	// POST /api/auth/otp names no purpose (one code serves phone login and
+	// password reset, see package otp), so this one text serves both.
+	LoginCode(lang, code string, ttl time.Duration) string
 }

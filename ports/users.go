@@ -25,6 +25,11 @@ type UserRepository interface {
 	GetByID(ctx context.Context, id string) (*user.User, error)
 	// GetByEmail takes a normalised email.
 	GetByEmail(ctx context.Context, email string) (*user.User, error)
+	// GetByVerifiedPhone takes an E.164 phone and finds the account that
+	// verified it (phone login); a phone only typed at registration matches
+	// nothing. Verified phones are unique: Create and Update of a second
+	// account verifying one return user.ErrPhoneTaken.
+	GetByVerifiedPhone(ctx context.Context, phone string) (*user.User, error)
 	// GetForUpdate locks the user's row until the transaction in ctx ends.
 	GetForUpdate(ctx context.Context, id string) (*user.User, error)
 	// CountActiveSuperAdminsForUpdate counts active super_admins and locks their

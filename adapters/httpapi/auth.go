@@ -25,6 +25,10 @@ type AuthUseCases struct {
 	ListSessions   *auth.ListSessions
 	DeleteSession  *auth.DeleteSession
 	ChangePassword *auth.ChangePassword
+	UpdateMe       *auth.UpdateMe
+	RequestOTP     *auth.RequestOTP
+	VerifyOTP      *auth.VerifyOTP
+	ResetPassword  *auth.ResetPassword
 }
 
 // RegisterAuth mounts /api/auth (API.md, Auth) on the public server. mw wraps
@@ -43,6 +47,10 @@ func RegisterAuth(e *echo.Echo, uc AuthUseCases, mw ...echo.MiddlewareFunc) {
 	g.GET("/sessions", h.sessions, bearer)
 	g.DELETE("/sessions/:id", h.deleteSession, bearer)
 	g.PUT("/password", h.changePassword, bearer)
+	g.PATCH("/me", h.updateMe, bearer)
+	g.POST("/otp", h.requestOTP)
+	g.POST("/otp/verify", h.verifyOTP)
+	g.POST("/password/reset", h.resetPassword)
 }
 
 type authHandlers struct {
@@ -70,6 +78,23 @@ type (
 	changePasswordRequest struct {
 		CurrentPassword string `json:"current_password"`
 		NewPassword     string `json:"new_password"`
+	}
+	// updateMeRequest is a PATCH: an absent (or null) field stays as it is.
+	updateMeRequest struct {
+		FullName *string `json:"full_name"`
+		Email    *string `json:"email"`
+	}
+	otpRequest struct {
+		Phone string `json:"phone"`
+	}
+	verifyOTPRequest struct {
+		Phone string `json:"phone"`
+		Code  string `json:"code"`
+	}
+	resetPasswordRequest struct {
+		Phone       string `json:"phone"`
+		Code        string `json:"code"`
+		NewPassword string `json:"new_password"`
 	}
 	// emptyRequest is the {} that logout and logout-all take; Bind still
 	// refuses unknown fields in it.
@@ -213,6 +238,75 @@ func (h authHandlers) changePassword(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
+
+func (h authHandlers) updateMe(c echo.Context) error {
+	claims, err := mustClaims(c)
+	if err != nil {
+		return err
+	}
+	var req updateMeRequest
+	if err := Bind(c, &req); err != nil {
+		return err
+	}
+	u, err := h.uc.UpdateMe.Handle(c.Request().Context(), auth.UpdateMeInput{
+		Claims: claims, FullName: req.FullName, Email: req.Email,
+	})
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	return c.JSON(http.StatusOK, userEnvelope{User: userOf(u)})
+}
+
+func (h authHandlers) requestOTP(c echo.Context) error {
+	var req otpRequest
+	if err := Bind(c, &req); err != nil {
+		return err
+	}
+	issued, err := h.uc.RequestOTP.Handle(c.Request().Context(), auth.RequestOTPInput{
+		Phone:  req.Phone,
+		Client: clientKey(c.RealIP()), // the per-client ceiling counts a client as the rate limits do
+		Lang:   requestLang(c),
+	})
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	return c.JSON(http.StatusAccepted, otpSentJSON{ExpiresIn: ceilSeconds(issued.ExpiresIn), ResendIn: ceilSeconds(issued.ResendIn)})
+}
+
+func (h authHandlers) verifyOTP(c echo.Context) error {
+	var req verifyOTPRequest
+	if err := Bind(c, &req); err != nil {
+		return err
+	}
+	res, err := h.uc.VerifyOTP.Handle(c.Request().Context(), auth.VerifyOTPInput{
+		Phone: req.Phone, Code: req.Code, UserAgent: c.Request().UserAgent(), IP: c.RealIP(),
+	})
+	if err != nil {
+		return err
+	}
+	return withTokens(c, http.StatusOK, phoneLoginJSON{User: userOf(res.User), Tokens: tokensOf(res.Tokens), Created: res.Created})
+}
+
+func (h authHandlers) resetPassword(c echo.Context) error {
+	var req resetPasswordRequest
+	if err := Bind(c, &req); err != nil {
+		return err
+	}
+	err := h.uc.ResetPassword.Handle(c.Request().Context(), auth.ResetPasswordInput{
+		Phone: req.Phone, Code: req.Code, NewPassword: req.NewPassword,
+	})
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// requestLang is the language of texts made for this request (API.md,
+// "Languages"). English only for now: choosing uz or ru from
+// Accept-Language comes with their message catalogues.
+func requestLang(echo.Context) string { return "en" }
 
 // withTokens writes a body that carries tokens. no-store keeps them out of
 // every cache (RFC 6749 §5.1 asks the same of token responses).

@@ -84,6 +84,7 @@ func TestRegister_201WithUserAndTokens(t *testing.T) {
 
 func TestRegister_PhoneIsAStringWhenGiven(t *testing.T) {
 	f := newIdentity(t)
+	f.users.EXPECT().GetByVerifiedPhone(gomock.Any(), "+998901234567").Return(nil, user.ErrNotFound)
 	f.hasher.EXPECT().Hash(gomock.Any(), password).Return("$argon2id$new", nil)
 	f.users.EXPECT().Create(gomock.Any(), gomock.Any()).Return(nil)
 	f.expectIssue(newSessionID)

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ultramarket/gateway/adapters/httpapi"
+	"github.com/ultramarket/gateway/adapters/sms/smstexts"
 	"github.com/ultramarket/gateway/application/admin"
 	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/domain/session"
@@ -62,6 +63,8 @@ type identity struct {
 	users        *mocks.MockUserRepository
 	hasher       *mocks.MockPasswordHasher
 	guard        *mocks.MockLoginGuard
+	codes        *mocks.MockOTPStore
+	sms          *mocks.MockSMSSender
 }
 
 func newIdentity(t *testing.T) identity {
@@ -74,6 +77,8 @@ func newIdentity(t *testing.T) identity {
 		users:    mocks.NewMockUserRepository(ctrl),
 		hasher:   mocks.NewMockPasswordHasher(ctrl),
 		guard:    mocks.NewMockLoginGuard(ctrl),
+		codes:    mocks.NewMockOTPStore(ctrl),
+		sms:      mocks.NewMockSMSSender(ctrl),
 	}
 	clock, ids := testsupport.FixedClock(now), &seqIDs{}
 	// Every session start reads the user's revocation epoch first.
@@ -94,6 +99,11 @@ func newIdentity(t *testing.T) identity {
 		ListSessions:   auth.NewListSessions(f.sessions, clock),
 		DeleteSession:  auth.NewDeleteSession(f.sessions, clock),
 		ChangePassword: auth.NewChangePassword(testsupport.InlineTx{}, f.users, f.hasher, f.guard, f.sessions, clock),
+		UpdateMe:       auth.NewUpdateMe(testsupport.InlineTx{}, f.users, clock),
+		RequestOTP:     auth.NewRequestOTP(f.codes, f.sms, smstexts.English{}, clock, nil, 3*time.Minute),
+		VerifyOTP: auth.NewVerifyOTP(f.codes, f.users, f.sessions, f.tokens, ids, clock,
+			auth.SessionPolicy{Lifetime: sessionLife, MaxPerUser: 20}),
+		ResetPassword: auth.NewResetPassword(f.codes, testsupport.InlineTx{}, f.users, f.hasher, f.sessions, clock),
 	})
 	httpapi.RegisterAdmin(f.e, httpapi.AdminUseCases{
 		Authenticate: f.authenticate,
@@ -184,7 +194,7 @@ func fieldNames(p problemBody) []string {
 
 // Exact key sets of API.md's objects, sorted.
 var (
-	userKeys    = []string{"created_at", "email", "full_name", "id", "phone", "role", "status"}
+	userKeys    = []string{"created_at", "email", "full_name", "id", "phone", "phone_verified", "role", "status"}
 	tokensKeys  = []string{"access_token", "expires_in", "refresh_token", "token_type"}
 	sessionKeys = []string{"created_at", "current", "expires_at", "id", "ip", "last_used_at", "user_agent"}
 )

@@ -18,6 +18,7 @@ import (
 	"github.com/ultramarket/gateway/application/orders"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/otp"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/domain/user"
@@ -110,6 +111,13 @@ var specificProblems = [...]problemRule{
 		detail: "An account with this email already exists."},
 	{err: auth.ErrInvalidCredentials, status: http.StatusUnauthorized, code: "invalid_credentials",
 		detail: "The email or password is incorrect."},
+	{err: otp.ErrInvalidCode, status: http.StatusUnauthorized, code: "invalid_credentials",
+		detail: "The code is wrong, expired or already used; ask for a new one."},
+	{err: user.ErrPhoneTaken, status: http.StatusConflict, code: "conflict",
+		detail: "Another account has verified this phone number."},
+	// Retry-After comes from the *otp.RateLimitedError (see retryAfterOf).
+	{err: otp.ErrRateLimited, status: http.StatusTooManyRequests, code: "rate_limited",
+		detail: "Too many codes asked for; retry later."},
 	{err: session.ErrTokenExpired, status: http.StatusUnauthorized, code: "token_expired",
 		detail: "The access token has expired; refresh it and retry."},
 	// ErrReuse and ErrExpired wrap ErrRevoked: a replayed refresh token and an

@@ -14,26 +14,29 @@ import (
 // Timestamps go through ts: RFC 3339 in UTC.
 
 // userJSON is API.md's user. Phone is null when the account has none, so a
-// client can tell "not given" from a value without parsing an empty string.
+// client can tell "not given" from a value without parsing an empty string;
+// email likewise for an account made by phone login that has not set one.
 type userJSON struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	FullName  string    `json:"full_name"`
-	Phone     *string   `json:"phone"`
-	Role      string    `json:"role"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"created_at"`
+	ID            string    `json:"id"`
+	Email         *string   `json:"email"`
+	FullName      string    `json:"full_name"`
+	Phone         *string   `json:"phone"`
+	PhoneVerified bool      `json:"phone_verified"`
+	Role          string    `json:"role"`
+	Status        string    `json:"status"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 func userOf(u *user.User) userJSON {
 	return userJSON{
-		ID:        u.ID(),
-		Email:     u.Email(),
-		FullName:  u.FullName(),
-		Phone:     nullable(u.Phone()),
-		Role:      string(u.Role()),
-		Status:    string(u.Status()),
-		CreatedAt: ts(u.CreatedAt()),
+		ID:            u.ID(),
+		Email:         nullable(u.Email()),
+		FullName:      u.FullName(),
+		Phone:         nullable(u.Phone()),
+		PhoneVerified: u.PhoneVerified(),
+		Role:          string(u.Role()),
+		Status:        string(u.Status()),
+		CreatedAt:     ts(u.CreatedAt()),
 	}
 }
 
@@ -90,6 +93,18 @@ type (
 	}
 	userEnvelope struct {
 		User userJSON `json:"user"`
+	}
+	// phoneLoginJSON is {user, tokens, created} of POST /api/auth/otp/verify.
+	phoneLoginJSON struct {
+		User    userJSON   `json:"user"`
+		Tokens  tokensJSON `json:"tokens"`
+		Created bool       `json:"created"`
+	}
+	// otpSentJSON is {expires_in, resend_in} of POST /api/auth/otp, in whole
+	// seconds.
+	otpSentJSON struct {
+		ExpiresIn int64 `json:"expires_in"`
+		ResendIn  int64 `json:"resend_in"`
 	}
 	sessionListJSON struct {
 		Items []sessionJSON `json:"items"`

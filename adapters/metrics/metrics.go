@@ -42,6 +42,7 @@ type Metrics struct {
 	rateLimitFailOpen   prometheus.Counter
 	catalogCircuit      prometheus.Gauge
 	payments            *prometheus.CounterVec
+	otpCodes            *prometheus.CounterVec
 	dbPool              *dbPoolCollector
 	outbox              *outboxCollector
 }
@@ -75,6 +76,10 @@ func New() *Metrics {
 			Name: "payments_total",
 			Help: "Payment gateway operations, by provider and outcome.",
 		}, []string{"provider", "outcome"}),
+		otpCodes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "otp_codes_total",
+			Help: "One-time login codes asked for by SMS, by outcome: sent, failed (the gateway failed), rate_limited.",
+		}, []string{"outcome"}),
 		dbPool: newDBPoolCollector(),
 		outbox: newOutboxCollector(),
 	}
@@ -87,6 +92,7 @@ func New() *Metrics {
 		m.rateLimitFailOpen,
 		m.catalogCircuit,
 		m.payments,
+		m.otpCodes,
 		m.dbPool,
 		m.outbox,
 	)
@@ -150,6 +156,16 @@ func (m *Metrics) PaymentRecorded(provider, outcome string) {
 		return
 	}
 	m.payments.WithLabelValues(provider, outcome).Inc()
+}
+
+// OTPCodeRequested counts one request for a login code by its outcome
+// (ports.OTPSent, OTPSendFailed, OTPRateLimited): many sends and few logins
+// is what SMS pumping looks like.
+func (m *Metrics) OTPCodeRequested(outcome string) {
+	if m == nil {
+		return
+	}
+	m.otpCodes.WithLabelValues(outcome).Inc()
 }
 
 // WatchDBPool makes the db_pool_* metrics read from stats (usually

@@ -34,6 +34,9 @@ func TestMetrics_ExposesRecordedValuesUnderContractNames(t *testing.T) {
 	m.RateLimitFailedOpen()
 	m.SetCatalogCircuit(metrics.CircuitOpen)
 	m.PaymentRecorded("payme", "performed")
+	m.OTPCodeRequested("sent")
+	m.OTPCodeRequested("sent")
+	m.OTPCodeRequested("rate_limited")
 
 	out := scrape(t, m)
 	for _, want := range []string{
@@ -44,6 +47,8 @@ func TestMetrics_ExposesRecordedValuesUnderContractNames(t *testing.T) {
 		`rate_limit_fail_open_total 1`,
 		`catalog_circuit_state 2`,
 		`payments_total{outcome="performed",provider="payme"} 1`,
+		`otp_codes_total{outcome="sent"} 2`,
+		`otp_codes_total{outcome="rate_limited"} 1`,
 		`go_goroutines `,
 	} {
 		assert.Contains(t, out, want)

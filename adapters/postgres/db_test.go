@@ -28,6 +28,14 @@ func tables(t *testing.T, db *sqlx.DB) []string {
 	return names
 }
 
+func columns(t *testing.T, db *sqlx.DB, table string) []string {
+	t.Helper()
+	var names []string
+	require.NoError(t, db.SelectContext(ctx(t), &names, `SELECT column_name FROM information_schema.columns
+		WHERE table_schema = 'public' AND table_name = $1 ORDER BY column_name`, table))
+	return names
+}
+
 func TestMigrateRoundTripAndStatus(t *testing.T) {
 	t.Parallel()
 	db := testenv.Postgres(t) // already up
@@ -48,7 +56,10 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "down", &out))
-	assert.Contains(t, out.String(), "00006_outbox.sql", "down rolls back the newest migration only")
+	assert.Contains(t, out.String(), "00007_phone_accounts.sql", "down rolls back the newest migration only")
+	assert.NotContains(t, columns(t, db, "users"), "phone_verified")
+	assert.Contains(t, tables(t, db), "outbox")
+	migrateDownTo(t, db, 5)
 	assert.NotContains(t, tables(t, db), "outbox")
 	assert.Contains(t, tables(t, db), "order_placements")
 	migrateDownTo(t, db, 2)
@@ -57,6 +68,7 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "status", &out))
+	assert.Regexp(t, `00007_phone_accounts\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00006_outbox\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00003_payments\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00002_orders\.sql\s+applied`, out.String())

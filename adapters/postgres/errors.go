@@ -25,6 +25,7 @@ var ErrCorrupt = errors.New("postgres: stored value out of range")
 // Constraint names from migrations/ that mean something to the domain.
 const (
 	conUsersEmail         = "users_email_key"
+	conUsersVerifiedPhone = "users_verified_phone_key"
 	conPaymeLiveTx        = "payme_one_live_tx_per_order"
 	conPaymeID            = "payme_transactions_payme_id_key"
 	conClickTransID       = "click_transactions_click_trans_id_key"
@@ -41,13 +42,14 @@ const (
 
 // uniqueErrors maps unique constraints to the domain error a caller acts on.
 var uniqueErrors = map[string]error{
-	conUsersEmail:        user.ErrEmailTaken,
-	conPaymeLiveTx:       payment.ErrOrderHeld,
-	conPaymeID:           payment.ErrDuplicate,
-	conClickTransID:      payment.ErrDuplicate,
-	conClickOneConfirmed: payment.ErrAlreadyPaid,
-	conSettlementsPkey:   payment.ErrAlreadyPaid,
-	conSettlementsTx:     payment.ErrAlreadyPaid,
+	conUsersEmail:         user.ErrEmailTaken,
+	conUsersVerifiedPhone: user.ErrPhoneTaken,
+	conPaymeLiveTx:        payment.ErrOrderHeld,
+	conPaymeID:            payment.ErrDuplicate,
+	conClickTransID:       payment.ErrDuplicate,
+	conClickOneConfirmed:  payment.ErrAlreadyPaid,
+	conSettlementsPkey:    payment.ErrAlreadyPaid,
+	conSettlementsTx:      payment.ErrAlreadyPaid,
 }
 
 // foreignKeyErrors maps a reference to a missing row to that row's not-found.

@@ -27,7 +27,12 @@ func newUser(t *testing.T, db *sqlx.DB, email string) *user.User {
 	t.Helper()
 	u, err := user.New(uuid.NewString(), email, "argon2id$hash", "Ali Valiyev", "", t0)
 	require.NoError(t, err)
-	require.NoError(t, postgres.NewUserRepo(db).Create(context.Background(), u))
+	// The columns of 00001 only, not the repository: tests of older
+	// migrations make users with the schema rolled back.
+	_, err = db.ExecContext(context.Background(), `INSERT INTO users (id, email, password_hash, full_name, role, status,
+		created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
+		u.ID(), u.Email(), u.PasswordHash(), u.FullName(), string(u.Role()), string(u.Status()), t0)
+	require.NoError(t, err)
 	return u
 }
 

@@ -24,18 +24,19 @@ var _ ports.UserRepository = (*UserRepo)(nil)
 // NewUserRepo returns a UserRepo on db.
 func NewUserRepo(db *sqlx.DB) *UserRepo { return &UserRepo{db: db} }
 
-const userColumns = `id, email, password_hash, full_name, phone, role, status, created_at, updated_at`
+const userColumns = `id, email, password_hash, full_name, phone, phone_verified, role, status, created_at, updated_at`
 
 type userRow struct {
-	ID           string         `db:"id"`
-	Email        string         `db:"email"`
-	PasswordHash string         `db:"password_hash"`
-	FullName     string         `db:"full_name"`
-	Phone        sql.NullString `db:"phone"`
-	Role         string         `db:"role"`
-	Status       string         `db:"status"`
-	CreatedAt    time.Time      `db:"created_at"`
-	UpdatedAt    time.Time      `db:"updated_at"`
+	ID            string         `db:"id"`
+	Email         sql.NullString `db:"email"`
+	PasswordHash  sql.NullString `db:"password_hash"`
+	FullName      string         `db:"full_name"`
+	Phone         sql.NullString `db:"phone"`
+	PhoneVerified bool           `db:"phone_verified"`
+	Role          string         `db:"role"`
+	Status        string         `db:"status"`
+	CreatedAt     time.Time      `db:"created_at"`
+	UpdatedAt     time.Time      `db:"updated_at"`
 }
 
 func (r userRow) toDomain() (*user.User, error) {
@@ -47,19 +48,22 @@ func (r userRow) toDomain() (*user.User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("user %s: status %q: %w", r.ID, r.Status, ErrCorrupt)
 	}
-	if r.Email == "" || r.PasswordHash == "" {
-		return nil, fmt.Errorf("user %s: empty email or password hash: %w", r.ID, ErrCorrupt)
+	// An account made by phone login has neither until its owner sets them;
+	// every account has a way in (users_identity_check).
+	if (!r.Email.Valid && !r.PhoneVerified) || (r.PhoneVerified && r.Phone.String == "") {
+		return nil, fmt.Errorf("user %s: neither an email nor a verified phone: %w", r.ID, ErrCorrupt)
 	}
-	return user.Restore(r.ID, r.Email, r.PasswordHash, r.FullName, r.Phone.String, role, status,
-		r.CreatedAt.UTC(), r.UpdatedAt.UTC()), nil
+	return user.Restore(r.ID, r.Email.String, r.PasswordHash.String, r.FullName, r.Phone.String, role, status,
+		r.CreatedAt.UTC(), r.UpdatedAt.UTC()).WithPhoneVerified(r.PhoneVerified), nil
 }
 
-// Create inserts u; an email already in use returns user.ErrEmailTaken.
+// Create inserts u; an email already in use returns user.ErrEmailTaken, a
+// phone another account has verified user.ErrPhoneTaken.
 func (r *UserRepo) Create(ctx context.Context, u *user.User) error {
 	_, err := ext(ctx, r.db).ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		u.ID(), u.Email(), u.PasswordHash(), u.FullName(), nullString(u.Phone()), string(u.Role()), string(u.Status()),
-		dbTime(u.CreatedAt()), dbTime(u.UpdatedAt()))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		u.ID(), nullString(u.Email()), nullString(u.PasswordHash()), u.FullName(), nullString(u.Phone()), u.PhoneVerified(),
+		string(u.Role()), string(u.Status()), dbTime(u.CreatedAt()), dbTime(u.UpdatedAt()))
 	if err != nil {
 		return fmt.Errorf("insert user %s: %w", u.ID(), mapError(err))
 	}
@@ -72,10 +76,11 @@ func (r *UserRepo) Update(ctx context.Context, u *user.User) error {
 		return fmt.Errorf("update user %s: %w", u.ID(), user.ErrNotFound)
 	}
 	res, err := ext(ctx, r.db).ExecContext(ctx, `UPDATE users
-		SET email = $2, password_hash = $3, full_name = $4, phone = $5, role = $6, status = $7, updated_at = $8
+		SET email = $2, password_hash = $3, full_name = $4, phone = $5, phone_verified = $6, role = $7, status = $8,
+			updated_at = $9
 		WHERE id = $1`,
-		u.ID(), u.Email(), u.PasswordHash(), u.FullName(), nullString(u.Phone()), string(u.Role()), string(u.Status()),
-		dbTime(u.UpdatedAt()))
+		u.ID(), nullString(u.Email()), nullString(u.PasswordHash()), u.FullName(), nullString(u.Phone()), u.PhoneVerified(),
+		string(u.Role()), string(u.Status()), dbTime(u.UpdatedAt()))
 	if err != nil {
 		return fmt.Errorf("update user %s: %w", u.ID(), mapError(err))
 	}
@@ -90,6 +95,21 @@ func (r *UserRepo) GetByID(ctx context.Context, id string) (*user.User, error) {
 // GetByEmail takes a normalised email.
 func (r *UserRepo) GetByEmail(ctx context.Context, email string) (*user.User, error) {
 	return r.getBy(ctx, "email", email, "")
+}
+
+// GetByVerifiedPhone returns the account that verified phone (E.164); a
+// phone only typed at registration finds nothing.
+func (r *UserRepo) GetByVerifiedPhone(ctx context.Context, phone string) (*user.User, error) {
+	var row userRow
+	err := sqlx.GetContext(ctx, ext(ctx, r.db), &row,
+		`SELECT `+userColumns+` FROM users WHERE phone = $1 AND phone_verified`, phone)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("select user by verified phone: %w", user.ErrNotFound) // no number in errors
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select user by verified phone: %w", mapError(err))
+	}
+	return row.toDomain()
 }
 
 // GetForUpdate locks the user's row until the transaction in ctx ends.

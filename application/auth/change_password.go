@@ -56,9 +56,15 @@ func (uc *ChangePassword) Handle(ctx context.Context, in ChangePasswordInput) er
 	}
 
 	verr := &domain.ValidationError{}
-	if in.CurrentPassword == "" {
+	switch {
+	case in.CurrentPassword == "":
 		verr.Add("current_password", "must not be empty")
-	} else {
+	case !u.HasPassword():
+		// An account made by phone login sets its first password with a code
+		// (POST /api/auth/password/reset); no current one can match, and
+		// there is nothing to guess, so the lockout is not involved.
+		verr.Add("current_password", "is incorrect")
+	default:
 		ok, err := uc.verifyCurrent(ctx, u, in.CurrentPassword, in.Client)
 		if err != nil {
 			return err

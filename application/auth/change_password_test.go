@@ -190,3 +190,16 @@ func TestChangePassword_PropagatesErrors(t *testing.T) {
 		assert.ErrorIs(t, uc.Handle(context.Background(), changeInput(password, newPassword)), boom)
 	})
 }
+
+// An account made by phone login has no password to prove: current_password
+// is incorrect whatever it is, with nothing verified or counted (its first
+// password comes from POST /api/auth/password/reset).
+func TestChangePassword_AccountWithoutPassword(t *testing.T) {
+	uc, m := newChangePassword(t) // no guard or hasher EXPECT: using them fails the test
+	noPassword := user.Restore(userID, "", "", "", "+998901234567", user.RoleCustomer, user.StatusActive, now, now).
+		WithPhoneVerified(true)
+	m.users.EXPECT().GetByID(gomock.Any(), userID).Return(noPassword, nil)
+
+	err := uc.Handle(context.Background(), changeInput("anything-at-all", "N3w-strong-pass"))
+	assert.Equal(t, []string{"current_password"}, testsupport.FieldsOf(t, err))
+}

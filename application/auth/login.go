@@ -104,15 +104,17 @@ func (uc *Login) Handle(ctx context.Context, in LoginInput) (LoginResult, error)
 			return LoginResult{}, err
 		}
 	}
+	// An account made by phone login has no password until it sets one:
+	// like an unknown email, it costs a dummy verification and fails.
 	hash := uc.dummyHash
-	if u != nil {
+	if u != nil && u.HasPassword() {
 		hash = u.PasswordHash()
 	}
 	ok, err := uc.hasher.Verify(ctx, hash, in.Password)
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("verify password: %w", err)
 	}
-	if u == nil || !ok {
+	if u == nil || !u.HasPassword() || !ok {
 		// A lockout this failure causes applies from the next attempt: this
 		// one is answered like any other wrong guess.
 		if _, err := uc.guard.Fail(ctx, email, in.Client); err != nil {
@@ -152,6 +154,9 @@ func (uc *Login) recheck(ctx context.Context, id, verified, password string) (*u
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !u.HasPassword() {
+		return nil, fmt.Errorf("login user %s: password removed meanwhile: %w", id, ErrInvalidCredentials)
 	}
 	if u.PasswordHash() != verified {
 		ok, err := uc.hasher.Verify(ctx, u.PasswordHash(), password)

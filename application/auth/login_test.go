@@ -458,3 +458,21 @@ func TestLogin_EpochUnavailableStartsNoSession(t *testing.T) {
 	_, err := uc.Handle(context.Background(), loginInput(password))
 	assert.ErrorIs(t, err, domain.ErrUnavailable)
 }
+
+// An account made by phone login that set an email but no password cannot
+// log in with one: it fails like an unknown email, at the cost of the dummy
+// verification, and counts as a failure.
+func TestLogin_AccountWithoutPasswordFailsLikeAnUnknownEmail(t *testing.T) {
+	uc, m := newLogin(t)
+	noPassword := user.Restore(userID, email, "", "Ann", "+998901234567", user.RoleCustomer, user.StatusActive, now, now).
+		WithPhoneVerified(true)
+	gomock.InOrder(
+		m.guard.EXPECT().Check(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil),
+		m.users.EXPECT().GetByEmail(gomock.Any(), email).Return(noPassword, nil),
+		m.hasher.EXPECT().Verify(gomock.Any(), dummyHash, password).Return(true, nil).Times(1),
+		m.guard.EXPECT().Fail(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil),
+	)
+
+	_, err := uc.Handle(context.Background(), loginInput(password))
+	assert.ErrorIs(t, err, auth.ErrInvalidCredentials)
+}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/ultramarket/gateway/domain"
@@ -76,6 +77,19 @@ func (uc *Register) Handle(ctx context.Context, in RegisterInput) (RegisterResul
 	}
 	if newErr != nil {
 		return RegisterResult{}, newErr
+	}
+
+	if u.Phone() != "" {
+		// Verified phones are unique: a typed one another account proved is
+		// refused (API.md). Checked before the slow hash; a phone login
+		// verifying it at this very moment is not stopped, as typed phones
+		// are not unique.
+		switch _, err := uc.users.GetByVerifiedPhone(ctx, u.Phone()); {
+		case err == nil:
+			return RegisterResult{}, fmt.Errorf("register: %w", user.ErrPhoneTaken)
+		case !errors.Is(err, user.ErrNotFound):
+			return RegisterResult{}, err
+		}
 	}
 
 	hash, err := uc.hasher.Hash(ctx, in.Password)

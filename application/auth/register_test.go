@@ -39,6 +39,7 @@ func TestRegister_CreatesCustomerAndStartsSession(t *testing.T) {
 	// One id generator serves both the user and the session here.
 	uc, m := newRegister(t, userID)
 	var saved *user.User
+	m.users.EXPECT().GetByVerifiedPhone(gomock.Any(), "+998901234567").Return(nil, user.ErrNotFound)
 	hash := m.hasher.EXPECT().Hash(gomock.Any(), "Str0ng-enough-pass").Return("$argon2id$new", nil)
 	create := m.users.EXPECT().Create(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, u *user.User) error {
 		saved = u
@@ -198,4 +199,20 @@ func TestRegister_StaleSessionRereadsTheNewAccount(t *testing.T) {
 		assertTokens(t, userID, res.Tokens)
 		require.NotNil(t, *stored)
 	})
+}
+
+// A phone another account has verified cannot be typed at registration
+// (API.md: verified phones are unique, 409 conflict); nothing is hashed or
+// stored.
+func TestRegister_PhoneVerifiedByAnotherAccount(t *testing.T) {
+	uc, m := newRegister(t, userID)
+	other := user.Restore("u-other", "", "", "", "+998901234567", user.RoleCustomer, user.StatusActive, now, now).
+		WithPhoneVerified(true)
+	m.users.EXPECT().GetByVerifiedPhone(gomock.Any(), "+998901234567").Return(other, nil)
+
+	_, err := uc.Handle(context.Background(), auth.RegisterInput{
+		Email: "ann@example.uz", Password: "Str0ng-enough-pass", FullName: "Ann Lee", Phone: "+998901234567",
+	})
+	require.ErrorIs(t, err, user.ErrPhoneTaken)
+	require.ErrorIs(t, err, domain.ErrConflict)
 }

@@ -49,6 +49,9 @@ func (e *RateLimitedError) Error() string {
 	return fmt.Sprintf("otp: too many codes asked for by this %s, retry after %s", e.Limit, e.RetryAfter)
 }
 
+// RetryAfterHint is what the edge's Retry-After header says.
+func (e *RateLimitedError) RetryAfterHint() time.Duration { return e.RetryAfter }
+
 // Is makes errors.Is(err, ErrRateLimited) true for every RateLimitedError.
 func (e *RateLimitedError) Is(target error) bool { return target == ErrRateLimited }
 

@@ -50,4 +50,5 @@ func TestErrorCategories(t *testing.T) {
 	assert.True(t, errors.As(err, &rl))
 	assert.Contains(t, err.Error(), "phone")
 	assert.Contains(t, err.Error(), "42s")
+	assert.Equal(t, 42*time.Second, rl.RetryAfterHint(), "the edge's Retry-After")
 }

@@ -65,3 +65,38 @@ func (mr *MockOTPStoreMockRecorder) Verify(ctx, phone, code, now interface{}) *g
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Verify", reflect.TypeOf((*MockOTPStore)(nil).Verify), ctx, phone, code, now)
 }
+
+// MockOTPMetrics is a mock of OTPMetrics interface.
+type MockOTPMetrics struct {
+	ctrl     *gomock.Controller
+	recorder *MockOTPMetricsMockRecorder
+}
+
+// MockOTPMetricsMockRecorder is the mock recorder for MockOTPMetrics.
+type MockOTPMetricsMockRecorder struct {
+	mock *MockOTPMetrics
+}
+
+// NewMockOTPMetrics creates a new mock instance.
+func NewMockOTPMetrics(ctrl *gomock.Controller) *MockOTPMetrics {
+	mock := &MockOTPMetrics{ctrl: ctrl}
+	mock.recorder = &MockOTPMetricsMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockOTPMetrics) EXPECT() *MockOTPMetricsMockRecorder {
+	return m.recorder
+}
+
+// OTPCodeRequested mocks base method.
+func (m *MockOTPMetrics) OTPCodeRequested(outcome string) {
+	m.ctrl.T.Helper()
+	m.ctrl.Call(m, "OTPCodeRequested", outcome)
+}
+
+// OTPCodeRequested indicates an expected call of OTPCodeRequested.
+func (mr *MockOTPMetricsMockRecorder) OTPCodeRequested(outcome interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "OTPCodeRequested", reflect.TypeOf((*MockOTPMetrics)(nil).OTPCodeRequested), outcome)
+}

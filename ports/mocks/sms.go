@@ -7,6 +7,7 @@ package mocks
 import (
 	context "context"
 	reflect "reflect"
+	time "time"
 
 	gomock "github.com/golang/mock/gomock"
 	user "github.com/ultramarket/gateway/domain/user"
@@ -47,4 +48,41 @@ func (m *MockSMSSender) Send(ctx context.Context, to user.Phone, text string) er
 func (mr *MockSMSSenderMockRecorder) Send(ctx, to, text interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Send", reflect.TypeOf((*MockSMSSender)(nil).Send), ctx, to, text)
+}
+
+// MockSMSTexts is a mock of SMSTexts interface.
+type MockSMSTexts struct {
+	ctrl     *gomock.Controller
+	recorder *MockSMSTextsMockRecorder
+}
+
+// MockSMSTextsMockRecorder is the mock recorder for MockSMSTexts.
+type MockSMSTextsMockRecorder struct {
+	mock *MockSMSTexts
+}
+
+// NewMockSMSTexts creates a new mock instance.
+func NewMockSMSTexts(ctrl *gomock.Controller) *MockSMSTexts {
+	mock := &MockSMSTexts{ctrl: ctrl}
+	mock.recorder = &MockSMSTextsMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockSMSTexts) EXPECT() *MockSMSTextsMockRecorder {
+	return m.recorder
+}
+
+// LoginCode mocks base method.
+func (m *MockSMSTexts) LoginCode(lang, code string, ttl time.Duration) string {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "LoginCode", lang, code, ttl)
+	ret0, _ := ret[0].(string)
+	return ret0
+}
+
+// LoginCode indicates an expected call of LoginCode.
+func (mr *MockSMSTextsMockRecorder) LoginCode(lang, code, ttl interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LoginCode", reflect.TypeOf((*MockSMSTexts)(nil).LoginCode), lang, code, ttl)
 }

@@ -95,6 +95,21 @@ func (mr *MockUserRepositoryMockRecorder) GetByID(ctx, id interface{}) *gomock.C
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetByID", reflect.TypeOf((*MockUserRepository)(nil).GetByID), ctx, id)
 }
 
+// GetByVerifiedPhone mocks base method.
+func (m *MockUserRepository) GetByVerifiedPhone(ctx context.Context, phone string) (*user.User, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "GetByVerifiedPhone", ctx, phone)
+	ret0, _ := ret[0].(*user.User)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetByVerifiedPhone indicates an expected call of GetByVerifiedPhone.
+func (mr *MockUserRepositoryMockRecorder) GetByVerifiedPhone(ctx, phone interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetByVerifiedPhone", reflect.TypeOf((*MockUserRepository)(nil).GetByVerifiedPhone), ctx, phone)
+}
+
 // GetForUpdate mocks base method.
 func (m *MockUserRepository) GetForUpdate(ctx context.Context, id string) (*user.User, error) {
 	m.ctrl.T.Helper()

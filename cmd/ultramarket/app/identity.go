@@ -3,11 +3,17 @@ package app
 import (
 	"fmt"
 
+	"github.com/ultramarket/gateway/adapters/crypto"
 	"github.com/ultramarket/gateway/adapters/httpapi"
 	"github.com/ultramarket/gateway/adapters/jwt"
 	"github.com/ultramarket/gateway/adapters/redis"
+	"github.com/ultramarket/gateway/adapters/sms/console"
+	"github.com/ultramarket/gateway/adapters/sms/eskiz"
+	"github.com/ultramarket/gateway/adapters/sms/smstexts"
 	"github.com/ultramarket/gateway/application/admin"
 	"github.com/ultramarket/gateway/application/auth"
+	"github.com/ultramarket/gateway/cmd/ultramarket/config"
+	"github.com/ultramarket/gateway/domain/otp"
 	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/ports"
 )
@@ -54,6 +60,11 @@ func (a *App) wireIdentity(d identityDeps) error {
 		MaxPerUser: a.cfg.SessionMaxPerUser,
 	}
 
+	phone, err := a.wirePhoneLogin(d, sessions, tokens, policy)
+	if err != nil {
+		return err
+	}
+
 	login, err := auth.NewLogin(d.users, d.hasher, guard, sessions, tokens, d.ids, d.clock, policy)
 	if err != nil {
 		return err
@@ -71,6 +82,10 @@ func (a *App) wireIdentity(d identityDeps) error {
 		ListSessions:   auth.NewListSessions(sessions, d.clock),
 		DeleteSession:  auth.NewDeleteSession(sessions, d.clock),
 		ChangePassword: auth.NewChangePassword(d.tx, d.users, d.hasher, guard, sessions, d.clock),
+		UpdateMe:       auth.NewUpdateMe(d.tx, d.users, d.clock),
+		RequestOTP:     phone.request,
+		VerifyOTP:      phone.verify,
+		ResetPassword:  phone.reset,
 	})
 	httpapi.RegisterAdmin(a.public, httpapi.AdminUseCases{
 		Authenticate: authenticate,
@@ -79,4 +94,47 @@ func (a *App) wireIdentity(d identityDeps) error {
 		ChangeStatus: admin.NewChangeStatus(d.tx, d.users, sessions, d.clock),
 	})
 	return nil
+}
+
+// otpPepperPurpose names the key the one-time-code store hashes with,
+// derived from JWT_SECRET: rotating JWT_SECRET ends every live code too.
+const otpPepperPurpose = "ultramarket/otp-pepper/v1"
+
+// phoneLogin is the use cases of phone login.
+type phoneLogin struct {
+	request *auth.RequestOTP
+	verify  *auth.VerifyOTP
+	reset   *auth.ResetPassword
+}
+
+// wirePhoneLogin builds the code store (Redis), the SMS sender of
+// SMS_PROVIDER and the phone-login use cases.
+func (a *App) wirePhoneLogin(d identityDeps, sessions ports.SessionStore, tokens ports.TokenIssuer, policy auth.SessionPolicy) (phoneLogin, error) {
+	pepper, err := crypto.DerivePepper([]byte(a.cfg.JWTSecret), otpPepperPurpose)
+	if err != nil {
+		return phoneLogin{}, err
+	}
+	codePolicy := otp.DefaultPolicy()
+	codePolicy.TTL = a.cfg.OTPTTL
+	codes, err := redis.NewOTPStore(a.redis, d.redisPrefix, pepper, codePolicy)
+	if err != nil {
+		return phoneLogin{}, fmt.Errorf("otp store: %w", err)
+	}
+	var sender ports.SMSSender
+	switch a.cfg.SMSProvider {
+	case config.SMSEskiz:
+		sender, err = eskiz.New(eskiz.Config{
+			URL: a.cfg.EskizURL, Email: a.cfg.EskizEmail, Password: a.cfg.EskizPassword, From: a.cfg.EskizFrom,
+		})
+		if err != nil {
+			return phoneLogin{}, fmt.Errorf("eskiz: %w", err)
+		}
+	default: // config refuses the console in production
+		sender = console.New(a.log)
+	}
+	return phoneLogin{
+		request: auth.NewRequestOTP(codes, sender, smstexts.English{}, d.clock, a.metrics, a.cfg.OTPTTL),
+		verify:  auth.NewVerifyOTP(codes, d.users, sessions, tokens, d.ids, d.clock, policy),
+		reset:   auth.NewResetPassword(codes, d.tx, d.users, d.hasher, sessions, d.clock),
+	}, nil
 }

@@ -125,11 +125,36 @@ type Config struct {
 	// the JetStream stream, created when missing. See events.go.
 	EventsURL    string
 	EventsStream string
+	// SMSProvider sends the texts of phone login: SMSConsole (the log) or
+	// SMSEskiz (Eskiz.uz, with the Eskiz* settings).
+	SMSProvider   string
+	EskizURL      string
+	EskizEmail    string
+	EskizPassword string
+	EskizFrom     string
+	// OTPTTL is how long a one-time login code lives.
+	OTPTTL time.Duration
 
 	MigrateOnStart  bool
 	SeedDemo        bool
 	ShutdownTimeout time.Duration
 }
+
+// SMS providers (SMS_PROVIDER).
+const (
+	SMSConsole = "console"
+	SMSEskiz   = "eskiz"
+)
+
+// Eskiz defaults (DESIGN.md): its API and its default (test) sender name.
+const (
+	DefaultEskizURL  = "https://notify.eskiz.uz/api"
+	DefaultEskizFrom = "4546"
+)
+
+// MaxOTPTTL is the longest life OTP_TTL may give a code (OWASP ASVS 6.5.5,
+// SMS.md §3).
+const MaxOTPTTL = 10 * time.Minute
 
 // IsProduction reports whether APP_ENV is production.
 func (c Config) IsProduction() bool { return c.Env == EnvProduction }
@@ -246,6 +271,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	}
 
 	c.EventsURL, c.EventsStream = r.events()
+	c.readSMS(&r, prod)
 
 	dev := c.Env == EnvDevelopment
 	c.MigrateOnStart = r.boolean("MIGRATE_ON_START", dev)
@@ -262,10 +288,49 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	return c, nil
 }
 
+// readSMS reads SMS_PROVIDER, ESKIZ_* and OTP_TTL. Development and test
+// default to the console (a test of another feature must not need an SMS
+// account); production must choose, and may not choose the console, which
+// would write every code to the log instead of texting it.
+func (c *Config) readSMS(r *reader, prod bool) {
+	def := SMSConsole
+	if prod {
+		def = ""
+	}
+	c.SMSProvider = strings.ToLower(r.str("SMS_PROVIDER", def))
+	switch {
+	case c.SMSProvider == "" && prod:
+		r.fail("SMS_PROVIDER", "is required in production (eskiz)")
+	case c.SMSProvider == SMSConsole && prod:
+		r.fail("SMS_PROVIDER", "must not be console in production: it writes the codes to the log instead of texting them")
+	case c.SMSProvider != SMSConsole && c.SMSProvider != SMSEskiz:
+		r.fail("SMS_PROVIDER", "must be console or eskiz")
+	}
+	c.EskizURL = strings.TrimRight(r.url("ESKIZ_URL", DefaultEskizURL, "https", "http"), "/")
+	c.EskizEmail = r.str("ESKIZ_EMAIL", "")
+	c.EskizPassword = r.str("ESKIZ_PASSWORD", "")
+	c.EskizFrom = r.str("ESKIZ_FROM", DefaultEskizFrom)
+	if c.EskizFrom == "" {
+		r.fail("ESKIZ_FROM", "must not be empty")
+	}
+	if c.SMSProvider == SMSEskiz {
+		// No development values: the Eskiz account is always a real one.
+		for name, v := range map[string]string{"ESKIZ_EMAIL": c.EskizEmail, "ESKIZ_PASSWORD": c.EskizPassword} {
+			if v == "" {
+				r.fail(name, "is required with SMS_PROVIDER=eskiz")
+			}
+		}
+	}
+	c.OTPTTL = r.duration("OTP_TTL", 3*time.Minute)
+	if c.OTPTTL < time.Second || c.OTPTTL > MaxOTPTTL {
+		r.fail("OTP_TTL", "must be between 1s and 10m")
+	}
+}
+
 // devSecrets names the secrets that hold their development values: values
 // printed in this repository, so anyone can forge a token (JWT_SECRET) or
 // mark their own order paid (PAYME_KEY, CLICK_SECRET_KEY). ESKIZ_PASSWORD
-// joins the list when the SMS configuration arrives.
+// has no development value to hold: it is required whenever Eskiz is used.
 func (c Config) devSecrets() []string {
 	var out []string
 	for _, s := range []struct{ name, value, dev string }{

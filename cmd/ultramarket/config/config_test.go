@@ -22,6 +22,7 @@ func prodEnv() map[string]string {
 		"PAYME_MERCHANT_ID": "m1", "PAYME_KEY": "k1", "CLICK_SERVICE_ID": "1", "CLICK_MERCHANT_ID": "2",
 		"CLICK_SECRET_KEY": "s", "CLICK_MERCHANT_USER_ID": "3",
 		"PAYME_ALLOWED_IPS": "185.234.113.0/28", "CLICK_ALLOWED_IPS": "*",
+		"SMS_PROVIDER": "eskiz", "ESKIZ_EMAIL": "ops@ultramarket.uz", "ESKIZ_PASSWORD": "eskiz-secret",
 	}
 }
 
@@ -177,6 +178,11 @@ func TestProductionRefusals(t *testing.T) {
 		"CLICK_SECRET_KEY ": func(m map[string]string) { m["CLICK_SECRET_KEY"] = config.DevClickSecretKey },
 		// The demo accounts' passwords are printed in the log.
 		"SEED_DEMO": func(m map[string]string) { m["SEED_DEMO"] = "true" },
+		// The console writes codes to the log instead of texting them.
+		"SMS_PROVIDER":   func(m map[string]string) { delete(m, "SMS_PROVIDER") },
+		"SMS_PROVIDER ":  func(m map[string]string) { m["SMS_PROVIDER"] = "console" },
+		"ESKIZ_EMAIL":    func(m map[string]string) { delete(m, "ESKIZ_EMAIL") },
+		"ESKIZ_PASSWORD": func(m map[string]string) { delete(m, "ESKIZ_PASSWORD") },
 	}
 	for want, mutate := range cases {
 		t.Run(want, func(t *testing.T) {
@@ -343,5 +349,35 @@ func TestCheckServe_RefusesDevelopmentSecretsOffLoopback(t *testing.T) {
 		prodEnv(),
 	} {
 		assert.NoError(t, load(m).CheckServe(), "%v", m)
+	}
+}
+
+func TestSMSSettings(t *testing.T) {
+	for _, appEnv := range []string{"development", "test"} {
+		c, err := config.Load(env(map[string]string{"APP_ENV": appEnv}))
+		require.NoError(t, err, appEnv)
+		assert.Equal(t, config.SMSConsole, c.SMSProvider, "%s: no SMS account needed", appEnv)
+		assert.Equal(t, 3*time.Minute, c.OTPTTL)
+		assert.Equal(t, "https://notify.eskiz.uz/api", c.EskizURL)
+		assert.Equal(t, "4546", c.EskizFrom)
+	}
+	c, err := config.Load(env(map[string]string{"SMS_PROVIDER": "eskiz", "ESKIZ_EMAIL": "a@b.uz", "ESKIZ_PASSWORD": "p",
+		"ESKIZ_URL": "http://127.0.0.1:8089/api/", "ESKIZ_FROM": "UltraMarket", "OTP_TTL": "5m"}))
+	require.NoError(t, err)
+	assert.Equal(t, config.Config{}.EskizURL+"http://127.0.0.1:8089/api", c.EskizURL)
+	assert.Equal(t, "UltraMarket", c.EskizFrom)
+	assert.Equal(t, 5*time.Minute, c.OTPTTL)
+
+	for name, m := range map[string]map[string]string{
+		"SMS_PROVIDER":   {"SMS_PROVIDER": "twilio"},
+		"ESKIZ_PASSWORD": {"SMS_PROVIDER": "eskiz", "ESKIZ_EMAIL": "a@b.uz"},
+		"ESKIZ_URL":      {"ESKIZ_URL": "ftp://x"},
+		"OTP_TTL":        {"OTP_TTL": "11m"},
+		"OTP_TTL ":       {"OTP_TTL": "500ms"},
+	} {
+		_, err := config.Load(env(m))
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), strings.TrimSpace(name))
+		assert.NotContains(t, err.Error(), "a@b.uz")
 	}
 }
