@@ -44,7 +44,7 @@ func NATSAt(t testing.TB, url string) (*natsgo.Conn, jetstream.JetStream) {
 	nc, js, err := connectJetStream(url)
 	if err != nil {
 		t.Fatalf("testenv: NATS with JetStream is not reachable at %s: %v\n"+
-			"Start it with `nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server` "+
+			"Start it with `make services`, or `nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server` "+
 			"(Debian: apt-get install nats-server), or point TEST_NATS_URL at one.", redactURL(url), err)
 	}
 	t.Cleanup(nc.Close)
