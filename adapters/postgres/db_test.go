@@ -33,7 +33,7 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 	db := testenv.Postgres(t) // already up
 	c := ctx(t)
 	all := []string{"cart_items", "click_transactions", "idempotency_keys", "order_items", "order_placements",
-		"order_settlements", "orders", "outbox", "payme_transactions", "products", "stock_reservations", "users"}
+		"order_refunds", "order_settlements", "orders", "outbox", "payme_transactions", "products", "stock_reservations", "users"}
 	require.Equal(t, all, tables(t, db))
 
 	var out bytes.Buffer
@@ -48,7 +48,10 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "down", &out))
-	assert.Contains(t, out.String(), "00006_outbox.sql", "down rolls back the newest migration only")
+	assert.Contains(t, out.String(), "00009_refunds.sql", "down rolls back the newest migration only")
+	assert.NotContains(t, tables(t, db), "order_refunds")
+	assert.Contains(t, tables(t, db), "outbox")
+	migrateDownTo(t, db, 5)
 	assert.NotContains(t, tables(t, db), "outbox")
 	assert.Contains(t, tables(t, db), "order_placements")
 	migrateDownTo(t, db, 2)
@@ -57,6 +60,7 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "status", &out))
+	assert.Regexp(t, `00009_refunds\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00006_outbox\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00003_payments\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00002_orders\.sql\s+applied`, out.String())
