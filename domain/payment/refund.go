@@ -1,6 +1,7 @@
 package payment
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -52,14 +53,17 @@ func (e *RefusalError) Error() string {
 type RefundRefusedError struct {
 	OrderID string
 	Note    string
+	Cause   error // the gateway's answer, for the logs
 }
 
 func (e *RefundRefusedError) Error() string {
 	return fmt.Sprintf("refund of order %s refused by the gateway: %q", e.OrderID, e.Note)
 }
 
-// Is makes errors.Is(err, ErrRefundRefused) true.
-func (e *RefundRefusedError) Is(target error) bool { return target == ErrRefundRefused }
+func (e *RefundRefusedError) Unwrap() error { return e.Cause }
+
+// Is makes errors.Is(err, ErrRefundRefused) true, and so its category (a conflict).
+func (e *RefundRefusedError) Is(target error) bool { return errors.Is(ErrRefundRefused, target) }
 
 // Refund is the audit of one admin refund: who asked, when, why, for which
 // order and provider, and what it did.
