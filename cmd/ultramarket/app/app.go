@@ -232,6 +232,9 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.wirePayme(paymeDeps{tx: tx, clock: clock, ids: ids, catalog: a.catalog})
 	a.wireClick(clickDeps{tx: tx, clock: clock, ids: ids})
 	a.wireCommerce(commerceDeps{tx: tx, clock: clock, ids: ids})
+	if err := a.wireMoney(moneyDeps{tx: tx, clock: clock, ids: ids}); err != nil {
+		return nil, fmt.Errorf("wire admin money routes: %w", err)
+	}
 	a.wireDocs()
 	return a, nil
 }
