@@ -466,3 +466,37 @@ func tashkent(t *testing.T) *time.Location {
 	require.NoError(t, err)
 	return loc
 }
+
+// TestOpenAPI_MoneyResponsesMatchTheDocument: every answer of the console,
+// its export and the refund route, errors included, is what the OpenAPI
+// document says.
+func TestOpenAPI_MoneyResponsesMatchTheDocument(t *testing.T) {
+	t.Parallel()
+	g, fake := newMoneyGateway(t)
+	a := g.RunningApp
+	admin, buyer := g.newAccount(t, roleAdmin), g.newAccount(t, roleCustomer)
+	as := func(acc account) map[string]string { return map[string]string{"Authorization": "Bearer " + acc.Access} }
+	reason := map[string]any{"reason": "OpenAPI"}
+
+	refused, _ := g.clickPaidOrder(t, fake, buyer)
+	fake.FailNext(1, clickmerchant.Fault{Mode: clickmerchant.FailRefuse, Route: clickmerchant.RouteReversal, Note: "No"})
+	oaCheck(t, a, http.MethodPost, "/api/admin/orders/"+refused+"/refund", as(admin), reason, http.StatusConflict)
+	fake.FailNext(1, clickmerchant.Fault{Mode: clickmerchant.Fail5xx, Route: clickmerchant.RouteReversal})
+	oaCheck(t, a, http.MethodPost, "/api/admin/orders/"+refused+"/refund", as(admin), reason, http.StatusServiceUnavailable)
+	oaCheck(t, a, http.MethodPost, "/api/admin/orders/"+refused+"/refund", as(admin), reason, http.StatusOK)
+	oaCheck(t, a, http.MethodPost, "/api/admin/orders/"+refused+"/refund", as(admin), reason, http.StatusConflict)
+	oaCheck(t, a, http.MethodGet, "/api/orders/"+refused, as(admin), nil, http.StatusOK)
+	oaCheck(t, a, http.MethodGet, "/api/orders/"+refused, as(buyer), nil, http.StatusOK)
+	paymeOrder, _ := g.paymePaidOrder(t, buyer)
+	oaCheck(t, a, http.MethodPost, "/api/admin/orders/"+paymeOrder+"/refund", as(admin), reason, http.StatusAccepted)
+	oaCheck(t, a, http.MethodPost, "/api/admin/orders/"+paymeOrder+"/refund", as(buyer), reason, http.StatusForbidden)
+	oaCheck(t, a, http.MethodPost, "/api/admin/orders/"+paymeOrder+"/refund", as(admin), map[string]any{}, http.StatusUnprocessableEntity)
+	oaCheck(t, a, http.MethodPost, "/api/admin/orders/"+uuid.NewString()+"/refund", as(admin), reason, http.StatusNotFound)
+
+	oaCheck(t, a, http.MethodGet, "/api/admin/payments?provider=click&page_size=5", as(admin), nil, http.StatusOK)
+	oaCheck(t, a, http.MethodGet, "/api/admin/payments?state=lost", as(admin), nil, http.StatusUnprocessableEntity)
+	oaCheck(t, a, http.MethodGet, "/api/admin/payments", as(buyer), nil, http.StatusForbidden)
+	oaCheck(t, a, http.MethodGet, "/api/admin/payments/export?from=2025-01-01", as(admin), nil, http.StatusOK)
+	oaCheck(t, a, http.MethodGet, "/api/admin/payments/export?to=never", as(admin), nil, http.StatusUnprocessableEntity)
+	oaCheck(t, a, http.MethodGet, "/api/admin/payments/export", nil, nil, http.StatusUnauthorized)
+}
