@@ -15,9 +15,9 @@ import (
 
 	"github.com/ultramarket/gateway/adapters/click"
 	"github.com/ultramarket/gateway/domain"
-	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
+	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/test/fakes/clickmerchant"
 )
