@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ultramarket/gateway/domain/fiscal"
+	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/payment"
 )
 
@@ -127,10 +128,59 @@ type ClickFiscalData struct {
 type ClickMerchant interface {
 	PaymentStatus(ctx context.Context, paymentID int64) (ClickPaymentStatus, error)
 	PaymentStatusByMerchantTransID(ctx context.Context, merchantTransID string, day time.Time) (ClickPaymentStatus, error)
+	// Reverse gives the buyer the payment's money back (payment/reversal).
+	// Click declining (an error_code) is a *payment.RefusalError in the
+	// chain; Click not answering is domain.ErrUnavailable.
 	Reverse(ctx context.Context, paymentID int64) error
 	// SubmitFiscalItems asks Click to print the sale receipt of the payment
 	// from these items (payment/ofd_data/submit_items).
 	SubmitFiscalItems(ctx context.Context, paymentID int64, items fiscal.ClickSubmission) error
 	// FiscalData reads the payment's receipt link (payment/ofd_data).
 	FiscalData(ctx context.Context, paymentID int64) (ClickFiscalData, error)
+}
+
+// RefundRepository keeps the audit of admin refunds (order_refunds).
+type RefundRepository interface {
+	// Add stores one refund; an order or admin that does not exist is
+	// order.ErrNotFound or user.ErrNotFound.
+	Add(ctx context.Context, r *payment.Refund) error
+	// ListByOrder returns the order's refunds, oldest first.
+	ListByOrder(ctx context.Context, orderID string) ([]*payment.Refund, error)
+}
+
+// PaymentFilter narrows the payments console. Zero fields match anything;
+// From and To bound the attempt's creation time, From <= created < To.
+type PaymentFilter struct {
+	Provider payment.Provider
+	State    payment.ClientState
+	OrderID  string
+	From, To time.Time
+	Page     int
+	PageSize int
+}
+
+// PaymentRecord is one attempt of either provider as the console lists it,
+// in the vocabulary of our API (see payments.Transaction).
+type PaymentRecord struct {
+	ID                    string
+	Provider              payment.Provider
+	ProviderTransactionID string
+	OrderID               string
+	Amount                money.Money
+	State                 payment.ClientState
+	// PerformedAt and CancelledAt are zero while unset.
+	CreatedAt, PerformedAt, CancelledAt time.Time
+	CancelReason                        *int
+}
+
+// PaymentConsole lists both providers' attempts across orders, newest first
+// (by creation time, then id).
+type PaymentConsole interface {
+	// List returns one page and how many attempts match in all.
+	List(ctx context.Context, f PaymentFilter) ([]PaymentRecord, int, error)
+	// Count is how many attempts match (paging ignored).
+	Count(ctx context.Context, f PaymentFilter) (int, error)
+	// Each calls fn for every matching attempt, newest first, paging
+	// ignored, stopping at fn's first error, which it returns.
+	Each(ctx context.Context, f PaymentFilter, fn func(PaymentRecord) error) error
 }

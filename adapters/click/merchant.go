@@ -6,6 +6,7 @@ import (
 	"crypto/sha1" //nolint:gosec // G505, G401: SHA-1 is what Click's Merchant API authenticates with (shared/payments/SPEC.md)
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/fiscal"
+	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -136,9 +138,17 @@ func (c *MerchantClient) PaymentStatusByMerchantTransID(ctx context.Context, mer
 }
 
 // Reverse cancels payment paymentID at Click, giving the buyer the money back.
+// Click declining it (HTTP 200 with a non-zero error_code, the form of its
+// business refusals) is a *payment.RefusalError in the chain, beside the
+// *APIError: the refund use case shows the admin Click's note.
 func (c *MerchantClient) Reverse(ctx context.Context, paymentID int64) error {
 	var b statusBody
-	return c.call(ctx, "reversal", http.MethodDelete, []string{"payment", "reversal", c.cfg.ServiceID, strconv.FormatInt(paymentID, 10)}, nil, &b)
+	err := c.call(ctx, "reversal", http.MethodDelete, []string{"payment", "reversal", c.cfg.ServiceID, strconv.FormatInt(paymentID, 10)}, nil, &b)
+	var api *APIError
+	if errors.As(err, &api) && api.Status == http.StatusOK && api.Code != 0 {
+		return fmt.Errorf("%w: %w", &payment.RefusalError{Code: api.Code, Note: api.Note}, err)
+	}
+	return err
 }
 
 // submitItemsBody is payment/ofd_data/submit_items' body (FISCAL.md §3).

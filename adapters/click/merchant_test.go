@@ -17,6 +17,7 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
+	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/test/fakes/clickmerchant"
 )
@@ -125,6 +126,13 @@ func TestMerchantClient_Refusals(t *testing.T) {
 			assert.Equal(t, tc.status, apiErr.Status)
 			assert.Equal(t, tc.code, apiErr.Code)
 			assert.Equal(t, tc.unavailable, errors.Is(err, domain.ErrUnavailable))
+			// Only Click's business answer (a 200 with an error_code) is a
+			// refusal the refund shows the admin; an HTTP error is not an answer.
+			var refusal *payment.RefusalError
+			if assert.Equal(t, tc.status == 200, errors.As(err, &refusal)) && refusal != nil {
+				assert.Equal(t, tc.code, refusal.Code)
+				assert.Equal(t, "Payment not found", refusal.Note)
+			}
 			p, _ := f.Payment(1)
 			assert.False(t, p.Reversed)
 		})

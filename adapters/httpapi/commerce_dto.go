@@ -13,6 +13,7 @@ import (
 	"github.com/ultramarket/gateway/domain/cart"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
+	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
@@ -175,6 +176,36 @@ type orderJSON struct {
 	UpdatedAt       time.Time       `json:"updated_at"`
 	PaidAt          *time.Time      `json:"paid_at"`
 	CancelledAt     *time.Time      `json:"cancelled_at"`
+	// RefundAuthorizedAt: when an admin authorized the refund, else null.
+	RefundAuthorizedAt *time.Time `json:"refund_authorized_at"`
+	// Refunds is the refund audit, for admins only: absent from what the
+	// buyer sees (orderWithRefunds adds it).
+	Refunds *[]refundJSON `json:"refunds,omitempty"`
+}
+
+// refundJSON is one admin refund of an order: what it did (reversed: Click
+// gave the money back; authorized: Payme may refund it), who asked, when and why.
+type refundJSON struct {
+	ID        string    `json:"id"`
+	Provider  string    `json:"provider"`
+	Outcome   string    `json:"outcome"`
+	Reason    string    `json:"reason"`
+	AdminID   string    `json:"admin_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// orderWithRefunds is orderOf plus the refund audit, for admins.
+func orderWithRefunds(o *order.Order, refunds []*payment.Refund) orderJSON {
+	out := orderOf(o)
+	list := make([]refundJSON, 0, len(refunds))
+	for _, r := range refunds {
+		list = append(list, refundJSON{
+			ID: r.ID(), Provider: string(r.Provider()), Outcome: string(r.Outcome()), Reason: r.Reason(),
+			AdminID: r.AdminID(), CreatedAt: ts(r.CreatedAt()),
+		})
+	}
+	out.Refunds = &list
+	return out
 }
 
 func orderOf(o *order.Order) orderJSON {
@@ -195,6 +226,8 @@ func orderOf(o *order.Order) orderJSON {
 		UpdatedAt:   ts(o.UpdatedAt()),
 		PaidAt:      tsOrNull(o.PaidAt()),
 		CancelledAt: tsOrNull(o.CancelledAt()),
+
+		RefundAuthorizedAt: tsOrNull(o.RefundAuthorizedAt()),
 	}
 	for _, it := range items {
 		out.Items = append(out.Items, orderItemJSON{

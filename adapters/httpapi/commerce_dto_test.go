@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ultramarket/gateway/adapters/httpapi"
+	"github.com/ultramarket/gateway/application/admin"
 	"github.com/ultramarket/gateway/application/analytics"
 	appcart "github.com/ultramarket/gateway/application/cart"
 	"github.com/ultramarket/gateway/application/orders"
@@ -34,7 +35,7 @@ var (
 	productKeys   = []string{"active", "category", "created_at", "currency", "description", "id", "name", "price", "seller_id", "stock", "updated_at"}
 	cartKeys      = []string{"currency", "items", "total"}
 	cartItemKeys  = []string{"available", "line_total", "name", "product_id", "quantity", "unit_price"}
-	orderKeys     = []string{"cancelled_at", "created_at", "currency", "id", "items", "note", "paid_at", "shipping_address", "status", "total", "updated_at", "user_id"}
+	orderKeys     = []string{"cancelled_at", "created_at", "currency", "id", "items", "note", "paid_at", "refund_authorized_at", "shipping_address", "status", "total", "updated_at", "user_id"}
 	orderItemKeys = []string{"line_total", "name", "product_id", "quantity", "unit_price"}
 	addressKeys   = []string{"city", "phone", "region", "street"}
 	pageKeys      = []string{"items", "page", "page_size", "total"}
@@ -51,6 +52,7 @@ type commerce struct {
 	stats   *mocks.MockAnalytics
 	payme   *mocks.MockPaymeRepository
 	clicks  *mocks.MockClickRepository
+	refunds *mocks.MockRefundRepository
 }
 
 func newCommerce(t *testing.T) commerce {
@@ -65,6 +67,7 @@ func newCommerce(t *testing.T) commerce {
 		stats:    mocks.NewMockAnalytics(ctrl),
 		payme:    mocks.NewMockPaymeRepository(ctrl),
 		clicks:   mocks.NewMockClickRepository(ctrl),
+		refunds:  mocks.NewMockRefundRepository(ctrl),
 	}
 	clock := testsupport.FixedClock(now)
 	httpapi.RegisterProducts(f.e, httpapi.ProductUseCases{
@@ -90,6 +93,7 @@ func newCommerce(t *testing.T) commerce {
 		Get:          orders.NewGetOrder(f.orders),
 		Cancel:       orders.NewCancelOrder(testsupport.InlineTx{}, f.orders, f.clicks, f.catalog, clock),
 		ChangeStatus: orders.NewChangeOrderStatus(testsupport.InlineTx{}, f.orders, clock),
+		Refunds:      admin.NewOrderRefunds(f.refunds),
 	})
 	httpapi.RegisterAnalytics(f.e, httpapi.AnalyticsUseCases{
 		Authenticate: f.authenticate,

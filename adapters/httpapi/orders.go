@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ultramarket/gateway/application/admin"
 	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/application/orders"
 	"github.com/ultramarket/gateway/domain"
@@ -23,6 +24,8 @@ type OrderUseCases struct {
 	Get          *orders.GetOrder
 	Cancel       *orders.CancelOrder
 	ChangeStatus *orders.ChangeOrderStatus
+	// Refunds is the refund audit shown to admins on GET /api/orders/:id.
+	Refunds *admin.OrderRefunds
 }
 
 // HeaderIdempotencyKey makes POST /api/orders safe to retry.
@@ -143,7 +146,14 @@ func (h orderHandlers) get(c echo.Context) error {
 		return err
 	}
 	noStore(c)
-	return c.JSON(http.StatusOK, orderOf(o))
+	if !actor.IsAdmin() {
+		return c.JSON(http.StatusOK, orderOf(o))
+	}
+	refunds, err := h.uc.Refunds.Handle(c.Request().Context(), actor, o.ID())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, orderWithRefunds(o, refunds))
 }
 
 func (h orderHandlers) cancel(c echo.Context) error {

@@ -58,7 +58,7 @@ func TestOrders_PlaceAnswers201WithTheOrder(t *testing.T) {
 		"total":300000,"currency":"UZS",
 		"shipping_address":{"region":"Toshkent","city":"Toshkent","street":"Amir Temur 1","phone":"+998901234567"},
 		"note":"ring twice",
-		"created_at":"`+utcMicros(now)+`","updated_at":"`+utcMicros(now)+`","paid_at":null,"cancelled_at":null}`, rec.Body.String())
+		"created_at":"`+utcMicros(now)+`","updated_at":"`+utcMicros(now)+`","paid_at":null,"cancelled_at":null,"refund_authorized_at":null}`, rec.Body.String())
 }
 
 func TestOrders_PlaceFromTheCartEmptiesIt(t *testing.T) {

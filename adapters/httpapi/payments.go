@@ -109,14 +109,20 @@ func (h paymentHandlers) listTransactions(c echo.Context) error {
 	}
 	out := transactionListJSON{Items: make([]transactionJSON, 0, len(txs))}
 	for _, t := range txs {
-		out.Items = append(out.Items, transactionJSON{
-			ID: t.ID, Provider: string(t.Provider), ProviderTransactionID: t.ProviderTransactionID, OrderID: t.OrderID,
-			Amount: t.Amount.Tiyin(), State: string(t.State), CreatedAt: ts(t.CreatedAt),
-			PerformedAt: optionalTime(t.PerformedAt), CancelledAt: optionalTime(t.CancelledAt), CancelReason: t.CancelReason,
-		})
+		out.Items = append(out.Items, transactionOf(t))
 	}
 	noStore(c)
 	return c.JSON(http.StatusOK, out)
+}
+
+// transactionOf renders one transaction, for GET /api/payments and the
+// admin payments console alike.
+func transactionOf(t payments.Transaction) transactionJSON {
+	return transactionJSON{
+		ID: t.ID, Provider: string(t.Provider), ProviderTransactionID: t.ProviderTransactionID, OrderID: t.OrderID,
+		Amount: t.Amount.Tiyin(), State: string(t.State), CreatedAt: ts(t.CreatedAt),
+		PerformedAt: optionalTime(t.PerformedAt), CancelledAt: optionalTime(t.CancelledAt), CancelReason: t.CancelReason,
+	}
 }
 
 // optionalTime is ts for a time that may be unset (zero → null).

@@ -19,6 +19,7 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/otp"
+	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/domain/user"
@@ -140,6 +141,14 @@ var specificProblems = [...]problemRule{
 	// Wraps the conflict category, as ErrIdempotencyInProgress (409 conflict) does.
 	{err: orders.ErrIdempotencyKeyReused, status: http.StatusConflict, code: "idempotency_key_reused",
 		detail: "This Idempotency-Key was already used with another request body."},
+	{err: order.ErrNotRefundable, status: http.StatusConflict, code: "order_not_refundable",
+		detail: "Only a paid, shipped or delivered order with a completed payment can be refunded."},
+	// refund_refused's detail is the gateway's own note (see problemFor).
+	{err: payment.ErrRefundRefused, status: http.StatusConflict, code: "refund_refused",
+		detail: "The payment gateway refused the refund."},
+	// Before the categories: upstream_unavailable, but about the gateway, not the catalog.
+	{err: payment.ErrGatewayUnavailable, status: http.StatusServiceUnavailable, code: "upstream_unavailable",
+		detail: "The payment gateway cannot be reached; nothing changed. Retry later."},
 	// A validation sentinel without a field: say what is wrong in the detail.
 	{err: product.ErrInactive, status: http.StatusUnprocessableEntity, code: "validation_failed",
 		detail: "The product is not for sale (inactive)."},
@@ -210,6 +219,11 @@ func newProblem(status int, code, detail string) Problem {
 // problemFor decides what a client sees for err: the one place that does.
 // Nothing of err's text reaches a 5xx body.
 func problemFor(err error) Problem {
+	// A refused refund shows the admin what the gateway said, as API.md asks.
+	var refused *payment.RefundRefusedError
+	if errors.As(err, &refused) && strings.TrimSpace(refused.Note) != "" {
+		return newProblem(http.StatusConflict, "refund_refused", strings.TrimSpace(refused.Note))
+	}
 	for _, r := range specificProblems {
 		if errors.Is(err, r.err) {
 			return newProblem(r.status, r.code, r.detail)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ultramarket/gateway/adapters/postgres"
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/test/testenv"
 )
@@ -41,7 +42,7 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 	db := testenv.Postgres(t) // already up
 	c := ctx(t)
 	all := []string{"cart_items", "click_transactions", "idempotency_keys", "order_items", "order_placements",
-		"order_settlements", "orders", "outbox", "payme_transactions", "products", "stock_reservations", "users"}
+		"order_refunds", "order_settlements", "orders", "outbox", "payme_transactions", "products", "stock_reservations", "users"}
 	require.Equal(t, all, tables(t, db))
 
 	var out bytes.Buffer
@@ -56,8 +57,8 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "down", &out))
-	assert.Contains(t, out.String(), "00007_phone_accounts.sql", "down rolls back the newest migration only")
-	assert.NotContains(t, columns(t, db, "users"), "phone_verified")
+	assert.Contains(t, out.String(), "00008_refunds.sql", "down rolls back the newest migration only")
+	assert.NotContains(t, tables(t, db), "order_refunds")
 	assert.Contains(t, tables(t, db), "outbox")
 	migrateDownTo(t, db, 5)
 	assert.NotContains(t, tables(t, db), "outbox")
@@ -68,6 +69,7 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "status", &out))
+	assert.Regexp(t, `00008_refunds\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00007_phone_accounts\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00006_outbox\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00003_payments\.sql\s+pending`, out.String())
@@ -109,8 +111,8 @@ func TestMigrateClickUUIDKeepsAttemptsAndSettlements(t *testing.T) {
 		WHERE table_name = 'click_transactions' AND column_name = 'id'`))
 	require.Equal(t, "bigint", intType)
 
-	paid := newOrder(t, db, someUser(t, db).ID(), t0)
-	pending := newOrder(t, db, someUser(t, db).ID(), t0)
+	paid := orderAtOldSchema(t, db)
+	pending := orderAtOldSchema(t, db)
 	var confirmedID, preparedID int64
 	require.NoError(t, db.GetContext(c, &confirmedID, `INSERT INTO click_transactions (click_trans_id, click_paydoc_id,
 		service_id, order_id, amount, amount_raw, state, prepared_at, confirmed_at)
@@ -123,9 +125,10 @@ func TestMigrateClickUUIDKeepsAttemptsAndSettlements(t *testing.T) {
 	require.NoError(t, err)
 	// A cancelled order: one attempt ended with it (the invented -9 of old),
 	// one Click had cancelled before with its own error.
-	cancelledOrder := newOrder(t, db, someUser(t, db).ID(), t0)
-	require.NoError(t, cancelledOrder.Cancel(t0.Add(time.Hour)))
-	require.NoError(t, postgres.NewOrderRepo(db).Update(c, cancelledOrder))
+	cancelledOrder := orderAtOldSchema(t, db)
+	_, err = db.ExecContext(c, `UPDATE orders SET status = 'cancelled', cancelled_at = $2, updated_at = $2 WHERE id = $1`,
+		cancelledOrder.ID(), t0.Add(time.Hour))
+	require.NoError(t, err)
 	var endedWithOrder, cancelledByClick int64
 	require.NoError(t, db.GetContext(c, &endedWithOrder, `INSERT INTO click_transactions (click_trans_id, click_paydoc_id,
 		service_id, order_id, amount, amount_raw, state, click_error, prepared_at, cancelled_at)
@@ -265,6 +268,29 @@ func TestPingerReportsAClosedPool(t *testing.T) {
 
 // migrateDownTo rolls migrations back one at a time until version is the
 // newest applied, so a test of one migration keeps working as later ones land.
+// orderAtOldSchema stores a pending order with the columns migration 00002
+// made, for tests that run below the newest migration: the repository
+// writes columns later migrations add.
+func orderAtOldSchema(t *testing.T, db *sqlx.DB) *order.Order {
+	t.Helper()
+	o := buildOrder(t, someUser(t, db).ID(), t0)
+	tx, err := db.BeginTxx(ctx(t), nil) // the order and its items together: the total check is deferred to commit
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback() }()
+	a := o.Address()
+	_, err = tx.ExecContext(ctx(t), `INSERT INTO orders (id, user_id, status, total, shipping_region, shipping_city,
+		shipping_street, shipping_phone, created_at, updated_at) VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $8)`,
+		o.ID(), o.UserID(), o.Total().Tiyin(), a.Region, a.City, a.Street, a.Phone, t0)
+	require.NoError(t, err)
+	for i, it := range o.Items() {
+		_, err = tx.ExecContext(ctx(t), `INSERT INTO order_items (order_id, product_id, position, name, unit_price, quantity, line_total)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, o.ID(), it.ProductID, i, it.Name, it.UnitPrice.Tiyin(), it.Quantity, it.LineTotal().Tiyin())
+		require.NoError(t, err)
+	}
+	require.NoError(t, tx.Commit())
+	return o
+}
+
 func migrateDownTo(t *testing.T, db *sqlx.DB, version int64) {
 	t.Helper()
 	c := ctx(t)

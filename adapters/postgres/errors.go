@@ -38,6 +38,8 @@ const (
 	conClickOrder         = "click_transactions_order_id_fkey"
 	conSettlementsOrder   = "order_settlements_order_id_fkey"
 	conOrdersTotalMatches = "orders_total_matches_items"
+	conRefundsOrder       = "order_refunds_order_id_fkey"
+	conRefundsAdmin       = "order_refunds_admin_id_fkey"
 )
 
 // uniqueErrors maps unique constraints to the domain error a caller acts on.
@@ -58,6 +60,8 @@ var foreignKeyErrors = map[string]error{
 	conPaymeOrder:       order.ErrNotFound,
 	conClickOrder:       order.ErrNotFound,
 	conSettlementsOrder: order.ErrNotFound,
+	conRefundsOrder:     order.ErrNotFound,
+	conRefundsAdmin:     user.ErrNotFound,
 }
 
 // ErrConflict is a unique violation no domain error names (a duplicate id).

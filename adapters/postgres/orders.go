@@ -28,7 +28,8 @@ var _ ports.OrderRepository = (*OrderRepo)(nil)
 func NewOrderRepo(db *sqlx.DB) *OrderRepo { return &OrderRepo{db: db} }
 
 const orderColumns = `id, user_id, status, total, currency, shipping_region, shipping_city, shipping_street,
-	shipping_phone, note, created_at, updated_at, paid_at, shipped_at, delivered_at, cancelled_at, refunded_at`
+	shipping_phone, note, created_at, updated_at, paid_at, shipped_at, delivered_at, cancelled_at, refunded_at,
+	refund_authorized_at`
 
 type orderRow struct {
 	ID             string       `db:"id"`
@@ -48,6 +49,8 @@ type orderRow struct {
 	DeliveredAt    sql.NullTime `db:"delivered_at"`
 	CancelledAt    sql.NullTime `db:"cancelled_at"`
 	RefundedAt     sql.NullTime `db:"refunded_at"`
+	// RefundAuthorizedAt: an admin allowed the refund (migration 00008).
+	RefundAuthorizedAt sql.NullTime `db:"refund_authorized_at"`
 }
 
 type orderItemRow struct {
@@ -110,7 +113,8 @@ func (r orderRow) toDomain(itemRows []orderItemRow) (*order.Order, error) {
 	addr := order.Address{Region: r.ShippingRegion, City: r.ShippingCity, Street: r.ShippingStreet, Phone: r.ShippingPhone}
 	return order.Restore(r.ID, r.UserID, status, items, total, addr, r.Note,
 		r.CreatedAt.UTC(), r.UpdatedAt.UTC(), fromNull(r.PaidAt), fromNull(r.ShippedAt),
-		fromNull(r.DeliveredAt), fromNull(r.CancelledAt), fromNull(r.RefundedAt)), nil
+		fromNull(r.DeliveredAt), fromNull(r.CancelledAt), fromNull(r.RefundedAt)).
+		RestoreRefundAuthorization(fromNull(r.RefundAuthorizedAt)), nil
 }
 
 // Create inserts the order and its items in one statement, so they are
@@ -130,7 +134,7 @@ func (r *OrderRepo) Create(ctx context.Context, o *order.Order) error {
 	a := o.Address()
 	_, err := ext(ctx, r.db).ExecContext(ctx, `WITH o AS (
 			INSERT INTO orders (`+orderColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $23)
 			RETURNING id
 		)
 		INSERT INTO order_items (order_id, product_id, position, name, unit_price, quantity, line_total)
@@ -142,24 +146,25 @@ func (r *OrderRepo) Create(ctx context.Context, o *order.Order) error {
 		dbTime(o.CreatedAt()), dbTime(o.UpdatedAt()), nullTime(o.PaidAt()), nullTime(o.ShippedAt()),
 		nullTime(o.DeliveredAt()), nullTime(o.CancelledAt()), nullTime(o.RefundedAt()),
 		pq.StringArray(productIDs), pq.StringArray(names), pq.Int64Array(prices), pq.Int64Array(quantities),
-		pq.Int64Array(lineTotals))
+		pq.Int64Array(lineTotals), nullTime(o.RefundAuthorizedAt()))
 	if err != nil {
 		return fmt.Errorf("insert order %s: %w", o.ID(), mapError(err))
 	}
 	return nil
 }
 
-// Update saves the status and its timestamps; items and amounts never change.
+// Update saves the status, its timestamps and the refund authorization;
+// items and amounts never change.
 func (r *OrderRepo) Update(ctx context.Context, o *order.Order) error {
 	if !validID(o.ID()) {
 		return fmt.Errorf("update order %s: %w", o.ID(), order.ErrNotFound)
 	}
 	res, err := ext(ctx, r.db).ExecContext(ctx, `UPDATE orders
 		SET status = $2, updated_at = $3, paid_at = $4, shipped_at = $5, delivered_at = $6,
-			cancelled_at = $7, refunded_at = $8
+			cancelled_at = $7, refunded_at = $8, refund_authorized_at = $9
 		WHERE id = $1`,
 		o.ID(), string(o.Status()), dbTime(o.UpdatedAt()), nullTime(o.PaidAt()), nullTime(o.ShippedAt()),
-		nullTime(o.DeliveredAt()), nullTime(o.CancelledAt()), nullTime(o.RefundedAt()))
+		nullTime(o.DeliveredAt()), nullTime(o.CancelledAt()), nullTime(o.RefundedAt()), nullTime(o.RefundAuthorizedAt()))
 	if err != nil {
 		return fmt.Errorf("update order %s: %w", o.ID(), mapError(err))
 	}

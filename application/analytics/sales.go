@@ -132,6 +132,13 @@ func (uc *Sales) Handle(ctx context.Context, in SalesInput) (SalesReport, error)
 	return SalesReport{From: from, To: to, Interval: interval, Location: loc, Points: points}, nil
 }
 
+// ParseBound is parseBound for the other admin lists that filter by time
+// "like analytics" (the payments console): the same forms, the same meaning
+// of a date.
+func ParseBound(s string, loc *time.Location, isTo bool) (t time.Time, isDate, ok bool) {
+	return parseBound(s, loc, isTo)
+}
+
 // parseBound reads an RFC 3339 timestamp, or a date at midnight in loc; for
 // the upper bound (isTo) a date means the end of that day.
 func parseBound(s string, loc *time.Location, isTo bool) (t time.Time, isDate, ok bool) {

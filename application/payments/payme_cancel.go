@@ -48,7 +48,9 @@ func (uc *PaymeCancelTransaction) WithEvents(events ports.OrderEvents) *PaymeCan
 //   - state 1 → -1 (whatever its age); the order is left as it is;
 //   - state 2 → -2 and the order refunded, then (after commit) its stock
 //     released; when the order has shipped or been delivered the answer is
-//     payment.ErrCannotCancel and nothing changes;
+//     payment.ErrCannotCancel and nothing changes, unless an admin
+//     authorized the refund (refund_authorized_at): then it is refunded and
+//     its stock, gone with the goods, is not released;
 //   - state -1/-2: a replay, stored values, the first reason kept (Changed
 //     false).
 //
@@ -62,9 +64,12 @@ func (uc *PaymeCancelTransaction) Handle(ctx context.Context, paymeID string, re
 	if err != nil {
 		return PaymeCancelResult{}, fmt.Errorf("payme cancel %s: %w", paymeID, err)
 	}
-	var res PaymeResult
+	var (
+		res     PaymeResult
+		shipped bool // the refunded goods had left: their stock does not come back
+	)
 	err = uc.tx.WithinTx(ctx, func(ctx context.Context) error {
-		res = PaymeResult{}
+		res, shipped = PaymeResult{}, false
 		o, err := uc.orders.GetForUpdate(ctx, peek.OrderID())
 		if err != nil {
 			return fmt.Errorf("payme cancel %s: lock order %s: %w", paymeID, peek.OrderID(), err)
@@ -77,6 +82,9 @@ func (uc *PaymeCancelTransaction) Handle(ctx context.Context, paymeID string, re
 		refund := t.State() == payment.PaymePerformed
 		was := o.Status()
 		if refund {
+			shipped = o.HasShipped()
+			// Refused once the goods shipped, unless an admin authorized the
+			// refund (order.Refund): a return after delivery.
 			if err := o.Refund(now); err != nil {
 				if errors.Is(err, order.ErrCannotRefund) {
 					return fmt.Errorf("payme cancel %s: order %s is %s: %w (%w)", paymeID, o.ID(), o.Status(), payment.ErrCannotCancel, err)
@@ -117,7 +125,7 @@ func (uc *PaymeCancelTransaction) Handle(ctx context.Context, paymeID string, re
 		return PaymeCancelResult{}, err
 	}
 	out := PaymeCancelResult{PaymeResult: res}
-	if res.Changed && res.Tx.State() == payment.PaymeCancelledAfterPerform {
+	if res.Changed && res.Tx.State() == payment.PaymeCancelledAfterPerform && !shipped {
 		// After commit: the refund is done, the stock must follow, even if
 		// Payme hangs up now.
 		if err := holds.ReleaseStock(ctx, uc.catalog, res.Tx.OrderID(), user.Actor{}); err != nil {

@@ -3,6 +3,7 @@ package payments_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -110,6 +111,29 @@ func TestPaymeCancel_AfterShippingIsVetoedAndChangesNothing(t *testing.T) {
 			assert.False(t, m.tx.Committed())
 			assert.Equal(t, status, o.Status())
 			assert.Equal(t, payment.PaymePerformed, tx.State())
+		})
+	}
+}
+
+func TestPaymeCancel_AfterShippingRefundsWhenAnAdminAuthorizedIt(t *testing.T) {
+	for _, status := range []order.Status{order.StatusShipped, order.StatusDelivered} {
+		t.Run(string(status), func(t *testing.T) {
+			uc, m := newPaymeCancel(t) // no catalog EXPECT: the goods left, their stock stays out
+			o, tx := m.expectLocked(status, payment.PaymePerformed, paymeFresh)
+			authorizedAt := paymeNow.Add(-time.Minute)
+			_, err := o.AuthorizeRefund(authorizedAt)
+			require.NoError(t, err)
+			m.orders.EXPECT().Update(paymeAny, o).Return(nil)
+			m.payme.EXPECT().Update(paymeAny, tx).Return(nil)
+
+			res, err := uc.Handle(context.Background(), paymeID, payment.ReasonRefund)
+			require.NoError(t, err)
+			assert.True(t, m.tx.Committed())
+			assert.Equal(t, payment.PaymeCancelledAfterPerform, res.Tx.State())
+			assert.Equal(t, order.StatusRefunded, o.Status())
+			assert.Equal(t, authorizedAt, o.RefundAuthorizedAt())
+			assert.False(t, o.ShippedAt().IsZero(), "the shipping history stays")
+			assert.NoError(t, res.StockReleaseErr)
 		})
 	}
 }

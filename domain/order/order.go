@@ -49,8 +49,12 @@ var (
 	ErrIllegalTransition       = fmt.Errorf("order: illegal status transition: %w", domain.ErrConflict)
 	// ErrNotPayable: API code order_not_payable.
 	ErrNotPayable = fmt.Errorf("order: not payable: %w", domain.ErrConflict)
-	// ErrCannotRefund: goods already left the warehouse, so money cannot go back automatically.
+	// ErrCannotRefund: goods already left the warehouse, so money cannot go
+	// back automatically: only after an admin authorized the refund.
 	ErrCannotRefund = fmt.Errorf("order: shipped or delivered, cannot refund: %w", domain.ErrConflict)
+	// ErrNotRefundable: API code order_not_refundable. Only an order that was
+	// paid and is not refunded yet (paid, shipped, delivered) has money to give back.
+	ErrNotRefundable = fmt.Errorf("order: not refundable: %w", domain.ErrConflict)
 	// ErrTooManyUnpaid: API code too_many_unpaid_orders. The buyer must pay
 	// or cancel an order before placing another.
 	ErrTooManyUnpaid = fmt.Errorf("order: too many unpaid orders: %w", domain.ErrConflict)
@@ -137,6 +141,9 @@ type Order struct {
 	note       string
 
 	createdAt, updatedAt, paidAt, shippedAt, deliveredAt, cancelledAt, refundedAt time.Time
+	// refundAuthorizedAt: when an admin allowed the refund (zero: never). It
+	// lets a gateway refund the order after its goods have shipped.
+	refundAuthorizedAt time.Time
 }
 
 // New places an order. Lines for the same product are merged so stock is
@@ -228,6 +235,13 @@ func Restore(id, userID string, status Status, items []Item, total money.Money, 
 	}
 }
 
+// RestoreRefundAuthorization sets when an admin authorized the order's
+// refund on an order Restore rebuilt; adapters only.
+func (o *Order) RestoreRefundAuthorization(at time.Time) *Order {
+	o.refundAuthorizedAt = at
+	return o
+}
+
 func (o *Order) ID() string             { return o.id }
 func (o *Order) UserID() string         { return o.userID }
 func (o *Order) Status() Status         { return o.status }
@@ -242,6 +256,9 @@ func (o *Order) ShippedAt() time.Time   { return o.shippedAt }
 func (o *Order) DeliveredAt() time.Time { return o.deliveredAt }
 func (o *Order) CancelledAt() time.Time { return o.cancelledAt }
 func (o *Order) RefundedAt() time.Time  { return o.refundedAt }
+
+// RefundAuthorizedAt is when an admin authorized the refund; zero when none did.
+func (o *Order) RefundAuthorizedAt() time.Time { return o.refundAuthorizedAt }
 
 // CheckPayable is asked before a payment attempt is accepted.
 func (o *Order) CheckPayable() error {
@@ -269,19 +286,53 @@ func (o *Order) Cancel(now time.Time) error {
 	return nil
 }
 
-// Refund is driven by payment gateways, which retry, hence idempotent.
+// Refund is driven by payment gateways, which retry, hence idempotent. An
+// order whose goods have shipped is refunded only when an admin authorized
+// it (AuthorizeRefund): returns after delivery go through a person. Its
+// shipped and delivered times stay, as history.
 func (o *Order) Refund(now time.Time) error {
 	switch o.status {
 	case StatusRefunded:
 		return nil
 	case StatusPaid:
-		o.status, o.refundedAt, o.updatedAt = StatusRefunded, now, now
-		return nil
 	case StatusShipped, StatusDelivered:
-		return ErrCannotRefund
+		if o.refundAuthorizedAt.IsZero() {
+			return ErrCannotRefund
+		}
+	default:
+		return ErrIllegalTransition
 	}
-	return ErrIllegalTransition
+	o.status, o.refundedAt, o.updatedAt = StatusRefunded, now, now
+	return nil
 }
+
+// CheckRefundable is asked before an admin refund: the order must have been
+// paid and not be refunded yet.
+func (o *Order) CheckRefundable() error {
+	switch o.status {
+	case StatusPaid, StatusShipped, StatusDelivered:
+		return nil
+	}
+	return fmt.Errorf("%w: the order is %s", ErrNotRefundable, o.status)
+}
+
+// AuthorizeRefund is an admin allowing the order's refund, whatever its
+// fulfilment step. changed is false when it was authorized already: the
+// first authorization's time stands.
+func (o *Order) AuthorizeRefund(now time.Time) (changed bool, err error) {
+	if err := o.CheckRefundable(); err != nil {
+		return false, err
+	}
+	if !o.refundAuthorizedAt.IsZero() {
+		return false, nil
+	}
+	o.refundAuthorizedAt, o.updatedAt = now, now
+	return true, nil
+}
+
+// HasShipped tells whether the goods left the warehouse: a refund then does
+// not put them back in stock.
+func (o *Order) HasShipped() bool { return !o.shippedAt.IsZero() }
 
 // AdvanceTo is the admin's fulfilment step. paid and refunded come only from
 // gateways and cancelled only from Cancel, so nothing else is reachable here.

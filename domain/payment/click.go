@@ -111,6 +111,21 @@ func (t *ClickTransaction) Cancel(clickError int, now time.Time) (wasConfirmed b
 	return wasConfirmed, nil
 }
 
+// Reverse records that Click gave a confirmed attempt's money back at our
+// request (Merchant API payment/reversal). No Click error is recorded: Click
+// sent none (our API shows cancel_reason null). Reversing a reversed attempt
+// changes nothing (changed false); any other state is ErrBadState.
+func (t *ClickTransaction) Reverse(now time.Time) (changed bool, err error) {
+	switch t.state {
+	case ClickConfirmed:
+		t.state, t.cancelledAt = ClickCancelledAfterConfirm, now
+		return true, nil
+	case ClickCancelledAfterConfirm:
+		return false, nil
+	}
+	return false, ErrBadState
+}
+
 // Abandon ends a prepared attempt on our side, because its order no longer
 // waits for it: the order was cancelled or expired, or another payment paid
 // it. Unlike Cancel it records no Click error, since Click sent none (our API

@@ -451,3 +451,123 @@ func (mr *MockClickMerchantMockRecorder) SubmitFiscalItems(ctx, paymentID, items
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SubmitFiscalItems", reflect.TypeOf((*MockClickMerchant)(nil).SubmitFiscalItems), ctx, paymentID, items)
 }
+
+// MockRefundRepository is a mock of RefundRepository interface.
+type MockRefundRepository struct {
+	ctrl     *gomock.Controller
+	recorder *MockRefundRepositoryMockRecorder
+}
+
+// MockRefundRepositoryMockRecorder is the mock recorder for MockRefundRepository.
+type MockRefundRepositoryMockRecorder struct {
+	mock *MockRefundRepository
+}
+
+// NewMockRefundRepository creates a new mock instance.
+func NewMockRefundRepository(ctrl *gomock.Controller) *MockRefundRepository {
+	mock := &MockRefundRepository{ctrl: ctrl}
+	mock.recorder = &MockRefundRepositoryMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockRefundRepository) EXPECT() *MockRefundRepositoryMockRecorder {
+	return m.recorder
+}
+
+// Add mocks base method.
+func (m *MockRefundRepository) Add(ctx context.Context, r *payment.Refund) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Add", ctx, r)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// Add indicates an expected call of Add.
+func (mr *MockRefundRepositoryMockRecorder) Add(ctx, r interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Add", reflect.TypeOf((*MockRefundRepository)(nil).Add), ctx, r)
+}
+
+// ListByOrder mocks base method.
+func (m *MockRefundRepository) ListByOrder(ctx context.Context, orderID string) ([]*payment.Refund, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ListByOrder", ctx, orderID)
+	ret0, _ := ret[0].([]*payment.Refund)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListByOrder indicates an expected call of ListByOrder.
+func (mr *MockRefundRepositoryMockRecorder) ListByOrder(ctx, orderID interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListByOrder", reflect.TypeOf((*MockRefundRepository)(nil).ListByOrder), ctx, orderID)
+}
+
+// MockPaymentConsole is a mock of PaymentConsole interface.
+type MockPaymentConsole struct {
+	ctrl     *gomock.Controller
+	recorder *MockPaymentConsoleMockRecorder
+}
+
+// MockPaymentConsoleMockRecorder is the mock recorder for MockPaymentConsole.
+type MockPaymentConsoleMockRecorder struct {
+	mock *MockPaymentConsole
+}
+
+// NewMockPaymentConsole creates a new mock instance.
+func NewMockPaymentConsole(ctrl *gomock.Controller) *MockPaymentConsole {
+	mock := &MockPaymentConsole{ctrl: ctrl}
+	mock.recorder = &MockPaymentConsoleMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockPaymentConsole) EXPECT() *MockPaymentConsoleMockRecorder {
+	return m.recorder
+}
+
+// Count mocks base method.
+func (m *MockPaymentConsole) Count(ctx context.Context, f ports.PaymentFilter) (int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Count", ctx, f)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Count indicates an expected call of Count.
+func (mr *MockPaymentConsoleMockRecorder) Count(ctx, f interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Count", reflect.TypeOf((*MockPaymentConsole)(nil).Count), ctx, f)
+}
+
+// Each mocks base method.
+func (m *MockPaymentConsole) Each(ctx context.Context, f ports.PaymentFilter, fn func(ports.PaymentRecord) error) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Each", ctx, f, fn)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// Each indicates an expected call of Each.
+func (mr *MockPaymentConsoleMockRecorder) Each(ctx, f, fn interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Each", reflect.TypeOf((*MockPaymentConsole)(nil).Each), ctx, f, fn)
+}
+
+// List mocks base method.
+func (m *MockPaymentConsole) List(ctx context.Context, f ports.PaymentFilter) ([]ports.PaymentRecord, int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "List", ctx, f)
+	ret0, _ := ret[0].([]ports.PaymentRecord)
+	ret1, _ := ret[1].(int)
+	ret2, _ := ret[2].(error)
+	return ret0, ret1, ret2
+}
+
+// List indicates an expected call of List.
+func (mr *MockPaymentConsoleMockRecorder) List(ctx, f interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "List", reflect.TypeOf((*MockPaymentConsole)(nil).List), ctx, f)
+}

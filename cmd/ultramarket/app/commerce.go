@@ -7,6 +7,7 @@ import (
 	"github.com/ultramarket/gateway/adapters/catalogclient"
 	"github.com/ultramarket/gateway/adapters/httpapi"
 	"github.com/ultramarket/gateway/adapters/postgres"
+	"github.com/ultramarket/gateway/application/admin"
 	"github.com/ultramarket/gateway/application/analytics"
 	appcart "github.com/ultramarket/gateway/application/cart"
 	"github.com/ultramarket/gateway/application/orders"
@@ -87,6 +88,7 @@ func (a *App) wireCommerce(d commerceDeps) {
 		Get:          orders.NewGetOrder(orderRepo),
 		Cancel:       orders.NewCancelOrder(d.tx, orderRepo, clicks, cat, d.clock).WithEvents(d.events),
 		ChangeStatus: orders.NewChangeOrderStatus(d.tx, orderRepo, d.clock).WithEvents(d.events),
+		Refunds:      admin.NewOrderRefunds(postgres.NewRefundRepo(a.db)),
 	})
 	httpapi.RegisterAnalytics(a.public, httpapi.AnalyticsUseCases{
 		Authenticate: a.authenticate,

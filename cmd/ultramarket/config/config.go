@@ -35,6 +35,10 @@ const (
 	DefaultHTTPAddr = ":5000"
 )
 
+// DefaultClickAPIURL is Click's Merchant API, CLICK_API_URL's production
+// default; elsewhere it is off unless set.
+const DefaultClickAPIURL = "https://api.click.uz/v2/merchant"
+
 // Payment credentials used in development when none are set. They match no
 // real cashbox; production refuses to start without real ones.
 const (
@@ -119,6 +123,9 @@ type Config struct {
 	ClickSecretKey      string
 	ClickMerchantUserID string
 	ClickAllowedIPs     []*net.IPNet
+	// ClickAPIURL is Click's Merchant API (CLICK_API_URL); "" turns the
+	// calls off (admin Click refunds then answer 503).
+	ClickAPIURL string
 
 	// EventsURL is the NATS server the domain events go to (nats://host:4222,
 	// several separated by commas); empty turns events off. EventsStream is
@@ -238,6 +245,13 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c.ClickSecretKey = r.str("CLICK_SECRET_KEY", "")
 	c.ClickMerchantUserID = r.digits("CLICK_MERCHANT_USER_ID")
 	c.ClickAllowedIPs = r.allowList("CLICK_ALLOWED_IPS", prod)
+	clickAPIDefault := ""
+	if prod {
+		clickAPIDefault = DefaultClickAPIURL
+	}
+	if c.ClickAPIURL = r.str("CLICK_API_URL", clickAPIDefault); c.ClickAPIURL != "" {
+		c.ClickAPIURL = r.url("CLICK_API_URL", clickAPIDefault, "https", "http")
+	}
 	if c.Env == EnvDevelopment {
 		// So `make run` can hand out payment links and accept sandbox-style
 		// webhook calls out of the box; production must set real ones.

@@ -381,3 +381,20 @@ func TestSMSSettings(t *testing.T) {
 		assert.NotContains(t, err.Error(), "a@b.uz")
 	}
 }
+
+func TestClickAPIURL(t *testing.T) {
+	c, err := config.Load(env(nil))
+	require.NoError(t, err)
+	assert.Empty(t, c.ClickAPIURL, "off outside production unless set")
+
+	c, err = config.Load(env(prodEnv()))
+	require.NoError(t, err)
+	assert.Equal(t, "https://api.click.uz/v2/merchant", c.ClickAPIURL)
+
+	c, err = config.Load(env(map[string]string{"CLICK_API_URL": "http://127.0.0.1:8099/v2/merchant/"}))
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8099/v2/merchant/", c.ClickAPIURL)
+
+	_, err = config.Load(env(map[string]string{"CLICK_API_URL": "ftp://click"}))
+	require.ErrorContains(t, err, "CLICK_API_URL")
+}
