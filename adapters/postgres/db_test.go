@@ -32,8 +32,9 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 	t.Parallel()
 	db := testenv.Postgres(t) // already up
 	c := ctx(t)
-	all := []string{"cart_items", "click_transactions", "idempotency_keys", "order_items", "order_placements",
-		"order_settlements", "orders", "outbox", "payme_transactions", "products", "stock_reservations", "users"}
+	all := []string{"cart_items", "click_cancel_claims", "click_transactions", "idempotency_keys", "job_leases", "order_items",
+		"order_placements", "order_settlements", "orders", "outbox", "payme_transactions", "products",
+		"reconciliation_checks", "reconciliation_issues", "stock_reservations", "users"}
 	require.Equal(t, all, tables(t, db))
 
 	var out bytes.Buffer
@@ -48,15 +49,16 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "down", &out))
-	assert.Contains(t, out.String(), "00006_outbox.sql", "down rolls back the newest migration only")
-	assert.NotContains(t, tables(t, db), "outbox")
-	assert.Contains(t, tables(t, db), "order_placements")
+	assert.Contains(t, out.String(), "00010_reconciliation.sql", "down rolls back the newest migration only")
+	assert.NotContains(t, tables(t, db), "reconciliation_issues")
+	assert.Contains(t, tables(t, db), "outbox")
 	migrateDownTo(t, db, 2)
 	assert.NotContains(t, tables(t, db), "payme_transactions")
 	assert.Contains(t, tables(t, db), "orders")
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "status", &out))
+	assert.Regexp(t, `00010_reconciliation\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00006_outbox\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00003_payments\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00002_orders\.sql\s+applied`, out.String())
