@@ -119,11 +119,20 @@ type Config struct {
 	ClickSecretKey      string
 	ClickMerchantUserID string
 	ClickAllowedIPs     []*net.IPNet
+	// ClickAPIURL is Click's Merchant API (payment status, reversal, fiscal
+	// items); "" turns the calls to it off, and with them the reconciliation
+	// of Click (a cancel of a confirmed payment then waits for a person).
+	ClickAPIURL string
+	// ReconcileInterval is how often the reconciliation job runs.
+	ReconcileInterval time.Duration
 
 	MigrateOnStart  bool
 	SeedDemo        bool
 	ShutdownTimeout time.Duration
 }
+
+// DefaultClickAPIURL is CLICK_API_URL in production when it is not set.
+const DefaultClickAPIURL = "https://api.click.uz/v2/merchant"
 
 // IsProduction reports whether APP_ENV is production.
 func (c Config) IsProduction() bool { return c.Env == EnvProduction }
@@ -207,6 +216,14 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c.ClickSecretKey = r.str("CLICK_SECRET_KEY", "")
 	c.ClickMerchantUserID = r.digits("CLICK_MERCHANT_USER_ID")
 	c.ClickAllowedIPs = r.allowList("CLICK_ALLOWED_IPS", prod)
+	c.ClickAPIURL = r.str("CLICK_API_URL", "")
+	if _, set := r.lookup("CLICK_API_URL"); prod && !set {
+		c.ClickAPIURL = DefaultClickAPIURL
+	}
+	if c.ClickAPIURL != "" {
+		c.ClickAPIURL = r.url("CLICK_API_URL", c.ClickAPIURL, "https", "http")
+	}
+	c.ReconcileInterval = r.duration("RECONCILE_INTERVAL", 5*time.Minute)
 	if c.Env == EnvDevelopment {
 		// So `make run` can hand out payment links and accept sandbox-style
 		// webhook calls out of the box; production must set real ones.
