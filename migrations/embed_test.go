@@ -1,7 +1,7 @@
 package migrations_test
 
 import (
-		"io/fs"
+	"io/fs"
 	"regexp"
 	"strconv"
 	"strings"

@@ -64,7 +64,6 @@ func (r issueRow) toDomain() (*reconciliation.Issue, error) {
 		r.Detail, status, r.DetectedAt.UTC(), fromNull(r.ResolvedAt), r.ResolvedBy.String, r.Note.String), nil
 }
 
-
 func (s *ReconciliationStore) Open(ctx context.Context, i *reconciliation.Issue) (bool, error) {
 	if !validID(i.ID()) {
 		return false, fmt.Errorf("open %s issue about %s: %w", i.Kind(), i.Subject(), domain.Invalid("id", "must be a UUID"))

@@ -56,7 +56,7 @@ const (
 var (
 	ErrNotFound = fmt.Errorf("reconciliation issue: %w", domain.ErrNotFound)
 	// ErrAlreadyResolved: resolving a resolved issue (409 conflict).
-	ErrAlreadyResolved = fmt.Errorf("reconciliation issue: already resolved: %w", domain.ErrConflict)
+	ErrAlreadyResolved       = fmt.Errorf("reconciliation issue: already resolved: %w", domain.ErrConflict)
 	ErrInvalidKind     error = domain.Invalid("kind", "must be one of click_cancel_disputed, click_cancel_unverified, click_paid_unconfirmed, receipt_missing, receipt_failed")
 	ErrInvalidStatus   error = domain.Invalid("status", "must be open or resolved")
 	ErrInvalidNote     error = domain.Invalid("note", "must be 1 to 1000 characters")

@@ -55,7 +55,7 @@ func (a *App) wireClick(d clickDeps) {
 		AllowedIPs: a.cfg.ClickAllowedIPs,
 		Logger:     a.log,
 	}, click.UseCases{
-		Prepare:  payments.NewClickPrepare(d.tx, orders, clicks, d.ids, d.clock),
+		Prepare: payments.NewClickPrepare(d.tx, orders, clicks, d.ids, d.clock),
 		Complete: payments.NewClickComplete(d.tx, orders, clicks, postgres.NewSettlementRepo(a.db), payments.ClickCancelVerification{
 			Claims: recon, Issues: recon, IDs: d.ids,
 			// The reconciliation job asks Click about cancels of confirmed
