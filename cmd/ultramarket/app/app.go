@@ -232,6 +232,9 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.wirePayme(paymeDeps{tx: tx, clock: clock, ids: ids, catalog: a.catalog})
 	a.wireClick(clickDeps{tx: tx, clock: clock, ids: ids})
 	a.wireCommerce(commerceDeps{tx: tx, clock: clock, ids: ids})
+	if err := a.wireReconciliation(tx, clock); err != nil {
+		return nil, fmt.Errorf("wire reconciliation: %w", err)
+	}
 	a.wireDocs()
 	return a, nil
 }
