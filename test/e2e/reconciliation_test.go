@@ -339,3 +339,30 @@ func TestReconciliation_WithoutMerchantAPIAPersonIsAskedAtOnce(t *testing.T) {
 	assert.Equal(t, orderID, issue["order_id"])
 	assert.Equal(t, "paid", g.clickOrderStatus(t, orderID))
 }
+
+// TestOpenAPI_ReconciliationResponsesMatchTheDocument checks the admin
+// reconciliation routes' real answers against the OpenAPI document.
+func TestOpenAPI_ReconciliationResponsesMatchTheDocument(t *testing.T) {
+	t.Parallel()
+	g := newReconGateway(t)
+	a := g.RunningApp
+	buyer := g.newAccount(t, roleCustomer)
+	_, f, prepareID := g.paidByClick(t, buyer, clickmerchant.StatusSuccess)
+	requireClickCode(t, g.clickSend(t, f.completing(prepareID, -5017).signed(clickSecret)), -9)
+	g.reconcile(t)
+	as := func(acc account) map[string]string { return map[string]string{"Authorization": "Bearer " + acc.Access} }
+
+	oaCheck(t, a, http.MethodGet, "/api/admin/reconciliation", as(g.admin), nil, http.StatusOK)
+	oaCheck(t, a, http.MethodGet, "/api/admin/reconciliation?status=open&kind=click_cancel_disputed&page=1&page_size=5", as(g.admin), nil, http.StatusOK)
+	oaCheck(t, a, http.MethodGet, "/api/admin/reconciliation?status=nope", as(g.admin), nil, http.StatusUnprocessableEntity)
+	oaCheck(t, a, http.MethodGet, "/api/admin/reconciliation", as(buyer), nil, http.StatusForbidden)
+	oaCheck(t, a, http.MethodGet, "/api/admin/reconciliation", nil, nil, http.StatusUnauthorized)
+	id := g.issues(t, "")[0]["id"].(string)
+	path := "/api/admin/reconciliation/" + id + "/resolve"
+	oaCheck(t, a, http.MethodPost, path, as(g.admin), map[string]any{"note": ""}, http.StatusUnprocessableEntity)
+	oaCheck(t, a, http.MethodPost, path, as(buyer), map[string]any{"note": "x"}, http.StatusForbidden)
+	oaCheck(t, a, http.MethodPost, "/api/admin/reconciliation/"+uuid.NewString()+"/resolve", as(g.admin), map[string]any{"note": "x"}, http.StatusNotFound)
+	oaCheck(t, a, http.MethodPost, path, as(g.admin), map[string]any{"note": "checked"}, http.StatusOK)
+	oaCheck(t, a, http.MethodPost, path, as(g.admin), map[string]any{"note": "checked"}, http.StatusConflict)
+	oaCheck(t, a, http.MethodGet, "/api/admin/reconciliation?status=resolved", as(g.admin), nil, http.StatusOK)
+}
