@@ -68,10 +68,12 @@ var errorNotes = map[int]string{
 const (
 	outcomePrepared  = "prepared"
 	outcomeConfirmed = "confirmed"
-	outcomeCancelled = "cancelled"             // Click cancelled an attempt we had not confirmed
-	outcomeRefunded  = "refunded"              // Click cancelled an attempt we had confirmed
-	outcomeRejected  = webhook.OutcomeRejected // any other answer but -7
-	outcomeError     = webhook.OutcomeError    // -7: our failure
+	outcomeCancelled = "cancelled" // Click cancelled an attempt we had not confirmed
+	// Click cancelled an attempt we had confirmed: a claim, refunded only
+	// once Click's Merchant API confirms it (application/reconciliation).
+	outcomeCancelClaimed = "cancel_claimed"
+	outcomeRejected      = webhook.OutcomeRejected // any other answer but -7
+	outcomeError         = webhook.OutcomeError    // -7: our failure
 )
 
 // Config is what Click gave us for the SHOP-API.
@@ -296,25 +298,23 @@ func (h *handler) runComplete(ctx context.Context, r request) answer {
 			ans.outcome = outcomeCancelled
 		}
 	}
-	// Only a committed cancel (answered -9) took money back; a cancel that
+	// Only a committed cancel (answered -9) was recorded; a cancel that
 	// failed (-7) changed nothing and is counted and logged as the error it is.
 	if res.CancelledAfterConfirm && ans.code == codeCancelled {
-		ans.outcome = outcomeRefunded
-		// Money Click had passed on was taken back after we confirmed: the
-		// order must not ship, and someone must reconcile with Click.
-		h.log.LogAttrs(ctx, slog.LevelError, "ALERT: click cancelled a confirmed payment",
+		ans.outcome = outcomeCancelClaimed
+		// Click says money it passed on was taken back after we confirmed.
+		// Nothing is refunded on that word alone (the signature does not
+		// cover error); the order must not ship until reconciliation, or a
+		// person, has checked with Click.
+		h.log.LogAttrs(ctx, slog.LevelError, "ALERT: click cancelled a confirmed payment; the order stays paid until Click's Merchant API confirms it",
 			slog.Bool("alert", true),
 			slog.String("order_id", r.merchantTransID),
 			slog.String("transaction_id", res.AttemptID),
 			slog.Int64("click_trans_id", r.clickTransID),
 			slog.Int64("merchant_prepare_id", r.merchantPrepareID),
 			slog.Int("click_error", r.clickError),
-			slog.Bool("order_refunded", res.Refunded),
+			slog.Bool("unverified_issue_opened", res.CancelUnverified),
 		)
-	}
-	if res.ReleaseErr != nil && ans.code == codeCancelled {
-		h.log.LogAttrs(ctx, slog.LevelError, "click refund: giving the stock back failed; retry the release",
-			slog.String("order_id", r.merchantTransID), slog.String("error", res.ReleaseErr.Error()))
 	}
 	return ans
 }

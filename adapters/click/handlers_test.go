@@ -527,25 +527,26 @@ func TestComplete_ClickCancelIsMinus9AndCounted(t *testing.T) {
 	assert.NotContains(t, fx.logs.String(), "ALERT")
 }
 
+// A cancel of a confirmed payment refunds nothing by itself (it waits for
+// Click's Merchant API), but it is an alert: the order must not ship.
 func TestComplete_CancelAfterConfirmRaisesAnAlert(t *testing.T) {
 	fx := configured(t)
-	fx.complete.res = payments.ClickCompleteResult{CancelledAfterConfirm: true, Refunded: true, ReleaseErr: errors.New("catalog down")}
+	fx.complete.res = payments.ClickCompleteResult{CancelledAfterConfirm: true, CancelUnverified: true}
 	fx.complete.err = payment.ErrClickCancelled
 	out := fx.post(t, click.CompletePath, completeForm().set("error", "-1").sign(testSecret).encode())
 	expectCode(t, out, -9)
-	assert.Equal(t, []string{"click/refunded"}, fx.metrics.outcomes)
+	assert.Equal(t, []string{"click/cancel_claimed"}, fx.metrics.outcomes)
 	logs := fx.logs.String()
-	assert.Contains(t, logs, `"msg":"ALERT: click cancelled a confirmed payment"`)
+	assert.Contains(t, logs, `"msg":"ALERT: click cancelled a confirmed payment; the order stays paid until Click's Merchant API confirms it"`)
 	assert.Contains(t, logs, `"alert":true`)
-	assert.Contains(t, logs, `"order_refunded":true`)
-	assert.Contains(t, logs, "giving the stock back failed")
+	assert.Contains(t, logs, `"unverified_issue_opened":true`)
 }
 
 // A cancel whose database write rolled back is our failure (-7): counted
 // as an error and not logged as a refund, whatever the result says.
 func TestComplete_CancelThatFailedIsAnErrorNotARefund(t *testing.T) {
 	fx := configured(t)
-	fx.complete.res = payments.ClickCompleteResult{CancelledAfterConfirm: true, Refunded: true}
+	fx.complete.res = payments.ClickCompleteResult{CancelledAfterConfirm: true}
 	fx.complete.err = errors.New("update click transaction: connection reset")
 	out := fx.post(t, click.CompletePath, completeForm().set("error", "-5017").sign(testSecret).encode())
 	expectCode(t, out, -7)

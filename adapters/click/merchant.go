@@ -121,10 +121,18 @@ func (c *MerchantClient) PaymentStatus(ctx context.Context, paymentID int64) (po
 // PaymentStatusByMerchantTransID finds the payment of our order id made on
 // day (Click counts days in Asia/Tashkent; pass day in that zone). That
 // answer carries no status, so the payment is then asked about by its id.
+// Click refusing the question (an error_code, such as "payment not found")
+// wraps domain.ErrNotFound.
 func (c *MerchantClient) PaymentStatusByMerchantTransID(ctx context.Context, merchantTransID string, day time.Time) (ports.ClickPaymentStatus, error) {
 	var b statusBody
 	err := c.call(ctx, "payment status by merchant_trans_id", http.MethodGet,
 		[]string{"payment", "status_by_mti", c.cfg.ServiceID, merchantTransID, day.Format(time.DateOnly)}, nil, &b)
+	var refused *APIError
+	if errors.As(err, &refused) && refused.Status == http.StatusOK {
+		// Click answered, with an error_code: it has no payment of that id
+		// that day (Click documents no codes, so any refusal reads so).
+		return ports.ClickPaymentStatus{}, fmt.Errorf("%w: %w", domain.ErrNotFound, err)
+	}
 	if err != nil {
 		return ports.ClickPaymentStatus{}, err
 	}

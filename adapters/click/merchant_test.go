@@ -77,6 +77,20 @@ func TestMerchantClient_PaymentStatusByMerchantTransIDFollowsUpByPaymentID(t *te
 	}, paths(f), "an id cannot add path levels")
 }
 
+// Click refusing status_by_mti (no such payment that day) is "not found",
+// which reconciliation reads as "nothing was paid"; Click unreachable is not.
+func TestMerchantClient_PaymentStatusByMerchantTransIDUnknownIsNotFound(t *testing.T) {
+	f := newFakeMerchantAPI(t)
+	c := newMerchantClient(t, f.URL(), 0)
+	_, err := c.PaymentStatusByMerchantTransID(context.Background(), "8f14e45f-ceea-467e-9f7b-3c1d2a6b7e01", time.Now())
+	require.ErrorIs(t, err, domain.ErrNotFound)
+
+	f.FailNext(1, clickmerchant.Fault{Route: clickmerchant.RouteStatusByMTI})
+	_, err = c.PaymentStatusByMerchantTransID(context.Background(), "8f14e45f-ceea-467e-9f7b-3c1d2a6b7e01", time.Now())
+	require.ErrorIs(t, err, domain.ErrUnavailable)
+	assert.NotErrorIs(t, err, domain.ErrNotFound)
+}
+
 func TestMerchantClient_Reverse(t *testing.T) {
 	f := newFakeMerchantAPI(t)
 	f.SetPayment(clickmerchant.Payment{ID: 2100000001, Status: clickmerchant.StatusSuccess})

@@ -56,6 +56,7 @@ type RefundOrder struct {
 	catalog  ports.Catalog
 	ids      ports.IDGenerator
 	clock    ports.Clock
+	events   ports.OrderEvents // nil: events off
 }
 
 // RefundOrderDeps are RefundOrder's collaborators. Merchant may be nil (no
@@ -70,12 +71,15 @@ type RefundOrderDeps struct {
 	Catalog  ports.Catalog
 	IDs      ports.IDGenerator
 	Clock    ports.Clock
+	// Events records the refunded event in the refund's transaction; nil
+	// when events are off.
+	Events ports.OrderEvents
 }
 
 // NewRefundOrder wires the use case.
 func NewRefundOrder(d RefundOrderDeps) *RefundOrder {
 	return &RefundOrder{tx: d.Tx, orders: d.Orders, payme: d.Payme, clicks: d.Clicks, refunds: d.Refunds,
-		merchant: d.Merchant, catalog: d.Catalog, ids: d.IDs, clock: d.Clock}
+		merchant: d.Merchant, catalog: d.Catalog, ids: d.IDs, clock: d.Clock, events: d.Events}
 }
 
 // Handle refunds the order. Errors, in the order they are checked:
@@ -231,6 +235,11 @@ func (uc *RefundOrder) reverseClick(ctx context.Context, in RefundOrderInput, t 
 			}
 			if err := uc.orders.Update(ctx, o); err != nil {
 				return fmt.Errorf("save order %s: %w", o.ID(), err)
+			}
+			if uc.events != nil {
+				if err := uc.events.Record(ctx, o); err != nil {
+					return fmt.Errorf("record refunded event of order %s: %w", o.ID(), err)
+				}
 			}
 		}
 		if err := uc.clicks.Update(ctx, attempt); err != nil {

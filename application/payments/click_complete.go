@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/ultramarket/gateway/application/holds"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
-	"github.com/ultramarket/gateway/domain/user"
+	"github.com/ultramarket/gateway/domain/reconciliation"
 	"github.com/ultramarket/gateway/ports"
 )
 
@@ -37,37 +39,50 @@ type ClickCompleteResult struct {
 	// ConfirmID is merchant_confirm_id: set when this attempt is confirmed,
 	// by this call or (answered -4) by an earlier one; 0 otherwise.
 	ConfirmID int64
-	// CancelledAfterConfirm: Click cancelled an attempt we had confirmed. The
-	// goods were paid for and now are not, which people must look at (alert).
+	// CancelledAfterConfirm: Click sent a cancel of an attempt we had
+	// confirmed. Nothing was refunded: Click's signature does not cover
+	// `error`, so the cancel waits as a claim until Click's Merchant API
+	// confirms it (application/reconciliation). People must look at it
+	// (alert): the goods were paid for, and may now not be.
 	CancelledAfterConfirm bool
-	// Refunded: the order went from paid to refunded with that cancel. When an
-	// attempt is cancelled after confirm but Refunded is false, the order had
-	// already left the warehouse (shipped or delivered).
-	Refunded bool
-	// ReleaseErr is the failure to give a refunded order's stock back. The
-	// refund itself is committed; the release is idempotent and may be redone.
-	ReleaseErr error
+	// CancelUnverified: Click's Merchant API is off (CLICK_API_URL), so a
+	// click_cancel_unverified issue was opened for a person to check.
+	CancelUnverified bool
 }
 
 // ClickComplete answers Click's Complete. With error = 0 it confirms the
 // attempt and marks the order paid in one database transaction, ending the
-// order's other prepared attempts; with
-// error < 0 it cancels the attempt (refunding the order when the attempt had
-// been confirmed) and answers -9.
+// order's other prepared attempts; with error < 0 it cancels a prepared
+// attempt, and answers -9. A cancel of a confirmed attempt is answered -9
+// too but changes neither the attempt nor the order: it is recorded as a
+// claim for the reconciliation job to verify with Click (API.md, "Refunds
+// and reconciliation"), since a replayed Complete must not refund by itself.
 type ClickComplete struct {
 	tx          ports.TxManager
 	orders      ports.OrderRepository
 	clicks      ports.ClickRepository
 	settlements ports.Settlements
-	catalog     ports.Catalog
+	cancels     ClickCancelVerification
 	clock       ports.Clock
 	events      ports.OrderEvents // nil: events off
 }
 
-// NewClickComplete wires the use case. catalog gives a refunded order's stock back.
+// ClickCancelVerification is where a cancel of a confirmed attempt waits for
+// Click's word.
+type ClickCancelVerification struct {
+	Claims ports.ClickCancelClaims
+	Issues ports.ReconciliationIssues
+	IDs    ports.IDGenerator
+	// Verifiable says Click's Merchant API is configured (CLICK_API_URL), so
+	// the reconciliation job asks Click about the claim. Without it nobody
+	// can, and a click_cancel_unverified issue opens at once for a person.
+	Verifiable bool
+}
+
+// NewClickComplete wires the use case.
 func NewClickComplete(tx ports.TxManager, orders ports.OrderRepository, clicks ports.ClickRepository,
-	settlements ports.Settlements, catalog ports.Catalog, clock ports.Clock) *ClickComplete {
-	return &ClickComplete{tx: tx, orders: orders, clicks: clicks, settlements: settlements, catalog: catalog, clock: clock}
+	settlements ports.Settlements, cancels ClickCancelVerification, clock ports.Clock) *ClickComplete {
+	return &ClickComplete{tx: tx, orders: orders, clicks: clicks, settlements: settlements, cancels: cancels, clock: clock}
 }
 
 // WithEvents records the paid and refunded events in the Complete's
@@ -120,19 +135,14 @@ func (uc *ClickComplete) Handle(ctx context.Context, in ClickCompleteInput) (Cli
 		return uc.confirm(ctx, o, t, &res)
 	})
 	if err != nil {
-		// Rolled back: whatever fn noted (a refund, a cancel after confirm)
-		// did not happen. Only which attempt it was, and for a -4 answer the
+		// Rolled back: whatever fn noted (a cancel claim) did not happen.
+		// Only which attempt it was, and for a -4 answer the
 		// merchant_confirm_id stored earlier, still hold.
 		out := ClickCompleteResult{AttemptID: res.AttemptID}
 		if errors.Is(err, payment.ErrAlreadyPaid) {
 			out.ConfirmID = res.ConfirmID
 		}
 		return out, err
-	}
-	if res.Refunded {
-		// After the commit, never inside it (the catalog may be a remote
-		// call), and even if Click hangs up now: the refund is done.
-		res.ReleaseErr = holds.ReleaseStock(ctx, uc.catalog, in.MerchantTransID, user.Actor{})
 	}
 	return res, outcome
 }
@@ -170,31 +180,54 @@ func (uc *ClickComplete) confirm(ctx context.Context, o *order.Order, t *payment
 // cancel applies Click's cancel. It returns nil whenever the change must be
 // committed; the -9 answer travels separately.
 func (uc *ClickComplete) cancel(ctx context.Context, o *order.Order, t *payment.ClickTransaction, clickError int, res *ClickCompleteResult) error {
-	if t.State() == payment.ClickCancelled || t.State() == payment.ClickCancelledAfterConfirm {
-		return nil // a repeated cancel: nothing changes, the answer is -9 again
-	}
 	now := uc.clock.Now()
-	wasConfirmed, err := t.Cancel(clickError, now)
-	if err != nil {
-		return fmt.Errorf("cancel click attempt %s: %w", t.ID(), err)
+	switch t.State() {
+	case payment.ClickCancelled, payment.ClickCancelledAfterConfirm:
+		return nil // a repeated cancel: nothing changes, the answer is -9 again
+	case payment.ClickConfirmed:
+		return uc.claimCancel(ctx, o, t, clickError, now, res)
 	}
-	if wasConfirmed {
-		res.CancelledAfterConfirm = true
-		if o.Status() == order.StatusPaid {
-			if err := o.Refund(now); err != nil {
-				return fmt.Errorf("refund order %s: %w", o.ID(), err)
-			}
-			if err := uc.orders.Update(ctx, o); err != nil {
-				return fmt.Errorf("save order %s: %w", o.ID(), err)
-			}
-			if err := recordEvent(ctx, uc.events, o); err != nil {
-				return err
-			}
-			res.Refunded = true
-		}
+	if _, err := t.Cancel(clickError, now); err != nil {
+		return fmt.Errorf("cancel click attempt %s: %w", t.ID(), err)
 	}
 	if err := uc.clicks.Update(ctx, t); err != nil {
 		return fmt.Errorf("save click attempt %s: %w", t.ID(), err)
 	}
 	return nil
+}
+
+// claimCancel records Click's cancel of a confirmed attempt as a claim, in
+// the webhook's transaction; the order stays paid and the attempt
+// confirmed. Asking Click happens later, outside any transaction, in the
+// reconciliation job; with no Merchant API to ask, a person is asked at once.
+func (uc *ClickComplete) claimCancel(ctx context.Context, o *order.Order, t *payment.ClickTransaction, clickError int,
+	now time.Time, res *ClickCompleteResult) error {
+	claim := ports.ClickCancelClaim{AttemptID: t.ID(), OrderID: o.ID(), ClickError: clickError, ClaimedAt: now}
+	if err := uc.cancels.Claims.Record(ctx, claim); err != nil {
+		return fmt.Errorf("record click cancel claim of attempt %s: %w", t.ID(), err)
+	}
+	res.CancelledAfterConfirm = true
+	if uc.cancels.Verifiable {
+		return nil
+	}
+	issue, err := reconciliation.NewIssue(uc.cancels.IDs.NewID(), reconciliation.KindClickCancelUnverified,
+		ClickIssueSubject(t), o.ID(), string(payment.ProviderClick), ClickIssueSubject(t),
+		fmt.Sprintf("Click sent a cancel (error %d) of payment %d, confirmed for order %s; CLICK_API_URL is off, so "+
+			"nobody asked Click whether it is really cancelled. The order stays %s until a person checks.",
+			clickError, t.ClickPaydocID(), o.ID(), o.Status()), now)
+	if err != nil {
+		return fmt.Errorf("click cancel claim of attempt %s: %w", t.ID(), err)
+	}
+	if _, err := uc.cancels.Issues.Open(ctx, issue); err != nil {
+		return fmt.Errorf("open click_cancel_unverified issue for attempt %s: %w", t.ID(), err)
+	}
+	res.CancelUnverified = true
+	return nil
+}
+
+// ClickIssueSubject is what a reconciliation issue about a Click attempt is
+// about: Click's click_trans_id, which our API shows as the transaction's
+// provider_transaction_id.
+func ClickIssueSubject(t *payment.ClickTransaction) string {
+	return strconv.FormatInt(t.ClickTransID(), 10)
 }

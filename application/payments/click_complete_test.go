@@ -13,7 +13,8 @@ import (
 	"github.com/ultramarket/gateway/application/payments"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
-	"github.com/ultramarket/gateway/domain/user"
+	"github.com/ultramarket/gateway/domain/reconciliation"
+	"github.com/ultramarket/gateway/ports"
 	"github.com/ultramarket/gateway/ports/mocks"
 	"github.com/ultramarket/gateway/test/testsupport"
 )
@@ -22,20 +23,32 @@ type clickCompleteFixture struct {
 	orders      *mocks.MockOrderRepository
 	clicks      *mocks.MockClickRepository
 	settlements *mocks.MockSettlements
-	catalog     *mocks.MockCatalog
+	claims      *mocks.MockClickCancelClaims
+	issues      *mocks.MockReconciliationIssues
 	tx          *testsupport.RecordingTx
 	uc          *payments.ClickComplete
 }
 
 func newClickCompleteFixture(t *testing.T) clickCompleteFixture {
+	return newClickCompleteFixtureVerifiable(t, true)
+}
+
+// newClickCompleteFixtureVerifiable: verifiable says whether Click's
+// Merchant API is configured.
+func newClickCompleteFixtureVerifiable(t *testing.T, verifiable bool) clickCompleteFixture {
 	ctrl := gomock.NewController(t)
 	f := clickCompleteFixture{
 		orders: mocks.NewMockOrderRepository(ctrl), clicks: mocks.NewMockClickRepository(ctrl),
-		settlements: mocks.NewMockSettlements(ctrl), catalog: mocks.NewMockCatalog(ctrl), tx: &testsupport.RecordingTx{},
+		settlements: mocks.NewMockSettlements(ctrl), claims: mocks.NewMockClickCancelClaims(ctrl),
+		issues: mocks.NewMockReconciliationIssues(ctrl), tx: &testsupport.RecordingTx{},
 	}
-	f.uc = payments.NewClickComplete(f.tx, f.orders, f.clicks, f.settlements, f.catalog, testsupport.FixedClock(clickNow))
+	f.uc = payments.NewClickComplete(f.tx, f.orders, f.clicks, f.settlements, payments.ClickCancelVerification{
+		Claims: f.claims, Issues: f.issues, IDs: testsupport.FixedID(clickIssueID), Verifiable: verifiable,
+	}, testsupport.FixedClock(clickNow))
 	return f
 }
+
+const clickIssueID = "b6d767d2-f8ed-4d21-a44d-0e5886ecf5e4"
 
 // stored makes the order and the attempt the use case finds, locked.
 func (f clickCompleteFixture) stored(o *order.Order, t *payment.ClickTransaction) {
@@ -245,98 +258,65 @@ func TestClickComplete_ClickErrorOnACancelledAttemptChangesNothing(t *testing.T)
 	}
 }
 
-func TestClickComplete_ClickErrorOnAConfirmedAttemptRefundsThePaidOrder(t *testing.T) {
-	f := newClickCompleteFixture(t)
-	o, tx := clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOrderID, payment.ClickConfirmed)
-	f.stored(o, tx)
-	gomock.InOrder(
-		f.orders.EXPECT().Update(gomock.Any(), o).DoAndReturn(func(_ context.Context, o *order.Order) error {
-			assert.Equal(t, order.StatusRefunded, o.Status())
-			assert.Equal(t, clickNow, o.RefundedAt())
-			return nil
-		}),
-		f.clicks.EXPECT().Update(gomock.Any(), tx).DoAndReturn(func(_ context.Context, tx *payment.ClickTransaction) error {
-			assert.Equal(t, payment.ClickCancelledAfterConfirm, tx.State())
-			assert.Equal(t, clickIntPtr(-5017), tx.ClickError())
-			return nil
-		}),
-		// After the commit: the stock goes back.
-		f.catalog.EXPECT().Release(gomock.Any(), clickOrderID, user.Actor{}).Return(nil),
-	)
+// The replayed-Complete attack: Click's signature does not cover error, so a
+// cancel of a confirmed attempt refunds nothing. The order stays paid and the
+// attempt confirmed; a claim waits for Click's Merchant API.
+func TestClickComplete_ClickErrorOnAConfirmedAttemptOnlyRecordsAClaim(t *testing.T) {
+	for _, status := range []order.Status{order.StatusPaid, order.StatusShipped} {
+		t.Run(string(status), func(t *testing.T) {
+			f := newClickCompleteFixture(t) // no order or attempt update, no stock release, no issue
+			o, tx := clickOrder(clickOrderID, status), clickAttempt(clickOrderID, payment.ClickConfirmed)
+			f.stored(o, tx)
+			f.claims.EXPECT().Record(gomock.Any(), ports.ClickCancelClaim{AttemptID: clickAttemptID, OrderID: clickOrderID,
+				ClickError: -5017, ClaimedAt: clickNow}).Return(nil)
 
-	res, err := f.uc.Handle(context.Background(), clickCompleteInput(-5017))
-	assert.ErrorIs(t, err, payment.ErrClickCancelled)
-	assert.False(t, f.tx.RolledBack())
-	assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID, CancelledAfterConfirm: true, Refunded: true}, res)
+			res, err := f.uc.Handle(context.Background(), clickCompleteInput(-5017))
+			assert.ErrorIs(t, err, payment.ErrClickCancelled, "answered -9 as Click expects")
+			assert.False(t, f.tx.RolledBack())
+			assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID, CancelledAfterConfirm: true}, res)
+			assert.Equal(t, status, o.Status())
+			assert.Equal(t, payment.ClickConfirmed, tx.State())
+		})
+	}
 }
 
-// A cancel of a confirmed attempt whose write fails is rolled back: no
-// refund happened, and the result must not say one did (the edge would
-// count and log it as one instead of as the error it is).
-func TestClickComplete_CancelThatRollsBackReportsNoRefund(t *testing.T) {
-	errClickDB := errors.New("connection reset")
-	f := newClickCompleteFixture(t) // no Release: nothing was refunded
+// With CLICK_API_URL off nobody can ask Click: a click_cancel_unverified
+// issue opens at once, in the same transaction.
+func TestClickComplete_ClickErrorOnAConfirmedAttemptWithoutMerchantAPIOpensUnverified(t *testing.T) {
+	f := newClickCompleteFixtureVerifiable(t, false)
 	o, tx := clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOrderID, payment.ClickConfirmed)
 	f.stored(o, tx)
-	f.orders.EXPECT().Update(gomock.Any(), o).Return(nil)
-	f.clicks.EXPECT().Update(gomock.Any(), tx).Return(errClickDB)
+	f.claims.EXPECT().Record(gomock.Any(), gomock.Any()).Return(nil)
+	f.issues.EXPECT().Open(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, i *reconciliation.Issue) (bool, error) {
+		assert.Equal(t, clickIssueID, i.ID())
+		assert.Equal(t, reconciliation.KindClickCancelUnverified, i.Kind())
+		assert.Equal(t, "2100000001", i.Subject())
+		assert.Equal(t, "2100000001", i.ProviderTransactionID())
+		assert.Equal(t, "click", i.Provider())
+		assert.Equal(t, clickOrderID, i.OrderID())
+		assert.Equal(t, clickNow, i.DetectedAt())
+		return true, nil
+	})
+
+	res, err := f.uc.Handle(context.Background(), clickCompleteInput(-1))
+	assert.ErrorIs(t, err, payment.ErrClickCancelled)
+	assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID, CancelledAfterConfirm: true, CancelUnverified: true}, res)
+	assert.Equal(t, order.StatusPaid, o.Status())
+}
+
+// A cancel claim whose write fails is rolled back: the result must not say
+// one was recorded (the edge would count and log it instead of the error).
+func TestClickComplete_CancelClaimThatRollsBackReportsNothing(t *testing.T) {
+	errClickDB := errors.New("connection reset")
+	f := newClickCompleteFixture(t)
+	f.stored(clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOrderID, payment.ClickConfirmed))
+	f.claims.EXPECT().Record(gomock.Any(), gomock.Any()).Return(errClickDB)
 
 	res, err := f.uc.Handle(context.Background(), clickCompleteInput(-5017))
 	require.ErrorIs(t, err, errClickDB)
 	assert.NotErrorIs(t, err, payment.ErrClickCancelled, "an internal failure (-7), not Click's -9")
 	assert.True(t, f.tx.RolledBack())
 	assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID}, res)
-}
-
-func TestClickComplete_RefundReleaseOutlivesClickAndIsBounded(t *testing.T) {
-	f := newClickCompleteFixture(t)
-	ctx, hangUp := context.WithCancel(context.Background())
-	o, tx := clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOrderID, payment.ClickConfirmed)
-	f.stored(o, tx)
-	f.orders.EXPECT().Update(gomock.Any(), o).Return(nil)
-	f.clicks.EXPECT().Update(gomock.Any(), tx).DoAndReturn(func(context.Context, *payment.ClickTransaction) error {
-		hangUp() // Click gives up just as the refund commits
-		return nil
-	})
-	f.catalog.EXPECT().Release(gomock.Any(), clickOrderID, user.Actor{}).DoAndReturn(
-		func(ctx context.Context, _ string, _ user.Actor) error {
-			_, bounded := ctx.Deadline()
-			assert.True(t, bounded, "a hung catalog must not hold the answer to Click forever")
-			return ctx.Err()
-		})
-
-	res, err := f.uc.Handle(ctx, clickCompleteInput(-5017))
-	assert.ErrorIs(t, err, payment.ErrClickCancelled)
-	assert.True(t, res.Refunded)
-	assert.NoError(t, res.ReleaseErr, "the release must not be cut short by Click hanging up")
-}
-
-func TestClickComplete_StockReleaseFailureIsReportedNotRolledBack(t *testing.T) {
-	f := newClickCompleteFixture(t)
-	o, tx := clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOrderID, payment.ClickConfirmed)
-	f.stored(o, tx)
-	f.orders.EXPECT().Update(gomock.Any(), o).Return(nil)
-	f.clicks.EXPECT().Update(gomock.Any(), tx).Return(nil)
-	boom := errors.New("catalog down")
-	f.catalog.EXPECT().Release(gomock.Any(), clickOrderID, user.Actor{}).Return(boom)
-
-	res, err := f.uc.Handle(context.Background(), clickCompleteInput(-1))
-	assert.ErrorIs(t, err, payment.ErrClickCancelled)
-	assert.True(t, res.Refunded)
-	assert.ErrorIs(t, res.ReleaseErr, boom)
-}
-
-func TestClickComplete_ClickErrorOnAConfirmedAttemptOfAShippedOrderOnlyAlerts(t *testing.T) {
-	f := newClickCompleteFixture(t)
-	o, tx := clickOrder(clickOrderID, order.StatusShipped), clickAttempt(clickOrderID, payment.ClickConfirmed)
-	f.stored(o, tx)
-	f.clicks.EXPECT().Update(gomock.Any(), tx).Return(nil)
-	// No order update and no stock release: the goods have left.
-
-	res, err := f.uc.Handle(context.Background(), clickCompleteInput(-1))
-	assert.ErrorIs(t, err, payment.ErrClickCancelled)
-	assert.Equal(t, payments.ClickCompleteResult{AttemptID: clickAttemptID, CancelledAfterConfirm: true}, res)
-	assert.Equal(t, order.StatusShipped, o.Status())
 }
 
 func TestClickComplete_FailuresAreInternalAndRollBack(t *testing.T) {
@@ -374,9 +354,9 @@ func TestClickComplete_FailuresAreInternalAndRollBack(t *testing.T) {
 			f.stored(pending(), prepared())
 			f.clicks.EXPECT().Update(gomock.Any(), gomock.Any()).Return(boom)
 		}},
-		"save refund": {-1, func(f clickCompleteFixture) {
+		"record cancel claim": {-1, func(f clickCompleteFixture) {
 			f.stored(clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOrderID, payment.ClickConfirmed))
-			f.orders.EXPECT().Update(gomock.Any(), gomock.Any()).Return(boom)
+			f.claims.EXPECT().Record(gomock.Any(), gomock.Any()).Return(boom)
 		}},
 	}
 	for name, step := range steps {

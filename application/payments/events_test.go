@@ -85,7 +85,9 @@ func TestPaymeCancel_BeforePerformRecordsNothing(t *testing.T) {
 func TestClickComplete_ConfirmRecordsPaid(t *testing.T) {
 	f := newClickCompleteFixture(t)
 	events := mocks.NewMockOrderEvents(gomock.NewController(t))
-	uc := payments.NewClickComplete(f.tx, f.orders, f.clicks, f.settlements, f.catalog, testsupport.FixedClock(clickNow)).
+	uc := payments.NewClickComplete(f.tx, f.orders, f.clicks, f.settlements, payments.ClickCancelVerification{
+		Claims: f.claims, Issues: f.issues, IDs: testsupport.FixedID(clickIssueID), Verifiable: true,
+	}, testsupport.FixedClock(clickNow)).
 		WithEvents(events)
 	o, tx := clickOrder(clickOrderID, order.StatusPendingPayment), clickAttempt(clickOrderID, payment.ClickPrepared)
 	f.stored(o, tx)
@@ -102,28 +104,30 @@ func TestClickComplete_ConfirmRecordsPaid(t *testing.T) {
 	assert.False(t, f.tx.RolledBack())
 }
 
-func TestClickComplete_CancelAfterConfirmRecordsRefunded(t *testing.T) {
+// A cancel of a confirmed payment only records a claim (the reconciliation
+// job refunds once Click confirms it, and records refunded then): no event.
+func TestClickComplete_CancelAfterConfirmRecordsNothing(t *testing.T) {
 	f := newClickCompleteFixture(t)
-	events := mocks.NewMockOrderEvents(gomock.NewController(t))
-	uc := payments.NewClickComplete(f.tx, f.orders, f.clicks, f.settlements, f.catalog, testsupport.FixedClock(clickNow)).
+	events := mocks.NewMockOrderEvents(gomock.NewController(t)) // no Record
+	uc := payments.NewClickComplete(f.tx, f.orders, f.clicks, f.settlements, payments.ClickCancelVerification{
+		Claims: f.claims, Issues: f.issues, IDs: testsupport.FixedID(clickIssueID), Verifiable: true,
+	}, testsupport.FixedClock(clickNow)).
 		WithEvents(events)
 	o, tx := clickOrder(clickOrderID, order.StatusPaid), clickAttempt(clickOrderID, payment.ClickConfirmed)
 	f.stored(o, tx)
-	gomock.InOrder(
-		f.orders.EXPECT().Update(gomock.Any(), o).Return(nil),
-		inTxEvent(events, clickOrderID, order.StatusRefunded),
-		f.clicks.EXPECT().Update(gomock.Any(), tx).Return(nil),
-		f.catalog.EXPECT().Release(gomock.Any(), clickOrderID, user.Actor{}).Return(nil),
-	)
+	f.claims.EXPECT().Record(gomock.Any(), gomock.Any()).Return(nil)
 	_, err := uc.Handle(context.Background(), clickCompleteInput(-5017))
 	require.ErrorIs(t, err, payment.ErrClickCancelled)
+	assert.Equal(t, order.StatusPaid, o.Status())
 }
 
 // A Click cancel of an attempt never confirmed leaves the order as it is.
 func TestClickComplete_CancelOfAPreparedAttemptRecordsNothing(t *testing.T) {
 	f := newClickCompleteFixture(t)
 	events := mocks.NewMockOrderEvents(gomock.NewController(t)) // no Record
-	uc := payments.NewClickComplete(f.tx, f.orders, f.clicks, f.settlements, f.catalog, testsupport.FixedClock(clickNow)).
+	uc := payments.NewClickComplete(f.tx, f.orders, f.clicks, f.settlements, payments.ClickCancelVerification{
+		Claims: f.claims, Issues: f.issues, IDs: testsupport.FixedID(clickIssueID), Verifiable: true,
+	}, testsupport.FixedClock(clickNow)).
 		WithEvents(events)
 	o, tx := clickOrder(clickOrderID, order.StatusPendingPayment), clickAttempt(clickOrderID, payment.ClickPrepared)
 	f.stored(o, tx)

@@ -1,5 +1,6 @@
 // Command ultramarket is the UltraMarket gateway: `serve` (the default),
-// `migrate up|down|status` and `create-admin --email E --password P`.
+// `migrate up|down|status`, `create-admin --email E --password P` and
+// `reconcile`.
 package main
 
 import (
@@ -53,6 +54,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = migrate(ctx, cfg, args, stdout)
 	case "create-admin":
 		err = createAdmin(ctx, cfg, args, stdout)
+	case "reconcile":
+		if len(args) != 0 {
+			err = usageError{"usage: ultramarket reconcile"}
+			break
+		}
+		err = app.Reconcile(ctx, cfg, stdout, logger)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -83,6 +90,8 @@ func usage(w io.Writer) {
   migrate up|down|status                  apply, roll back one, or list migrations
   create-admin --email E --password P     create a super_admin, or promote an existing account
                                           (the password may come from ULTRAMARKET_ADMIN_PASSWORD)
+  reconcile                               one reconciliation pass now; prints, per issue kind,
+                                          the issues it opened and those open in all
 configuration comes from environment variables; see README.md
 `)
 }

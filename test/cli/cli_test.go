@@ -186,3 +186,35 @@ func TestServeCreatesDatabaseSeedsAndStopsOnSIGTERM(t *testing.T) {
 
 	assert.NoError(t, stop(), "SIGTERM exits 0")
 }
+
+// TestReconcilePrintsALinePerKind: `ultramarket reconcile` runs one pass
+// and prints, for every issue kind, what it opened and what is open.
+func TestReconcilePrintsALinePerKind(t *testing.T) {
+	dbURL := testenv.EmptyDatabaseURL(t)
+	env := []string{"DATABASE_URL=" + dbURL}
+	r := run(t, env, "migrate", "up")
+	require.Equal(t, 0, r.code, r.stderr+r.stdout)
+	db := testenv.OpenURL(t, dbURL)
+	_, err := db.Exec(`INSERT INTO reconciliation_issues (id, kind, subject, detail, detected_at)
+		VALUES (gen_random_uuid(), 'click_cancel_disputed', '2100000001', 'found earlier', now())`)
+	require.NoError(t, err)
+
+	r = run(t, env, "reconcile")
+	require.Equal(t, 0, r.code, r.stderr+r.stdout)
+	assert.Contains(t, r.stdout, "CLICK_API_URL is off")
+	for _, line := range []string{"click_cancel_disputed: 0 new, 1 open", "click_cancel_unverified: 0 new, 0 open",
+		"click_paid_unconfirmed: 0 new, 0 open", "receipt_missing: 0 new, 0 open", "receipt_failed: 0 new, 0 open"} {
+		assert.Contains(t, r.stdout, line+"\n")
+	}
+
+	// Held by another instance right now: nothing checked, exit 1.
+	_, err = db.Exec(`UPDATE job_leases SET owner = gen_random_uuid(), lease_until = now() + interval '1 minute'`)
+	require.NoError(t, err)
+	r = run(t, env, "reconcile")
+	assert.Equal(t, 1, r.code, r.stderr+r.stdout)
+	assert.Contains(t, r.stdout+r.stderr, "another instance")
+
+	r = run(t, env, "reconcile", "now")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "usage")
+}

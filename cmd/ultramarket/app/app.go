@@ -252,8 +252,11 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.wirePayme(paymeDeps{tx: tx, clock: clock, ids: ids, catalog: a.catalog, events: events})
 	a.wireClick(clickDeps{tx: tx, clock: clock, ids: ids, events: events})
 	a.wireCommerce(commerceDeps{tx: tx, clock: clock, ids: ids, events: events})
-	if err := a.wireMoney(moneyDeps{tx: tx, clock: clock, ids: ids}); err != nil {
+	if err := a.wireMoney(moneyDeps{tx: tx, clock: clock, ids: ids, events: events}); err != nil {
 		return nil, fmt.Errorf("wire admin money routes: %w", err)
+	}
+	if err := a.wireReconciliation(tx, clock, events); err != nil {
+		return nil, fmt.Errorf("wire reconciliation: %w", err)
 	}
 	a.wireDocs()
 	return a, nil

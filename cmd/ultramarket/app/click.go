@@ -41,11 +41,11 @@ func (l paymentLinks) ClickURL(orderID string, amount money.Money, returnURL str
 // and mounts POST /api/payments/click/prepare and /complete on the public
 // server, then the buyer-facing POST /api/payments (a payment link) and
 // GET /api/payments?order_id= (the order's transactions of both gateways).
-// It needs a.catalog (a refund gives the stock back) and a.authenticate
-// (wireIdentity).
+// It needs a.authenticate (wireIdentity).
 func (a *App) wireClick(d clickDeps) {
 	orders := postgres.NewOrderRepo(a.db)
 	clicks := postgres.NewClickRepo(a.db)
+	recon := postgres.NewReconciliationStore(a.db)
 
 	if config.AllowsAny(a.cfg.ClickAllowedIPs) {
 		a.log.Warn("CLICK_ALLOWED_IPS allows any address: Click webhook calls are accepted from anywhere")
@@ -56,8 +56,13 @@ func (a *App) wireClick(d clickDeps) {
 		AllowedIPs: a.cfg.ClickAllowedIPs,
 		Logger:     a.log,
 	}, click.UseCases{
-		Prepare:  payments.NewClickPrepare(d.tx, orders, clicks, d.ids, d.clock),
-		Complete: payments.NewClickComplete(d.tx, orders, clicks, postgres.NewSettlementRepo(a.db), a.catalog, d.clock).WithEvents(d.events),
+		Prepare: payments.NewClickPrepare(d.tx, orders, clicks, d.ids, d.clock),
+		Complete: payments.NewClickComplete(d.tx, orders, clicks, postgres.NewSettlementRepo(a.db), payments.ClickCancelVerification{
+			Claims: recon, Issues: recon, IDs: d.ids,
+			// The reconciliation job asks Click about cancels of confirmed
+			// payments when it can; otherwise a person is asked at once.
+			Verifiable: a.cfg.ClickAPIURL != "",
+		}, d.clock).WithEvents(d.events),
 	}, a.metrics).Register(a.public)
 
 	links := paymentLinks{newPaymeLinks(a.cfg), click.NewLinks(a.cfg.ClickServiceID, a.cfg.ClickMerchantID)}

@@ -1,9 +1,6 @@
 package app
 
 import (
-	"fmt"
-
-	"github.com/ultramarket/gateway/adapters/click"
 	"github.com/ultramarket/gateway/adapters/httpapi"
 	"github.com/ultramarket/gateway/adapters/postgres"
 	"github.com/ultramarket/gateway/application/admin"
@@ -13,28 +10,10 @@ import (
 // moneyDeps are what Build has already made that the admin's money routes
 // share with the rest of the app.
 type moneyDeps struct {
-	tx    ports.TxManager
-	clock ports.Clock
-	ids   ports.IDGenerator
-}
-
-// clickMerchant is Click's Merchant API client (CLICK_API_URL), or nil when
-// that is off. It is built once per app: admin refunds use it, and so will
-// the reconciliation job and the Click receipt worker.
-func (a *App) clickMerchant() (ports.ClickMerchant, error) {
-	if a.cfg.ClickAPIURL == "" {
-		return nil, nil //nolint:nilnil // off is a valid answer: callers treat nil as "not configured"
-	}
-	c, err := click.NewMerchantClient(click.MerchantConfig{
-		BaseURL:        a.cfg.ClickAPIURL,
-		ServiceID:      a.cfg.ClickServiceID,
-		MerchantUserID: a.cfg.ClickMerchantUserID,
-		SecretKey:      a.cfg.ClickSecretKey,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("CLICK_API_URL: %w", err)
-	}
-	return c, nil
+	tx     ports.TxManager
+	clock  ports.Clock
+	ids    ports.IDGenerator
+	events ports.OrderEvents // nil: events off
 }
 
 // wireMoney mounts the payments console (GET /api/admin/payments and its CSV
@@ -42,7 +21,7 @@ func (a *App) clickMerchant() (ports.ClickMerchant, error) {
 // public server. It needs a.catalog (a refund gives unshipped stock back)
 // and a.authenticate (wireIdentity).
 func (a *App) wireMoney(d moneyDeps) error {
-	merchant, err := a.clickMerchant()
+	merchant, err := newClickMerchant(a.cfg)
 	if err != nil {
 		return err
 	}
@@ -54,7 +33,7 @@ func (a *App) wireMoney(d moneyDeps) error {
 		RefundOrder: admin.NewRefundOrder(admin.RefundOrderDeps{
 			Tx: d.tx, Orders: postgres.NewOrderRepo(a.db), Payme: postgres.NewPaymeRepo(a.db),
 			Clicks: postgres.NewClickRepo(a.db), Refunds: postgres.NewRefundRepo(a.db), Merchant: merchant,
-			Catalog: a.catalog, IDs: d.ids, Clock: d.clock,
+			Catalog: a.catalog, IDs: d.ids, Clock: d.clock, Events: d.events,
 		}),
 		Logger: a.log,
 	})

@@ -141,6 +141,8 @@ type Config struct {
 	EskizFrom     string
 	// OTPTTL is how long a one-time login code lives.
 	OTPTTL time.Duration
+	// ReconcileInterval is how often the reconciliation job runs.
+	ReconcileInterval time.Duration
 
 	MigrateOnStart  bool
 	SeedDemo        bool
@@ -252,6 +254,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.ClickAPIURL = r.str("CLICK_API_URL", clickAPIDefault); c.ClickAPIURL != "" {
 		c.ClickAPIURL = r.url("CLICK_API_URL", clickAPIDefault, "https", "http")
 	}
+	c.ReconcileInterval = r.duration("RECONCILE_INTERVAL", 5*time.Minute)
 	if c.Env == EnvDevelopment {
 		// So `make run` can hand out payment links and accept sandbox-style
 		// webhook calls out of the box; production must set real ones.

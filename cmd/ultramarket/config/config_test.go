@@ -51,6 +51,8 @@ func TestDefaults(t *testing.T) {
 	assert.True(t, c.SeedDemo)
 	assert.Equal(t, 15*time.Second, c.ShutdownTimeout)
 	assert.Empty(t, c.CatalogURL)
+	assert.Empty(t, c.ClickAPIURL, "Click's Merchant API is off outside production")
+	assert.Equal(t, 5*time.Minute, c.ReconcileInterval)
 }
 
 func TestProductionDefaultsOffAndValid(t *testing.T) {
@@ -59,6 +61,13 @@ func TestProductionDefaultsOffAndValid(t *testing.T) {
 	assert.False(t, c.MigrateOnStart)
 	assert.False(t, c.SeedDemo)
 	assert.True(t, c.IsProduction())
+	assert.Equal(t, "https://api.click.uz/v2/merchant", c.ClickAPIURL)
+
+	off := prodEnv()
+	off["CLICK_API_URL"] = ""
+	c, err = config.Load(env(off))
+	require.NoError(t, err)
+	assert.Empty(t, c.ClickAPIURL, "set empty, it is off in production too")
 }
 
 func TestBadValuesNameTheVariable(t *testing.T) {
@@ -91,6 +100,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"sessions per user not a number", "SESSION_MAX_PER_USER", "twenty", "SESSION_MAX_PER_USER"},
 		{"session age", "SESSION_MAX_AGE", "90d", "SESSION_MAX_AGE"},
 		{"session age zero", "SESSION_MAX_AGE", "0s", "SESSION_MAX_AGE"},
+		{"click api", "CLICK_API_URL", "ftp://api.click.uz", "CLICK_API_URL"},
+		{"reconcile interval", "RECONCILE_INTERVAL", "0s", "RECONCILE_INTERVAL"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
