@@ -29,7 +29,7 @@ VULNDB := bin/vulndb-$(VULNDB_VERSION)
 OPENAPI := adapters/httpapi/openapi/openapi.yaml
 
 .PHONY: all build run services test test-scaleout test-unit generate lint lint-go vulncheck lint-openapi check-generated \
-	vulndb-update migrate bench bench-go fuzz clean
+	vulndb-update migrate bench bench-go profile bench-idle fuzz clean
 
 all: build
 
@@ -136,6 +136,18 @@ bench:
 	@$(MAKE) --no-print-directory services build
 	$(GO) build -o bin/bench ./cmd/bench
 	./bin/bench -binary $(BIN)
+
+## profile: a CPU and an allocation profile of the gateway under one bench scenario, e.g.
+## `make profile SCENARIO=products` (health, me, products, products-cached, orders, payme, login), read
+## from the ops listener's /debug/pprof/ into profiles/<scenario>/ (git-ignored); prints their top entries
+SCENARIO ?= products
+profile:
+	@bash deploy/bench-deps.sh
+	@$(MAKE) --no-print-directory services build
+	$(GO) build -o bin/bench ./cmd/bench
+	./bin/bench -binary $(BIN) -profile $(SCENARIO) -profile-dir profiles
+	$(GO) tool pprof -top -nodecount=25 profiles/$(SCENARIO)/cpu.pprof
+	$(GO) tool pprof -top -nodecount=25 -sample_index=alloc_space profiles/$(SCENARIO)/allocs.pprof
 
 ## bench-go: the Go micro-benchmarks (password hashing, session check, ...)
 bench-go:
