@@ -149,6 +149,14 @@ profile:
 	$(GO) tool pprof -top -nodecount=25 profiles/$(SCENARIO)/cpu.pprof
 	$(GO) tool pprof -top -nodecount=25 -sample_index=alloc_space profiles/$(SCENARIO)/allocs.pprof
 
+## bench-idle: start-up time and idle memory as `make run` gives them (existing database, 5 s after
+## ready: VmRSS and heap in use), and a heap profile at rest in profiles/idle/ with its top entries
+bench-idle:
+	@$(MAKE) --no-print-directory services build
+	$(GO) build -o bin/bench ./cmd/bench
+	./bin/bench -binary $(BIN) -idle -profile-dir profiles
+	$(GO) tool pprof -top -nodecount=25 -sample_index=inuse_space profiles/idle/heap.pprof
+
 ## bench-go: the Go micro-benchmarks (password hashing, session check, ...)
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

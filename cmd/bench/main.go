@@ -66,6 +66,7 @@ type settings struct {
 	keep        bool
 	profile     string // the scenario to profile ("" for a full run)
 	profileDir  string
+	idleOnly    bool // only the idle and start-up measurement (make bench-idle)
 }
 
 var (
@@ -101,7 +102,8 @@ func run() int {
 	scale := flag.Int("pgbench-scale", atoiOr(envOr("BENCH_PGBENCH_SCALE", "1")), "pgbench -i scale (BENCH_PGBENCH_SCALE)")
 	flag.BoolVar(&s.keep, "keep", envOr("BENCH_KEEP", "") != "", "keep the temp dir (BENCH_KEEP)")
 	flag.StringVar(&s.profile, "profile", "", "run only this scenario and profile the gateway under it: "+strings.Join(profileScenarios, ", "))
-	flag.StringVar(&s.profileDir, "profile-dir", "profiles", "where -profile writes <scenario>/cpu.pprof and allocs.pprof")
+	flag.StringVar(&s.profileDir, "profile-dir", "profiles", "where -profile writes <scenario>/cpu.pprof and allocs.pprof, and the idle measurement idle/heap.pprof")
+	flag.BoolVar(&s.idleOnly, "idle", false, "only measure start-up time and idle memory (make bench-idle)")
 	flag.Parse()
 
 	switch role {
@@ -239,6 +241,18 @@ func bench(s settings) (code int) {
 		r.otherLoad = fmt.Sprintf("other processes kept %.2f of %d cores busy just before the run: numbers are lower and noisier than on an idle machine",
 			others, runtime.NumCPU())
 		logf("%s", r.otherLoad)
+	}
+
+	if s.idleOnly {
+		res, err := measureIdle(ctx, s, procs, s.database+"_idle", s.profileDir)
+		if err != nil {
+			return fail("idle: %v", err)
+		}
+		fmt.Printf("idle and start-up (make run's settings, existing database): %s\n", res)
+		if res.profile != "" {
+			fmt.Printf("heap profile at rest: %s\n", res.profile)
+		}
+		return 0
 	}
 
 	// The cost of one password hash at the production parameters, measured
@@ -515,6 +529,14 @@ func bench(s settings) (code int) {
 		} else {
 			r.notes = append(r.notes, fmt.Sprintf("profiles of the gateway during %q: %s/{cpu,allocs}.pprof", rowTitle[s.profile], filepath.Join(s.profileDir, s.profile)))
 		}
+	}
+	if s.profile == "" && ctx.Err() == nil {
+		if res, err := measureIdle(ctx, s, procs, s.database+"_idle", ""); err != nil {
+			r.idle = "idle and start-up: not measured: " + firstLine(err.Error())
+		} else {
+			r.idle = "idle and start-up (make run's settings, existing database): " + res.String()
+		}
+		logf("%s", r.idle)
 	}
 	for _, g := range []*gateway{gwA, gwB, gwC} {
 		if !g.p.alive() {

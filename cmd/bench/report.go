@@ -92,6 +92,7 @@ type report struct {
 	rows      map[string]*row
 	hashTime  time.Duration
 	rssNote   string
+	idle      string
 	otherLoad string
 	notes     []string
 	elapsed   time.Duration
@@ -237,6 +238,9 @@ func (r *report) render() string {
 	}
 	if r.rssNote != "" {
 		b.WriteString("- " + r.rssNote + "\n")
+	}
+	if r.idle != "" {
+		b.WriteString("- " + r.idle + "\n")
 	}
 	if flagged > 0 {
 		fmt.Fprintf(&b, "- ⚠ foreign CPU x: processes outside the bench (another build or test run) used x cores during that row's window; its numbers are low and noisy\n")
