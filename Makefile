@@ -130,7 +130,7 @@ migrate: build
 
 ## bench: the load harness (cmd/bench): installs nginx/pgbench if missing, starts Postgres + Redis,
 ## builds, runs two gateways and the baselines on a fresh database, prints one table (README: Reading `make bench`)
-## BENCH_DURATION=6s BENCH_CONCURRENCY=32 BENCH_DEADLINE=3m ... are read from the environment
+## BENCH_DURATION=6s BENCH_CONCURRENCY=32 BENCH_DEADLINE=5m ... are read from the environment
 bench:
 	@bash deploy/bench-deps.sh
 	@$(MAKE) --no-print-directory services build

@@ -19,7 +19,7 @@
 //	BENCH_WARMUP=1s          unmeasured warm-up of each scenario
 //	BENCH_CONCURRENCY=32     closed-loop workers per scenario (pgbench clients too)
 //	BENCH_LOGIN_BURST=200    workers of the login phase whose gateway RSS is reported
-//	BENCH_DEADLINE=3m        the whole run, preparation included
+//	BENCH_DEADLINE=5m        the whole run, preparation included
 //	BENCH_DB=ultramarket_bench          database dropped and recreated each run
 //	BENCH_REDIS_URL=redis://127.0.0.1:6379/15
 //	BENCH_PGBENCH_SCALE=1    pgbench -i scale
@@ -94,7 +94,7 @@ func run() int {
 	flag.StringVar(&s.results, "results", "cmd/bench/results", "folder for latest.txt, a copy of the report (\"\" for none)")
 	flag.StringVar(&duration, "duration", envOr("BENCH_DURATION", "6s"), "measured window per scenario (BENCH_DURATION)")
 	flag.StringVar(&warmup, "warmup", envOr("BENCH_WARMUP", "1s"), "warm-up per scenario (BENCH_WARMUP)")
-	flag.StringVar(&deadline, "deadline", envOr("BENCH_DEADLINE", "3m"), "bound on the whole run (BENCH_DEADLINE)")
+	flag.StringVar(&deadline, "deadline", envOr("BENCH_DEADLINE", "5m"), "bound on the whole run (BENCH_DEADLINE)")
 	flag.StringVar(&s.database, "db", envOr("BENCH_DB", "ultramarket_bench"), "database, dropped and recreated (BENCH_DB)")
 	flag.StringVar(&s.redisURL, "redis", envOr("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"), "Redis of the gateways (BENCH_REDIS_URL)")
 	conc := flag.Int("concurrency", atoiOr(envOr("BENCH_CONCURRENCY", "32")), "workers per scenario (BENCH_CONCURRENCY)")
