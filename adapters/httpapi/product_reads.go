@@ -32,9 +32,13 @@ import (
 // an admin sees inactive products, and their answers are private), and
 // orders never read it: they go to the catalog, which holds the live stock.
 
-// maxCachedReads bounds the cache: the query string is the client's to
-// vary, and each distinct one is an entry.
-const maxCachedReads = 4096
+// The cache's bounds: the query string is the client's to vary, and each
+// distinct one is an entry, so both their number and their bytes are capped
+// (a full page of 100 products is about 30 KiB).
+const (
+	maxCachedReads = 4096
+	maxCachedBytes = 16 << 20
+)
 
 // bufPool holds the buffers answers are encoded into.
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -53,6 +57,7 @@ type readCache struct {
 
 	mu      sync.RWMutex
 	entries map[string]cachedRead
+	bytes   int // sum of the entries' bodies
 }
 
 func newReadCache(ttl time.Duration, clock ports.Clock) *readCache {
@@ -95,16 +100,23 @@ func (rc *readCache) put(key string, began time.Time, body []byte, etag string) 
 	}
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	if _, ok := rc.entries[key]; !ok && len(rc.entries) >= maxCachedReads {
+	prev, had := rc.entries[key]
+	full := func() bool {
+		return (!had && len(rc.entries) >= maxCachedReads) || rc.bytes-len(prev.body)+len(body) > maxCachedBytes
+	}
+	if full() {
 		for k, old := range rc.entries {
 			if !now.Before(old.expires) {
 				delete(rc.entries, k)
+				rc.bytes -= len(old.body)
 			}
 		}
-		if len(rc.entries) >= maxCachedReads {
+		prev, had = rc.entries[key]
+		if full() {
 			return
 		}
 	}
+	rc.bytes += len(body) - len(prev.body)
 	rc.entries[key] = e
 }
 
@@ -115,6 +127,7 @@ func (rc *readCache) purge() {
 	}
 	rc.mu.Lock()
 	clear(rc.entries)
+	rc.bytes = 0
 	rc.mu.Unlock()
 }
 
