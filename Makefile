@@ -29,7 +29,7 @@ VULNDB := bin/vulndb-$(VULNDB_VERSION)
 OPENAPI := adapters/httpapi/openapi/openapi.yaml
 
 .PHONY: all build run services test test-scaleout test-unit generate lint lint-go vulncheck lint-openapi check-generated \
-	vulndb-update migrate bench bench-go fuzz clean
+	vulndb-update migrate bench bench-go profile bench-idle fuzz clean
 
 all: build
 
@@ -130,12 +130,32 @@ migrate: build
 
 ## bench: the load harness (cmd/bench): installs nginx/pgbench if missing, starts Postgres + Redis,
 ## builds, runs two gateways and the baselines on a fresh database, prints one table (README: Reading `make bench`)
-## BENCH_DURATION=6s BENCH_CONCURRENCY=32 BENCH_DEADLINE=3m ... are read from the environment
+## BENCH_DURATION=6s BENCH_CONCURRENCY=32 BENCH_DEADLINE=5m ... are read from the environment
 bench:
 	@bash deploy/bench-deps.sh
 	@$(MAKE) --no-print-directory services build
 	$(GO) build -o bin/bench ./cmd/bench
 	./bin/bench -binary $(BIN)
+
+## profile: a CPU and an allocation profile of the gateway under one bench scenario, e.g.
+## `make profile SCENARIO=products` (health, me, products, products-cached, orders, payme, login), read
+## from the ops listener's /debug/pprof/ into profiles/<scenario>/ (git-ignored); prints their top entries
+SCENARIO ?= products
+profile:
+	@bash deploy/bench-deps.sh
+	@$(MAKE) --no-print-directory services build
+	$(GO) build -o bin/bench ./cmd/bench
+	./bin/bench -binary $(BIN) -profile $(SCENARIO) -profile-dir profiles
+	$(GO) tool pprof -top -nodecount=25 profiles/$(SCENARIO)/cpu.pprof
+	$(GO) tool pprof -top -nodecount=25 -sample_index=alloc_space profiles/$(SCENARIO)/allocs.pprof
+
+## bench-idle: start-up time and idle memory as `make run` gives them (existing database, 5 s after
+## ready: VmRSS and heap in use), and a heap profile at rest in profiles/idle/ with its top entries
+bench-idle:
+	@$(MAKE) --no-print-directory services build
+	$(GO) build -o bin/bench ./cmd/bench
+	./bin/bench -binary $(BIN) -idle -profile-dir profiles
+	$(GO) tool pprof -top -nodecount=25 -sample_index=inuse_space profiles/idle/heap.pprof
 
 ## bench-go: the Go micro-benchmarks (password hashing, session check, ...)
 bench-go:

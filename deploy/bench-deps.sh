@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what `make bench` measures against, with apt-get, when missing:
-# nginx (the proxy_pass baseline) and pgbench (the Postgres baseline; Debian
-# ships it in postgresql-client). The load itself comes from the harness's
-# own Go driver (cmd/bench), so no load tool is needed.
+# nginx (the proxy_pass and proxy_cache baselines), pgbench (the Postgres
+# baseline; Debian ships it in postgresql-client) and wrk (the load generator
+# of the plain HTTP rows: written in C with an event loop, it is not the
+# bottleneck the Go driver's goroutine per worker would be against nginx).
 #
 # nginx's package would start a system nginx on :80 as it installs; a
 # temporary policy-rc.d stops that (the harness runs its own nginx in the
@@ -17,12 +18,14 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 have_nginx() { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; }
 have_pgbench() { command -v pgbench >/dev/null 2>&1; }
+have_wrk() { command -v wrk >/dev/null 2>&1; }
 
 missing=()
 have_nginx || missing+=(nginx)
 have_pgbench || missing+=(postgresql-client)
+have_wrk || missing+=(wrk)
 if [ ${#missing[@]} -eq 0 ]; then
-  log "nginx and pgbench already installed"
+  log "nginx, pgbench and wrk already installed"
   exit 0
 fi
 
@@ -52,4 +55,5 @@ if ! have_pgbench; then
 fi
 have_nginx && log "nginx: $( (nginx -v 2>&1 || /usr/sbin/nginx -v 2>&1) | head -n1)"
 have_pgbench && log "pgbench: $(pgbench --version)"
+have_wrk && log "wrk: $(wrk --version 2>&1 | head -n1)"
 exit 0

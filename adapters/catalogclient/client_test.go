@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -489,4 +491,60 @@ func BenchmarkClientGet(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// The default client keeps a connection per concurrent caller warm, like
+// nginx's keepalive 128: a second burst of 100 concurrent calls opens no new
+// connection, and none asks for gzip.
+func TestDefaultClientKeepsConnectionsWarm(t *testing.T) {
+	const callers = 100
+	var mu sync.Mutex
+	conns := 0
+	arrived := make(chan struct{}, callers)
+	release := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Empty(t, r.Header.Get("Accept-Encoding"))
+		arrived <- struct{}{}
+		<-release
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"items":[],"total":0}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := catalogclient.New(catalogclient.Config{BaseURL: srv.URL, Timeout: 10 * time.Second})
+
+	burst := func() {
+		var wg sync.WaitGroup
+		for range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := c.List(ctx(t), ports.ProductQuery{}, user.Actor{})
+				assert.NoError(t, err)
+			}()
+		}
+		for range callers {
+			<-arrived // every call holds a connection at once
+		}
+		for range callers {
+			release <- struct{}{}
+		}
+		wg.Wait()
+	}
+	burst()
+	mu.Lock()
+	first := conns
+	mu.Unlock()
+	require.Equal(t, callers, first)
+	burst()
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, first, conns, "the second burst reused the idle connections")
 }

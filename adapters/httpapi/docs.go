@@ -31,14 +31,16 @@ const (
 // page loads nothing from elsewhere. Neither route is rate-limited (see
 // ratePolicyFor) nor needs authentication.
 func RegisterDocs(e *echo.Echo) {
-	e.GET(OpenAPIPath, serveDocsAsset(openapi.Spec()))
-	e.GET(DocsPath, serveDocsAsset(openapi.Page()))
+	e.GET(OpenAPIPath, serveDocsAsset(openapi.Spec))
+	e.GET(DocsPath, serveDocsAsset(openapi.Page))
 	e.GET(DocsPath+"/:asset", docsAsset)
 }
 
-func serveDocsAsset(a openapi.Asset) echo.HandlerFunc {
+// serveDocsAsset serves the asset asset returns, asked for on each request:
+// package openapi makes it on first use.
+func serveDocsAsset(asset func() openapi.Asset) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		return writeAsset(c, a, cacheRevalidate)
+		return writeAsset(c, asset(), cacheRevalidate)
 	}
 }
 

@@ -154,3 +154,21 @@ func TestMetricsEndpoint_OnOps(t *testing.T) {
 	assert.NotEmpty(t, rec.Header().Get("X-Request-ID"))
 	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
 }
+
+func TestPprof_OnOpsOnly(t *testing.T) {
+	f := newFixture(t, nil)
+
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/allocs", "/debug/pprof/cmdline"} {
+		assert.Equal(t, http.StatusNotFound, get(f.e, path).Code, "%s not on the public listener", path)
+	}
+
+	rec := get(f.ops, "/debug/pprof/")
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Contains(t, rec.Body.String(), "allocs")
+	rec = get(f.ops, "/debug/pprof/heap?debug=1")
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Contains(t, rec.Body.String(), "heap profile")
+	rec = get(f.ops, "/debug/pprof/allocs")
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.NotEmpty(t, rec.Body.Bytes(), "a gzipped protobuf profile")
+}

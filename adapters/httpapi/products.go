@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -11,10 +12,13 @@ import (
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/user"
+	"github.com/ultramarket/gateway/ports"
 )
 
-// ProductUseCases are the use cases behind /api/products. Every field is
-// required; Authenticate is the same use case /api/auth uses.
+// ProductUseCases are the use cases behind /api/products. Every use case is
+// required; Authenticate is the same use case /api/auth uses. CacheTTL
+// (CATALOG_CACHE_TTL) turns on the anonymous read cache (product_reads.go),
+// off when zero; Clock times it (nil: the wall clock).
 type ProductUseCases struct {
 	Authenticate *auth.Authenticate
 	List         *products.ListProducts
@@ -22,6 +26,8 @@ type ProductUseCases struct {
 	Create       *products.CreateProduct
 	Replace      *products.ReplaceProduct
 	Delete       *products.DeleteProduct
+	CacheTTL     time.Duration
+	Clock        ports.Clock
 }
 
 // sellerRoles may put products up for sale.
@@ -32,7 +38,7 @@ var sellerRoles = []user.Role{user.RoleSeller, user.RoleAdmin, user.RoleSuperAdm
 // admin see inactive products. Writing needs a seller or admin role; the use
 // cases then decide ownership (a seller edits only their own products).
 func RegisterProducts(e *echo.Echo, uc ProductUseCases, mw ...echo.MiddlewareFunc) {
-	h := productHandlers{uc: uc}
+	h := productHandlers{uc: uc, cache: newReadCache(uc.CacheTTL, uc.Clock)}
 	optional := OptionalAuth(uc.Authenticate)
 	bearer := RequireAuth(uc.Authenticate)
 	g := e.Group("/api/products", mw...)
@@ -61,7 +67,8 @@ func OptionalAuth(authenticate *auth.Authenticate) echo.MiddlewareFunc {
 }
 
 type productHandlers struct {
-	uc ProductUseCases
+	uc    ProductUseCases
+	cache *readCache // nil: no cache
 }
 
 func (h productHandlers) list(c echo.Context) error {
@@ -78,13 +85,13 @@ func (h productHandlers) list(c echo.Context) error {
 	if err := verr.OrNil(); err != nil {
 		return err
 	}
-	page, err := h.uc.List.Handle(c.Request().Context(), in)
-	if err != nil {
-		return err
-	}
-	out := pageOf(page.Items, page.Page, page.PageSize, page.Total, productOf)
-	privateIfSignedIn(c)
-	return c.JSON(http.StatusOK, out)
+	return serveRead(c, h.cache, func() (any, error) {
+		page, err := h.uc.List.Handle(c.Request().Context(), in)
+		if err != nil {
+			return nil, err
+		}
+		return pageOf(page.Items, page.Page, page.PageSize, page.Total, productOf), nil
+	})
 }
 
 func (h productHandlers) get(c echo.Context) error {
@@ -92,12 +99,13 @@ func (h productHandlers) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.uc.Get.Handle(c.Request().Context(), products.GetProductInput{Actor: actorFrom(c), ID: id})
-	if err != nil {
-		return err
-	}
-	privateIfSignedIn(c)
-	return c.JSON(http.StatusOK, productOf(p))
+	return serveRead(c, h.cache, func() (any, error) {
+		p, err := h.uc.Get.Handle(c.Request().Context(), products.GetProductInput{Actor: actorFrom(c), ID: id})
+		if err != nil {
+			return nil, err
+		}
+		return productOf(p), nil
+	})
 }
 
 func (h productHandlers) create(c echo.Context) error {
@@ -117,6 +125,7 @@ func (h productHandlers) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.cache.purge()
 	c.Response().Header().Set(echo.HeaderLocation, "/api/products/"+p.ID())
 	return c.JSON(http.StatusCreated, productOf(p))
 }
@@ -142,6 +151,7 @@ func (h productHandlers) replace(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.cache.purge()
 	return c.JSON(http.StatusOK, productOf(p))
 }
 
@@ -157,6 +167,7 @@ func (h productHandlers) delete(c echo.Context) error {
 	if err := h.uc.Delete.Handle(c.Request().Context(), products.DeleteProductInput{Actor: actor, ID: id}); err != nil {
 		return err
 	}
+	h.cache.purge()
 	return c.NoContent(http.StatusNoContent)
 }
 

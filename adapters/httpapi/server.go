@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -91,7 +93,9 @@ func NewPublic(cfg Config, deps Deps) *echo.Echo {
 	return e
 }
 
-// NewOps builds the operator Echo (OPS_ADDR): /health/detailed and /metrics.
+// NewOps builds the operator Echo (OPS_ADDR): /health/detailed, /metrics and
+// Go's profiler under /debug/pprof/ (never on the public listener: a profile
+// shows the code, and a CPU profile costs the server CPU for its duration).
 // It is not counted in http_requests_total nor access-logged, so Prometheus
 // scrapes and probes do not drown the traffic they watch.
 func NewOps(cfg Config, deps Deps) *echo.Echo {
@@ -109,7 +113,24 @@ func NewOps(cfg Config, deps Deps) *echo.Echo {
 	if deps.Metrics != nil {
 		e.GET("/metrics", echo.WrapHandler(deps.Metrics.Handler()))
 	}
+	registerPprof(e)
 	return e
+}
+
+// registerPprof mounts net/http/pprof's handlers by hand: importing the
+// package registers them on http.DefaultServeMux too, which no listener of
+// ours serves. `make profile` reads /debug/pprof/profile and /debug/pprof/allocs.
+func registerPprof(e *echo.Echo) {
+	g := e.Group("/debug/pprof")
+	g.GET("/", echo.WrapHandler(http.HandlerFunc(pprof.Index)))
+	g.GET("/cmdline", echo.WrapHandler(http.HandlerFunc(pprof.Cmdline)))
+	g.GET("/profile", echo.WrapHandler(http.HandlerFunc(pprof.Profile)))
+	g.GET("/symbol", echo.WrapHandler(http.HandlerFunc(pprof.Symbol)))
+	g.POST("/symbol", echo.WrapHandler(http.HandlerFunc(pprof.Symbol)))
+	g.GET("/trace", echo.WrapHandler(http.HandlerFunc(pprof.Trace)))
+	// allocs, heap, goroutine, block, mutex, threadcreate: pprof.Index serves
+	// a named profile for any path below the prefix.
+	g.GET("/:name", echo.WrapHandler(http.HandlerFunc(pprof.Index)))
 }
 
 func newEcho(cfg Config, deps Deps) *echo.Echo {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/user"
@@ -18,20 +19,27 @@ type Login struct {
 	hasher  ports.PasswordHasher
 	guard   ports.LoginGuard
 	starter sessionStarter
-	// dummyHash is verified against when there is no account, so an unknown
+	// dummy is verified against when there is no account, so an unknown
 	// email costs as much time as a wrong password and cannot be told apart.
-	dummyHash string
+	// It is hashed on the first login rather than at start-up: one argon2id
+	// hash is tens of milliseconds and its whole memory cost (19 MiB at
+	// DefaultParams), which would otherwise delay every start and sit in the
+	// idle heap until the next GC. Every first login pays it, whatever the
+	// email, so the first attempt tells nothing either.
+	dummy func() (string, error)
 }
 
-// NewLogin wires the use case. It hashes a random password once, with the
-// same hasher and cost as real accounts, for the unknown-email path.
+// NewLogin wires the use case. The dummy hash (a random password, with the
+// same hasher and cost as real accounts, for the unknown-email path) is made
+// once, by the first login.
 func NewLogin(users ports.UserRepository, hasher ports.PasswordHasher, guard ports.LoginGuard, sessions ports.SessionStore, tokens ports.TokenIssuer, ids ports.IDGenerator, clock ports.Clock, policy SessionPolicy) (*Login, error) {
-	dummy, err := hasher.Hash(context.Background(), rand.Text())
-	if err != nil {
-		return nil, fmt.Errorf("login: hash the dummy password: %w", err)
-	}
 	return &Login{
-		users: users, hasher: hasher, guard: guard, dummyHash: dummy,
+		users: users, hasher: hasher, guard: guard,
+		dummy: sync.OnceValues(func() (string, error) {
+			// Not the caller's context: a first login that gives up must not
+			// leave every later one without a dummy.
+			return hasher.Hash(context.Background(), rand.Text())
+		}),
 		starter: sessionStarter{sessions: sessions, tokens: tokens, ids: ids, clock: clock,
 			life: policy.Lifetime, maxPerUser: policy.MaxPerUser},
 	}, nil
@@ -83,6 +91,11 @@ func (uc *Login) Handle(ctx context.Context, in LoginInput) (LoginResult, error)
 		return LoginResult{}, err
 	}
 
+	dummyHash, err := uc.dummy()
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("login: hash the dummy password: %w", err)
+	}
+
 	email, emailErr := user.NormalizeEmail(in.Email)
 	if emailErr != nil {
 		// No account can have it; it still keys the lockout so a malformed
@@ -106,7 +119,7 @@ func (uc *Login) Handle(ctx context.Context, in LoginInput) (LoginResult, error)
 	}
 	// An account made by phone login has no password until it sets one:
 	// like an unknown email, it costs a dummy verification and fails.
-	hash := uc.dummyHash
+	hash := dummyHash
 	if u != nil && u.HasPassword() {
 		hash = u.PasswordHash()
 	}

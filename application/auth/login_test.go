@@ -47,8 +47,8 @@ func newLogin(t *testing.T) (*auth.Login, loginMocks) {
 		sessions: mocks.NewMockSessionStore(ctrl),
 		tokens:   mocks.NewMockTokenIssuer(ctrl),
 	}
-	// The dummy is hashed once, at construction, from a random password.
-	m.hasher.EXPECT().Hash(gomock.Any(), gomock.Not("")).Return(dummyHash, nil).Times(1)
+	// The dummy is hashed at most once, by the first login, from a random password.
+	m.hasher.EXPECT().Hash(gomock.Any(), gomock.Not("")).Return(dummyHash, nil).MaxTimes(1)
 	uc, err := auth.NewLogin(m.users, m.hasher, m.guard, m.sessions, m.tokens, testsupport.FixedID(sessionID), testsupport.FixedClock(now), policy)
 	require.NoError(t, err)
 	return uc, m
@@ -60,14 +60,42 @@ func loginInput(pw string) auth.LoginInput {
 	return auth.LoginInput{Email: " Ann@Example.UZ ", Password: pw, UserAgent: "app/1.0", IP: client, Client: lockoutClient}
 }
 
-func TestNewLogin_FailsWhenTheDummyHashFails(t *testing.T) {
+func TestLogin_FailsWhenTheDummyHashFails(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	hasher := mocks.NewMockPasswordHasher(ctrl)
 	boom := errors.New("boom")
 	hasher.EXPECT().Hash(gomock.Any(), gomock.Any()).Return("", boom)
-	_, err := auth.NewLogin(mocks.NewMockUserRepository(ctrl), hasher, mocks.NewMockLoginGuard(ctrl),
+	uc, err := auth.NewLogin(mocks.NewMockUserRepository(ctrl), hasher, mocks.NewMockLoginGuard(ctrl),
 		mocks.NewMockSessionStore(ctrl), mocks.NewMockTokenIssuer(ctrl), testsupport.FixedID(sessionID), testsupport.FixedClock(now), policy)
+	require.NoError(t, err)
+	_, err = uc.Handle(context.Background(), loginInput(password))
 	assert.ErrorIs(t, err, boom)
+}
+
+// Start-up does not pay for the dummy hash (an argon2id hash and its
+// memory); the first login does, once, whatever the email.
+func TestLogin_TheDummyIsHashedByTheFirstLoginOnly(t *testing.T) {
+	ctrl := gomock.NewController(t)
+	m := loginMocks{
+		users:    mocks.NewMockUserRepository(ctrl),
+		hasher:   mocks.NewMockPasswordHasher(ctrl), // no Hash expected: NewLogin must not call it
+		guard:    mocks.NewMockLoginGuard(ctrl),
+		sessions: mocks.NewMockSessionStore(ctrl),
+		tokens:   mocks.NewMockTokenIssuer(ctrl),
+	}
+	uc, err := auth.NewLogin(m.users, m.hasher, m.guard, m.sessions, m.tokens, testsupport.FixedID(sessionID), testsupport.FixedClock(now), policy)
+	require.NoError(t, err)
+	ctrl.Finish()
+
+	m.hasher.EXPECT().Hash(gomock.Any(), gomock.Not("")).Return(dummyHash, nil).Times(1)
+	m.guard.EXPECT().Check(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil).Times(2)
+	m.users.EXPECT().GetByEmail(gomock.Any(), email).Return(nil, user.ErrNotFound).Times(2)
+	m.hasher.EXPECT().Verify(gomock.Any(), dummyHash, password).Return(false, nil).Times(2)
+	m.guard.EXPECT().Fail(gomock.Any(), email, lockoutClient).Return(ports.Lockout{}, nil).Times(2)
+	for range 2 {
+		_, err := uc.Handle(context.Background(), loginInput(password))
+		assert.ErrorIs(t, err, auth.ErrInvalidCredentials)
+	}
 }
 
 func TestLogin_RightPasswordResetsFailuresAndStartsSession(t *testing.T) {

@@ -36,18 +36,24 @@ func findNginx() string {
 
 // startNginx runs nginx in the foreground (a child, in its own process
 // group) with a config, pid, logs and temp paths under dir, proxying
-// 127.0.0.1:<free port> to upstream with keep-alive connections both ways.
-// It returns the base URL.
-func startNginx(ctx context.Context, procs *procSet, bin, dir, upstream string) (*proc, string, error) {
+// 127.0.0.1:<free port> to upstream with keep-alive connections both ways,
+// and a second port doing the same through a 1 s proxy_cache (microcaching,
+// one request per key refreshing it: proxy_cache_lock). It returns the two
+// base URLs.
+func startNginx(ctx context.Context, procs *procSet, bin, dir, upstream string) (*proc, string, string, error) {
 	addr, err := freeAddr()
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
+	}
+	cacheAddr, err := freeAddr()
+	if err != nil {
+		return nil, "", "", err
 	}
 	up := strings.TrimPrefix(upstream, "http://")
 	ndir := filepath.Join(dir, "nginx")
-	for _, d := range []string{"", "client_body", "proxy", "fastcgi", "uwsgi", "scgi"} {
+	for _, d := range []string{"", "client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"} {
 		if err := os.MkdirAll(filepath.Join(ndir, d), 0o755); err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
 	}
 	user := ""
@@ -70,6 +76,7 @@ http {
   uwsgi_temp_path %[2]s/uwsgi;
   scgi_temp_path %[2]s/scgi;
   keepalive_requests 10000000;
+  proxy_cache_path %[2]s/cache levels=1:2 keys_zone=micro:10m max_size=64m inactive=60s use_temp_path=off;
   upstream catalog {
     server %[3]s;
     keepalive 128;
@@ -83,22 +90,36 @@ http {
       proxy_set_header Connection "";
     }
   }
+  server {
+    listen %[5]s;
+    location / {
+      proxy_pass http://catalog;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_cache micro;
+      proxy_cache_valid 200 1s;
+      proxy_cache_lock on;
+      proxy_cache_use_stale updating;
+    }
+  }
 }
-`, user, ndir, up, addr)
+`, user, ndir, up, addr, cacheAddr)
 	confPath := filepath.Join(ndir, "nginx.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	cmd := exec.CommandContext(context.Background(), bin, "-e", filepath.Join(ndir, "error.log"), "-p", ndir, "-c", confPath)
 	p, _, err := procs.start("nginx", cmd, filepath.Join(ndir, "stderr.log"), false)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	if err := waitTCP(ctx, p, addr, 10*time.Second); err != nil {
-		errLog, _ := os.ReadFile(filepath.Join(ndir, "error.log"))
-		return nil, "", fmt.Errorf("%w\n%s", err, errLog)
+	for _, a := range []string{addr, cacheAddr} {
+		if err := waitTCP(ctx, p, a, 10*time.Second); err != nil {
+			errLog, _ := os.ReadFile(filepath.Join(ndir, "error.log"))
+			return nil, "", "", fmt.Errorf("%w\n%s", err, errLog)
+		}
 	}
-	return p, "http://" + addr, nil
+	return p, "http://" + addr, "http://" + cacheAddr, nil
 }
 
 // pgbenchResult is one pgbench -N run.

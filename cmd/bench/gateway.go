@@ -62,7 +62,7 @@ var configKeys = []string{
 	"APP_ENV", "HTTP_ADDR", "OPS_ADDR", "DATABASE_URL", "REDIS_URL", "JWT_SECRET", "ACCESS_TOKEN_TTL",
 	"REFRESH_TOKEN_TTL", "CORS_ORIGINS", "PAYMENT_RETURN_HOSTS", "TRUSTED_PROXIES", "RATE_LIMIT_AUTH", "RATE_LIMIT_API",
 	"ORDER_PAYMENT_TTL", "ORDER_MAX_UNPAID", "EXPIRY_SWEEP_INTERVAL", "CATALOG_URL", "CATALOG_TIMEOUT", "CATALOG_BREAKER_FAILURES",
-	"CATALOG_BREAKER_OPEN", "PAYME_LOGIN", "PAYME_ALLOWED_IPS", "PAYME_MERCHANT_ID", "PAYME_KEY",
+	"CATALOG_BREAKER_OPEN", "CATALOG_CACHE_TTL", "PAYME_LOGIN", "PAYME_ALLOWED_IPS", "PAYME_MERCHANT_ID", "PAYME_KEY",
 	"PAYME_CHECKOUT_URL", "CLICK_SERVICE_ID", "CLICK_MERCHANT_ID", "CLICK_SECRET_KEY", "CLICK_MERCHANT_USER_ID",
 	"MIGRATE_ON_START", "SEED_DEMO", "SHUTDOWN_TIMEOUT", "ULTRAMARKET_ADMIN_PASSWORD",
 }
@@ -113,6 +113,7 @@ func gatewayEnv(s settings, extra map[string]string) []string {
 type gateway struct {
 	name string
 	base string // http://127.0.0.1:port
+	ops  string // http://127.0.0.1:port of OPS_ADDR
 	p    *proc
 }
 
@@ -138,7 +139,7 @@ func startGateway(ctx context.Context, s settings, procs *procSet, name string, 
 	if err != nil {
 		return nil, err
 	}
-	g := &gateway{name: name, base: "http://" + httpAddr, p: p}
+	g := &gateway{name: name, base: "http://" + httpAddr, ops: "http://" + opsAddr, p: p}
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil}}
 	end := time.Now().Add(90 * time.Second) // migrations of a fresh database included
 	for time.Now().Before(end) {

@@ -47,6 +47,7 @@ type measured struct {
 	client      float64       // cores used by the harness (the load generator)
 	foreign     float64       // cores used by processes that are not part of the bench
 	serverPerOp time.Duration // CPU time of the server under test per successful operation
+	p50, p99    time.Duration // set by a generator that reports percentiles instead of latencies (wrk)
 }
 
 func (m measured) rate() float64 {
@@ -58,6 +59,12 @@ func (m measured) rate() float64 {
 
 // pct is the nearest-rank percentile p (0..1) of the sorted latencies.
 func (m measured) pct(p float64) time.Duration {
+	switch {
+	case p == 0.50 && m.p50 > 0:
+		return m.p50
+	case p == 0.99 && m.p99 > 0:
+		return m.p99
+	}
 	if len(m.lat) == 0 {
 		return 0
 	}

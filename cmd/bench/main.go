@@ -19,11 +19,16 @@
 //	BENCH_WARMUP=1s          unmeasured warm-up of each scenario
 //	BENCH_CONCURRENCY=32     closed-loop workers per scenario (pgbench clients too)
 //	BENCH_LOGIN_BURST=200    workers of the login phase whose gateway RSS is reported
-//	BENCH_DEADLINE=3m        the whole run, preparation included
+//	BENCH_DEADLINE=5m        the whole run, preparation included
 //	BENCH_DB=ultramarket_bench          database dropped and recreated each run
 //	BENCH_REDIS_URL=redis://127.0.0.1:6379/15
 //	BENCH_PGBENCH_SCALE=1    pgbench -i scale
 //	BENCH_KEEP=1             keep the temp dir (logs, nginx.conf, pgbench logs)
+//
+// With -profile <scenario> (make profile SCENARIO=<scenario>) it runs only
+// that scenario (and what it needs) and saves a CPU and an allocation profile
+// of the gateway under it, read from the ops listener's /debug/pprof/, into
+// -profile-dir.
 package main
 
 import (
@@ -59,6 +64,9 @@ type settings struct {
 	loginBurst  int
 	pgScale     int
 	keep        bool
+	profile     string // the scenario to profile ("" for a full run)
+	profileDir  string
+	idleOnly    bool // only the idle and start-up measurement (make bench-idle)
 }
 
 var (
@@ -86,13 +94,16 @@ func run() int {
 	flag.StringVar(&s.results, "results", "cmd/bench/results", "folder for latest.txt, a copy of the report (\"\" for none)")
 	flag.StringVar(&duration, "duration", envOr("BENCH_DURATION", "6s"), "measured window per scenario (BENCH_DURATION)")
 	flag.StringVar(&warmup, "warmup", envOr("BENCH_WARMUP", "1s"), "warm-up per scenario (BENCH_WARMUP)")
-	flag.StringVar(&deadline, "deadline", envOr("BENCH_DEADLINE", "3m"), "bound on the whole run (BENCH_DEADLINE)")
+	flag.StringVar(&deadline, "deadline", envOr("BENCH_DEADLINE", "5m"), "bound on the whole run (BENCH_DEADLINE)")
 	flag.StringVar(&s.database, "db", envOr("BENCH_DB", "ultramarket_bench"), "database, dropped and recreated (BENCH_DB)")
 	flag.StringVar(&s.redisURL, "redis", envOr("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"), "Redis of the gateways (BENCH_REDIS_URL)")
 	conc := flag.Int("concurrency", atoiOr(envOr("BENCH_CONCURRENCY", "32")), "workers per scenario (BENCH_CONCURRENCY)")
 	burst := flag.Int("login-burst", atoiOr(envOr("BENCH_LOGIN_BURST", "200")), "workers of the RSS login phase (BENCH_LOGIN_BURST)")
 	scale := flag.Int("pgbench-scale", atoiOr(envOr("BENCH_PGBENCH_SCALE", "1")), "pgbench -i scale (BENCH_PGBENCH_SCALE)")
 	flag.BoolVar(&s.keep, "keep", envOr("BENCH_KEEP", "") != "", "keep the temp dir (BENCH_KEEP)")
+	flag.StringVar(&s.profile, "profile", "", "run only this scenario and profile the gateway under it: "+strings.Join(profileScenarios, ", "))
+	flag.StringVar(&s.profileDir, "profile-dir", "profiles", "where -profile writes <scenario>/cpu.pprof and allocs.pprof, and the idle measurement idle/heap.pprof")
+	flag.BoolVar(&s.idleOnly, "idle", false, "only measure start-up time and idle memory (make bench-idle)")
 	flag.Parse()
 
 	switch role {
@@ -132,6 +143,9 @@ func run() int {
 	}
 	if s.database == "" || strings.ContainsAny(s.database, "/?# \"") {
 		bad = append(bad, "BENCH_DB must be a plain database name")
+	}
+	if s.profile != "" && !slices.Contains(profileScenarios, s.profile) {
+		bad = append(bad, fmt.Sprintf("-profile %q: one of %s", s.profile, strings.Join(profileScenarios, ", ")))
 	}
 	if len(bad) > 0 {
 		for _, b := range bad {
@@ -229,6 +243,18 @@ func bench(s settings) (code int) {
 		logf("%s", r.otherLoad)
 	}
 
+	if s.idleOnly {
+		res, err := measureIdle(ctx, s, procs, s.database+"_idle", s.profileDir)
+		if err != nil {
+			return fail("idle: %v", err)
+		}
+		fmt.Printf("idle and start-up (make run's settings, existing database): %s\n", res)
+		if res.profile != "" {
+			fmt.Printf("heap profile at rest: %s\n", res.profile)
+		}
+		return 0
+	}
+
 	// The cost of one password hash at the production parameters, measured
 	// here while nothing else runs: the ceiling of logins is cores / that.
 	hash, hashWall, err := measureHash()
@@ -259,8 +285,12 @@ func bench(s settings) (code int) {
 	if err != nil {
 		return fail("gateway failed to start: %v", err)
 	}
-	logf("gateways: built-in catalog %s (pid %d), upstream catalog %s (pid %d) → %s",
-		gwA.base, gwA.p.pid(), gwB.base, gwB.p.pid(), upURL)
+	gwC, err := startGateway(ctx, s, procs, "upstream-cached", map[string]string{"CATALOG_URL": upURL, "CATALOG_CACHE_TTL": "1s"})
+	if err != nil {
+		return fail("gateway failed to start: %v", err)
+	}
+	logf("gateways: built-in catalog %s (pid %d), upstream catalog %s (pid %d), the same with CATALOG_CACHE_TTL=1s %s (pid %d) → %s",
+		gwA.base, gwA.p.pid(), gwB.base, gwB.p.pid(), gwC.base, gwC.p.pid(), upURL)
 
 	var rpProc, nginxProc *proc
 	rpURL, rpErr := "", error(nil)
@@ -268,10 +298,10 @@ func bench(s settings) (code int) {
 		filepath.Join(tmp, "reverseproxy.log"), true); rpErr != nil {
 		logf("Go ReverseProxy baseline: %v", rpErr)
 	}
-	nginxURL, nginxNA := "", ""
+	nginxURL, nginxCacheURL, nginxNA := "", "", ""
 	if bin := findNginx(); bin == "" {
 		nginxNA = "nginx not installed (deploy/bench-deps.sh installs it)"
-	} else if nginxProc, nginxURL, err = startNginx(ctx, procs, bin, tmp, upURL); err != nil {
+	} else if nginxProc, nginxURL, nginxCacheURL, err = startNginx(ctx, procs, bin, tmp, upURL); err != nil {
 		nginxNA = "nginx did not start: " + firstLine(err.Error())
 		logf("nginx: %v", err)
 	}
@@ -299,13 +329,31 @@ func bench(s settings) (code int) {
 	logf("prepared in %s; each scenario: %s warm-up + %s measured, %d workers", time.Since(begun).Round(time.Millisecond), s.warmup, s.duration, s.concurrency)
 
 	on := func(p *proc) driveConfig { c := cfg; c.server = group(p); return c }
-	scenario := func(key string, c driveConfig, op opFunc) *row {
+	var profErr error
+	// run measures one scenario with gen (the Go driver or wrk) and logs it.
+	run := func(key string, gen func() measured) *row {
 		rw := r.row(key)
 		if ctx.Err() != nil {
 			rw.na = "not run: " + context.Cause(ctx).Error()
 			return rw
 		}
-		m := drive(ctx, c, op)
+		var captured func() error
+		if key == s.profile {
+			g := gwA
+			switch key {
+			case keyProducts:
+				g = gwB
+			case keyProductsCached:
+				g = gwC
+			}
+			captured = captureProfiles(ctx, g.ops, filepath.Join(s.profileDir, key), s.warmup, s.duration)
+		}
+		m := gen()
+		if captured != nil {
+			if err := captured(); err != nil {
+				profErr = err
+			}
+		}
 		rw.set(m)
 		if !rw.ran {
 			logf("%-44s %s", rowTitle[key], rw.na)
@@ -317,30 +365,74 @@ func bench(s settings) (code int) {
 		}
 		return rw
 	}
+	scenario := func(key string, c driveConfig, op opFunc) *row {
+		return run(key, func() measured { return drive(ctx, c, op) })
+	}
+	// httpGet is a GET row that must answer 200: driven by wrk when it is
+	// installed, else by the Go driver (and the report says so).
+	wrkBin := findWrk()
+	if wrkBin == "" {
+		r.notes = append(r.notes, "wrk not installed (deploy/bench-deps.sh installs it): the GET rows were driven by the Go driver, which on a small machine is the bottleneck of the fastest rows")
+	}
+	httpGet := func(key string, p *proc, url string, header ...string) *row {
+		if wrkBin == "" {
+			h := map[string]string{}
+			for _, kv := range header {
+				k, v, _ := strings.Cut(kv, ": ")
+				h[k] = v
+			}
+			return scenario(key, on(p), getOp(url, func(*worker) map[string]string { return h }))
+		}
+		rw := run(key, func() measured { return driveWrk(ctx, wrkBin, on(p), url, header...) })
+		rw.wrk = true
+		return rw
+	}
+	want := func(key string) bool { return s.profile == "" || s.profile == key }
 
-	scenario(keyHealth, on(gwA.p), getOp(gwA.base+"/health", nil))
-	if fx == nil {
+	if want(keyHealth) {
+		httpGet(keyHealth, gwA.p, gwA.base+"/health")
+	}
+	switch {
+	case !want(keyMe):
+	case fx == nil:
 		r.row(keyMe).na = prepNA()
-	} else {
-		scenario(keyMe, on(gwA.p), getOp(gwA.base+"/api/auth/me", bearer(fx)))
+	default:
+		httpGet(keyMe, gwA.p, gwA.base+"/api/auth/me", "Authorization: Bearer "+fx.buyers[0].token)
 	}
-	scenario(keyProducts, on(gwB.p), getOp(gwB.base+"/api/products", nil))
-	scenario(keyUpstream, on(upProc), getOp(upURL+"/products", nil))
-	if rpErr != nil {
-		r.row(keyRevProxy).na = "did not start: " + firstLine(rpErr.Error())
-	} else {
-		scenario(keyRevProxy, on(rpProc), getOp(rpURL+"/products", nil))
+	if want(keyProducts) {
+		httpGet(keyProducts, gwB.p, gwB.base+"/api/products")
 	}
-	if nginxNA != "" {
-		r.row(keyNginx).na = nginxNA
-	} else {
-		scenario(keyNginx, on(nginxProc), getOp(nginxURL+"/products", nil))
+	if want(keyProductsCached) {
+		httpGet(keyProductsCached, gwC.p, gwC.base+"/api/products")
+	}
+	if s.profile == "" {
+		httpGet(keyUpstream, upProc, upURL+"/products")
+		if wrkBin != "" {
+			// The same URL with the Go driver: how far it is from wrk's.
+			scenario(keyUpstreamGo, on(upProc), getOp(upURL+"/products", nil))
+		}
+		if rpErr != nil {
+			r.row(keyRevProxy).na = "did not start: " + firstLine(rpErr.Error())
+		} else {
+			httpGet(keyRevProxy, rpProc, rpURL+"/products")
+		}
+		if nginxNA != "" {
+			r.row(keyNginx).na, r.row(keyNginxCache).na = nginxNA, nginxNA
+		} else {
+			httpGet(keyNginx, nginxProc, nginxURL+"/products")
+			if wrkBin != "" {
+				scenario(keyNginxGo, on(nginxProc), getOp(nginxURL+"/products", nil))
+			}
+			httpGet(keyNginxCache, nginxProc, nginxCacheURL+"/products")
+		}
 	}
 
 	pool := &orderPool{}
-	if na := prepNA(); na != "" {
+	switch na := prepNA(); {
+	case !want(keyOrders) && !want(keyPayme):
+	case na != "":
 		r.row(keyOrders).na, r.row(keyPayme).na = na, na
-	} else {
+	default:
 		scenario(keyOrders, on(gwA.p), placeOrderOp(gwA.base, fx, pool))
 		// More orders for Payme, unmeasured: a pair may well run faster than
 		// an order is placed, and every pair needs a fresh order.
@@ -353,6 +445,7 @@ func bench(s settings) (code int) {
 			logf("placed %d more orders for Payme (unmeasured): pool %d", pool.len()-placed, pool.len())
 		}
 		switch n := pool.len(); {
+		case !want(keyPayme):
 		case ctx.Err() != nil:
 			r.row(keyPayme).na = "not run: " + context.Cause(ctx).Error()
 		case n == 0:
@@ -368,6 +461,8 @@ func bench(s settings) (code int) {
 	// pgbench -N on the same Postgres, same client count and duration.
 	pg := r.row(keyPgbench)
 	switch bin, err := exec.LookPath("pgbench"); {
+	case s.profile != "":
+		pg.na = "not run (make profile)"
 	case err != nil:
 		pg.na = "pgbench not installed (deploy/bench-deps.sh installs it)"
 	case ctx.Err() != nil:
@@ -393,9 +488,11 @@ func bench(s settings) (code int) {
 		logf("%-44s %9.1f/s  p50 %-9s p99 %-9s failed %d", rowTitle[keyPgbench], res.tps, fmtDur(res.p50), fmtDur(res.p99), res.failed)
 	}
 
-	if fx == nil {
+	switch {
+	case !want(keyLogin):
+	case fx == nil:
 		r.row(keyLogin).na, r.row(keyLoginBurst).na = prepNA(), prepNA()
-	} else {
+	default:
 		// The hash again, now that the gateways idle between scenarios: the
 		// best of both measurements is the ceiling's.
 		if again, _, err := measureHash(); err == nil && again < r.hashTime {
@@ -426,7 +523,22 @@ func bench(s settings) (code int) {
 		}
 	}
 
-	for _, g := range []*gateway{gwA, gwB} {
+	if s.profile != "" {
+		if profErr != nil {
+			r.notes = append(r.notes, "profiles: "+profErr.Error())
+		} else {
+			r.notes = append(r.notes, fmt.Sprintf("profiles of the gateway during %q: %s/{cpu,allocs}.pprof", rowTitle[s.profile], filepath.Join(s.profileDir, s.profile)))
+		}
+	}
+	if s.profile == "" && ctx.Err() == nil {
+		if res, err := measureIdle(ctx, s, procs, s.database+"_idle", ""); err != nil {
+			r.idle = "idle and start-up: not measured: " + firstLine(err.Error())
+		} else {
+			r.idle = "idle and start-up (make run's settings, existing database): " + res.String()
+		}
+		logf("%s", r.idle)
+	}
+	for _, g := range []*gateway{gwA, gwB, gwC} {
 		if !g.p.alive() {
 			keep = true
 			r.notes = append(r.notes, fmt.Sprintf("gateway (%s) EXITED during the run: %v; log %s", g.name, g.p.err, g.p.logPath))
@@ -435,7 +547,7 @@ func bench(s settings) (code int) {
 	r.elapsed = time.Since(begun)
 	out := r.render()
 	fmt.Print(out)
-	if s.results != "" {
+	if s.results != "" && s.profile == "" {
 		if err := os.MkdirAll(s.results, 0o755); err == nil {
 			_ = os.WriteFile(filepath.Join(s.results, "latest.txt"), []byte(out), 0o644)
 		}

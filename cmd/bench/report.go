@@ -12,44 +12,53 @@ import (
 )
 
 const (
-	keyHealth     = "health"
-	keyMe         = "me"
-	keyProducts   = "products"
-	keyUpstream   = "upstream"
-	keyRevProxy   = "revproxy"
-	keyNginx      = "nginx"
-	keyOrders     = "orders"
-	keyPayme      = "payme"
-	keyLogin      = "login"
-	keyLoginBurst = "login-burst"
-	keyPgbench    = "pgbench"
+	keyHealth         = "health"
+	keyMe             = "me"
+	keyProducts       = "products"
+	keyProductsCached = "products-cached"
+	keyUpstream       = "upstream"
+	keyUpstreamGo     = "upstream-go"
+	keyRevProxy       = "revproxy"
+	keyNginx          = "nginx"
+	keyNginxGo        = "nginx-go"
+	keyNginxCache     = "nginx-cache"
+	keyOrders         = "orders"
+	keyPayme          = "payme"
+	keyLogin          = "login"
+	keyLoginBurst     = "login-burst"
+	keyPgbench        = "pgbench"
 )
 
 // foreignFlag is the foreign CPU (cores) from which a row is flagged.
 const foreignFlag = 0.15
 
 var rowOrder = []string{
-	keyHealth, keyMe, keyProducts, keyUpstream, keyRevProxy, keyNginx,
+	keyHealth, keyMe, keyProducts, keyProductsCached, keyUpstream, keyUpstreamGo, keyRevProxy, keyNginx, keyNginxGo, keyNginxCache,
 	keyOrders, keyPayme, keyPgbench, keyLogin, keyLoginBurst,
 }
 
 var rowTitle = map[string]string{
-	keyHealth:     "GET /health",
-	keyMe:         "GET /api/auth/me (bearer)",
-	keyProducts:   "GET /api/products via gateway → upstream",
-	keyUpstream:   "· base: GET /products, upstream direct",
-	keyRevProxy:   "· base: Go ReverseProxy → upstream",
-	keyNginx:      "· base: nginx proxy_pass → upstream",
-	keyOrders:     "POST /api/orders (built-in catalog)",
-	keyPayme:      "Payme Create+Perform pairs/s",
-	keyPgbench:    "· base: pgbench -N (tps)",
-	keyLogin:      "POST /api/auth/login (argon2id)",
-	keyLoginBurst: "POST /api/auth/login, burst",
+	keyHealth:         "GET /health",
+	keyMe:             "GET /api/auth/me (bearer)",
+	keyProducts:       "GET /api/products via gateway → upstream",
+	keyProductsCached: "same, CATALOG_CACHE_TTL=1s",
+	keyUpstream:       "· base: GET /products, upstream direct",
+	keyUpstreamGo:     "· same, Go driver instead of wrk",
+	keyRevProxy:       "· base: Go ReverseProxy → upstream",
+	keyNginx:          "· base: nginx proxy_pass → upstream",
+	keyNginxGo:        "· same, Go driver instead of wrk",
+	keyNginxCache:     "· base: nginx proxy_cache 1s → upstream",
+	keyOrders:         "POST /api/orders (built-in catalog)",
+	keyPayme:          "Payme Create+Perform pairs/s",
+	keyPgbench:        "· base: pgbench -N (tps)",
+	keyLogin:          "POST /api/auth/login (argon2id)",
+	keyLoginBurst:     "POST /api/auth/login, burst",
 }
 
 type row struct {
 	key          string
 	ran          bool
+	wrk          bool // driven by wrk rather than the Go driver
 	na           string
 	rate         float64
 	p50, p99     time.Duration
@@ -83,6 +92,7 @@ type report struct {
 	rows      map[string]*row
 	hashTime  time.Duration
 	rssNote   string
+	idle      string
 	otherLoad string
 	notes     []string
 	elapsed   time.Duration
@@ -129,10 +139,13 @@ func (r *report) render() string {
 		keyMe: {r.ratioText("me/health =", keyMe, keyHealth)},
 		keyProducts: {r.ratioText("÷ ReverseProxy =", keyProducts, keyRevProxy), r.ratioText("÷ nginx =", keyProducts, keyNginx),
 			"CPU/op " + r.cpuRatio(keyProducts, keyRevProxy) + " ReverseProxy's, " + r.cpuRatio(keyProducts, keyNginx) + " nginx's"},
-		keyUpstream: {"no proxy: what the upstream gives"},
-		keyOrders:   {"1 unit of one product each"},
-		keyPayme:    {r.ratioText("÷ pgbench tps =", keyPayme, keyPgbench), "each on a fresh order"},
-		keyLogin:    {fmt.Sprintf("ceiling %d cores ÷ %s = %.1f/s", cores, fmtDur(r.hashTime), ceiling)},
+		keyProductsCached: {r.ratioText("÷ nginx =", keyProductsCached, keyNginx), r.ratioText("÷ nginx proxy_cache =", keyProductsCached, keyNginxCache)},
+		keyUpstream:       {"no proxy: what the upstream gives"},
+		keyUpstreamGo:     {r.ratioText("÷ wrk's =", keyUpstreamGo, keyUpstream)},
+		keyNginxGo:        {r.ratioText("÷ wrk's =", keyNginxGo, keyNginx)},
+		keyOrders:         {"1 unit of one product each"},
+		keyPayme:          {r.ratioText("÷ pgbench tps =", keyPayme, keyPgbench), "each on a fresh order"},
+		keyLogin:          {fmt.Sprintf("ceiling %d cores ÷ %s = %.1f/s", cores, fmtDur(r.hashTime), ceiling)},
 	}
 	title := func(key string) string {
 		if key == keyLoginBurst {
@@ -147,9 +160,15 @@ func (r *report) render() string {
 	for _, key := range rowOrder {
 		rw := r.rows[key]
 		if rw == nil {
+			if r.s.profile != "" {
+				continue // make profile runs one scenario
+			}
 			rw = &row{key: key, na: "not run"}
 		}
 		note := append(append([]string{}, notes[key]...), rw.extra...)
+		if rw.wrk {
+			note = append(note, "wrk")
+		}
 		if rw.ran && rw.foreign >= foreignFlag {
 			note = append(note, fmt.Sprintf("⚠ foreign CPU %.2f", rw.foreign))
 			flagged++
@@ -191,7 +210,7 @@ func (r *report) render() string {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "\nmake bench: %s, %d cores, %s %s/%s; each scenario %s warm-up + %s measured, %d closed-loop workers, keep-alive HTTP/1.1 on 127.0.0.1; whole run %s\n\n",
+	fmt.Fprintf(&b, "\nmake bench: %s, %d cores, %s %s/%s; each scenario %s warm-up + %s measured, %d closed-loop workers (wrk -t1 connections on the rows marked wrk), keep-alive HTTP/1.1 on 127.0.0.1; whole run %s\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), cores, runtime.Version(), runtime.GOOS, runtime.GOARCH,
 		r.s.warmup, r.s.duration, r.s.concurrency, r.elapsed.Round(100*time.Millisecond))
 	line(header)
@@ -219,6 +238,9 @@ func (r *report) render() string {
 	}
 	if r.rssNote != "" {
 		b.WriteString("- " + r.rssNote + "\n")
+	}
+	if r.idle != "" {
+		b.WriteString("- " + r.idle + "\n")
 	}
 	if flagged > 0 {
 		fmt.Fprintf(&b, "- ⚠ foreign CPU x: processes outside the bench (another build or test run) used x cores during that row's window; its numbers are low and noisy\n")

@@ -3,7 +3,9 @@
 // docs page loads nothing from the internet.
 //
 // The document is authored in openapi.yaml (comments, readable diffs) and
-// converted to JSON once, when the package is initialised; the HTTP edge
+// converted to JSON once, when it is first asked for (not at start-up: the
+// conversion and the assets' copies cost start-up time and idle heap that
+// a gateway nobody reads the docs of should not pay); the HTTP edge
 // serves the JSON at GET /api/openapi.json and the page at GET /docs (see
 // adapters/httpapi/docs.go). The conversion keeps the key order of the YAML.
 //
@@ -42,6 +44,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // SwaggerUIVersion is the swagger-ui-dist release whose files are in docs/.
@@ -80,32 +83,36 @@ var contentTypes = map[string]string{
 // pageTemplate is docs/index.html; it is rendered once, not served as a file.
 const pageTemplate = "index.html"
 
+// Each is made on first use. They cannot fail for the embedded files the
+// unit tests load; if one ever did, it panics (the request is a 500, logged
+// with its stack) rather than serve a broken document.
 var (
-	specJSON = mustSpecJSON()
-	assets   = mustLoadAssets()
-	page     = mustRenderPage()
+	specJSON = sync.OnceValue(mustSpecJSON)
+	assets   = sync.OnceValue(mustLoadAssets)
+	page     = sync.OnceValue(mustRenderPage)
 )
 
 // YAML returns the document as authored.
 func YAML() []byte { return bytes.Clone(specYAML) }
 
 // Spec returns the document as JSON (application/json).
-func Spec() Asset { return specJSON }
+func Spec() Asset { return specJSON() }
 
 // Page returns the HTML page that renders the document.
-func Page() Asset { return page }
+func Page() Asset { return page() }
 
 // DocsAsset returns the asset of the page named name (e.g.
 // "swagger-ui-bundle.js"), served at /docs/<name>.
 func DocsAsset(name string) (Asset, bool) {
-	a, ok := assets[name]
+	a, ok := assets()[name]
 	return a, ok
 }
 
 // DocsAssetNames lists the names DocsAsset knows, sorted.
 func DocsAssetNames() []string {
-	names := make([]string, 0, len(assets))
-	for n := range assets {
+	all := assets()
+	names := make([]string, 0, len(all))
+	for n := range all {
 		names = append(names, n)
 	}
 	slices.Sort(names)
@@ -162,7 +169,7 @@ func mustRenderPage() Asset {
 	}
 	tmpl, err := template.New(pageTemplate).Funcs(template.FuncMap{
 		"asset": func(name string) (string, error) {
-			a, ok := assets[name]
+			a, ok := assets()[name]
 			if !ok {
 				return "", fmt.Errorf("no asset %q in docs/", name)
 			}

@@ -179,14 +179,19 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	}()
 
 	if cfg.MigrateOnStart {
-		// On MIGRATE_DATABASE_URL, before the pool on DATABASE_URL opens
-		// (which may be a PgBouncer that cannot hold goose's lock): see Migrate.
-		if err := Migrate(ctx, cfg, "up", io.Discard); err != nil {
-			return nil, fmt.Errorf("migrate: %w", err)
+		a.db = upToDate(ctx, cfg)
+		if a.db == nil {
+			// On MIGRATE_DATABASE_URL, before the pool on DATABASE_URL opens
+			// (which may be a PgBouncer that cannot hold goose's lock): see Migrate.
+			if err := Migrate(ctx, cfg, "up", io.Discard); err != nil {
+				return nil, fmt.Errorf("migrate: %w", err)
+			}
 		}
 	}
-	if a.db, err = postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{}); err != nil {
-		return nil, fmt.Errorf("open postgres: %w", err)
+	if a.db == nil {
+		if a.db, err = postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{}); err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
 	}
 	if a.redis, err = redis.Open(cfg.RedisURL); err != nil {
 		return nil, fmt.Errorf("open redis: %w", err)
@@ -260,6 +265,28 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	}
 	a.wireDocs()
 	return a, nil
+}
+
+// upToDate is the start-up fast path of MIGRATE_ON_START: the pool on
+// DATABASE_URL when that database exists and has every migration already,
+// nil otherwise (it does not exist, something is pending, or the check
+// failed), and then Migrate runs as before. The common start (a database a
+// previous run migrated) then opens one connection and reads goose's table
+// once, instead of also a maintenance connection to check that the database
+// exists and a migration pool of its own: about half of the start-up time
+// measured by make bench-idle. goose's check takes no lock and cannot say
+// "up to date" while a migration is missing, so an instance migrating
+// meanwhile is never raced: a pending migration sends this one to Migrate.
+func upToDate(ctx context.Context, cfg config.Config) *sqlx.DB {
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{})
+	if err != nil {
+		return nil
+	}
+	if pending, err := postgres.MigrationsPending(ctx, db.DB); err != nil || pending {
+		_ = db.Close()
+		return nil
+	}
+	return db
 }
 
 // Listen binds both listeners, so a caller (or a test using ":0") knows the

@@ -69,6 +69,8 @@ func (a *App) wireCommerce(d commerceDeps) {
 		Create:       products.NewCreateProduct(cat),
 		Replace:      products.NewReplaceProduct(cat),
 		Delete:       products.NewDeleteProduct(cat),
+		CacheTTL:     a.cfg.CatalogCacheTTL,
+		Clock:        d.clock,
 	})
 	httpapi.RegisterCart(a.public, httpapi.CartUseCases{
 		Authenticate: a.authenticate,

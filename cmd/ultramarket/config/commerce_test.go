@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -58,5 +59,22 @@ func TestPaymentReturnHosts(t *testing.T) {
 		_, err := config.Load(env(map[string]string{"PAYMENT_RETURN_HOSTS": "ultramarket.uz," + bad}))
 		require.Error(t, err, "%q", bad)
 		assert.Contains(t, err.Error(), "PAYMENT_RETURN_HOSTS", "%q", bad)
+	}
+}
+
+func TestCatalogCacheTTL(t *testing.T) {
+	c, err := config.Load(env(nil))
+	require.NoError(t, err)
+	assert.Zero(t, c.CatalogCacheTTL, "off by default")
+
+	for v, want := range map[string]time.Duration{"1s": time.Second, " 250ms ": 250 * time.Millisecond, "0": 0, "off": 0, "1m": time.Minute} {
+		c, err = config.Load(env(map[string]string{"CATALOG_CACHE_TTL": v}))
+		require.NoError(t, err, "%q", v)
+		assert.Equal(t, want, c.CatalogCacheTTL, "%q", v)
+	}
+	for _, bad := range []string{"-1s", "soon", "2m", "1"} {
+		_, err := config.Load(env(map[string]string{"CATALOG_CACHE_TTL": bad}))
+		require.Error(t, err, "%q", bad)
+		assert.Contains(t, err.Error(), "CATALOG_CACHE_TTL", "%q", bad)
 	}
 }

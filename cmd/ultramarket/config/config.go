@@ -107,6 +107,9 @@ type Config struct {
 	CatalogTimeout         time.Duration
 	CatalogBreakerFailures int
 	CatalogBreakerOpen     time.Duration
+	// CatalogCacheTTL keeps anonymous product reads, encoded, for this long
+	// (0: off, the default); see adapters/httpapi/product_reads.go.
+	CatalogCacheTTL time.Duration
 
 	// PaymentReturnHosts are the host names (lower case, no port) a payment
 	// return_url may point at; by default the hosts of CORSOrigins.
@@ -230,6 +233,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c.CatalogTimeout = r.duration("CATALOG_TIMEOUT", 3*time.Second)
 	c.CatalogBreakerFailures = r.positiveInt("CATALOG_BREAKER_FAILURES", 5)
 	c.CatalogBreakerOpen = r.duration("CATALOG_BREAKER_OPEN", 10*time.Second)
+	c.CatalogCacheTTL = r.cacheTTL("CATALOG_CACHE_TTL")
 
 	c.PaymentReturnHosts = r.hosts("PAYMENT_RETURN_HOSTS", hostsOf(c.CORSOrigins))
 
@@ -481,6 +485,25 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 	if err != nil || d <= 0 {
 		r.fail(name, "must be a positive duration such as 15s, 10m or 24h")
 		return def
+	}
+	return d
+}
+
+// cacheTTL is off (0) when unset, "0" or "off"; else a positive duration
+// of at most a minute: the cache is for microcaching a burst of anonymous
+// reads, and the TTL is also how long a deleted product may still show.
+func (r *reader) cacheTTL(name string) time.Duration {
+	v, ok := r.lookup(name)
+	if !ok {
+		return 0
+	}
+	if v = strings.TrimSpace(v); v == "0" || strings.EqualFold(v, "off") {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 || d > time.Minute {
+		r.fail(name, "must be off, 0, or a duration up to 1m such as 1s")
+		return 0
 	}
 	return d
 }
