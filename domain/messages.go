@@ -33,18 +33,19 @@ const (
 
 	// Numbers and lengths.
 	MsgPositive     = "validation.positive"
-	MsgAtLeast      = "validation.at_least"      // Min
-	MsgBetween      = "validation.between"       // Min, Max
-	MsgRange        = "validation.range"         // Min, Max
-	MsgIntegerRange = "validation.integer_range" // Min, Max
-	MsgCharsRange   = "validation.chars_range"   // Count: the most characters, at least 1
-	MsgMaxChars     = "validation.max_chars"     // Count
-	MsgMinBytes     = "validation.min_bytes"     // Count
-	MsgMaxBytes     = "validation.max_bytes"     // Count
-	MsgTiyinRange   = "validation.tiyin_range"   // Count: the most tiyin, at least 1
-	MsgDigits       = "validation.digits"        // Count
-	MsgExactDigits  = "validation.exact_digits"  // Count
-	MsgDigitsRange  = "validation.digits_range"  // Count: the most digits, at least 1
+	MsgAtLeast      = "validation.at_least"       // Min
+	MsgBetween      = "validation.between"        // Min, Max
+	MsgRange        = "validation.range"          // Min, Max
+	MsgRangeInTotal = "validation.range_in_total" // Min, Max: of one product over several lines
+	MsgIntegerRange = "validation.integer_range"  // Min, Max
+	MsgCharsRange   = "validation.chars_range"    // Count: the most characters, at least 1
+	MsgMaxChars     = "validation.max_chars"      // Count
+	MsgMinBytes     = "validation.min_bytes"      // Count
+	MsgMaxBytes     = "validation.max_bytes"      // Count
+	MsgTiyinRange   = "validation.tiyin_range"    // Count: the most tiyin, at least 1
+	MsgDigits       = "validation.digits"         // Count
+	MsgExactDigits  = "validation.exact_digits"   // Count
+	MsgDigitsRange  = "validation.digits_range"   // Count: the most digits, at least 1
 
 	// Fixed sets of values; the values are the API's own words and stay as
 	// they are in every language.
@@ -53,6 +54,7 @@ const (
 
 	// Accounts.
 	MsgEmail           = "validation.email"
+	MsgEmailTooLong    = "validation.email_too_long"
 	MsgPhone           = "validation.phone"
 	MsgPasswordIsEmail = "validation.password_is_email"
 	MsgPasswordCommon  = "validation.password_common"

@@ -74,7 +74,8 @@ func TestEveryUsedIDHasATextInEveryLanguage(t *testing.T) {
 	require.NoError(t, err)
 	ids := usedIDs(t)
 	// The scan must see the ids it exists for, or it proves nothing.
-	for _, id := range []string{domain.MsgRequired, domain.MsgCharsRange, i18n.SMSLoginCode, i18n.SMSResetCode} {
+	for _, id := range []string{domain.MsgRequired, domain.MsgCharsRange, i18n.SMSLoginCode, i18n.SMSResetCode,
+		"problem.title.not_found", "problem.detail.fields_invalid"} {
 		require.Contains(t, ids, id, "the scan of the code missed %s", id)
 	}
 	for id, where := range ids {

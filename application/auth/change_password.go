@@ -57,14 +57,14 @@ func (uc *ChangePassword) Handle(ctx context.Context, in ChangePasswordInput) er
 
 	verr := &domain.ValidationError{}
 	if in.CurrentPassword == "" {
-		verr.Add("current_password", "must not be empty")
+		verr.Add("current_password", domain.MsgNotEmpty)
 	} else {
 		ok, err := uc.verifyCurrent(ctx, u, in.CurrentPassword, in.Client)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			verr.Add("current_password", "is incorrect")
+			verr.Add("current_password", domain.MsgIncorrect)
 		}
 	}
 	if err := user.CheckPassword(in.NewPassword, u.Email()); err != nil {
@@ -73,7 +73,8 @@ func (uc *ChangePassword) Handle(ctx context.Context, in ChangePasswordInput) er
 			return err
 		}
 		for _, f := range perr.Fields { // the policy names it "password"
-			verr.Add("new_password", f.Message)
+			f.Field = "new_password"
+			verr.AddField(f)
 		}
 	}
 	if err := verr.OrNil(); err != nil {
@@ -95,7 +96,7 @@ func (uc *ChangePassword) Handle(ctx context.Context, in ChangePasswordInput) er
 		}
 		if locked.PasswordHash() != u.PasswordHash() {
 			// Another request changed the password since it was verified.
-			return domain.Invalid("current_password", "is incorrect")
+			return domain.Invalid("current_password", domain.MsgIncorrect)
 		}
 		locked.SetPasswordHash(hash, now)
 		return uc.users.Update(ctx, locked)
