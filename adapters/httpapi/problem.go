@@ -74,7 +74,8 @@ func (p Problem) localized(texts *i18n.Bundle, lang string) Problem {
 }
 
 // BadRequestError is a request the server cannot even parse (malformed JSON,
-// a body that is not an object): 400 bad_request with Detail as the detail.
+// a body that is not an object): 400 bad_request with Detail as the detail,
+// a message id (problem.detail.*) or a ready text shown as it is.
 type BadRequestError struct {
 	Detail string
 }
