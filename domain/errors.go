@@ -9,6 +9,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -26,10 +27,20 @@ var (
 	ErrUpstreamUnavailable = fmt.Errorf("upstream %w", ErrUnavailable)
 )
 
-// FieldError says what is wrong with one input field.
+// Args are the values a message's text names, by the placeholder's name
+// ({{.Count}} is Args{"Count": n}). Count, when present, is also the number
+// the text's plural form agrees with.
+type Args map[string]any
+
+// FieldError says what is wrong with one input field. Message is a message id
+// (the constants in messages.go), which the edge turns into text in the
+// client's language with Args; a Message that is no catalogue's id is shown
+// as it is (an upstream service's own words, or text written before its id
+// existed).
 type FieldError struct {
 	Field   string
 	Message string
+	Args    Args
 }
 
 // ValidationError lists every invalid field of one input. It matches ErrValidation.
@@ -37,15 +48,39 @@ type ValidationError struct {
 	Fields []FieldError
 }
 
-// Invalid builds a ValidationError for one field.
-func Invalid(field, message string) *ValidationError {
-	return &ValidationError{Fields: []FieldError{{Field: field, Message: message}}}
+// Invalid builds a ValidationError for one field: message is a message id,
+// args (at most one map is expected; several are merged) fill its text.
+func Invalid(field, message string, args ...Args) *ValidationError {
+	return &ValidationError{Fields: []FieldError{{Field: field, Message: message, Args: mergeArgs(args)}}}
 }
 
 // Add appends a field error and returns the receiver for chaining.
-func (e *ValidationError) Add(field, message string) *ValidationError {
-	e.Fields = append(e.Fields, FieldError{Field: field, Message: message})
+func (e *ValidationError) Add(field, message string, args ...Args) *ValidationError {
+	e.Fields = append(e.Fields, FieldError{Field: field, Message: message, Args: mergeArgs(args)})
 	return e
+}
+
+// AddField appends f as it is, its args included: how a use case passes on a
+// field error it got from the domain under another field name.
+func (e *ValidationError) AddField(f FieldError) *ValidationError {
+	e.Fields = append(e.Fields, f)
+	return e
+}
+
+func mergeArgs(args []Args) Args {
+	switch len(args) {
+	case 0:
+		return nil
+	case 1:
+		return args[0]
+	}
+	out := Args{}
+	for _, a := range args {
+		for k, v := range a {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // OrNil returns nil when no field was added, so callers can build errors
@@ -60,7 +95,7 @@ func (e *ValidationError) OrNil() error {
 func (e *ValidationError) Error() string {
 	parts := make([]string, 0, len(e.Fields))
 	for _, f := range e.Fields {
-		parts = append(parts, fmt.Sprintf("%s: %s", f.Field, f.Message))
+		parts = append(parts, fmt.Sprintf("%s: %s%s", f.Field, f.Message, f.Args))
 	}
 	return "validation failed: " + strings.Join(parts, "; ")
 }
@@ -81,4 +116,22 @@ func (e *ValidationError) Merge(err error) error {
 	}
 	e.Fields = append(e.Fields, v.Fields...)
 	return nil
+}
+
+// String renders args for logs and Go error texts, in a stable order; the
+// client's text comes from the catalogue instead.
+func (a Args) String() string {
+	if len(a) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(a))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, a[k]))
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }

@@ -13,12 +13,12 @@ func Paging(page, pageSize *int, verr *ValidationError) (number, size int) {
 	number, size = 1, DefaultPageSize
 	if page != nil {
 		if number = *page; number < 1 {
-			verr.Add("page", "must be at least 1")
+			verr.Add("page", MsgAtLeast, Args{"Min": 1})
 		}
 	}
 	if pageSize != nil {
 		if size = *pageSize; size < 1 || size > MaxPageSize {
-			verr.Add("page_size", "must be between 1 and 100")
+			verr.Add("page_size", MsgBetween, Args{"Min": 1, "Max": MaxPageSize})
 		}
 	}
 	return number, size

@@ -383,10 +383,10 @@ type reservationItemJSON struct {
 func (c *Client) Reserve(ctx context.Context, orderID string, items []ports.ReservationItem, who user.Actor) error {
 	oid, ok := canonicalID(orderID)
 	if !ok {
-		return domain.Invalid("order_id", "must be a UUID")
+		return domain.Invalid("order_id", domain.MsgUUID)
 	}
 	if len(items) == 0 {
-		return domain.Invalid("items", "must not be empty")
+		return domain.Invalid("items", domain.MsgNotEmpty)
 	}
 	body := reservationJSON{OrderID: oid, Items: make([]reservationItemJSON, len(items))}
 	for i, it := range items {

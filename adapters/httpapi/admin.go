@@ -91,7 +91,7 @@ func single(q url.Values, name string, verr *domain.ValidationError) string {
 	case 1:
 		return vs[0]
 	}
-	verr.Add(name, "must be given at most once")
+	verr.Add(name, domain.MsgAtMostOnce)
 	return ""
 }
 
@@ -106,10 +106,10 @@ func intParam(q url.Values, name string, verr *domain.ValidationError) *int {
 	n, err := strconv.Atoi(s)
 	switch {
 	case errors.Is(err, strconv.ErrRange):
-		verr.Add(name, "is out of range")
+		verr.Add(name, domain.MsgOutOfRange)
 		return nil
 	case err != nil:
-		verr.Add(name, "must be an integer")
+		verr.Add(name, domain.MsgInteger)
 		return nil
 	}
 	return &n

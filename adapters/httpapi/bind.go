@@ -49,7 +49,7 @@ func Bind(c echo.Context, dst any) error {
 			if isTooLarge(err) {
 				return echo.ErrStatusRequestEntityTooLarge
 			}
-			return &BadRequestError{Detail: "The request body could not be read."}
+			return &BadRequestError{Detail: "problem.detail.body_unreadable"}
 		}
 		raw = b
 	}
@@ -59,7 +59,7 @@ func Bind(c echo.Context, dst any) error {
 		body = []byte("{}")
 	}
 	if body[0] != '{' {
-		return &BadRequestError{Detail: "The request body must be a JSON object."}
+		return &BadRequestError{Detail: "problem.detail.body_not_object"}
 	}
 	// Syntax first, over the whole body: JSON that does not parse, or one
 	// object followed by more data, is a 400 whatever the object holds.
@@ -69,7 +69,7 @@ func Bind(c echo.Context, dst any) error {
 		if errors.As(decodeError(json.Unmarshal(body, &probe)), &bad) {
 			return bad
 		}
-		return &BadRequestError{Detail: "The request body must hold a single JSON object."}
+		return &BadRequestError{Detail: "problem.detail.body_not_single_object"}
 	}
 
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -80,7 +80,7 @@ func Bind(c echo.Context, dst any) error {
 			var generic any
 			if json.Unmarshal(body, &generic) == nil {
 				if path, ok := unknownFieldPath(reflect.TypeOf(dst), generic, ""); ok {
-					return domain.Invalid(path, "unknown field")
+					return domain.Invalid(path, domain.MsgUnknownField)
 				}
 			}
 		}
@@ -106,9 +106,9 @@ func decodeError(err error) error {
 	)
 	switch {
 	case errors.As(err, &syntax):
-		return &BadRequestError{Detail: "The request body is not valid JSON."}
+		return &BadRequestError{Detail: "problem.detail.body_not_json"}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return &BadRequestError{Detail: "The request body is truncated JSON."}
+		return &BadRequestError{Detail: "problem.detail.body_truncated"}
 	case errors.As(err, &typ):
 		field := fieldPath(typ.Field)
 		if field == "" {
@@ -122,11 +122,11 @@ func decodeError(err error) error {
 		if uerr != nil {
 			name = strings.TrimPrefix(err.Error(), unknownFieldPrefix)
 		}
-		return domain.Invalid(name, "unknown field")
+		return domain.Invalid(name, domain.MsgUnknownField)
 	default:
 		// A custom UnmarshalJSON refused a value; encoding/json does not say
 		// which field it was.
-		return domain.Invalid("body", "contains an invalid value")
+		return domain.Invalid("body", domain.MsgInvalidValue)
 	}
 }
 
@@ -159,31 +159,31 @@ func typeMessage(e *json.UnmarshalTypeError) string {
 		t = t.Elem()
 	}
 	if t == nil {
-		return "has the wrong type"
+		return domain.MsgWrongType
 	}
 	isNumber := strings.HasPrefix(e.Value, "number")
 	switch t.Kind() {
 	case reflect.String:
-		return "must be a string"
+		return domain.MsgString
 	case reflect.Bool:
-		return "must be a boolean"
+		return domain.MsgBoolean
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		if isNumber {
-			return "must be a whole number within range"
+			return domain.MsgIntegerInRange
 		}
-		return "must be an integer"
+		return domain.MsgInteger
 	case reflect.Float32, reflect.Float64:
 		if isNumber {
-			return "must be a number within range"
+			return domain.MsgNumberInRange
 		}
-		return "must be a number"
+		return domain.MsgNumber
 	case reflect.Slice, reflect.Array:
-		return "must be an array"
+		return domain.MsgArray
 	case reflect.Struct, reflect.Map:
-		return "must be an object"
+		return domain.MsgObject
 	}
-	return "has the wrong type"
+	return domain.MsgWrongType
 }
 
 // unknownFieldPath walks a decoded body alongside the DTO type it was meant

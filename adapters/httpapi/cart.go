@@ -65,7 +65,7 @@ func (h cartHandlers) setItem(c echo.Context) error {
 		return err
 	}
 	if req.Quantity == nil {
-		return domain.Invalid("quantity", "is required (0 removes the product)")
+		return domain.Invalid("quantity", domain.MsgRequiredCartQuantity)
 	}
 	got, err := h.uc.SetItem.Handle(c.Request().Context(), appcart.SetItemInput{Actor: actor, ProductID: id, Quantity: *req.Quantity})
 	if err != nil {

@@ -82,13 +82,13 @@ type productRequest struct {
 func (r productRequest) draft() (product.Draft, error) {
 	verr := &domain.ValidationError{}
 	if r.Description == nil {
-		verr.Add("description", "is required (it may be empty)")
+		verr.Add("description", domain.MsgRequiredMayBeEmpty)
 	}
 	if r.Price == nil {
-		verr.Add("price", "is required")
+		verr.Add("price", domain.MsgRequired)
 	}
 	if r.Stock == nil {
-		verr.Add("stock", "is required")
+		verr.Add("stock", domain.MsgRequired)
 	}
 	if err := verr.OrNil(); err != nil {
 		return product.Draft{}, err
@@ -370,7 +370,7 @@ func mustActor(c echo.Context) (user.Actor, error) {
 func uuidParam(q url.Values, name string, verr *domain.ValidationError) string {
 	s := single(q, name, verr)
 	if s != "" && !domain.IsID(s) {
-		verr.Add(name, "must be a UUID")
+		verr.Add(name, domain.MsgUUID)
 		return ""
 	}
 	return s

@@ -107,7 +107,7 @@ func idempotencyKey(c echo.Context) (string, error) {
 	case 1:
 		return strings.TrimSpace(values[0]), nil
 	}
-	return "", domain.Invalid(orders.IdempotencyKeyField, "must be given at most once")
+	return "", domain.Invalid(orders.IdempotencyKeyField, domain.MsgAtMostOnce)
 }
 
 func (h orderHandlers) list(c echo.Context) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	upstream "github.com/ultramarket/gateway/adapters/catalogclient"
+	"github.com/ultramarket/gateway/adapters/i18n"
 	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/application/orders"
 	"github.com/ultramarket/gateway/domain"
@@ -31,7 +32,15 @@ const problemTypeBase = "https://ultramarket.uz/problems/"
 // ContentTypeProblem is the media type of every error body outside the webhooks.
 const ContentTypeProblem = "application/problem+json"
 
+// The headers of the language a problem is written in (API.md, "Languages").
+const (
+	HeaderAcceptLanguage  = "Accept-Language"
+	HeaderContentLanguage = "Content-Language"
+)
+
 // Problem is an RFC 9457 problem details body, shaped as API.md fixes it.
+// Until localized, Title, Detail and each field's Message hold message ids
+// (or, when they come from outside, ready texts that are shown as they are).
 type Problem struct {
 	Type      string         `json:"type"`
 	Title     string         `json:"title"`
@@ -40,16 +49,35 @@ type Problem struct {
 	Detail    string         `json:"detail"`
 	Errors    []FieldProblem `json:"errors,omitempty"`
 	RequestID string         `json:"request_id"`
+
+	detailArgs domain.Args
 }
 
 // FieldProblem names one invalid input field of a validation_failed problem.
 type FieldProblem struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+
+	args domain.Args
+}
+
+// localized is p with its texts in lang; type, code and field never change.
+func (p Problem) localized(texts *i18n.Bundle, lang string) Problem {
+	p.Title = texts.Text(lang, p.Title, nil)
+	p.Detail = texts.Text(lang, p.Detail, p.detailArgs)
+	if p.Errors != nil {
+		errs := make([]FieldProblem, len(p.Errors))
+		for i, f := range p.Errors {
+			errs[i] = FieldProblem{Field: f.Field, Message: texts.Text(lang, f.Message, f.args)}
+		}
+		p.Errors = errs
+	}
+	return p
 }
 
 // BadRequestError is a request the server cannot even parse (malformed JSON,
-// a body that is not an object): 400 bad_request with Detail as the detail.
+// a body that is not an object): 400 bad_request with Detail as the detail,
+// a message id (problem.detail.*) or a ready text shown as it is.
 type BadRequestError struct {
 	Detail string
 }
@@ -106,12 +134,13 @@ type problemRule struct {
 // functions: what a client can see is then readable in one place and cannot
 // depend on which packages happen to be linked in.
 //
-// detail is written for the client; the Go error's text never reaches it.
+// detail is the id of a text written for the client (adapters/i18n/locales);
+// the Go error's text never reaches it.
 var specificProblems = [...]problemRule{
 	{err: user.ErrEmailTaken, status: http.StatusConflict, code: "email_taken",
-		detail: "An account with this email already exists."},
+		detail: "problem.detail.email_taken"},
 	{err: auth.ErrInvalidCredentials, status: http.StatusUnauthorized, code: "invalid_credentials",
-		detail: "The email or password is incorrect."},
+		detail: "problem.detail.invalid_credentials"},
 	{err: otp.ErrInvalidCode, status: http.StatusUnauthorized, code: "invalid_credentials",
 		detail: "The code is wrong, expired or already used; ask for a new one."},
 	{err: user.ErrPhoneTaken, status: http.StatusConflict, code: "conflict",
@@ -120,27 +149,27 @@ var specificProblems = [...]problemRule{
 	{err: otp.ErrRateLimited, status: http.StatusTooManyRequests, code: "rate_limited",
 		detail: "Too many codes asked for; retry later."},
 	{err: session.ErrTokenExpired, status: http.StatusUnauthorized, code: "token_expired",
-		detail: "The access token has expired; refresh it and retry."},
+		detail: "problem.detail.token_expired"},
 	// ErrReuse and ErrExpired wrap ErrRevoked: a replayed refresh token and an
 	// expired session are answered like any ended session.
 	{err: session.ErrRevoked, status: http.StatusUnauthorized, code: "token_revoked",
-		detail: "The session has ended; log in again."},
+		detail: "problem.detail.token_revoked"},
 	{err: session.ErrTokenInvalid, status: http.StatusUnauthorized, code: "unauthorized",
-		detail: "The token is not valid."},
+		detail: "problem.detail.token_invalid"},
 	{err: session.ErrUnknownToken, status: http.StatusUnauthorized, code: "unauthorized",
-		detail: "The token is not valid."},
+		detail: "problem.detail.token_invalid"},
 	// Retry-After comes from the *auth.LockedOutError (see retryAfterOf).
 	{err: auth.ErrLockedOut, status: http.StatusTooManyRequests, code: "rate_limited",
-		detail: "Too many failed logins for this email; retry later."},
+		detail: "problem.detail.locked_out"},
 	{err: order.ErrNotPayable, status: http.StatusConflict, code: "order_not_payable",
-		detail: "Only an order awaiting payment can be paid."},
+		detail: "problem.detail.order_not_payable"},
 	{err: product.ErrInsufficientStock, status: http.StatusConflict, code: "insufficient_stock",
-		detail: "There is not enough stock for one or more products."},
+		detail: "problem.detail.insufficient_stock"},
 	{err: order.ErrTooManyUnpaid, status: http.StatusConflict, code: "too_many_unpaid_orders",
-		detail: "You have too many orders awaiting payment; pay or cancel one before placing another."},
+		detail: "problem.detail.too_many_unpaid_orders"},
 	// Wraps the conflict category, as ErrIdempotencyInProgress (409 conflict) does.
 	{err: orders.ErrIdempotencyKeyReused, status: http.StatusConflict, code: "idempotency_key_reused",
-		detail: "This Idempotency-Key was already used with another request body."},
+		detail: "problem.detail.idempotency_key_reused"},
 	{err: order.ErrNotRefundable, status: http.StatusConflict, code: "order_not_refundable",
 		detail: "Only a paid, shipped or delivered order with a completed payment can be refunded."},
 	// refund_refused's detail is the gateway's own note (see problemFor).
@@ -151,7 +180,7 @@ var specificProblems = [...]problemRule{
 		detail: "The payment gateway cannot be reached; nothing changed. Retry later."},
 	// A validation sentinel without a field: say what is wrong in the detail.
 	{err: product.ErrInactive, status: http.StatusUnprocessableEntity, code: "validation_failed",
-		detail: "The product is not for sale (inactive)."},
+		detail: "problem.detail.product_inactive"},
 }
 
 // categoryProblems maps domain error categories. The upstream one wraps
@@ -165,38 +194,56 @@ var categoryProblems = []problemRule{
 	{err: domain.ErrUnauthorized, status: http.StatusUnauthorized, code: "unauthorized"},
 }
 
+// titles are the ids of each code's title. A code without one (a new code,
+// or an upstream's own) gets its name as the title, in every language.
 var titles = map[string]string{
-	"bad_request":          "Bad request",
-	"unauthorized":         "Unauthorized",
-	"forbidden":            "Forbidden",
-	"not_found":            "Not found",
-	"method_not_allowed":   "Method not allowed",
-	"conflict":             "Conflict",
-	"payload_too_large":    "Payload too large",
-	"validation_failed":    "Validation failed",
-	"rate_limited":         "Too many requests",
-	"internal":             "Internal server error",
-	"upstream_unavailable": "Upstream unavailable",
-	"service_unavailable":  "Service unavailable",
+	"bad_request":            "problem.title.bad_request",
+	"unauthorized":           "problem.title.unauthorized",
+	"invalid_credentials":    "problem.title.invalid_credentials",
+	"token_expired":          "problem.title.token_expired",
+	"token_revoked":          "problem.title.token_revoked",
+	"forbidden":              "problem.title.forbidden",
+	"not_found":              "problem.title.not_found",
+	"method_not_allowed":     "problem.title.method_not_allowed",
+	"conflict":               "problem.title.conflict",
+	"email_taken":            "problem.title.email_taken",
+	"idempotency_key_reused": "problem.title.idempotency_key_reused",
+	"order_not_payable":      "problem.title.order_not_payable",
+	"insufficient_stock":     "problem.title.insufficient_stock",
+	"too_many_unpaid_orders": "problem.title.too_many_unpaid_orders",
+	"order_not_refundable":   "problem.title.order_not_refundable",
+	"refund_refused":         "problem.title.refund_refused",
+	"fiscal_data_missing":    "problem.title.fiscal_data_missing",
+	"payload_too_large":      "problem.title.payload_too_large",
+	"validation_failed":      "problem.title.validation_failed",
+	"rate_limited":           "problem.title.rate_limited",
+	"internal":               "problem.title.internal",
+	"upstream_unavailable":   "problem.title.upstream_unavailable",
+	"service_unavailable":    "problem.title.service_unavailable",
 }
 
+// defaultDetails are the ids of the detail of a code whose error says no more.
 var defaultDetails = map[string]string{
-	"bad_request":          "The request could not be understood.",
-	"unauthorized":         "Authentication is required.",
-	"forbidden":            "You are not allowed to do this.",
-	"not_found":            "The requested resource does not exist.",
-	"method_not_allowed":   "The method is not allowed for this resource.",
-	"conflict":             "The request conflicts with the current state of the resource.",
-	"payload_too_large":    "The request body is too large.",
-	"validation_failed":    "The request is invalid.",
-	"rate_limited":         "Too many requests; retry later.",
-	"internal":             "An unexpected error occurred.",
-	"upstream_unavailable": "The product catalog is temporarily unavailable; retry later.",
-	"service_unavailable":  "The service is temporarily unavailable; retry later.",
+	"bad_request":          "problem.detail.bad_request",
+	"unauthorized":         "problem.detail.unauthorized",
+	"forbidden":            "problem.detail.forbidden",
+	"not_found":            "problem.detail.not_found",
+	"method_not_allowed":   "problem.detail.method_not_allowed",
+	"conflict":             "problem.detail.conflict",
+	"payload_too_large":    "problem.detail.payload_too_large",
+	"validation_failed":    "problem.detail.validation_failed",
+	"rate_limited":         "problem.detail.rate_limited",
+	"internal":             "problem.detail.internal",
+	"upstream_unavailable": "problem.detail.upstream_unavailable",
+	"service_unavailable":  "problem.detail.service_unavailable",
 }
 
-// newProblem fills type, title and a detail from the code.
-func newProblem(status int, code, detail string) Problem {
+// fieldsInvalid is the detail of a validation failure; Count picks the plural.
+const fieldsInvalid = "problem.detail.fields_invalid"
+
+// newProblem fills type, title and a detail from the code; detail is an id
+// (with detailArgs) or a ready text, "" for the code's default.
+func newProblem(status int, code, detail string, detailArgs ...domain.Args) Problem {
 	if detail == "" {
 		detail = defaultDetails[code]
 	}
@@ -207,13 +254,17 @@ func newProblem(status int, code, detail string) Problem {
 	if !ok {
 		title = strings.ToUpper(code[:1]) + strings.ReplaceAll(code[1:], "_", " ")
 	}
-	return Problem{
+	p := Problem{
 		Type:   problemTypeBase + strings.ReplaceAll(code, "_", "-"),
 		Title:  title,
 		Status: status,
 		Code:   code,
 		Detail: detail,
 	}
+	if len(detailArgs) > 0 {
+		p.detailArgs = detailArgs[0]
+	}
+	return p
 }
 
 // problemFor decides what a client sees for err: the one place that does.
@@ -253,9 +304,10 @@ func problemFor(err error) Problem {
 	case errors.As(err, &he):
 		return problemFromEcho(he)
 	case errors.As(err, &validation):
-		p := newProblem(http.StatusUnprocessableEntity, "validation_failed", invalidFieldsDetail(len(validation.Fields)))
+		detail, args := invalidFieldsDetail(len(validation.Fields))
+		p := newProblem(http.StatusUnprocessableEntity, "validation_failed", detail, args)
 		for _, f := range validation.Fields {
-			p.Errors = append(p.Errors, FieldProblem{Field: f.Field, Message: f.Message})
+			p.Errors = append(p.Errors, FieldProblem{Field: f.Field, Message: f.Message, args: f.Args})
 		}
 		return p
 	case errors.Is(err, domain.ErrValidation):
@@ -278,11 +330,11 @@ func upstreamProblem(up *upstream.UpstreamProblem) Problem {
 	if up.Status < 400 || up.Status > 499 || up.Code == "" {
 		return newProblem(http.StatusServiceUnavailable, "upstream_unavailable", "")
 	}
-	detail := up.Detail
+	detail, args := up.Detail, domain.Args(nil)
 	if detail == "" {
-		detail = invalidFieldsDetail(len(up.Errors)) // "" falls back to the code's default
+		detail, args = invalidFieldsDetail(len(up.Errors)) // "" falls back to the code's default
 	}
-	p := newProblem(up.Status, up.Code, detail)
+	p := newProblem(up.Status, up.Code, detail, args)
 	if up.Title != "" {
 		p.Title = up.Title
 	}
@@ -292,14 +344,11 @@ func upstreamProblem(up *upstream.UpstreamProblem) Problem {
 	return p
 }
 
-func invalidFieldsDetail(n int) string {
-	switch n {
-	case 0:
-		return ""
-	case 1:
-		return "1 field is invalid"
+func invalidFieldsDetail(n int) (string, domain.Args) {
+	if n == 0 {
+		return "", nil
 	}
-	return strconv.Itoa(n) + " fields are invalid"
+	return fieldsInvalid, domain.Args{i18n.PluralArg: n}
 }
 
 // echoCodes names Echo's own errors: the router's 404 and 405, the body
@@ -348,11 +397,13 @@ func problemFromEcho(he *echo.HTTPError) Problem {
 }
 
 // errorHandler is e.HTTPErrorHandler for both servers. It logs 5xx errors
-// (once: here) with the request id, and writes the problem.
-func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+// (once: here) with the request id, and writes the problem in the language
+// the request's Accept-Language picks, which Content-Language names.
+func errorHandler(log *slog.Logger, texts *i18n.Bundle) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
-		p := problemFor(err)
 		req, res := c.Request(), c.Response()
+		lang := i18n.Negotiate(req.Header.Get(HeaderAcceptLanguage))
+		p := problemFor(err).localized(texts, lang)
 		p.RequestID = res.Header().Get(echo.HeaderXRequestID)
 
 		if p.Status >= 500 && !errors.Is(err, errRecoveredPanic) {
@@ -399,6 +450,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		noStore(c)
 		h.Set(echo.HeaderContentType, ContentTypeProblem)
+		h.Set(HeaderContentLanguage, lang)
 		if req.Method == http.MethodHead {
 			res.WriteHeader(p.Status)
 			return

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ultramarket/gateway/adapters/i18n"
 	"github.com/ultramarket/gateway/adapters/metrics"
 	"github.com/ultramarket/gateway/application/health"
 )
@@ -56,6 +57,16 @@ type Deps struct {
 	Health      HealthChecker
 	DBStats     func() sql.DBStats
 	RateLimiter RateLimiter
+	// Texts holds the problem texts of every language; nil means the
+	// embedded catalogues (i18n.Catalogues).
+	Texts *i18n.Bundle
+}
+
+func (d Deps) texts() *i18n.Bundle {
+	if d.Texts == nil {
+		return i18n.Catalogues()
+	}
+	return d.Texts
 }
 
 func (d Deps) logger() *slog.Logger {
@@ -137,7 +148,7 @@ func newEcho(cfg Config, deps Deps) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.HTTPErrorHandler = errorHandler(deps.logger())
+	e.HTTPErrorHandler = errorHandler(deps.logger(), deps.texts())
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	e.JSONSerializer = jsonSerializer{}
 	// Timeouts on slow clients live on the http.Server that cmd/ultramarket builds.

@@ -37,13 +37,13 @@ func (l *Links) PaymeURL(orderID string, amount money.Money, returnURL string) (
 		return "", fmt.Errorf("payme: merchant id contains ';': %w", ErrNotConfigured)
 	}
 	if orderID == "" || strings.ContainsRune(orderID, ';') {
-		return "", domain.Invalid("order_id", "must be a non-empty id without ';'")
+		return "", domain.Invalid("order_id", domain.MsgPaymeOrderID)
 	}
 	if amount.Tiyin() <= 0 {
-		return "", domain.Invalid("amount", "must be positive")
+		return "", domain.Invalid("amount", domain.MsgPositive)
 	}
 	if strings.ContainsRune(returnURL, ';') {
-		return "", domain.Invalid("return_url", "must not contain ';'")
+		return "", domain.Invalid("return_url", domain.MsgNoSemicolon)
 	}
 	params := fmt.Sprintf("m=%s;ac.order_id=%s;a=%d", l.merchantID, orderID, amount.Tiyin())
 	if returnURL != "" {

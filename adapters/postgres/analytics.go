@@ -55,14 +55,14 @@ func (a *Analytics) Sales(ctx context.Context, from, to time.Time, interval port
 	switch interval {
 	case ports.IntervalDay, ports.IntervalWeek, ports.IntervalMonth:
 	default:
-		return nil, fmt.Errorf("sales by %q: %w", interval, domain.Invalid("interval", "must be day, week or month"))
+		return nil, fmt.Errorf("sales by %q: %w", interval, domain.Invalid("interval", domain.MsgEither, domain.Args{"Values": "day, week", "Last": "month"}))
 	}
 	if loc == nil {
 		loc = time.UTC
 	}
 	zone := loc.String()
 	if zone == "Local" {
-		return nil, fmt.Errorf("sales: %w", domain.Invalid("tz", "must be a named time zone"))
+		return nil, fmt.Errorf("sales: %w", domain.Invalid("tz", domain.MsgNamedTimeZone))
 	}
 	out := []ports.SalesPoint{}
 	if !from.Before(to) {

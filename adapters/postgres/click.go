@@ -78,7 +78,7 @@ func clickErrorValue(e *int) sql.NullInt32 {
 func (r *ClickRepo) Insert(ctx context.Context, t *payment.ClickTransaction) error {
 	if !validID(t.ID()) {
 		return fmt.Errorf("insert click transaction %d for order %s: %w", t.ClickTransID(), t.OrderID(),
-			domain.Invalid("id", "must be a UUID"))
+			domain.Invalid("id", domain.MsgUUID))
 	}
 	var prepareID int64
 	err := sqlx.GetContext(ctx, ext(ctx, r.db), &prepareID, `INSERT INTO click_transactions

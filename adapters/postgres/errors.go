@@ -96,13 +96,13 @@ func mapError(err error) error {
 		if de, ok := foreignKeyErrors[pe.Constraint]; ok {
 			return fmt.Errorf("%w [%s] (%w)", de, pe.Constraint, err)
 		}
-		return fmt.Errorf("%w (%w)", domain.Invalid(fieldOf(pe), "refers to a missing record"), err)
+		return fmt.Errorf("%w (%w)", domain.Invalid(fieldOf(pe), domain.MsgMissingRecord), err)
 	case pqerror.CheckViolation:
-		return fmt.Errorf("%w (%w)", domain.Invalid(fieldOf(pe), "is out of range"), err)
+		return fmt.Errorf("%w (%w)", domain.Invalid(fieldOf(pe), domain.MsgOutOfRange), err)
 	case pqerror.NotNullViolation:
-		return fmt.Errorf("%w (%w)", domain.Invalid(fieldOf(pe), "is required"), err)
+		return fmt.Errorf("%w (%w)", domain.Invalid(fieldOf(pe), domain.MsgRequired), err)
 	case pqerror.StringDataRightTruncation, pqerror.NumericValueOutOfRange, pqerror.InvalidTextRepresentation:
-		return fmt.Errorf("%w (%w)", domain.Invalid(fieldOf(pe), "is invalid"), err)
+		return fmt.Errorf("%w (%w)", domain.Invalid(fieldOf(pe), domain.MsgInvalid), err)
 	}
 	return unavailable(err)
 }

@@ -167,7 +167,7 @@ func (s *IdempotencyStore) Renew(ctx context.Context, userID, key, claim string,
 // finish, and its answer is the key's.
 func (s *IdempotencyStore) Complete(ctx context.Context, userID, key, claim, resourceID string) error {
 	if resourceID == "" {
-		return fmt.Errorf("complete idempotency key of user %s: %w", userID, domain.Invalid("resource_id", "must not be empty"))
+		return fmt.Errorf("complete idempotency key of user %s: %w", userID, domain.Invalid("resource_id", domain.MsgNotEmpty))
 	}
 	if !validID(userID) || !validID(claim) {
 		return fmt.Errorf("complete idempotency key of user %s: %w", userID, ErrNotClaimed)

@@ -243,7 +243,7 @@ func (r *OrderRepo) LockOverdue(ctx context.Context, cutoff time.Time, after por
 	var afterID sql.NullString
 	if !after.CreatedAt.IsZero() {
 		if !validID(after.ID) {
-			return nil, fmt.Errorf("lock overdue orders after %q: %w", after.ID, domain.Invalid("id", "must be a UUID"))
+			return nil, fmt.Errorf("lock overdue orders after %q: %w", after.ID, domain.Invalid("id", domain.MsgUUID))
 		}
 		afterTime = sql.NullTime{Time: dbTime(after.CreatedAt), Valid: true}
 		afterID = sql.NullString{String: after.ID, Valid: true}

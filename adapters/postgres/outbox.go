@@ -87,13 +87,13 @@ func (s *OutboxStore) Append(ctx context.Context, msg ports.OutboxMessage) error
 	}
 	var bad []domain.FieldError
 	if !validID(msg.ID) {
-		bad = append(bad, domain.FieldError{Field: "id", Message: "must be a UUID"})
+		bad = append(bad, domain.FieldError{Field: "id", Message: domain.MsgUUID})
 	}
 	if !validID(msg.AggregateID) {
-		bad = append(bad, domain.FieldError{Field: "aggregate_id", Message: "must be a UUID"})
+		bad = append(bad, domain.FieldError{Field: "aggregate_id", Message: domain.MsgUUID})
 	}
 	if msg.CreatedAt.IsZero() {
-		bad = append(bad, domain.FieldError{Field: "created_at", Message: "is required"})
+		bad = append(bad, domain.FieldError{Field: "created_at", Message: domain.MsgRequired})
 	}
 	if len(bad) > 0 {
 		return &domain.ValidationError{Fields: bad}

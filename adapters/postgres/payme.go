@@ -212,11 +212,11 @@ func (r *PaymeRepo) SaveFiscalData(ctx context.Context, paymeID string, kind por
 	case ports.FiscalCancel:
 		column = "fiscal_cancel"
 	default:
-		return fmt.Errorf("save payme fiscal data %s: %w", paymeID, domain.Invalid("type", "must be PERFORM or CANCEL"))
+		return fmt.Errorf("save payme fiscal data %s: %w", paymeID, domain.Invalid("type", domain.MsgEither, domain.Args{"Values": "PERFORM", "Last": "CANCEL"}))
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(data, &obj); err != nil || obj == nil {
-		return fmt.Errorf("save payme fiscal data %s: %w", paymeID, domain.Invalid("fiscal_data", "must be a JSON object"))
+		return fmt.Errorf("save payme fiscal data %s: %w", paymeID, domain.Invalid("fiscal_data", domain.MsgJSONObject))
 	}
 	// column is one of two constants above, never input.
 	res, err := ext(ctx, r.db).ExecContext(ctx,
@@ -224,7 +224,7 @@ func (r *PaymeRepo) SaveFiscalData(ctx context.Context, paymeID string, kind por
 	if pq.As(err, pqerror.UntranslatableCharacter) != nil {
 		// JSONB cannot hold \u0000; a receipt with one is invalid input, not an outage.
 		return fmt.Errorf("save payme fiscal data %s %s: %w (%w)", kind, paymeID,
-			domain.Invalid("fiscal_data", "must not contain the NUL character"), err)
+			domain.Invalid("fiscal_data", domain.MsgNoNUL), err)
 	}
 	if err != nil {
 		return fmt.Errorf("save payme fiscal data %s %s: %w", kind, paymeID, mapError(err))

@@ -166,7 +166,7 @@ func withSellerCheck(err error, sellerID string) error {
 	if validID(sellerID) {
 		return err
 	}
-	const msg = "must be a UUID"
+	const msg = domain.MsgUUID
 	var verr *domain.ValidationError
 	if errors.As(err, &verr) {
 		verr.Add("seller_id", msg)
@@ -266,7 +266,7 @@ func (c *ProductStore) Lookup(ctx context.Context, ids []string, _ user.Actor) (
 // Reserve and Release, so concurrent orders never deadlock.
 func (c *ProductStore) Reserve(ctx context.Context, orderID string, items []ports.ReservationItem, _ user.Actor) error {
 	if !validID(orderID) {
-		return domain.Invalid("order_id", "must be a UUID")
+		return domain.Invalid("order_id", domain.MsgUUID)
 	}
 	lines, err := mergeLines(items)
 	if err != nil {
@@ -319,12 +319,12 @@ func (c *ProductStore) Reserve(ctx context.Context, orderID string, items []port
 // products summed), in id order: the lock order of Reserve and Release.
 func mergeLines(items []ports.ReservationItem) ([]ports.ReservationItem, error) {
 	if len(items) == 0 {
-		return nil, domain.Invalid("items", "must not be empty")
+		return nil, domain.Invalid("items", domain.MsgNotEmpty)
 	}
 	sum := make(map[string]int64, len(items))
 	for i, it := range items {
 		if it.Quantity < 1 || it.Quantity > product.MaxStock {
-			return nil, domain.Invalid(fmt.Sprintf("items[%d].quantity", i), fmt.Sprintf("must be 1..%d", product.MaxStock))
+			return nil, domain.Invalid(fmt.Sprintf("items[%d].quantity", i), domain.MsgRange, domain.Args{"Min": 1, "Max": product.MaxStock})
 		}
 		id, ok := domain.ParseID(it.ProductID)
 		if !ok {

@@ -30,13 +30,13 @@ func (r *SettlementRepo) Record(ctx context.Context, orderID string, provider pa
 	switch provider {
 	case payment.ProviderPayme, payment.ProviderClick:
 	default:
-		return fmt.Errorf("record settlement of order %s: %w", orderID, domain.Invalid("provider", "must be payme or click"))
+		return fmt.Errorf("record settlement of order %s: %w", orderID, domain.Invalid("provider", domain.MsgEither, domain.Args{"Values": "payme", "Last": "click"}))
 	}
 	if !validID(orderID) {
 		return fmt.Errorf("record settlement of order %s: %w", orderID, order.ErrNotFound)
 	}
 	if providerTxID == "" {
-		return fmt.Errorf("record settlement of order %s: %w", orderID, domain.Invalid("provider_tx_id", "must not be empty"))
+		return fmt.Errorf("record settlement of order %s: %w", orderID, domain.Invalid("provider_tx_id", domain.MsgNotEmpty))
 	}
 	_, err := ext(ctx, r.db).ExecContext(ctx, `INSERT INTO order_settlements (order_id, provider, provider_tx_id)
 		VALUES ($1, $2, $3)`, orderID, string(provider), providerTxID)

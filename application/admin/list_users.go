@@ -65,7 +65,7 @@ func filterOf(in ListUsersInput) (ports.UserFilter, error) {
 	f := ports.UserFilter{Query: strings.TrimSpace(in.Query)}
 	verr := &domain.ValidationError{}
 	if utf8.RuneCountInString(f.Query) > maxQueryChars {
-		verr.Add("q", "must be at most 200 characters")
+		verr.Add("q", domain.MsgMaxChars, domain.Args{"Count": 200})
 	}
 	if in.Role != "" {
 		r, err := user.ParseRole(in.Role)

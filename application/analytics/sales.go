@@ -2,7 +2,6 @@ package analytics
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/ultramarket/gateway/domain"
@@ -77,7 +76,7 @@ func (uc *Sales) Handle(ctx context.Context, in SalesInput) (SalesReport, error)
 	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil || tz == "Local" { // "Local" is whatever the host is set to
-		verr.Add("tz", "must be an IANA time zone name, e.g. Asia/Tashkent")
+		verr.Add("tz", domain.MsgTimeZone)
 		loc = time.UTC // still check the other parameters
 	}
 
@@ -87,7 +86,7 @@ func (uc *Sales) Handle(ctx context.Context, in SalesInput) (SalesReport, error)
 	case ports.IntervalDay, ports.IntervalWeek, ports.IntervalMonth:
 		interval = ports.Interval(in.Interval)
 	default:
-		verr.Add("interval", "must be day, week or month")
+		verr.Add("interval", domain.MsgEither, domain.Args{"Values": "day, week", "Last": "month"})
 	}
 
 	to := uc.clock.Now()
@@ -95,7 +94,7 @@ func (uc *Sales) Handle(ctx context.Context, in SalesInput) (SalesReport, error)
 	if in.To != "" {
 		t, isDate, ok := parseBound(in.To, loc, true)
 		if !ok {
-			verr.Add("to", "must be an RFC 3339 timestamp or a YYYY-MM-DD date")
+			verr.Add("to", domain.MsgTimestamp)
 		}
 		to, toIsDate = t, isDate
 	}
@@ -103,7 +102,7 @@ func (uc *Sales) Handle(ctx context.Context, in SalesInput) (SalesReport, error)
 	if in.From != "" {
 		t, _, ok := parseBound(in.From, loc, false)
 		if !ok {
-			verr.Add("from", "must be an RFC 3339 timestamp or a YYYY-MM-DD date")
+			verr.Add("from", domain.MsgTimestamp)
 		}
 		from = t
 	} else {
@@ -113,9 +112,9 @@ func (uc *Sales) Handle(ctx context.Context, in SalesInput) (SalesReport, error)
 	if len(verr.Fields) == 0 {
 		switch {
 		case from.After(to), toIsDate && !from.Before(to): // from after the whole day to names
-			verr.Add("from", "must not be after to")
+			verr.Add("from", domain.MsgFromAfterTo)
 		case periods(from, to, interval) > MaxPoints:
-			verr.Add("from", fmt.Sprintf("the range holds more than %d periods of a %s", MaxPoints, interval))
+			verr.Add("from", domain.MsgTooManyPeriods, domain.Args{"Count": MaxPoints, "Interval": interval})
 		}
 	}
 	if err := verr.OrNil(); err != nil {

@@ -40,7 +40,7 @@ func (uc *TopProducts) Handle(ctx context.Context, in TopProductsInput) ([]ports
 	limit := DefaultTopLimit
 	if in.Limit != nil {
 		if limit = *in.Limit; limit < 1 || limit > MaxTopLimit {
-			return nil, domain.Invalid("limit", "must be between 1 and 100")
+			return nil, domain.Invalid("limit", domain.MsgBetween, domain.Args{"Min": 1, "Max": MaxTopLimit})
 		}
 	}
 	top, err := uc.analytics.TopProducts(ctx, limit)

@@ -85,7 +85,7 @@ func addFields(verr *domain.ValidationError, err error, skip ...string) error {
 	}
 	for _, f := range v.Fields {
 		if !slices.Contains(skip, f.Field) {
-			verr.Add(f.Field, f.Message)
+			verr.AddField(f)
 		}
 	}
 	return nil

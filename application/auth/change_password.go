@@ -58,19 +58,19 @@ func (uc *ChangePassword) Handle(ctx context.Context, in ChangePasswordInput) er
 	verr := &domain.ValidationError{}
 	switch {
 	case in.CurrentPassword == "":
-		verr.Add("current_password", "must not be empty")
+		verr.Add("current_password", domain.MsgNotEmpty)
 	case !u.HasPassword():
 		// An account made by phone login sets its first password with a code
 		// (POST /api/auth/password/reset); no current one can match, and
 		// there is nothing to guess, so the lockout is not involved.
-		verr.Add("current_password", "is incorrect")
+		verr.Add("current_password", domain.MsgIncorrect)
 	default:
 		ok, err := uc.verifyCurrent(ctx, u, in.CurrentPassword, in.Client)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			verr.Add("current_password", "is incorrect")
+			verr.Add("current_password", domain.MsgIncorrect)
 		}
 	}
 	if err := user.CheckPassword(in.NewPassword, u.Email()); err != nil {
@@ -79,7 +79,8 @@ func (uc *ChangePassword) Handle(ctx context.Context, in ChangePasswordInput) er
 			return err
 		}
 		for _, f := range perr.Fields { // the policy names it "password"
-			verr.Add("new_password", f.Message)
+			f.Field = "new_password"
+			verr.AddField(f)
 		}
 	}
 	if err := verr.OrNil(); err != nil {
@@ -101,7 +102,7 @@ func (uc *ChangePassword) Handle(ctx context.Context, in ChangePasswordInput) er
 		}
 		if locked.PasswordHash() != u.PasswordHash() {
 			// Another request changed the password since it was verified.
-			return domain.Invalid("current_password", "is incorrect")
+			return domain.Invalid("current_password", domain.MsgIncorrect)
 		}
 		locked.SetPasswordHash(hash, now)
 		return uc.users.Update(ctx, locked)

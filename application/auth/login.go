@@ -82,10 +82,10 @@ type LoginResult struct {
 func (uc *Login) Handle(ctx context.Context, in LoginInput) (LoginResult, error) {
 	verr := &domain.ValidationError{}
 	if strings.TrimSpace(in.Email) == "" {
-		verr.Add("email", "must not be empty")
+		verr.Add("email", domain.MsgNotEmpty)
 	}
 	if in.Password == "" {
-		verr.Add("password", "must not be empty")
+		verr.Add("password", domain.MsgNotEmpty)
 	}
 	if err := verr.OrNil(); err != nil {
 		return LoginResult{}, err

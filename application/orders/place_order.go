@@ -122,9 +122,9 @@ type PlaceOrderInput struct {
 }
 
 var (
-	errKeyTooLong  error = domain.Invalid(IdempotencyKeyField, fmt.Sprintf("must be at most %d characters", MaxIdempotencyKeyChars))
-	errEmptyCart   error = domain.Invalid("items", "the cart is empty: send items or add products to the cart first")
-	errTooManyIDs  error = domain.Invalid("items", fmt.Sprintf("must contain at most %d distinct products", order.MaxItems))
+	errKeyTooLong  error = domain.Invalid(IdempotencyKeyField, domain.MsgMaxChars, domain.Args{"Count": MaxIdempotencyKeyChars})
+	errEmptyCart   error = domain.Invalid("items", domain.MsgCartEmpty)
+	errTooManyIDs  error = domain.Invalid("items", domain.MsgMaxDistinctProducts, domain.Args{"Count": order.MaxItems})
 	placeholderFee       = money.MustTiyin(1) // the price of a line without a product, while the rest is validated
 )
 
@@ -468,7 +468,7 @@ func (uc *PlaceOrder) build(ctx context.Context, in PlaceOrderInput, requested [
 		switch p := byID[r.ProductID]; {
 		case r.ProductID == "": // order.New names it
 		case p == nil || !p.Active():
-			verr.Add(fmt.Sprintf("items[%d].product_id", i), "unknown or inactive product")
+			verr.Add(fmt.Sprintf("items[%d].product_id", i), domain.MsgUnknownProduct)
 		default:
 			it.Name, it.UnitPrice = p.Name(), p.Price()
 		}

@@ -74,7 +74,7 @@ func (uc *CreatePaymentLink) Handle(ctx context.Context, in CreatePaymentLinkInp
 	checkOrderID(verr, in.OrderID)
 	provider, ok := parseProvider(in.Provider)
 	if !ok {
-		verr.Add("provider", "must be payme or click")
+		verr.Add("provider", domain.MsgEither, domain.Args{"Values": "payme", "Last": "click"})
 	}
 	if msg := uc.returns.check(in.ReturnURL); msg != "" {
 		verr.Add("return_url", msg)
@@ -119,9 +119,9 @@ func parseProvider(s string) (payment.Provider, bool) {
 func checkOrderID(verr *domain.ValidationError, id string) {
 	switch {
 	case id == "":
-		verr.Add("order_id", "is required")
+		verr.Add("order_id", domain.MsgRequired)
 	case !domain.IsID(id):
-		verr.Add("order_id", "must be a UUID")
+		verr.Add("order_id", domain.MsgUUID)
 	}
 }
 
@@ -140,29 +140,29 @@ func (p ReturnURLPolicy) check(s string) string {
 		return fmt.Sprintf("must be at most %d characters", MaxReturnURLLength)
 	}
 	if strings.Contains(s, ";") {
-		return "must not contain ';'"
+		return domain.MsgNoSemicolon
 	}
 	if strings.Contains(s, `\`) {
-		return "must not contain backslashes"
+		return domain.MsgNoBackslash
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] <= ' ' || s[i] == 0x7f {
-			return "must not contain spaces or control characters"
+			return domain.MsgNoSpaces
 		}
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
-		return "must be an absolute https URL"
+		return domain.MsgAbsoluteHTTPS
 	}
 	if u.User != nil {
-		return "must not contain user information"
+		return domain.MsgNoUserInfo
 	}
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	if !slices.Contains(p.Hosts, host) {
-		return "must point at one of the shop's own hosts"
+		return domain.MsgOwnHost
 	}
 	if u.Scheme == "http" && (!p.HTTPOnLocalhost || host != "localhost") {
-		return "must use https"
+		return domain.MsgHTTPS
 	}
 	return ""
 }

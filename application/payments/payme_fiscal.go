@@ -36,14 +36,14 @@ func NewPaymeSetFiscalData(fiscal ports.FiscalStore) *PaymeSetFiscalData {
 func (uc *PaymeSetFiscalData) Handle(ctx context.Context, in PaymeFiscalInput) error {
 	verr := &domain.ValidationError{}
 	if in.PaymeID == "" {
-		verr.Add("id", "must not be empty")
+		verr.Add("id", domain.MsgNotEmpty)
 	}
 	if in.Kind != ports.FiscalPerform && in.Kind != ports.FiscalCancel {
-		verr.Add("type", "must be PERFORM or CANCEL")
+		verr.Add("type", domain.MsgEither, domain.Args{"Values": "PERFORM", "Last": "CANCEL"})
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(in.Data, &obj); err != nil || obj == nil {
-		verr.Add("fiscal_data", "must be an object")
+		verr.Add("fiscal_data", domain.MsgObject)
 	}
 	if err := verr.OrNil(); err != nil {
 		return err

@@ -54,10 +54,10 @@ func (uc *ListProducts) Handle(ctx context.Context, in ListProductsInput) (Produ
 	verr := &domain.ValidationError{}
 	q.Page, q.PageSize = domain.Paging(in.Page, in.PageSize, verr)
 	if utf8.RuneCountInString(q.Q) > maxQueryChars {
-		verr.Add("q", "must be at most 200 characters")
+		verr.Add("q", domain.MsgMaxChars, domain.Args{"Count": 200})
 	}
 	if utf8.RuneCountInString(q.Category) > product.MaxCategoryChars {
-		verr.Add("category", "must be at most 100 characters")
+		verr.Add("category", domain.MsgMaxChars, domain.Args{"Count": 100})
 	}
 	if err := verr.OrNil(); err != nil {
 		return ProductPage{}, err

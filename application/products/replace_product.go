@@ -29,7 +29,7 @@ type ReplaceProductInput struct {
 }
 
 // errSellerFixed is the answer to a seller_id other than the product's.
-var errSellerFixed error = domain.Invalid("seller_id", "cannot change")
+var errSellerFixed error = domain.Invalid("seller_id", domain.MsgCannotChange)
 
 // Handle replaces the product for its seller or an admin. Errors, in the
 // order they are checked:

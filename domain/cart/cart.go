@@ -24,9 +24,9 @@ const (
 
 var (
 	// ErrInvalidQuantity: a requested quantity outside 0..MaxQuantity (0 removes the line).
-	ErrInvalidQuantity error = domain.Invalid("quantity", fmt.Sprintf("must be 0..%d (0 removes the product)", MaxQuantity))
+	ErrInvalidQuantity error = domain.Invalid("quantity", domain.MsgCartQuantity, domain.Args{"Max": MaxQuantity})
 	// ErrFull: adding one more distinct product to a cart of MaxLines.
-	ErrFull error = domain.Invalid("product_id", fmt.Sprintf("the cart already holds %d different products", MaxLines))
+	ErrFull error = domain.Invalid("product_id", domain.MsgCartFull, domain.Args{"Count": MaxLines})
 )
 
 // CheckQuantity accepts a requested quantity: 1..MaxQuantity sets the line,

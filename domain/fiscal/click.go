@@ -63,7 +63,7 @@ type ClickItem struct {
 // Click would refuse is better refused here, where the line can be named.
 func ClickSubmissionFor(lines []Line, own Principal) (ClickSubmission, error) {
 	if len(lines) == 0 {
-		return ClickSubmission{}, domain.Invalid("items", "must contain at least one line")
+		return ClickSubmission{}, domain.Invalid("items", domain.MsgMinOneLine)
 	}
 	items := make([]ClickItem, 0, len(lines))
 	var total money.Money

@@ -39,8 +39,8 @@ func (e *MissingError) Is(target error) bool {
 // errcheck reports as an unchecked error.
 type fieldErrors []domain.FieldError
 
-func (f *fieldErrors) add(field, message string) {
-	*f = append(*f, domain.FieldError{Field: field, Message: message})
+func (f *fieldErrors) add(field, message string, args ...domain.Args) {
+	*f = append(*f, domain.Invalid(field, message, args...).Fields...)
 }
 
 // err is nil when no field was added.

@@ -1,5 +1,7 @@
 package fiscal
 
+import "github.com/ultramarket/gateway/domain"
+
 // VAT rates a product may carry. 12 % is Uzbekistan's rate since 2023 (Law
 // ZRU-812) and the default; 0 is for goods sold without VAT.
 const (
@@ -46,19 +48,19 @@ func NewIdentity(d IdentityDraft) (Identity, error) {
 	var verr fieldErrors
 	if d.IKPUCode != nil {
 		if !digits(*d.IKPUCode, IKPUCodeDigits, IKPUCodeDigits) {
-			verr.add("ikpu_code", "must be exactly 17 digits")
+			verr.add("ikpu_code", domain.MsgExactDigits, domain.Args{"Count": IKPUCodeDigits})
 		}
 		id.ikpuCode = *d.IKPUCode
 	}
 	if d.PackageCode != nil {
 		if !digits(*d.PackageCode, 1, MaxPackageCodeLen) {
-			verr.add("package_code", "must be 1..20 digits")
+			verr.add("package_code", domain.MsgDigitsRange, domain.Args{"Count": MaxPackageCodeLen})
 		}
 		id.packageCode = *d.PackageCode
 	}
 	if d.UnitCode != nil {
 		if *d.UnitCode < 1 || *d.UnitCode > MaxUnitCode {
-			verr.add("unit_code", "must be an integer 1..999999")
+			verr.add("unit_code", domain.MsgIntegerRange, domain.Args{"Min": 1, "Max": MaxUnitCode})
 		} else {
 			id.unitCode = int(*d.UnitCode)
 		}
@@ -69,7 +71,7 @@ func NewIdentity(d IdentityDraft) (Identity, error) {
 		case ZeroVATPercent:
 			id.noVAT = true
 		default:
-			verr.add("vat_percent", "must be 0 or 12")
+			verr.add("vat_percent", domain.MsgEither, domain.Args{"Values": "0", "Last": "12"})
 		}
 	}
 	if err := verr.err(); err != nil {

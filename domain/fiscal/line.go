@@ -39,20 +39,20 @@ type Line struct {
 func NewLine(d LineDraft) (Line, error) {
 	var verr fieldErrors
 	if d.Name == "" {
-		verr.add("name", "must not be empty")
+		verr.add("name", domain.MsgNotEmpty)
 	}
 	if d.UnitPrice.Tiyin() <= 0 {
-		verr.add("unit_price", "must be positive")
+		verr.add("unit_price", domain.MsgPositive)
 	}
 	if d.Quantity < 1 {
-		verr.add("quantity", "must be at least 1")
+		verr.add("quantity", domain.MsgAtLeast, domain.Args{"Min": 1})
 	}
 	if err := verr.err(); err != nil {
 		return Line{}, err
 	}
 	total, err := d.UnitPrice.Times(d.Quantity)
 	if err != nil {
-		return Line{}, domain.Invalid("quantity", "line total is too large")
+		return Line{}, domain.Invalid("quantity", domain.MsgLineTotalTooLarge)
 	}
 	percent := LineVATPercent(d.Product, d.Seller)
 	vat, err := VATAmount(total, percent)

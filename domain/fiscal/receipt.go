@@ -35,7 +35,7 @@ func ParseKind(s string) (Kind, error) {
 	if k := Kind(s); k == KindSale || k == KindRefund {
 		return k, nil
 	}
-	return "", domain.Invalid("kind", "must be sale or refund")
+	return "", domain.Invalid("kind", domain.MsgEither, domain.Args{"Values": "sale", "Last": "refund"})
 }
 
 // ParseStatus accepts exactly the stored spellings.
@@ -43,7 +43,7 @@ func ParseStatus(s string) (Status, error) {
 	if st := Status(s); st == StatusPending || st == StatusIssued || st == StatusFailed {
 		return st, nil
 	}
-	return "", domain.Invalid("status", "must be pending, issued or failed")
+	return "", domain.Invalid("status", domain.MsgEither, domain.Args{"Values": "pending, issued", "Last": "failed"})
 }
 
 // ReceiptData is what a provider reports about a printed receipt; any part
@@ -146,7 +146,7 @@ const ofdDateLayout = "20060102150405"
 func ParsePaymeDate(s string) (time.Time, error) {
 	t, ok := parseOFDDate(s)
 	if !ok {
-		return time.Time{}, domain.Invalid("fiscal_data.date", "must be a date YYYYMMDDhhmmss")
+		return time.Time{}, domain.Invalid("fiscal_data.date", domain.MsgPaymeDate)
 	}
 	return t, nil
 }
@@ -178,7 +178,7 @@ func KindForPaymeType(typ string) (Kind, error) {
 	case PaymeTypeCancel:
 		return KindRefund, nil
 	}
-	return "", domain.Invalid("type", "must be PERFORM or CANCEL")
+	return "", domain.Invalid("type", domain.MsgEither, domain.Args{"Values": "PERFORM", "Last": "CANCEL"})
 }
 
 // StatusForPaymeCode maps SetFiscalData's status_code: 0 means the tax

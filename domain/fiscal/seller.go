@@ -1,5 +1,7 @@
 package fiscal
 
+import "github.com/ultramarket/gateway/domain"
+
 // Lengths of the two taxpayer numbers a seller may be registered under.
 const (
 	TINDigits   = 9  // a company's (or an entrepreneur's) taxpayer number
@@ -29,15 +31,15 @@ func NewSellerProfile(d SellerProfileDraft) (SellerProfile, error) {
 	var verr fieldErrors
 	switch {
 	case d.TIN == nil && d.PINFL == nil:
-		verr.add("tin", "one of tin and pinfl is required")
-		verr.add("pinfl", "one of tin and pinfl is required")
+		verr.add("tin", domain.MsgTINOrPINFL)
+		verr.add("pinfl", domain.MsgTINOrPINFL)
 	case d.TIN != nil && d.PINFL != nil:
-		verr.add("tin", "give either tin or pinfl, not both")
-		verr.add("pinfl", "give either tin or pinfl, not both")
+		verr.add("tin", domain.MsgTINNotBothPINFL)
+		verr.add("pinfl", domain.MsgTINNotBothPINFL)
 	case d.TIN != nil && !digits(*d.TIN, TINDigits, TINDigits):
-		verr.add("tin", "must be exactly 9 digits")
+		verr.add("tin", domain.MsgExactDigits, domain.Args{"Count": TINDigits})
 	case d.PINFL != nil && !digits(*d.PINFL, PINFLDigits, PINFLDigits):
-		verr.add("pinfl", "must be exactly 14 digits")
+		verr.add("pinfl", domain.MsgExactDigits, domain.Args{"Count": PINFLDigits})
 	}
 	if err := verr.err(); err != nil {
 		return SellerProfile{}, err

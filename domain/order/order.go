@@ -44,8 +44,8 @@ func ParseStatus(s string) (Status, error) {
 var (
 	ErrNotFound = fmt.Errorf("order: %w", domain.ErrNotFound)
 	// ErrInvalidStatus and ErrEmpty are ValidationErrors so the edge can name the field.
-	ErrInvalidStatus     error = domain.Invalid("status", "unknown order status")
-	ErrEmpty             error = domain.Invalid("items", "must contain at least one item")
+	ErrInvalidStatus     error = domain.Invalid("status", domain.MsgUnknownOrderStatus)
+	ErrEmpty             error = domain.Invalid("items", domain.MsgMinOneItem)
 	ErrIllegalTransition       = fmt.Errorf("order: illegal status transition: %w", domain.ErrConflict)
 	// ErrNotPayable: API code order_not_payable.
 	ErrNotPayable = fmt.Errorf("order: not payable: %w", domain.ErrConflict)
@@ -119,14 +119,14 @@ func (a Address) validate(verr *domain.ValidationError) *domain.ValidationError 
 	t := a.trimmed()
 	checkLen := func(field, v string, max int) {
 		if n := utf8.RuneCountInString(v); n < 1 || n > max {
-			verr.Add(addressFieldPfx+field, fmt.Sprintf("must be 1..%d characters", max))
+			verr.Add(addressFieldPfx+field, domain.MsgCharsRange, domain.Args{"Count": max})
 		}
 	}
 	checkLen("region", t.Region, maxRegionChars)
 	checkLen("city", t.City, maxCityChars)
 	checkLen("street", t.Street, maxStreetChars)
 	if !phonePattern.MatchString(t.Phone) {
-		verr.Add(addressFieldPfx+"phone", "must be +998 followed by 9 digits")
+		verr.Add(addressFieldPfx+"phone", domain.MsgPhone)
 	}
 	return verr
 }
@@ -162,15 +162,15 @@ func New(id, userID string, items []Item, addr Address, note string, now time.Ti
 		field := fmt.Sprintf("items[%d].", i)
 		ok := true
 		if it.ProductID == "" {
-			verr.Add(field+"product_id", "must not be empty")
+			verr.Add(field+"product_id", domain.MsgNotEmpty)
 			ok = false
 		}
 		if it.Quantity < 1 || it.Quantity > MaxQuantity {
-			verr.Add(field+"quantity", fmt.Sprintf("must be 1..%d", MaxQuantity))
+			verr.Add(field+"quantity", domain.MsgRange, domain.Args{"Min": 1, "Max": MaxQuantity})
 			ok = false
 		}
 		if it.UnitPrice.Tiyin() <= 0 {
-			verr.Add(field+"unit_price", "must be positive")
+			verr.Add(field+"unit_price", domain.MsgPositive)
 			ok = false
 		}
 		if !ok {
@@ -182,7 +182,7 @@ func New(id, userID string, items []Item, addr Address, note string, now time.Ti
 			if merged[j].Quantity > MaxQuantity && !tooMany[j] {
 				tooMany[j] = true
 				verr.Add(fmt.Sprintf("items[%d].quantity", firstIndex[j]),
-					fmt.Sprintf("must be 1..%d in total for one product", MaxQuantity))
+					domain.MsgRangeInTotal, domain.Args{"Min": 1, "Max": MaxQuantity})
 			}
 			if merged[j].Quantity > MaxQuantity {
 				merged[j].Quantity = MaxQuantity // keep later sums bounded
@@ -194,7 +194,7 @@ func New(id, userID string, items []Item, addr Address, note string, now time.Ti
 		merged = append(merged, it)
 	}
 	if len(pos) > MaxItems {
-		verr.Add("items", fmt.Sprintf("must contain at most %d distinct products", MaxItems))
+		verr.Add("items", domain.MsgMaxDistinctProducts, domain.Args{"Count": MaxItems})
 	}
 
 	var total money.Money
@@ -205,7 +205,7 @@ func New(id, userID string, items []Item, addr Address, note string, now time.Ti
 				total, err = total.Add(line)
 			}
 			if err != nil {
-				verr.Add("items", "order total is too large")
+				verr.Add("items", domain.MsgOrderTotalTooLarge)
 				break
 			}
 		}
@@ -213,7 +213,7 @@ func New(id, userID string, items []Item, addr Address, note string, now time.Ti
 
 	note = strings.TrimSpace(note)
 	if utf8.RuneCountInString(note) > MaxNoteChars {
-		verr.Add("note", fmt.Sprintf("must be at most %d characters", MaxNoteChars))
+		verr.Add("note", domain.MsgMaxChars, domain.Args{"Count": MaxNoteChars})
 	}
 	addr.validate(verr)
 	if err := verr.OrNil(); err != nil {

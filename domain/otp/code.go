@@ -36,7 +36,7 @@ type Code struct {
 
 // errBadCode is shared, like the other parse errors: callers merge its
 // fields, never append to it.
-var errBadCode error = domain.Invalid("code", fmt.Sprintf("must be %d digits", CodeDigits))
+var errBadCode error = domain.Invalid("code", domain.MsgDigits, domain.Args{"Count": CodeDigits})
 
 // NewCode draws a code uniformly from crypto/rand.
 func NewCode() (Code, error) { return newCode(rand.Reader) }

@@ -75,21 +75,21 @@ func validate(d Draft) (cleanDraft, error) {
 	}
 	verr := &domain.ValidationError{}
 	if n := utf8.RuneCountInString(c.name); n < 1 || n > MaxNameChars {
-		verr.Add("name", fmt.Sprintf("must be 1..%d characters", MaxNameChars))
+		verr.Add("name", domain.MsgCharsRange, domain.Args{"Count": MaxNameChars})
 	}
 	if utf8.RuneCountInString(c.description) > MaxDescriptionChars {
-		verr.Add("description", fmt.Sprintf("must be at most %d characters", MaxDescriptionChars))
+		verr.Add("description", domain.MsgMaxChars, domain.Args{"Count": MaxDescriptionChars})
 	}
 	if n := utf8.RuneCountInString(c.category); n < 1 || n > MaxCategoryChars {
-		verr.Add("category", fmt.Sprintf("must be 1..%d characters", MaxCategoryChars))
+		verr.Add("category", domain.MsgCharsRange, domain.Args{"Count": MaxCategoryChars})
 	}
 	if d.Price < 1 || d.Price > MaxPriceTiyin {
-		verr.Add("price", fmt.Sprintf("must be 1..%d tiyin", int64(MaxPriceTiyin)))
+		verr.Add("price", domain.MsgTiyinRange, domain.Args{"Count": int64(MaxPriceTiyin)})
 	} else {
 		c.price = money.MustTiyin(d.Price)
 	}
 	if d.Stock < 0 || d.Stock > MaxStock {
-		verr.Add("stock", fmt.Sprintf("must be 0..%d", MaxStock))
+		verr.Add("stock", domain.MsgRange, domain.Args{"Min": 0, "Max": MaxStock})
 	}
 	return c, verr.OrNil()
 }

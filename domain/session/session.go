@@ -81,22 +81,22 @@ func (l Lifetime) expiry(createdAt, now time.Time) time.Time {
 func New(id, userID string, role user.Role, refreshHash, userAgent, ip string, now time.Time, life Lifetime) (*Session, error) {
 	verr := &domain.ValidationError{}
 	if id == "" {
-		verr.Add("id", "must not be empty")
+		verr.Add("id", domain.MsgNotEmpty)
 	}
 	if userID == "" {
-		verr.Add("user_id", "must not be empty")
+		verr.Add("user_id", domain.MsgNotEmpty)
 	}
 	if _, err := user.ParseRole(string(role)); err != nil {
-		verr.Add("role", "must be one of customer, seller, admin, super_admin")
+		verr.Add("role", domain.MsgOneOf, domain.Args{"Values": "customer, seller, admin, super_admin"})
 	}
 	if refreshHash == "" {
-		verr.Add("refresh_token", "must not be empty")
+		verr.Add("refresh_token", domain.MsgNotEmpty)
 	}
 	if life.TTL <= 0 {
-		verr.Add("ttl", "must be positive")
+		verr.Add("ttl", domain.MsgPositive)
 	}
 	if life.MaxAge <= 0 {
-		verr.Add("max_age", "must be positive")
+		verr.Add("max_age", domain.MsgPositive)
 	}
 	if err := verr.OrNil(); err != nil {
 		return nil, err

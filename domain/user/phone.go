@@ -17,7 +17,7 @@ type Phone struct {
 
 // errPhoneRequired is shared, like the other parse errors: callers merge its
 // fields, never append to it.
-var errPhoneRequired error = domain.Invalid("phone", "is required")
+var errPhoneRequired error = domain.Invalid("phone", domain.MsgRequired)
 
 // ParsePhone reads a required phone number. Surrounding spaces are trimmed,
 // nothing else is forgiven: a contract that says "+998 and 9 digits" is not

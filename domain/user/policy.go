@@ -28,10 +28,10 @@ func NormalizeEmail(s string) (string, error) {
 }
 
 func normalizeEmail(s string) (string, string) {
-	const bad = "must be a valid email address"
+	const bad = domain.MsgEmail
 	e := strings.ToLower(strings.TrimSpace(s))
 	if len(e) > maxEmailBytes {
-		return "", "must be at most 254 bytes"
+		return "", domain.MsgEmailTooLong
 	}
 	local, host, ok := strings.Cut(e, "@")
 	if !ok || local == "" || len(local) > maxLocalBytes || strings.Contains(host, "@") {
@@ -69,13 +69,13 @@ func normalizeEmail(s string) (string, string) {
 func CheckPassword(password, normalizedEmail string) error {
 	switch {
 	case len(password) < minPasswordBytes:
-		return domain.Invalid("password", "must be at least 8 bytes")
+		return domain.Invalid("password", domain.MsgMinBytes, domain.Args{"Count": minPasswordBytes})
 	case len(password) > maxPasswordBytes:
-		return domain.Invalid("password", "must be at most 72 bytes")
+		return domain.Invalid("password", domain.MsgMaxBytes, domain.Args{"Count": maxPasswordBytes})
 	case normalizedEmail != "" && strings.EqualFold(password, normalizedEmail):
-		return domain.Invalid("password", "must not be the email address")
+		return domain.Invalid("password", domain.MsgPasswordIsEmail)
 	case isCommonPassword(password):
-		return domain.Invalid("password", "is too common")
+		return domain.Invalid("password", domain.MsgPasswordCommon)
 	}
 	return nil
 }
@@ -97,7 +97,7 @@ func normalizePhone(s string) (string, string) {
 	if p == "" || phonePattern.MatchString(p) {
 		return p, ""
 	}
-	return "", "must be +998 followed by 9 digits"
+	return "", domain.MsgPhone
 }
 
 //go:embed common_passwords.txt

@@ -20,8 +20,8 @@ var (
 	ErrPhoneTaken = fmt.Errorf("user: phone verified by another account: %w", domain.ErrConflict)
 	ErrBlocked    = fmt.Errorf("user: blocked: %w", domain.ErrForbidden)
 	// The two parse errors are ValidationErrors so the edge can name the field.
-	ErrInvalidRole    error = domain.Invalid("role", "must be one of customer, seller, admin, super_admin")
-	ErrInvalidStatus  error = domain.Invalid("status", "must be active or blocked")
+	ErrInvalidRole    error = domain.Invalid("role", domain.MsgOneOf, domain.Args{"Values": "customer, seller, admin, super_admin"})
+	ErrInvalidStatus  error = domain.Invalid("status", domain.MsgEither, domain.Args{"Values": "active", "Last": "blocked"})
 	ErrSelfChange           = fmt.Errorf("user: cannot change own role or block oneself: %w", domain.ErrConflict)
 	ErrLastSuperAdmin       = fmt.Errorf("user: the last active super_admin cannot be demoted or blocked: %w", domain.ErrConflict)
 	ErrNotAllowed           = fmt.Errorf("user: not allowed: %w", domain.ErrForbidden)
@@ -65,7 +65,7 @@ func New(id, email, passwordHash, fullName, phone string, now time.Time) (*User,
 	}
 	name := strings.TrimSpace(fullName)
 	if n := utf8.RuneCountInString(name); n < 1 || n > maxFullName {
-		verr.Add("full_name", fmt.Sprintf("must be 1..%d characters", maxFullName))
+		verr.Add("full_name", domain.MsgCharsRange, domain.Args{"Count": maxFullName})
 	}
 	normPhone, msg := normalizePhone(phone)
 	if msg != "" {

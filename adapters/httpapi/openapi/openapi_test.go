@@ -78,6 +78,13 @@ func TestSpec_Conventions(t *testing.T) {
 				hasReqID = hasReqID || (p.Value.In == "header" && p.Value.Name == "X-Request-ID")
 			}
 			assert.True(t, hasReqID, "%s: the path item lists the X-Request-ID parameter", where)
+			// Accept-Language picks the language of problems, which the
+			// webhooks never answer with.
+			hasLang := false
+			for _, p := range item.Parameters {
+				hasLang = hasLang || (p.Value.In == "header" && p.Value.Name == "Accept-Language")
+			}
+			assert.Equal(t, !webhook(path), hasLang, "%s: the path item lists Accept-Language exactly when it can answer a problem", where)
 
 			statuses := op.Responses.Map()
 			require.NotEmpty(t, statuses, where)
@@ -100,6 +107,10 @@ func TestSpec_Conventions(t *testing.T) {
 					mt := resp.Content.Get("application/problem+json")
 					if assert.NotNil(t, mt, "%s %d: application/problem+json", where, status) {
 						assertProblemSchema(t, where+" "+code, status, mt.Schema)
+					}
+					if h := resp.Headers["Content-Language"]; assert.NotNil(t, h, "%s %d: a problem carries Content-Language", where, status) {
+						assert.True(t, h.Value.Required, "%s %d: Content-Language is required", where, status)
+						assert.Equal(t, []any{"uz", "ru", "en"}, h.Value.Schema.Value.Enum, "%s %d", where, status)
 					}
 				}
 				if status == http.StatusTooManyRequests {

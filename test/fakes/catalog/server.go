@@ -45,6 +45,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/ultramarket/gateway/adapters/i18n"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/product"
@@ -626,7 +627,9 @@ func validationProblem(w http.ResponseWriter, err error) {
 		Detail: fmt.Sprintf("%d fields are invalid", len(verr.Fields)),
 	}
 	for _, f := range verr.Fields {
-		body.Errors = append(body.Errors, fieldError{Field: f.Field, Message: f.Message})
+		// The catalog service answers in English: the domain's message ids
+		// are written out as their English text, its own words as they are.
+		body.Errors = append(body.Errors, fieldError{Field: f.Field, Message: i18n.Catalogues().Text(i18n.English, f.Message, f.Args)})
 	}
 	writeJSON(w, http.StatusUnprocessableEntity, body, "application/problem+json")
 }
