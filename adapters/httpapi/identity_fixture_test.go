@@ -96,10 +96,11 @@ func newIdentity(t *testing.T) identity {
 		ChangePassword: auth.NewChangePassword(testsupport.InlineTx{}, f.users, f.hasher, f.guard, f.sessions, clock),
 	})
 	httpapi.RegisterAdmin(f.e, httpapi.AdminUseCases{
-		Authenticate: f.authenticate,
-		ListUsers:    admin.NewListUsers(f.users),
-		ChangeRole:   admin.NewChangeRole(testsupport.InlineTx{}, f.users, f.sessions, clock),
-		ChangeStatus: admin.NewChangeStatus(testsupport.InlineTx{}, f.users, f.sessions, clock),
+		Authenticate:     f.authenticate,
+		ListUsers:        admin.NewListUsers(f.users),
+		ChangeRole:       admin.NewChangeRole(testsupport.InlineTx{}, f.users, f.sessions, clock),
+		ChangeStatus:     admin.NewChangeStatus(testsupport.InlineTx{}, f.users, f.sessions, clock),
+		SetSellerProfile: admin.NewSetSellerProfile(testsupport.InlineTx{}, f.users, clock),
 	})
 	return f
 }
@@ -184,7 +185,7 @@ func fieldNames(p problemBody) []string {
 
 // Exact key sets of API.md's objects, sorted.
 var (
-	userKeys    = []string{"created_at", "email", "full_name", "id", "phone", "role", "status"}
+	userKeys    = []string{"created_at", "email", "full_name", "id", "phone", "role", "seller_profile", "status"}
 	tokensKeys  = []string{"access_token", "expires_in", "refresh_token", "token_type"}
 	sessionKeys = []string{"created_at", "current", "expires_at", "id", "ip", "last_used_at", "user_agent"}
 )

@@ -17,6 +17,7 @@ import (
 	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/application/orders"
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/session"
@@ -202,6 +203,15 @@ func newProblem(status int, code, detail string) Problem {
 // problemFor decides what a client sees for err: the one place that does.
 // Nothing of err's text reaches a 5xx body.
 func problemFor(err error) Problem {
+	// A validation error with a code of its own, and the fields it names.
+	var validation *domain.ValidationError
+	if errors.Is(err, fiscal.ErrFiscalDataMissing) && errors.As(err, &validation) {
+		p := newProblem(http.StatusUnprocessableEntity, "fiscal_data_missing", invalidFieldsDetail(len(validation.Fields)))
+		for _, f := range validation.Fields {
+			p.Errors = append(p.Errors, FieldProblem{Field: f.Field, Message: f.Message})
+		}
+		return p
+	}
 	for _, r := range specificProblems {
 		if errors.Is(err, r.err) {
 			return newProblem(r.status, r.code, r.detail)
@@ -218,7 +228,6 @@ func problemFor(err error) Problem {
 		rateLimited *RateLimitedError
 		badRequest  *BadRequestError
 		tooLarge    *http.MaxBytesError
-		validation  *domain.ValidationError
 		he          *echo.HTTPError
 	)
 	switch {

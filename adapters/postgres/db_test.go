@@ -32,7 +32,7 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 	t.Parallel()
 	db := testenv.Postgres(t) // already up
 	c := ctx(t)
-	all := []string{"cart_items", "click_transactions", "idempotency_keys", "order_items", "order_placements",
+	all := []string{"cart_items", "click_transactions", "fiscal_receipts", "idempotency_keys", "order_items", "order_placements",
 		"order_settlements", "orders", "outbox", "payme_transactions", "products", "stock_reservations", "users"}
 	require.Equal(t, all, tables(t, db))
 
@@ -48,7 +48,10 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "down", &out))
-	assert.Contains(t, out.String(), "00006_outbox.sql", "down rolls back the newest migration only")
+	assert.Contains(t, out.String(), "00007_fiscal.sql", "down rolls back the newest migration only")
+	assert.NotContains(t, tables(t, db), "fiscal_receipts")
+	assert.Contains(t, tables(t, db), "outbox")
+	migrateDownTo(t, db, 5)
 	assert.NotContains(t, tables(t, db), "outbox")
 	assert.Contains(t, tables(t, db), "order_placements")
 	migrateDownTo(t, db, 2)
@@ -57,6 +60,7 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "status", &out))
+	assert.Regexp(t, `00007_fiscal\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00006_outbox\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00003_payments\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00002_orders\.sql\s+applied`, out.String())
@@ -91,14 +95,18 @@ func TestMigrateClickUUIDKeepsAttemptsAndSettlements(t *testing.T) {
 	t.Parallel()
 	db := testenv.Postgres(t)
 	c := ctx(t)
+	// The orders are made through today's repositories, so before going back.
+	paid := newOrder(t, db, someUser(t, db).ID(), t0)
+	pending := newOrder(t, db, someUser(t, db).ID(), t0)
+	cancelledOrder := newOrder(t, db, someUser(t, db).ID(), t0)
+	require.NoError(t, cancelledOrder.Cancel(t0.Add(time.Hour)))
+	require.NoError(t, postgres.NewOrderRepo(db).Update(c, cancelledOrder))
 	migrateDownTo(t, db, 3) // back to 00003
 	var intType string
 	require.NoError(t, db.GetContext(c, &intType, `SELECT data_type FROM information_schema.columns
 		WHERE table_name = 'click_transactions' AND column_name = 'id'`))
 	require.Equal(t, "bigint", intType)
 
-	paid := newOrder(t, db, someUser(t, db).ID(), t0)
-	pending := newOrder(t, db, someUser(t, db).ID(), t0)
 	var confirmedID, preparedID int64
 	require.NoError(t, db.GetContext(c, &confirmedID, `INSERT INTO click_transactions (click_trans_id, click_paydoc_id,
 		service_id, order_id, amount, amount_raw, state, prepared_at, confirmed_at)
@@ -111,9 +119,6 @@ func TestMigrateClickUUIDKeepsAttemptsAndSettlements(t *testing.T) {
 	require.NoError(t, err)
 	// A cancelled order: one attempt ended with it (the invented -9 of old),
 	// one Click had cancelled before with its own error.
-	cancelledOrder := newOrder(t, db, someUser(t, db).ID(), t0)
-	require.NoError(t, cancelledOrder.Cancel(t0.Add(time.Hour)))
-	require.NoError(t, postgres.NewOrderRepo(db).Update(c, cancelledOrder))
 	var endedWithOrder, cancelledByClick int64
 	require.NoError(t, db.GetContext(c, &endedWithOrder, `INSERT INTO click_transactions (click_trans_id, click_paydoc_id,
 		service_id, order_id, amount, amount_raw, state, click_error, prepared_at, cancelled_at)

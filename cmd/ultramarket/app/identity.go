@@ -73,10 +73,11 @@ func (a *App) wireIdentity(d identityDeps) error {
 		ChangePassword: auth.NewChangePassword(d.tx, d.users, d.hasher, guard, sessions, d.clock),
 	})
 	httpapi.RegisterAdmin(a.public, httpapi.AdminUseCases{
-		Authenticate: authenticate,
-		ListUsers:    admin.NewListUsers(d.users),
-		ChangeRole:   admin.NewChangeRole(d.tx, d.users, sessions, d.clock),
-		ChangeStatus: admin.NewChangeStatus(d.tx, d.users, sessions, d.clock),
+		Authenticate:     authenticate,
+		ListUsers:        admin.NewListUsers(d.users),
+		ChangeRole:       admin.NewChangeRole(d.tx, d.users, sessions, d.clock),
+		ChangeStatus:     admin.NewChangeStatus(d.tx, d.users, sessions, d.clock),
+		SetSellerProfile: admin.NewSetSellerProfile(d.tx, d.users, d.clock),
 	})
 	return nil
 }

@@ -120,6 +120,12 @@ type Config struct {
 	ClickMerchantUserID string
 	ClickAllowedIPs     []*net.IPNet
 
+	// ClickAPIURL is Click's Merchant API base URL, "" (off) when not set.
+	ClickAPIURL         string
+	ClickFiscalMaxTries int
+	// FiscalRequired refuses orders of products without fiscal codes.
+	FiscalRequired bool
+
 	MigrateOnStart  bool
 	SeedDemo        bool
 	ShutdownTimeout time.Duration
@@ -217,6 +223,16 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		c.ClickSecretKey = orDefault(c.ClickSecretKey, DevClickSecretKey)
 		c.ClickMerchantUserID = orDefault(c.ClickMerchantUserID, DevClickMerchantUserID)
 	}
+	clickAPI := ""
+	if prod {
+		clickAPI = "https://api.click.uz/v2/merchant"
+	}
+	if c.ClickAPIURL = r.str("CLICK_API_URL", clickAPI); c.ClickAPIURL != "" {
+		c.ClickAPIURL = strings.TrimRight(r.url("CLICK_API_URL", clickAPI, "https", "http"), "/")
+	}
+	c.ClickFiscalMaxTries = r.positiveInt("CLICK_FISCAL_MAX_TRIES", 20)
+	c.FiscalRequired = r.boolean("FISCAL_REQUIRED", prod)
+
 	if prod {
 		for name, v := range map[string]string{
 			"PAYME_MERCHANT_ID": c.PaymeMerchantID, "PAYME_KEY": c.PaymeKey,
