@@ -7,9 +7,11 @@ package mocks
 import (
 	context "context"
 	reflect "reflect"
+	time "time"
 
 	gomock "github.com/golang/mock/gomock"
 	fiscal "github.com/ultramarket/gateway/domain/fiscal"
+	ports "github.com/ultramarket/gateway/ports"
 )
 
 // MockSellerProfiles is a mock of SellerProfiles interface.
@@ -48,4 +50,98 @@ func (m *MockSellerProfiles) SellerProfilesOf(ctx context.Context, sellerIDs []s
 func (mr *MockSellerProfilesMockRecorder) SellerProfilesOf(ctx, sellerIDs interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SellerProfilesOf", reflect.TypeOf((*MockSellerProfiles)(nil).SellerProfilesOf), ctx, sellerIDs)
+}
+
+// MockClickReceipts is a mock of ClickReceipts interface.
+type MockClickReceipts struct {
+	ctrl     *gomock.Controller
+	recorder *MockClickReceiptsMockRecorder
+}
+
+// MockClickReceiptsMockRecorder is the mock recorder for MockClickReceipts.
+type MockClickReceiptsMockRecorder struct {
+	mock *MockClickReceipts
+}
+
+// NewMockClickReceipts creates a new mock instance.
+func NewMockClickReceipts(ctrl *gomock.Controller) *MockClickReceipts {
+	mock := &MockClickReceipts{ctrl: ctrl}
+	mock.recorder = &MockClickReceiptsMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockClickReceipts) EXPECT() *MockClickReceiptsMockRecorder {
+	return m.recorder
+}
+
+// AddPending mocks base method.
+func (m *MockClickReceipts) AddPending(ctx context.Context, orderID string, paymentID int64, now time.Time) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "AddPending", ctx, orderID, paymentID, now)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// AddPending indicates an expected call of AddPending.
+func (mr *MockClickReceiptsMockRecorder) AddPending(ctx, orderID, paymentID, now interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AddPending", reflect.TypeOf((*MockClickReceipts)(nil).AddPending), ctx, orderID, paymentID, now)
+}
+
+// Get mocks base method.
+func (m *MockClickReceipts) Get(ctx context.Context, paymentID int64) (ports.ClickReceiptState, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Get", ctx, paymentID)
+	ret0, _ := ret[0].(ports.ClickReceiptState)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Get indicates an expected call of Get.
+func (mr *MockClickReceiptsMockRecorder) Get(ctx, paymentID interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Get", reflect.TypeOf((*MockClickReceipts)(nil).Get), ctx, paymentID)
+}
+
+// MarkIssued mocks base method.
+func (m *MockClickReceipts) MarkIssued(ctx context.Context, paymentID int64, data fiscal.ReceiptData, now time.Time) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "MarkIssued", ctx, paymentID, data, now)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// MarkIssued indicates an expected call of MarkIssued.
+func (mr *MockClickReceiptsMockRecorder) MarkIssued(ctx, paymentID, data, now interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "MarkIssued", reflect.TypeOf((*MockClickReceipts)(nil).MarkIssued), ctx, paymentID, data, now)
+}
+
+// MarkSubmitted mocks base method.
+func (m *MockClickReceipts) MarkSubmitted(ctx context.Context, paymentID int64, now time.Time) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "MarkSubmitted", ctx, paymentID, now)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// MarkSubmitted indicates an expected call of MarkSubmitted.
+func (mr *MockClickReceiptsMockRecorder) MarkSubmitted(ctx, paymentID, now interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "MarkSubmitted", reflect.TypeOf((*MockClickReceipts)(nil).MarkSubmitted), ctx, paymentID, now)
+}
+
+// RecordFailure mocks base method.
+func (m *MockClickReceipts) RecordFailure(ctx context.Context, paymentID int64, reason string, final bool, now time.Time) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "RecordFailure", ctx, paymentID, reason, final, now)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// RecordFailure indicates an expected call of RecordFailure.
+func (mr *MockClickReceiptsMockRecorder) RecordFailure(ctx, paymentID, reason, final, now interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RecordFailure", reflect.TypeOf((*MockClickReceipts)(nil).RecordFailure), ctx, paymentID, reason, final, now)
 }

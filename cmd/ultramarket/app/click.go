@@ -1,12 +1,16 @@
 package app
 
 import (
+	"log/slog"
+	"time"
+
 	"github.com/ultramarket/gateway/adapters/click"
 	"github.com/ultramarket/gateway/adapters/httpapi"
 	"github.com/ultramarket/gateway/adapters/payme"
 	"github.com/ultramarket/gateway/adapters/postgres"
 	"github.com/ultramarket/gateway/application/payments"
 	"github.com/ultramarket/gateway/cmd/ultramarket/config"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/ports"
 )
@@ -56,7 +60,7 @@ func (a *App) wireClick(d clickDeps) {
 		Logger:     a.log,
 	}, click.UseCases{
 		Prepare:  payments.NewClickPrepare(d.tx, orders, clicks, d.ids, d.clock),
-		Complete: payments.NewClickComplete(d.tx, orders, clicks, postgres.NewSettlementRepo(a.db), a.catalog, d.clock),
+		Complete: a.clickComplete(d, orders, clicks),
 	}, a.metrics).Register(a.public)
 
 	links := paymentLinks{newPaymeLinks(a.cfg), click.NewLinks(a.cfg.ClickServiceID, a.cfg.ClickMerchantID)}
@@ -71,3 +75,34 @@ func (a *App) wireClick(d clickDeps) {
 		ListTransactions: payments.NewListTransactions(orders, postgres.NewPaymeRepo(a.db), clicks),
 	})
 }
+
+// clickComplete is the Complete use case; with CLICK_API_URL set it also
+// queues the sale receipt of every confirmed payment, which the Click
+// receipt worker (started here) submits to Click's Merchant API after the
+// webhook's transaction has committed.
+func (a *App) clickComplete(d clickDeps, orders *postgres.OrderRepo, clicks *postgres.ClickRepo) *payments.ClickComplete {
+	uc := payments.NewClickComplete(d.tx, orders, clicks, postgres.NewSettlementRepo(a.db), a.catalog, d.clock)
+	if a.cfg.ClickAPIURL == "" {
+		return uc
+	}
+	merchant, err := click.NewMerchantClient(click.MerchantConfig{
+		BaseURL: a.cfg.ClickAPIURL, ServiceID: a.cfg.ClickServiceID,
+		MerchantUserID: a.cfg.ClickMerchantUserID, SecretKey: a.cfg.ClickSecretKey,
+		Now: d.clock.Now,
+	})
+	if err != nil {
+		// config.Load checked the URL; what is left is a programming error.
+		a.log.Error("Click receipts off: the Merchant API client cannot be made", "err", err)
+		return uc
+	}
+	receipts, outbox := postgres.NewClickReceiptStore(a.db), postgres.NewOutboxStore(a.db)
+	worker := payments.NewClickReceiptWorker(outbox, receipts, orders, merchant, d.clock, a.cfg.ClickFiscalMaxTries,
+		fiscal.Principal{})
+	a.addLoop("click-receipts", clickReceiptPoll, worker.Pass,
+		a.sweepLog("click receipt pass failed", "click receipts tried", slog.LevelInfo, "receipts"))
+	return uc.WithReceipts(receipts, outbox, d.ids)
+}
+
+// clickReceiptPoll is how often the Click receipt worker looks for due
+// receipts: API.md wants the first submission within 1 s of the commit.
+const clickReceiptPoll = 250 * time.Millisecond
