@@ -24,11 +24,13 @@ import (
 
 // Keys of the commerce bodies API.md fixes, exactly.
 var (
-	productKeys   = []string{"id", "name", "description", "category", "price", "currency", "stock", "seller_id", "active", "created_at", "updated_at"}
-	cartKeys      = []string{"items", "total", "currency"}
-	cartItemKeys  = []string{"product_id", "name", "unit_price", "quantity", "line_total", "available"}
-	orderKeys     = []string{"id", "user_id", "status", "items", "total", "currency", "shipping_address", "note", "created_at", "updated_at", "paid_at", "cancelled_at", "refund_authorized_at"}
-	orderItemKeys = []string{"product_id", "name", "unit_price", "quantity", "line_total"}
+	productKeys = []string{"id", "name", "description", "category", "price", "currency", "stock", "seller_id", "active",
+		"ikpu_code", "package_code", "unit_code", "vat_percent", "created_at", "updated_at"}
+	cartKeys     = []string{"items", "total", "currency"}
+	cartItemKeys = []string{"product_id", "name", "unit_price", "quantity", "line_total", "available"}
+	orderKeys    = []string{"id", "user_id", "status", "items", "total", "currency", "shipping_address", "note", "receipts",
+		"created_at", "updated_at", "paid_at", "cancelled_at", "refund_authorized_at"}
+	orderItemKeys = []string{"product_id", "name", "unit_price", "quantity", "line_total", "vat_percent", "vat_amount"}
 	addressKeys   = []string{"region", "city", "street", "phone"}
 )
 
