@@ -64,6 +64,8 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 	migrateDownTo(t, db, 8)
 	assert.NotContains(t, tables(t, db), "reconciliation_issues")
 	assert.Contains(t, tables(t, db), "order_refunds")
+	migrateDownTo(t, db, 6)
+	assert.NotContains(t, columns(t, db, "users"), "phone_verified")
 	migrateDownTo(t, db, 5)
 	assert.NotContains(t, tables(t, db), "outbox")
 	assert.Contains(t, tables(t, db), "order_placements")
