@@ -39,6 +39,7 @@ const (
 	MsgRangeInTotal = "validation.range_in_total" // Min, Max: of one product over several lines
 	MsgIntegerRange = "validation.integer_range"  // Min, Max
 	MsgCharsRange   = "validation.chars_range"    // Count: the most characters, at least 1
+	MsgCharsOneTo   = "validation.chars_one_to"   // Count: as chars_range, worded "1 to N"
 	MsgMaxChars     = "validation.max_chars"      // Count
 	MsgMinBytes     = "validation.min_bytes"      // Count
 	MsgMaxBytes     = "validation.max_bytes"      // Count
@@ -77,6 +78,7 @@ const (
 	MsgTimestamp      = "validation.timestamp"
 	MsgFromAfterTo    = "validation.from_after_to"
 	MsgTooManyPeriods = "validation.too_many_periods" // Count, Interval
+	MsgExportTooLarge = "validation.export_too_large" // Count: rows in the range, Max: the most one export holds
 
 	// Payments and fiscal data.
 	MsgNoNUL           = "validation.no_nul"
@@ -91,4 +93,5 @@ const (
 	MsgHTTPS           = "validation.https"
 	MsgTINOrPINFL      = "validation.tin_or_pinfl"
 	MsgTINNotBothPINFL = "validation.tin_not_both_pinfl"
+	MsgNoFiscalCode    = "validation.no_fiscal_code"
 )

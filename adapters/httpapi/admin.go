@@ -172,7 +172,7 @@ func (h adminHandlers) setSellerProfile(c echo.Context) error {
 		return err
 	}
 	if req.VATPayer == nil {
-		return domain.Invalid("vat_payer", "is required")
+		return domain.Invalid("vat_payer", domain.MsgRequired)
 	}
 	u, err := h.uc.SetSellerProfile.Handle(c.Request().Context(), admin.SetSellerProfileInput{
 		ActorID: claims.UserID, TargetID: id,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ultramarket/gateway/adapters/i18n"
 	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/session"
@@ -303,10 +304,11 @@ func (h authHandlers) resetPassword(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// requestLang is the language of texts made for this request (API.md,
-// "Languages"). English only for now: choosing uz or ru from
-// Accept-Language comes with their message catalogues.
-func requestLang(echo.Context) string { return "en" }
+// requestLang is the language of texts made for this request, such as the
+// SMS with a login code (API.md, "Languages"): the one problems answer in.
+func requestLang(c echo.Context) string {
+	return i18n.Negotiate(c.Request().Header.Get(HeaderAcceptLanguage))
+}
 
 // withTokens writes a body that carries tokens. no-store keeps them out of
 // every cache (RFC 6749 §5.1 asks the same of token responses).

@@ -143,12 +143,12 @@ var specificProblems = [...]problemRule{
 	{err: auth.ErrInvalidCredentials, status: http.StatusUnauthorized, code: "invalid_credentials",
 		detail: "problem.detail.invalid_credentials"},
 	{err: otp.ErrInvalidCode, status: http.StatusUnauthorized, code: "invalid_credentials",
-		detail: "The code is wrong, expired or already used; ask for a new one."},
+		detail: "problem.detail.otp_invalid"},
 	{err: user.ErrPhoneTaken, status: http.StatusConflict, code: "conflict",
-		detail: "Another account has verified this phone number."},
+		detail: "problem.detail.phone_taken"},
 	// Retry-After comes from the *otp.RateLimitedError (see retryAfterOf).
 	{err: otp.ErrRateLimited, status: http.StatusTooManyRequests, code: "rate_limited",
-		detail: "Too many codes asked for; retry later."},
+		detail: "problem.detail.otp_rate_limited"},
 	{err: session.ErrTokenExpired, status: http.StatusUnauthorized, code: "token_expired",
 		detail: "problem.detail.token_expired"},
 	// ErrReuse and ErrExpired wrap ErrRevoked: a replayed refresh token and an
@@ -172,13 +172,13 @@ var specificProblems = [...]problemRule{
 	{err: orders.ErrIdempotencyKeyReused, status: http.StatusConflict, code: "idempotency_key_reused",
 		detail: "problem.detail.idempotency_key_reused"},
 	{err: order.ErrNotRefundable, status: http.StatusConflict, code: "order_not_refundable",
-		detail: "Only a paid, shipped or delivered order with a completed payment can be refunded."},
+		detail: "problem.detail.order_not_refundable"},
 	// refund_refused's detail is the gateway's own note (see problemFor).
 	{err: payment.ErrRefundRefused, status: http.StatusConflict, code: "refund_refused",
-		detail: "The payment gateway refused the refund."},
+		detail: "problem.detail.refund_refused"},
 	// Before the categories: upstream_unavailable, but about the gateway, not the catalog.
 	{err: payment.ErrGatewayUnavailable, status: http.StatusServiceUnavailable, code: "upstream_unavailable",
-		detail: "The payment gateway cannot be reached; nothing changed. Retry later."},
+		detail: "problem.detail.gateway_unavailable"},
 	// A validation sentinel without a field: say what is wrong in the detail.
 	{err: product.ErrInactive, status: http.StatusUnprocessableEntity, code: "validation_failed",
 		detail: "problem.detail.product_inactive"},

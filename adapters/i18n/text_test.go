@@ -59,9 +59,9 @@ func TestTextFallbacks(t *testing.T) {
 func TestSMSTexts(t *testing.T) {
 	b := i18n.Catalogues()
 	args := func(minutes int) map[string]any { return map[string]any{"Code": "123456", "Count": minutes} }
-	assert.Equal(t, "UltraMarket login code: 123456. Valid for 5 minutes. Do not share it with anyone.",
+	assert.Equal(t, "UltraMarket: your code is 123456. It expires in 5 minutes. Do not share it with anyone.",
 		b.Text("en", i18n.SMSLoginCode, args(5)))
-	assert.Equal(t, "UltraMarket login code: 123456. Valid for 1 minute. Do not share it with anyone.",
+	assert.Equal(t, "UltraMarket: your code is 123456. It expires in 1 minute. Do not share it with anyone.",
 		b.Text("en", i18n.SMSLoginCode, args(1)))
 	assert.Equal(t, "Код входа UltraMarket: 123456. Действует 1 минуту. Никому не сообщайте.",
 		b.Text("ru", i18n.SMSLoginCode, args(1)))

@@ -66,7 +66,7 @@ func (r issueRow) toDomain() (*reconciliation.Issue, error) {
 
 func (s *ReconciliationStore) Open(ctx context.Context, i *reconciliation.Issue) (bool, error) {
 	if !validID(i.ID()) {
-		return false, fmt.Errorf("open %s issue about %s: %w", i.Kind(), i.Subject(), domain.Invalid("id", "must be a UUID"))
+		return false, fmt.Errorf("open %s issue about %s: %w", i.Kind(), i.Subject(), domain.Invalid("id", domain.MsgUUID))
 	}
 	res, err := ext(ctx, s.db).ExecContext(ctx, `INSERT INTO reconciliation_issues
 		(id, kind, subject, order_id, provider, provider_transaction_id, detail, status, detected_at)

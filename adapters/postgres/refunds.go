@@ -47,7 +47,7 @@ func (r refundRow) toDomain() (*payment.Refund, error) {
 
 func (r *RefundRepo) Add(ctx context.Context, f *payment.Refund) error {
 	if !validID(f.ID()) {
-		return fmt.Errorf("insert refund of order %s: %w", f.OrderID(), domain.Invalid("id", "must be a UUID"))
+		return fmt.Errorf("insert refund of order %s: %w", f.OrderID(), domain.Invalid("id", domain.MsgUUID))
 	}
 	_, err := ext(ctx, r.db).ExecContext(ctx, `INSERT INTO order_refunds
 		(id, order_id, provider, outcome, reason, admin_id, created_at)

@@ -95,7 +95,7 @@ func (uc *ExportPayments) Check(ctx context.Context, in PaymentsInput) (ports.Pa
 		return ports.PaymentFilter{}, fmt.Errorf("count payments to export: %w", err)
 	}
 	if n > MaxExportRows {
-		return ports.PaymentFilter{}, domain.Invalid("to", fmt.Sprintf("the range holds %d payments, more than %d; export it in parts", n, MaxExportRows))
+		return ports.PaymentFilter{}, domain.Invalid("to", domain.MsgExportTooLarge, domain.Args{"Count": n, "Max": MaxExportRows})
 	}
 	return f, nil
 }
@@ -119,18 +119,18 @@ func paymentFilterOf(in PaymentsInput, paged bool) (ports.PaymentFilter, error) 
 	case "", payment.ProviderPayme, payment.ProviderClick:
 		f.Provider = p
 	default:
-		verr.Add("provider", "must be payme or click")
+		verr.Add("provider", domain.MsgEither, domain.Args{"Values": "payme", "Last": "click"})
 	}
 	switch s := payment.ClientState(in.State); s {
 	case "", payment.ClientPending, payment.ClientCompleted, payment.ClientCancelled, payment.ClientRefunded:
 		f.State = s
 	default:
-		verr.Add("state", "must be pending, completed, cancelled or refunded")
+		verr.Add("state", domain.MsgEither, domain.Args{"Values": "pending, completed, cancelled", "Last": "refunded"})
 	}
 	if in.OrderID != "" {
 		id, ok := domain.ParseID(in.OrderID)
 		if !ok {
-			verr.Add("order_id", "must be a UUID")
+			verr.Add("order_id", domain.MsgUUID)
 		}
 		f.OrderID = id
 	}
@@ -142,19 +142,19 @@ func paymentFilterOf(in PaymentsInput, paged bool) (ports.PaymentFilter, error) 
 	if in.To != "" {
 		t, isDate, ok := analytics.ParseBound(in.To, loc, true)
 		if !ok {
-			verr.Add("to", "must be an RFC 3339 timestamp or a YYYY-MM-DD date")
+			verr.Add("to", domain.MsgTimestamp)
 		}
 		f.To, toIsDate = t, isDate
 	}
 	if in.From != "" {
 		t, _, ok := analytics.ParseBound(in.From, loc, false)
 		if !ok {
-			verr.Add("from", "must be an RFC 3339 timestamp or a YYYY-MM-DD date")
+			verr.Add("from", domain.MsgTimestamp)
 		}
 		f.From = t
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && (f.From.After(f.To) || (toIsDate && !f.From.Before(f.To))) {
-		verr.Add("from", "must not be after to")
+		verr.Add("from", domain.MsgFromAfterTo)
 	}
 	if paged {
 		f.Page, f.PageSize = domain.Paging(in.Page, in.PageSize, verr)

@@ -117,7 +117,7 @@ func newPasswordFields(verr *domain.ValidationError, err error) error {
 		return err
 	}
 	for _, f := range perr.Fields {
-		verr.Add("new_password", f.Message)
+		verr.Add("new_password", f.Message, f.Args)
 	}
 	return nil
 }

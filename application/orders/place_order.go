@@ -493,7 +493,7 @@ func (uc *PlaceOrder) build(ctx context.Context, in PlaceOrderInput, requested [
 		default:
 			it.Name, it.UnitPrice = p.Name(), p.Price()
 			if uc.fiscalRequired && !p.Fiscal().Complete() {
-				missing.Add(field, "the product has no ikpu_code or package_code")
+				missing.Add(field, domain.MsgNoFiscalCode)
 			}
 			it.Fiscal = snapshot(p, r.Quantity, profiles)
 		}

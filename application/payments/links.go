@@ -76,8 +76,8 @@ func (uc *CreatePaymentLink) Handle(ctx context.Context, in CreatePaymentLinkInp
 	if !ok {
 		verr.Add("provider", domain.MsgEither, domain.Args{"Values": "payme", "Last": "click"})
 	}
-	if msg := uc.returns.check(in.ReturnURL); msg != "" {
-		verr.Add("return_url", msg)
+	if msg, args := uc.returns.check(in.ReturnURL); msg != "" {
+		verr.Add("return_url", msg, args)
 	}
 	if err := verr.OrNil(); err != nil {
 		return PaymentLink{}, err
@@ -132,37 +132,37 @@ func checkOrderID(verr *domain.ValidationError, id string) {
 // user information ("https://shop.uz@evil.example/" goes to evil.example)
 // and backslashes, which browsers read as '/' where url.Parse does not: the
 // host checked must be the host the browser goes to.
-func (p ReturnURLPolicy) check(s string) string {
+func (p ReturnURLPolicy) check(s string) (string, domain.Args) {
 	if s == "" {
-		return ""
+		return "", nil
 	}
 	if len(s) > MaxReturnURLLength {
-		return fmt.Sprintf("must be at most %d characters", MaxReturnURLLength)
+		return domain.MsgMaxChars, domain.Args{"Count": MaxReturnURLLength}
 	}
 	if strings.Contains(s, ";") {
-		return domain.MsgNoSemicolon
+		return domain.MsgNoSemicolon, nil
 	}
 	if strings.Contains(s, `\`) {
-		return domain.MsgNoBackslash
+		return domain.MsgNoBackslash, nil
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] <= ' ' || s[i] == 0x7f {
-			return domain.MsgNoSpaces
+			return domain.MsgNoSpaces, nil
 		}
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
-		return domain.MsgAbsoluteHTTPS
+		return domain.MsgAbsoluteHTTPS, nil
 	}
 	if u.User != nil {
-		return domain.MsgNoUserInfo
+		return domain.MsgNoUserInfo, nil
 	}
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	if !slices.Contains(p.Hosts, host) {
-		return domain.MsgOwnHost
+		return domain.MsgOwnHost, nil
 	}
 	if u.Scheme == "http" && (!p.HTTPOnLocalhost || host != "localhost") {
-		return domain.MsgHTTPS
+		return domain.MsgHTTPS, nil
 	}
-	return ""
+	return "", nil
 }

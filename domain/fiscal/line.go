@@ -127,11 +127,11 @@ func (l Line) IsZero() bool { return l.name == "" && l.unitPrice.IsZero() && l.q
 // one product after their snapshots were taken.
 func (l Line) WithQuantity(quantity int64) (Line, error) {
 	if quantity < 1 {
-		return Line{}, domain.Invalid("quantity", "must be at least 1")
+		return Line{}, domain.Invalid("quantity", domain.MsgAtLeast, domain.Args{"Min": 1})
 	}
 	total, err := l.unitPrice.Times(quantity)
 	if err != nil {
-		return Line{}, domain.Invalid("quantity", "line total is too large")
+		return Line{}, domain.Invalid("quantity", domain.MsgLineTotalTooLarge)
 	}
 	vat, err := VATAmount(total, l.vatPercent)
 	if err != nil {

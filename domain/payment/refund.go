@@ -80,7 +80,7 @@ type Refund struct {
 func CheckRefundReason(reason string) (string, error) {
 	r := strings.TrimSpace(reason)
 	if n := utf8.RuneCountInString(r); n < 1 || n > MaxRefundReasonChars {
-		return "", domain.Invalid("reason", fmt.Sprintf("must be 1..%d characters", MaxRefundReasonChars))
+		return "", domain.Invalid("reason", domain.MsgCharsRange, domain.Args{"Count": MaxRefundReasonChars})
 	}
 	return r, nil
 }

@@ -57,9 +57,9 @@ var (
 	ErrNotFound = fmt.Errorf("reconciliation issue: %w", domain.ErrNotFound)
 	// ErrAlreadyResolved: resolving a resolved issue (409 conflict).
 	ErrAlreadyResolved       = fmt.Errorf("reconciliation issue: already resolved: %w", domain.ErrConflict)
-	ErrInvalidKind     error = domain.Invalid("kind", "must be one of click_cancel_disputed, click_cancel_unverified, click_paid_unconfirmed, receipt_missing, receipt_failed")
-	ErrInvalidStatus   error = domain.Invalid("status", "must be open or resolved")
-	ErrInvalidNote     error = domain.Invalid("note", "must be 1 to 1000 characters")
+	ErrInvalidKind     error = domain.Invalid("kind", domain.MsgOneOf, domain.Args{"Values": "click_cancel_disputed, click_cancel_unverified, click_paid_unconfirmed, receipt_missing, receipt_failed"})
+	ErrInvalidStatus   error = domain.Invalid("status", domain.MsgEither, domain.Args{"Values": "open", "Last": "resolved"})
+	ErrInvalidNote     error = domain.Invalid("note", domain.MsgCharsOneTo, domain.Args{"Count": 1000})
 )
 
 // ParseKind accepts exactly the kinds of API.md.
@@ -99,11 +99,11 @@ func NewIssue(id string, kind Kind, subject, orderID, provider, providerTxID, de
 		return nil, err
 	}
 	if subject == "" {
-		return nil, domain.Invalid("subject", "is required")
+		return nil, domain.Invalid("subject", domain.MsgRequired)
 	}
 	detail = clip(strings.TrimSpace(detail), MaxDetail)
 	if detail == "" {
-		return nil, domain.Invalid("detail", "is required")
+		return nil, domain.Invalid("detail", domain.MsgRequired)
 	}
 	return &Issue{id: id, kind: kind, subject: subject, orderID: orderID, provider: provider, providerTxID: providerTxID,
 		detail: detail, status: StatusOpen, detectedAt: now}, nil

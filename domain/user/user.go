@@ -147,7 +147,7 @@ func (u *User) ChangeProfile(c ProfileChange, now time.Time) error {
 	if c.FullName != nil {
 		name = strings.TrimSpace(*c.FullName)
 		if n := utf8.RuneCountInString(name); n < 1 || n > maxFullName {
-			verr.Add("full_name", fmt.Sprintf("must be 1..%d characters", maxFullName))
+			verr.Add("full_name", domain.MsgCharsRange, domain.Args{"Count": maxFullName})
 		}
 	}
 	if c.Email != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ultramarket/gateway/adapters/crypto"
 	"github.com/ultramarket/gateway/adapters/httpapi"
+	"github.com/ultramarket/gateway/adapters/i18n"
 	"github.com/ultramarket/gateway/adapters/jwt"
 	"github.com/ultramarket/gateway/adapters/redis"
 	"github.com/ultramarket/gateway/adapters/sms/console"
@@ -134,7 +135,7 @@ func (a *App) wirePhoneLogin(d identityDeps, sessions ports.SessionStore, tokens
 		sender = console.New(a.log)
 	}
 	return phoneLogin{
-		request: auth.NewRequestOTP(codes, sender, smstexts.English{}, d.clock, a.metrics, a.cfg.OTPTTL),
+		request: auth.NewRequestOTP(codes, sender, smstexts.NewCatalogue(i18n.Catalogues()), d.clock, a.metrics, a.cfg.OTPTTL),
 		verify:  auth.NewVerifyOTP(codes, d.users, sessions, tokens, d.ids, d.clock, policy),
 		reset:   auth.NewResetPassword(codes, d.tx, d.users, d.hasher, sessions, d.clock),
 	}, nil
