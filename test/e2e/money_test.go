@@ -41,6 +41,19 @@ func newMoneyGateway(t *testing.T) (*gateway, *clickmerchant.Server) {
 	return g, fake
 }
 
+// refundCalls are the calls to Click's Merchant API about a payment's
+// standing (reversal, status): the sale receipt's submission, which the
+// receipt worker sends after every Click payment, is not one of them.
+func refundCalls(fake *clickmerchant.Server) []clickmerchant.Call {
+	var out []clickmerchant.Call
+	for _, c := range fake.Calls() {
+		if c.Route == clickmerchant.RouteReversal || c.Route == clickmerchant.RouteStatus {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // clickPaidOrder places an order for buyer and pays it through Click's
 // Prepare and Complete; Click's Merchant API knows the payment as
 // successful. It returns the order and Click's payment id (click_paydoc_id).
@@ -155,9 +168,10 @@ func TestRefund_ClickReversesThenRefunds(t *testing.T) {
 
 		p, _ := fake.Payment(paymentID)
 		assert.True(t, p.Reversed, "Click was asked to reverse the payment")
-		require.Len(t, fake.Calls(), 1)
+		calls := refundCalls(fake)
+		require.Len(t, calls, 1)
 		assert.Equal(t, fmt.Sprintf("DELETE /v2/merchant/payment/reversal/%s/%d", clickServiceID, paymentID),
-			fake.Calls()[0].Method+" "+fake.Calls()[0].Path)
+			calls[0].Method+" "+calls[0].Path)
 		assert.Equal(t, orderState{Status: "refunded", RefundAuth: true, Refunds: 1, Stock: 10, AttemptsStates: "-2"},
 			g.orderState(t, orderID))
 
@@ -179,7 +193,7 @@ func TestRefund_ClickReversesThenRefunds(t *testing.T) {
 
 		again := g.refund(t, admin.Access, orderID, map[string]any{"reason": "twice"})
 		expectProblem(t, again, http.StatusConflict, "order_not_refundable")
-		assert.Len(t, fake.Calls(), 1, "Click is not asked again")
+		assert.Len(t, refundCalls(fake), 1, "Click is not asked again")
 	})
 
 	t.Run("after delivery the goods stay out of stock", func(t *testing.T) {
@@ -325,7 +339,7 @@ func TestRefund_WhoAndWhat(t *testing.T) {
 	expectProblem(t, g.refund(t, admin.Access, "not-a-uuid", body), http.StatusNotFound, "not_found")
 	unpaid := g.clickTestOrder(t, buyer, clickDefaultTotal)
 	expectProblem(t, g.refund(t, admin.Access, unpaid, body), http.StatusConflict, "order_not_refundable")
-	assert.Empty(t, fake.Calls(), "no refusal reached Click")
+	assert.Empty(t, refundCalls(fake), "no refusal reached Click")
 	assert.Equal(t, 0, g.orderState(t, orderID).Refunds)
 
 	expectJSON(t, g.refund(t, super.Access, orderID, map[string]any{"reason": strings.Repeat("я", 500)}), http.StatusOK)
