@@ -112,3 +112,38 @@ type JobLeases interface {
 	// if token still holds it.
 	Release(ctx context.Context, name, token string, now time.Time) error
 }
+
+// FailedReceipt is a fiscal receipt with status failed: the tax system
+// refused it, or we gave up submitting it.
+type FailedReceipt struct {
+	ID       string // fiscal_receipts id: the issue's subject
+	OrderID  string
+	Provider string
+	Kind     string // sale or refund
+	// ProviderTransactionID: Payme's transaction id, or Click's
+	// click_trans_id ("" when no attempt matches the receipt).
+	ProviderTransactionID string
+	Reason                string // the provider's message or our last error; short, no secret
+}
+
+// UnreceiptedOrder is an order paid long enough ago to have its sale
+// receipt, that has none issued.
+type UnreceiptedOrder struct {
+	OrderID               string
+	PaidAt                time.Time
+	Provider              string // "" when no settlement names one
+	ProviderTransactionID string
+}
+
+// ReceiptChecks finds what the receipt checks open issues about. Both
+// leave out what an issue of their kind is about already, open or resolved,
+// so a pass works through a backlog limit rows at a time.
+type ReceiptChecks interface {
+	// FailedReceipts returns up to limit failed receipts that no
+	// receipt_failed issue is about, those failed longest ago first.
+	FailedReceipts(ctx context.Context, limit int) ([]FailedReceipt, error)
+	// UnreceiptedOrders returns up to limit orders paid before paidBefore
+	// without an issued sale receipt that no receipt_missing issue is about,
+	// those paid longest ago first.
+	UnreceiptedOrders(ctx context.Context, paidBefore time.Time, limit int) ([]UnreceiptedOrder, error)
+}

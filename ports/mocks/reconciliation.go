@@ -312,3 +312,56 @@ func (mr *MockJobLeasesMockRecorder) Release(ctx, name, token, now interface{}) 
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Release", reflect.TypeOf((*MockJobLeases)(nil).Release), ctx, name, token, now)
 }
+
+// MockReceiptChecks is a mock of ReceiptChecks interface.
+type MockReceiptChecks struct {
+	ctrl     *gomock.Controller
+	recorder *MockReceiptChecksMockRecorder
+}
+
+// MockReceiptChecksMockRecorder is the mock recorder for MockReceiptChecks.
+type MockReceiptChecksMockRecorder struct {
+	mock *MockReceiptChecks
+}
+
+// NewMockReceiptChecks creates a new mock instance.
+func NewMockReceiptChecks(ctrl *gomock.Controller) *MockReceiptChecks {
+	mock := &MockReceiptChecks{ctrl: ctrl}
+	mock.recorder = &MockReceiptChecksMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockReceiptChecks) EXPECT() *MockReceiptChecksMockRecorder {
+	return m.recorder
+}
+
+// FailedReceipts mocks base method.
+func (m *MockReceiptChecks) FailedReceipts(ctx context.Context, limit int) ([]ports.FailedReceipt, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "FailedReceipts", ctx, limit)
+	ret0, _ := ret[0].([]ports.FailedReceipt)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// FailedReceipts indicates an expected call of FailedReceipts.
+func (mr *MockReceiptChecksMockRecorder) FailedReceipts(ctx, limit interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "FailedReceipts", reflect.TypeOf((*MockReceiptChecks)(nil).FailedReceipts), ctx, limit)
+}
+
+// UnreceiptedOrders mocks base method.
+func (m *MockReceiptChecks) UnreceiptedOrders(ctx context.Context, paidBefore time.Time, limit int) ([]ports.UnreceiptedOrder, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "UnreceiptedOrders", ctx, paidBefore, limit)
+	ret0, _ := ret[0].([]ports.UnreceiptedOrder)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UnreceiptedOrders indicates an expected call of UnreceiptedOrders.
+func (mr *MockReceiptChecksMockRecorder) UnreceiptedOrders(ctx, paidBefore, limit interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UnreceiptedOrders", reflect.TypeOf((*MockReceiptChecks)(nil).UnreceiptedOrders), ctx, paidBefore, limit)
+}

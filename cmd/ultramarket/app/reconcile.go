@@ -38,14 +38,17 @@ func newClickMerchant(cfg config.Config) (ports.ClickMerchant, error) {
 }
 
 // newReconciler builds the reconciliation job with the checks the
-// configuration allows: the Click checks need Click's Merchant API. (The
-// receipt checks join the list once the receipts land.)
+// configuration allows: the Click checks need Click's Merchant API, and
+// receipt_missing runs only with FISCAL_REQUIRED; receipt_failed always runs.
 func newReconciler(cfg config.Config, db *sqlx.DB, catalog ports.Catalog, merchant ports.ClickMerchant,
 	events ports.OrderEvents) *reconciliation.Reconciler {
 	store := postgres.NewReconciliationStore(db)
 	clock, ids := system.Clock{}, system.UUIDs{}
 	orders, clicks := postgres.NewOrderRepo(db), postgres.NewClickRepo(db)
-	var checks []reconciliation.Check
+	checks := []reconciliation.Check{reconciliation.NewReceiptFailed(store, store, ids)}
+	if cfg.FiscalRequired {
+		checks = append(checks, reconciliation.NewReceiptMissing(store, store, ids))
+	}
 	if merchant != nil {
 		checks = append(checks,
 			reconciliation.NewClickCancels(postgres.NewTxManager(db), orders, clicks, store, store, merchant, catalog, ids).

@@ -1,0 +1,121 @@
+package reconciliation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ultramarket/gateway/domain/reconciliation"
+	"github.com/ultramarket/gateway/ports"
+)
+
+const (
+	// ReceiptDue is how long after payment an order must have its issued
+	// sale receipt (API.md, receipt_missing): Click's receipt worker and
+	// Payme's SetFiscalData both finish well within it.
+	ReceiptDue = time.Hour
+	// receiptBatch bounds the rows one pass reads per check; a backlog takes
+	// several passes, since what is reported drops out of the next query.
+	receiptBatch = 200
+)
+
+// ReceiptFailed opens a receipt_failed issue, once, for each fiscal receipt
+// that failed: Click's after CLICK_FISCAL_MAX_TRIES tries, Payme's when its
+// SetFiscalData reported a status_code other than 0. A person issues the
+// receipt by hand in the provider's cabinet.
+type ReceiptFailed struct {
+	receipts ports.ReceiptChecks
+	issues   ports.ReconciliationIssues
+	ids      ports.IDGenerator
+}
+
+// NewReceiptFailed wires the check.
+func NewReceiptFailed(receipts ports.ReceiptChecks, issues ports.ReconciliationIssues, ids ports.IDGenerator) *ReceiptFailed {
+	return &ReceiptFailed{receipts: receipts, issues: issues, ids: ids}
+}
+
+// Name implements Check.
+func (c *ReceiptFailed) Name() string { return string(reconciliation.KindReceiptFailed) }
+
+// Run implements Check.
+func (c *ReceiptFailed) Run(ctx context.Context, now time.Time) (map[reconciliation.Kind]int, error) {
+	opened := map[reconciliation.Kind]int{}
+	failed, err := c.receipts.FailedReceipts(ctx, receiptBatch)
+	if err != nil {
+		return opened, err
+	}
+	var errs []error
+	for _, r := range failed {
+		if ctx.Err() != nil {
+			break
+		}
+		detail := fmt.Sprintf("The %s receipt of order %s (%s) failed", r.Kind, r.OrderID, r.Provider)
+		if r.Reason != "" {
+			detail += ": " + r.Reason
+		}
+		detail += ". Issue it by hand in the provider's cabinet."
+		ok, err := openIssue(ctx, c.issues, c.ids, reconciliation.KindReceiptFailed, r.ID, r.OrderID, r.Provider,
+			r.ProviderTransactionID, detail, now)
+		if ok {
+			opened[reconciliation.KindReceiptFailed]++
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("receipt %s: %w", r.ID, err))
+		}
+	}
+	return opened, errors.Join(errs...)
+}
+
+// ReceiptMissing opens a receipt_missing issue, once, for each order paid
+// more than ReceiptDue ago without an issued sale receipt. It runs only with
+// FISCAL_REQUIRED: without it, orders may be sold without receipts.
+type ReceiptMissing struct {
+	receipts ports.ReceiptChecks
+	issues   ports.ReconciliationIssues
+	ids      ports.IDGenerator
+}
+
+// NewReceiptMissing wires the check.
+func NewReceiptMissing(receipts ports.ReceiptChecks, issues ports.ReconciliationIssues, ids ports.IDGenerator) *ReceiptMissing {
+	return &ReceiptMissing{receipts: receipts, issues: issues, ids: ids}
+}
+
+// Name implements Check.
+func (c *ReceiptMissing) Name() string { return string(reconciliation.KindReceiptMissing) }
+
+// Run implements Check.
+func (c *ReceiptMissing) Run(ctx context.Context, now time.Time) (map[reconciliation.Kind]int, error) {
+	opened := map[reconciliation.Kind]int{}
+	orders, err := c.receipts.UnreceiptedOrders(ctx, now.Add(-ReceiptDue), receiptBatch)
+	if err != nil {
+		return opened, err
+	}
+	var errs []error
+	for _, o := range orders {
+		if ctx.Err() != nil {
+			break
+		}
+		detail := fmt.Sprintf("Order %s was paid at %s and has no issued sale receipt. "+
+			"Check the provider's fiscal data and issue the receipt by hand if it is missing.",
+			o.OrderID, o.PaidAt.UTC().Format(time.RFC3339))
+		ok, err := openIssue(ctx, c.issues, c.ids, reconciliation.KindReceiptMissing, o.OrderID, o.OrderID, o.Provider,
+			o.ProviderTransactionID, detail, now)
+		if ok {
+			opened[reconciliation.KindReceiptMissing]++
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("order %s: %w", o.OrderID, err))
+		}
+	}
+	return opened, errors.Join(errs...)
+}
+
+func openIssue(ctx context.Context, issues ports.ReconciliationIssues, ids ports.IDGenerator, kind reconciliation.Kind,
+	subject, orderID, provider, txID, detail string, now time.Time) (bool, error) {
+	issue, err := reconciliation.NewIssue(ids.NewID(), kind, subject, orderID, provider, txID, detail, now)
+	if err != nil {
+		return false, err
+	}
+	return issues.Open(ctx, issue)
+}
