@@ -101,6 +101,7 @@ func TestProblemLanguage_ContentLanguageOnEveryProblem(t *testing.T) {
 	rec := serve(f.e, req)
 	assert.Equal(t, http.StatusNotFound, rec.Code)
 	assert.Equal(t, "ru", rec.Header().Get(httpapi.HeaderContentLanguage))
+	assert.Contains(t, rec.Header().Values("Vary"), httpapi.HeaderAcceptLanguage, "caches keep languages apart")
 	assert.Equal(t, "Не найдено", decodeProblem(t, rec).Title)
 
 	rec = inLanguage(t, f, fmt.Errorf("boom"), http.MethodGet, "uz")

@@ -461,6 +461,8 @@ func errorHandler(log *slog.Logger, texts *i18n.Bundle) echo.HTTPErrorHandler {
 		noStore(c)
 		h.Set(echo.HeaderContentType, ContentTypeProblem)
 		h.Set(HeaderContentLanguage, lang)
+		// A shared cache must not hand one language's problem to another.
+		h.Add(echo.HeaderVary, HeaderAcceptLanguage)
 		if req.Method == http.MethodHead {
 			res.WriteHeader(p.Status)
 			return
