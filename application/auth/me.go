@@ -32,7 +32,10 @@ type MeInput struct {
 // Handle returns the caller's user. An account that no longer exists makes
 // the token one of an ended session (session.ErrRevoked), not a 404.
 func (uc *Me) Handle(ctx context.Context, in MeInput) (*user.User, error) {
-	if p := in.Access.Profile; p != nil && p.ID() == in.Claims.UserID {
+	// A cached role other than the token's is older than a role change the
+	// session has since been refreshed into (the create-admin command
+	// promotes without Redis at hand): read the row.
+	if p := in.Access.Profile; p != nil && p.ID() == in.Claims.UserID && p.Role() == in.Claims.Role {
 		return p, nil
 	}
 	u, err := uc.users.GetByID(ctx, in.Claims.UserID)

@@ -78,3 +78,18 @@ func TestMe_PropagatesStorageErrors(t *testing.T) {
 	_, err := auth.NewMe(users, mocks.NewMockSessionStore(ctrl)).Handle(context.Background(), auth.MeInput{Claims: claimsOf(userID, sessionID)})
 	assert.ErrorIs(t, err, boom)
 }
+
+func TestMe_CachedProfileOfAnotherRoleIsReadAgain(t *testing.T) {
+	ctrl := gomock.NewController(t)
+	users, sessions := mocks.NewMockUserRepository(ctrl), mocks.NewMockSessionStore(ctrl)
+	fresh := activeUser(user.RoleCustomer)
+	users.EXPECT().GetByID(gomock.Any(), userID).Return(fresh, nil)
+	sessions.EXPECT().CacheProfile(gomock.Any(), sessionID, fresh, int64(2)).Return(nil)
+	claims := claimsOf(userID, sessionID)
+	require.Equal(t, user.RoleCustomer, claims.Role)
+
+	got, err := auth.NewMe(users, sessions).Handle(context.Background(), auth.MeInput{Claims: claims,
+		Access: ports.SessionAccess{Role: claims.Role, Profile: activeUser(user.RoleAdmin), ProfileGen: 2}})
+	require.NoError(t, err)
+	assert.Same(t, fresh, got)
+}
