@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -54,13 +55,30 @@ type orderRow struct {
 }
 
 type orderItemRow struct {
-	OrderID   string `db:"order_id"`
-	ProductID string `db:"product_id"`
-	Name      string `db:"name"`
-	UnitPrice int64  `db:"unit_price"`
-	Quantity  int64  `db:"quantity"`
-	LineTotal int64  `db:"line_total"`
+	OrderID   string `db:"order_id" json:"order_id"`
+	ProductID string `db:"product_id" json:"product_id"`
+	Name      string `db:"name" json:"name"`
+	UnitPrice int64  `db:"unit_price" json:"unit_price"`
+	Quantity  int64  `db:"quantity" json:"quantity"`
+	LineTotal int64  `db:"line_total" json:"line_total"`
 }
+
+// orderWithItemsRow is one order and its items as a JSON array, so that
+// reading (or locking) one order is one statement, not two: the Payme and
+// Click calls each lock their order once, and every statement is a round
+// trip. FOR UPDATE locks the orders row only; the items of an order never
+// change once it is placed.
+type orderWithItemsRow struct {
+	orderRow
+	Items []byte `db:"items"`
+}
+
+const orderWithItemsQuery = `SELECT ` + orderColumns + `,
+	COALESCE((SELECT json_agg(json_build_object('order_id', i.order_id, 'product_id', i.product_id, 'name', i.name,
+			'unit_price', i.unit_price, 'quantity', i.quantity, 'line_total', i.line_total)
+			ORDER BY i.position, i.product_id)
+		FROM order_items i WHERE i.order_id = orders.id), '[]') AS items
+	FROM orders WHERE id = $1`
 
 func (r orderItemRow) toDomain() (order.Item, error) {
 	price, err := money.FromTiyin(r.UnitPrice)
@@ -186,20 +204,19 @@ func (r *OrderRepo) get(ctx context.Context, id, suffix string) (*order.Order, e
 	if !validID(id) {
 		return nil, fmt.Errorf("select order %s: %w", id, order.ErrNotFound)
 	}
-	q := ext(ctx, r.db)
-	var row orderRow
-	err := sqlx.GetContext(ctx, q, &row, `SELECT `+orderColumns+` FROM orders WHERE id = $1`+suffix, id)
+	var row orderWithItemsRow
+	err := sqlx.GetContext(ctx, ext(ctx, r.db), &row, orderWithItemsQuery+suffix, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("select order %s: %w", id, order.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("select order %s: %w", id, mapError(err))
 	}
-	orders, err := r.withItems(ctx, q, []orderRow{row})
-	if err != nil {
-		return nil, err
+	var items []orderItemRow
+	if err := json.Unmarshal(row.Items, &items); err != nil {
+		return nil, fmt.Errorf("select order %s: decode its items: %w", id, err)
 	}
-	return orders[0], nil
+	return row.toDomain(items)
 }
 
 // List returns one page of orders, newest first, and how many match in total.
