@@ -93,14 +93,26 @@ const (
 	FiscalCancel  FiscalKind = "CANCEL"
 )
 
+// PaymeFiscalData is one receipt Payme reported with SetFiscalData: the
+// fiscal_data object as Payme sent it, and what was read from it.
+type PaymeFiscalData struct {
+	Kind       FiscalKind
+	Raw        []byte         // the fiscal_data JSON object, kept for the record
+	Receipt    fiscal.Receipt // provider payme; kind, status and the printed data
+	ReceiptID  string         // Payme's receipt_id, as text ("" when absent)
+	StatusCode int
+	Message    string
+}
+
 // FiscalStore keeps the fiscal receipts Payme sends with SetFiscalData.
 type FiscalStore interface {
-	// SaveFiscalData stores the receipt JSON for the transaction with Payme id
-	// paymeID, replacing an earlier receipt of the same kind;
-	// payment.ErrNotFound when there is no such transaction. A kind other than
-	// FiscalPerform or FiscalCancel, or data that is not a JSON object the
-	// store can hold, is a validation error.
-	SaveFiscalData(ctx context.Context, paymeID string, kind FiscalKind, data []byte) error
+	// SaveFiscalData stores the receipt for the transaction with Payme id
+	// paymeID on that transaction's order, replacing an earlier receipt of
+	// the same kind (a replay of the same data changes nothing);
+	// payment.ErrNotFound when there is no such transaction. A kind other
+	// than FiscalPerform or FiscalCancel, or Raw that is not a JSON object
+	// the store can hold, is a validation error.
+	SaveFiscalData(ctx context.Context, paymeID string, d PaymeFiscalData) error
 }
 
 // ClickPaymentStatus is Click's answer about one payment.

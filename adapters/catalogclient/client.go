@@ -61,6 +61,7 @@ import (
 	"github.com/ultramarket/gateway/adapters/metrics"
 	"github.com/ultramarket/gateway/adapters/requestid"
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/user"
@@ -464,11 +465,18 @@ type draftJSON struct {
 	Stock       int64  `json:"stock"`
 	Active      bool   `json:"active"`
 	SellerID    string `json:"seller_id,omitempty"`
+	// The fiscal fields as the client sent them; absent when not given.
+	IKPUCode    *string `json:"ikpu_code,omitempty"`
+	PackageCode *string `json:"package_code,omitempty"`
+	UnitCode    *int64  `json:"unit_code,omitempty"`
+	VATPercent  *int    `json:"vat_percent,omitempty"`
 }
 
 func draftOf(d product.Draft) draftJSON {
 	return draftJSON{Name: d.Name, Description: d.Description, Category: d.Category, Price: d.Price,
-		Stock: d.Stock, Active: d.Active, SellerID: d.SellerID}
+		Stock: d.Stock, Active: d.Active, SellerID: d.SellerID,
+		IKPUCode: d.Fiscal.IKPUCode, PackageCode: d.Fiscal.PackageCode, UnitCode: d.Fiscal.UnitCode,
+		VATPercent: d.Fiscal.VATPercent}
 }
 
 // productJSON is the public `product` shape.
@@ -484,6 +492,13 @@ type productJSON struct {
 	Active      bool      `json:"active"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+
+	// The fiscal identity (DESIGN.md's catalog contract): optional, and an
+	// upstream that omits it serves products without codes at 12 % VAT.
+	IKPUCode    *string `json:"ikpu_code"`
+	PackageCode *string `json:"package_code"`
+	UnitCode    *int64  `json:"unit_code"`
+	VATPercent  *int    `json:"vat_percent"`
 }
 
 // toDomain re-checks what the upstream sent: a product the domain could not
@@ -501,8 +516,13 @@ func (j productJSON) toDomain() (*product.Product, error) {
 	case j.Currency != "" && j.Currency != money.Currency:
 		return nil, badAnswer("product %s: currency %q", j.ID, j.Currency)
 	}
+	id, err := fiscal.NewIdentity(fiscal.IdentityDraft{IKPUCode: j.IKPUCode, PackageCode: j.PackageCode,
+		UnitCode: j.UnitCode, VATPercent: j.VATPercent})
+	if err != nil {
+		return nil, badAnswer("product %s: fiscal identity: %v", j.ID, err)
+	}
 	return product.Restore(j.ID, j.Name, j.Description, j.Category, j.SellerID, price, j.Stock, j.Active,
-		j.CreatedAt.UTC(), j.UpdatedAt.UTC()), nil
+		j.CreatedAt.UTC(), j.UpdatedAt.UTC()).WithFiscal(id), nil
 }
 
 func toProducts(items []productJSON) ([]*product.Product, error) {

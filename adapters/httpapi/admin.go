@@ -12,6 +12,7 @@ import (
 	"github.com/ultramarket/gateway/application/admin"
 	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
@@ -23,6 +24,8 @@ type AdminUseCases struct {
 	ListUsers    *admin.ListUsers
 	ChangeRole   *admin.ChangeRole
 	ChangeStatus *admin.ChangeStatus
+	// SetSellerProfile may be nil: the route is then not mounted.
+	SetSellerProfile *admin.SetSellerProfile
 }
 
 // RegisterAdmin mounts the user administration routes (API.md, Admin). mw
@@ -36,6 +39,9 @@ func RegisterAdmin(e *echo.Echo, uc AdminUseCases, mw ...echo.MiddlewareFunc) {
 	g.GET("/users", h.listUsers, bearer, RequireRole(adminRoles...))
 	g.PATCH("/users/:id/role", h.changeRole, bearer, RequireRole(user.RoleSuperAdmin))
 	g.PATCH("/users/:id/status", h.changeStatus, bearer, RequireRole(adminRoles...))
+	if uc.SetSellerProfile != nil {
+		g.PUT("/users/:id/seller-profile", h.setSellerProfile, bearer, RequireRole(adminRoles...))
+	}
 }
 
 type adminHandlers struct {
@@ -48,6 +54,13 @@ type (
 	}
 	changeStatusRequest struct {
 		Status string `json:"status"`
+	}
+	// sellerProfileRequest: vat_payer is a pointer so that leaving it out is
+	// "is required" rather than a silent false.
+	sellerProfileRequest struct {
+		TIN      *string `json:"tin"`
+		PINFL    *string `json:"pinfl"`
+		VATPayer *bool   `json:"vat_payer"`
 	}
 )
 
@@ -142,6 +155,29 @@ func (h adminHandlers) changeStatus(c echo.Context) error {
 		return err
 	}
 	u, err := h.uc.ChangeStatus.Handle(c.Request().Context(), admin.ChangeStatusInput{ActorID: claims.UserID, TargetID: id, Status: req.Status})
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	return c.JSON(http.StatusOK, userOf(u))
+}
+
+func (h adminHandlers) setSellerProfile(c echo.Context) error {
+	claims, id, err := adminTarget(c)
+	if err != nil {
+		return err
+	}
+	var req sellerProfileRequest
+	if err := Bind(c, &req); err != nil {
+		return err
+	}
+	if req.VATPayer == nil {
+		return domain.Invalid("vat_payer", "is required")
+	}
+	u, err := h.uc.SetSellerProfile.Handle(c.Request().Context(), admin.SetSellerProfileInput{
+		ActorID: claims.UserID, TargetID: id,
+		Profile: fiscal.SellerProfileDraft{TIN: req.TIN, PINFL: req.PINFL, VATPayer: *req.VATPayer},
+	})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/cart"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
@@ -38,12 +39,25 @@ type productJSON struct {
 	Stock       int64     `json:"stock"`
 	SellerID    string    `json:"seller_id"`
 	Active      bool      `json:"active"`
+	IKPUCode    *string   `json:"ikpu_code"`
+	PackageCode *string   `json:"package_code"`
+	UnitCode    *int      `json:"unit_code"`
+	VATPercent  int       `json:"vat_percent"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 func productOf(p *product.Product) productJSON {
+	f := p.Fiscal()
+	var unit *int
+	if u := f.UnitCode(); u != 0 {
+		unit = &u
+	}
 	return productJSON{
+		IKPUCode:    nullable(f.IKPUCode()),
+		PackageCode: nullable(f.PackageCode()),
+		UnitCode:    unit,
+		VATPercent:  f.VATPercent(),
 		ID:          p.ID(),
 		Name:        p.Name(),
 		Description: p.Description(),
@@ -75,6 +89,12 @@ type productRequest struct {
 	Stock       *int64  `json:"stock"`
 	Active      *bool   `json:"active"`
 	SellerID    string  `json:"seller_id"`
+
+	// The fiscal identity; absent or null is "not set" (vat_percent: 12).
+	IKPUCode    *string `json:"ikpu_code"`
+	PackageCode *string `json:"package_code"`
+	UnitCode    *int64  `json:"unit_code"`
+	VATPercent  *int    `json:"vat_percent"`
 }
 
 // draft turns the body into the domain's draft; the use case and the
@@ -100,6 +120,8 @@ func (r productRequest) draft() (product.Draft, error) {
 	return product.Draft{
 		Name: r.Name, Description: *r.Description, Category: r.Category, SellerID: r.SellerID,
 		Price: *r.Price, Stock: *r.Stock, Active: active,
+		Fiscal: fiscal.IdentityDraft{IKPUCode: r.IKPUCode, PackageCode: r.PackageCode, UnitCode: r.UnitCode,
+			VATPercent: r.VATPercent},
 	}, nil
 }
 
@@ -154,11 +176,34 @@ type addressJSON struct {
 }
 
 type orderItemJSON struct {
-	ProductID string `json:"product_id"`
-	Name      string `json:"name"`
-	UnitPrice int64  `json:"unit_price"`
-	Quantity  int64  `json:"quantity"`
-	LineTotal int64  `json:"line_total"`
+	ProductID  string `json:"product_id"`
+	Name       string `json:"name"`
+	UnitPrice  int64  `json:"unit_price"`
+	Quantity   int64  `json:"quantity"`
+	LineTotal  int64  `json:"line_total"`
+	VATPercent int    `json:"vat_percent"`
+	VATAmount  int64  `json:"vat_amount"`
+}
+
+// receiptJSON is one of API.md's order receipts. qr_code_url is null unless
+// it is an https link on ofd.soliq.uz; the other fields are null when the
+// provider did not report them.
+type receiptJSON struct {
+	Provider   string     `json:"provider"`
+	Kind       string     `json:"kind"`
+	Status     string     `json:"status"`
+	QRCodeURL  *string    `json:"qr_code_url"`
+	FiscalSign *string    `json:"fiscal_sign"`
+	TerminalID *string    `json:"terminal_id"`
+	IssuedAt   *time.Time `json:"issued_at"`
+}
+
+func receiptOf(r fiscal.Receipt) receiptJSON {
+	return receiptJSON{
+		Provider: string(r.Provider()), Kind: string(r.Kind()), Status: string(r.Status()),
+		QRCodeURL: nullable(r.ShownQRCodeURL()), FiscalSign: nullable(r.FiscalSign()),
+		TerminalID: nullable(r.TerminalID()), IssuedAt: tsOrNull(r.IssuedAt()),
+	}
 }
 
 // orderJSON is API.md's order. note, paid_at and cancelled_at are null when
@@ -172,6 +217,7 @@ type orderJSON struct {
 	Currency        string          `json:"currency"`
 	ShippingAddress addressJSON     `json:"shipping_address"`
 	Note            *string         `json:"note"`
+	Receipts        []receiptJSON   `json:"receipts"`
 	CreatedAt       time.Time       `json:"created_at"`
 	UpdatedAt       time.Time       `json:"updated_at"`
 	PaidAt          *time.Time      `json:"paid_at"`
@@ -222,6 +268,7 @@ func orderOf(o *order.Order) orderJSON {
 			Street: o.Address().Street, Phone: o.Address().Phone,
 		},
 		Note:        nullable(o.Note()),
+		Receipts:    make([]receiptJSON, 0, len(o.Receipts())),
 		CreatedAt:   ts(o.CreatedAt()),
 		UpdatedAt:   ts(o.UpdatedAt()),
 		PaidAt:      tsOrNull(o.PaidAt()),
@@ -233,7 +280,11 @@ func orderOf(o *order.Order) orderJSON {
 		out.Items = append(out.Items, orderItemJSON{
 			ProductID: it.ProductID, Name: it.Name, UnitPrice: it.UnitPrice.Tiyin(),
 			Quantity: it.Quantity, LineTotal: it.LineTotal().Tiyin(),
+			VATPercent: it.VATPercent(), VATAmount: it.VATAmount().Tiyin(),
 		})
+	}
+	for _, r := range o.Receipts() {
+		out.Receipts = append(out.Receipts, receiptOf(r))
 	}
 	return out
 }

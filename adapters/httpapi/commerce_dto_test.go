@@ -32,11 +32,13 @@ const (
 
 // Exact key sets of the commerce objects of API.md, sorted.
 var (
-	productKeys   = []string{"active", "category", "created_at", "currency", "description", "id", "name", "price", "seller_id", "stock", "updated_at"}
-	cartKeys      = []string{"currency", "items", "total"}
-	cartItemKeys  = []string{"available", "line_total", "name", "product_id", "quantity", "unit_price"}
-	orderKeys     = []string{"cancelled_at", "created_at", "currency", "id", "items", "note", "paid_at", "refund_authorized_at", "shipping_address", "status", "total", "updated_at", "user_id"}
-	orderItemKeys = []string{"line_total", "name", "product_id", "quantity", "unit_price"}
+	productKeys = []string{"active", "category", "created_at", "currency", "description", "id", "ikpu_code", "name",
+		"package_code", "price", "seller_id", "stock", "unit_code", "updated_at", "vat_percent"}
+	cartKeys     = []string{"currency", "items", "total"}
+	cartItemKeys = []string{"available", "line_total", "name", "product_id", "quantity", "unit_price"}
+	orderKeys    = []string{"cancelled_at", "created_at", "currency", "id", "items", "note", "paid_at", "receipts", "refund_authorized_at",
+		"shipping_address", "status", "total", "updated_at", "user_id"}
+	orderItemKeys = []string{"line_total", "name", "product_id", "quantity", "unit_price", "vat_amount", "vat_percent"}
 	addressKeys   = []string{"city", "phone", "region", "street"}
 	pageKeys      = []string{"items", "page", "page_size", "total"}
 )

@@ -109,10 +109,11 @@ func newIdentity(t *testing.T) identity {
 		ResetPassword: auth.NewResetPassword(f.codes, testsupport.InlineTx{}, f.users, f.hasher, f.sessions, clock),
 	})
 	httpapi.RegisterAdmin(f.e, httpapi.AdminUseCases{
-		Authenticate: f.authenticate,
-		ListUsers:    admin.NewListUsers(f.users),
-		ChangeRole:   admin.NewChangeRole(testsupport.InlineTx{}, f.users, f.sessions, clock),
-		ChangeStatus: admin.NewChangeStatus(testsupport.InlineTx{}, f.users, f.sessions, clock),
+		Authenticate:     f.authenticate,
+		ListUsers:        admin.NewListUsers(f.users),
+		ChangeRole:       admin.NewChangeRole(testsupport.InlineTx{}, f.users, f.sessions, clock),
+		ChangeStatus:     admin.NewChangeStatus(testsupport.InlineTx{}, f.users, f.sessions, clock),
+		SetSellerProfile: admin.NewSetSellerProfile(testsupport.InlineTx{}, f.users, f.sessions, clock),
 	})
 	return f
 }
@@ -197,7 +198,7 @@ func fieldNames(p problemBody) []string {
 
 // Exact key sets of API.md's objects, sorted.
 var (
-	userKeys    = []string{"created_at", "email", "full_name", "id", "phone", "phone_verified", "role", "status"}
+	userKeys    = []string{"created_at", "email", "full_name", "id", "phone", "phone_verified", "role", "seller_profile", "status"}
 	tokensKeys  = []string{"access_token", "expires_in", "refresh_token", "token_type"}
 	sessionKeys = []string{"created_at", "current", "expires_at", "id", "ip", "last_used_at", "user_agent"}
 )

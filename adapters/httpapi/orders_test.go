@@ -54,8 +54,9 @@ func TestOrders_PlaceAnswers201WithTheOrder(t *testing.T) {
 	assert.Equal(t, orderItemKeys, keysOf(items[0]))
 	assert.JSONEq(t, `{
 		"id":"`+orderOne+`","user_id":"`+annID+`","status":"pending_payment",
-		"items":[{"product_id":"`+phoneID+`","name":"Product a001","unit_price":150000,"quantity":2,"line_total":300000}],
-		"total":300000,"currency":"UZS",
+		"items":[{"product_id":"`+phoneID+`","name":"Product a001","unit_price":150000,"quantity":2,"line_total":300000,
+			"vat_percent":12,"vat_amount":32143}],
+		"total":300000,"currency":"UZS","receipts":[],
 		"shipping_address":{"region":"Toshkent","city":"Toshkent","street":"Amir Temur 1","phone":"+998901234567"},
 		"note":"ring twice",
 		"created_at":"`+utcMicros(now)+`","updated_at":"`+utcMicros(now)+`","paid_at":null,"cancelled_at":null,"refund_authorized_at":null}`, rec.Body.String())

@@ -18,6 +18,7 @@ import (
 	"github.com/ultramarket/gateway/application/auth"
 	"github.com/ultramarket/gateway/application/orders"
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/otp"
 	"github.com/ultramarket/gateway/domain/payment"
@@ -275,6 +276,16 @@ func problemFor(err error) Problem {
 	if errors.As(err, &refused) && strings.TrimSpace(refused.Note) != "" {
 		return newProblem(http.StatusConflict, "refund_refused", strings.TrimSpace(refused.Note))
 	}
+	// A validation error with a code of its own, and the fields it names.
+	var validation *domain.ValidationError
+	if errors.Is(err, fiscal.ErrFiscalDataMissing) && errors.As(err, &validation) {
+		detail, args := invalidFieldsDetail(len(validation.Fields))
+		p := newProblem(http.StatusUnprocessableEntity, "fiscal_data_missing", detail, args)
+		for _, f := range validation.Fields {
+			p.Errors = append(p.Errors, FieldProblem{Field: f.Field, Message: f.Message, args: f.Args})
+		}
+		return p
+	}
 	for _, r := range specificProblems {
 		if errors.Is(err, r.err) {
 			return newProblem(r.status, r.code, r.detail)
@@ -291,7 +302,6 @@ func problemFor(err error) Problem {
 		rateLimited *RateLimitedError
 		badRequest  *BadRequestError
 		tooLarge    *http.MaxBytesError
-		validation  *domain.ValidationError
 		he          *echo.HTTPError
 	)
 	switch {

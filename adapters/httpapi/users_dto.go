@@ -17,14 +17,31 @@ import (
 // client can tell "not given" from a value without parsing an empty string;
 // email likewise for an account made by phone login that has not set one.
 type userJSON struct {
-	ID            string    `json:"id"`
-	Email         *string   `json:"email"`
-	FullName      string    `json:"full_name"`
-	Phone         *string   `json:"phone"`
-	PhoneVerified bool      `json:"phone_verified"`
-	Role          string    `json:"role"`
-	Status        string    `json:"status"`
-	CreatedAt     time.Time `json:"created_at"`
+	ID            string  `json:"id"`
+	Email         *string `json:"email"`
+	FullName      string  `json:"full_name"`
+	Phone         *string `json:"phone"`
+	PhoneVerified bool    `json:"phone_verified"`
+	Role          string  `json:"role"`
+	Status        string  `json:"status"`
+	// SellerProfile is set for a seller whose profile an admin set, else null.
+	SellerProfile *sellerProfileJSON `json:"seller_profile"`
+	CreatedAt     time.Time          `json:"created_at"`
+}
+
+// sellerProfileJSON is API.md's seller_profile: one of tin and pinfl is null.
+type sellerProfileJSON struct {
+	TIN      *string `json:"tin"`
+	PINFL    *string `json:"pinfl"`
+	VATPayer bool    `json:"vat_payer"`
+}
+
+func sellerProfileOf(u *user.User) *sellerProfileJSON {
+	p, ok := u.SellerProfile()
+	if !ok || u.Role() != user.RoleSeller {
+		return nil
+	}
+	return &sellerProfileJSON{TIN: nullable(p.TIN()), PINFL: nullable(p.PINFL()), VATPayer: p.VATPayer()}
 }
 
 func userOf(u *user.User) userJSON {
@@ -36,6 +53,7 @@ func userOf(u *user.User) userJSON {
 		PhoneVerified: u.PhoneVerified(),
 		Role:          string(u.Role()),
 		Status:        string(u.Status()),
+		SellerProfile: sellerProfileOf(u),
 		CreatedAt:     ts(u.CreatedAt()),
 	}
 }

@@ -19,8 +19,15 @@ type (
 	fiscalFunc       func(context.Context, payments.PaymeFiscalInput) error
 )
 
-func (f checkPerformFunc) Handle(ctx context.Context, in payments.PaymeCheckPerformInput) error {
-	return f(ctx, in)
+func (f checkPerformFunc) Handle(ctx context.Context, in payments.PaymeCheckPerformInput) (payments.PaymeCheckPerformResult, error) {
+	return payments.PaymeCheckPerformResult{}, f(ctx, in)
+}
+
+// checkPerformResult answers CheckPerformTransaction with a fixed result.
+type checkPerformResult payments.PaymeCheckPerformResult
+
+func (r checkPerformResult) Handle(context.Context, payments.PaymeCheckPerformInput) (payments.PaymeCheckPerformResult, error) {
+	return payments.PaymeCheckPerformResult(r), nil
 }
 
 func (f createFunc) Handle(ctx context.Context, in payments.PaymeCreateInput) (payments.PaymeResult, error) {

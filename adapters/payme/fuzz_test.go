@@ -144,7 +144,9 @@ type (
 	fuzzFiscal       struct{}
 )
 
-func (fuzzCheckPerform) Handle(context.Context, payments.PaymeCheckPerformInput) error { return nil }
+func (fuzzCheckPerform) Handle(context.Context, payments.PaymeCheckPerformInput) (payments.PaymeCheckPerformResult, error) {
+	return payments.PaymeCheckPerformResult{}, nil
+}
 func (f fuzzCreate) Handle(_ context.Context, in payments.PaymeCreateInput) (payments.PaymeResult, error) {
 	return payments.PaymeResult{Tx: f(in), Changed: true}, nil
 }

@@ -72,7 +72,7 @@ type Config struct {
 // use cases satisfy them. A nil one makes its method unknown (-32601).
 type (
 	CheckPerformer interface {
-		Handle(ctx context.Context, in payments.PaymeCheckPerformInput) error
+		Handle(ctx context.Context, in payments.PaymeCheckPerformInput) (payments.PaymeCheckPerformResult, error)
 	}
 	Creator interface {
 		Handle(ctx context.Context, in payments.PaymeCreateInput) (payments.PaymeResult, error)

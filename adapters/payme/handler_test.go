@@ -23,6 +23,7 @@ import (
 	"github.com/ultramarket/gateway/adapters/webhook"
 	"github.com/ultramarket/gateway/application/payments"
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
@@ -875,4 +876,27 @@ func keysOf(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// CheckPerformTransaction sends the order's fiscal detail next to allow, in
+// Payme's shape: units only when the line has a unit code.
+func TestCheckPerformTransactionSendsTheFiscalDetail(t *testing.T) {
+	uc := allUseCases()
+	uc.CheckPerformTransaction = checkPerformResult{HasDetail: true, Detail: fiscal.PaymeDetail{
+		ReceiptType: fiscal.PaymeReceiptSale,
+		Items: []fiscal.PaymeItem{
+			{Title: "Futbolka paxta", Price: money.MustTiyin(15_000_000), Count: 2, Code: "11111111111111111",
+				PackageCode: "1111111", VATPercent: 12, Units: 1111},
+			{Title: "Elektr choynak", Price: money.MustTiyin(25_000_000), Count: 1, Code: "22222222222222222",
+				PackageCode: "2222222", VATPercent: 0},
+		},
+	}}
+	f := newFixture(t, payme.Config{}, uc)
+	status, got := f.do(t, call{body: validCalls["CheckPerformTransaction"]})
+	assert.Equal(t, http.StatusOK, status)
+	assert.JSONEq(t, `{"jsonrpc":"2.0","id":1,"result":{"allow":true,"detail":{"receipt_type":0,"items":[
+		{"title":"Futbolka paxta","price":15000000,"count":2,"code":"11111111111111111","package_code":"1111111",
+		 "vat_percent":12,"units":1111},
+		{"title":"Elektr choynak","price":25000000,"count":1,"code":"22222222222222222","package_code":"2222222",
+		 "vat_percent":0}]}}}`, string(got))
 }

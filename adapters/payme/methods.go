@@ -17,11 +17,14 @@ import (
 func methods(uc UseCases, log *slog.Logger) map[string]method {
 	return map[string]method{
 		"CheckPerformTransaction": {decode: bind(uc.CheckPerformTransaction, decodeCheckPerform, nil,
-			func(u CheckPerformer, ctx context.Context, in payments.PaymeCheckPerformInput) (struct{}, error) {
-				return struct{}{}, u.Handle(ctx, in)
-			},
-			func(context.Context, payments.PaymeCheckPerformInput, struct{}) (any, string) {
-				return allowResult{Allow: true}, OutcomeAllowed
+			CheckPerformer.Handle,
+			func(_ context.Context, _ payments.PaymeCheckPerformInput, res payments.PaymeCheckPerformResult) (any, string) {
+				out := allowResult{Allow: true}
+				if res.HasDetail {
+					d := NewFiscalDetail(res.Detail)
+					out.Detail = &d
+				}
+				return out, OutcomeAllowed
 			})},
 
 		"CreateTransaction": {decode: bind(uc.CreateTransaction, decodeCreate,
@@ -152,7 +155,8 @@ func paymeIDOf(id string) string { return id }
 // The result shapes, field order as Payme's documentation shows them.
 type (
 	allowResult struct {
-		Allow bool `json:"allow"`
+		Allow  bool          `json:"allow"`
+		Detail *FiscalDetail `json:"detail,omitempty"` // the order's receipt, when its lines have full fiscal data
 	}
 	createResult struct {
 		CreateTime  int64  `json:"create_time"`

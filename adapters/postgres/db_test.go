@@ -41,9 +41,9 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 	t.Parallel()
 	db := testenv.Postgres(t) // already up
 	c := ctx(t)
-	all := []string{"cart_items", "click_cancel_claims", "click_transactions", "idempotency_keys", "job_leases", "order_items",
-		"order_placements", "order_refunds", "order_settlements", "orders", "outbox", "payme_transactions", "products",
-		"reconciliation_checks", "reconciliation_issues", "stock_reservations", "users"}
+	all := []string{"cart_items", "click_cancel_claims", "click_transactions", "fiscal_receipts", "idempotency_keys", "job_leases",
+		"order_items", "order_placements", "order_refunds", "order_settlements", "orders", "outbox", "payme_transactions",
+		"products", "reconciliation_checks", "reconciliation_issues", "stock_reservations", "users"}
 	require.Equal(t, all, tables(t, db))
 
 	var out bytes.Buffer
@@ -58,7 +58,10 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "down", &out))
-	assert.Contains(t, out.String(), "00009_reconciliation.sql", "down rolls back the newest migration only")
+	assert.Contains(t, out.String(), "00010_fiscal.sql", "down rolls back the newest migration only")
+	assert.NotContains(t, tables(t, db), "fiscal_receipts")
+	assert.Contains(t, tables(t, db), "reconciliation_issues")
+	migrateDownTo(t, db, 8)
 	assert.NotContains(t, tables(t, db), "reconciliation_issues")
 	assert.Contains(t, tables(t, db), "order_refunds")
 	migrateDownTo(t, db, 5)
@@ -70,6 +73,7 @@ func TestMigrateRoundTripAndStatus(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(c, db.DB, "status", &out))
+	assert.Regexp(t, `00010_fiscal\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00009_reconciliation\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00008_refunds\.sql\s+pending`, out.String())
 	assert.Regexp(t, `00007_phone_accounts\.sql\s+pending`, out.String())

@@ -12,6 +12,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/ports"
@@ -55,19 +56,29 @@ type orderRow struct {
 }
 
 type orderItemRow struct {
-	OrderID   string `db:"order_id" json:"order_id"`
-	ProductID string `db:"product_id" json:"product_id"`
-	Name      string `db:"name" json:"name"`
-	UnitPrice int64  `db:"unit_price" json:"unit_price"`
-	Quantity  int64  `db:"quantity" json:"quantity"`
-	LineTotal int64  `db:"line_total" json:"line_total"`
+	OrderID     string         `db:"order_id"`
+	ProductID   string         `db:"product_id"`
+	Name        string         `db:"name"`
+	UnitPrice   int64          `db:"unit_price"`
+	Quantity    int64          `db:"quantity"`
+	LineTotal   int64          `db:"line_total"`
+	IKPUCode    sql.NullString `db:"ikpu_code"`
+	PackageCode sql.NullString `db:"package_code"`
+	UnitCode    sql.NullInt64  `db:"unit_code"`
+	VATPercent  int            `db:"vat_percent"`
+	VATAmount   int64          `db:"vat_amount"`
+	SellerTIN   sql.NullString `db:"seller_tin"`
+	SellerPINFL sql.NullString `db:"seller_pinfl"`
 }
 
+const orderItemColumns = `order_id, product_id, name, unit_price, quantity, line_total,
+	ikpu_code, package_code, unit_code, vat_percent, vat_amount, seller_tin, seller_pinfl`
+
 // orderWithItemsRow is one order and its items as a JSON array, so that
-// reading (or locking) one order is one statement, not two: the Payme and
-// Click calls each lock their order once, and every statement is a round
-// trip. FOR UPDATE locks the orders row only; the items of an order never
-// change once it is placed.
+// reading (or locking) one order costs one statement for the order and its
+// items, not two: the Payme and Click calls each lock their order, and every
+// statement is a round trip. FOR UPDATE locks the orders row only; the items
+// of an order never change once it is placed.
 type orderWithItemsRow struct {
 	orderRow
 	Items []byte `db:"items"`
@@ -75,10 +86,47 @@ type orderWithItemsRow struct {
 
 const orderWithItemsQuery = `SELECT ` + orderColumns + `,
 	COALESCE((SELECT json_agg(json_build_object('order_id', i.order_id, 'product_id', i.product_id, 'name', i.name,
-			'unit_price', i.unit_price, 'quantity', i.quantity, 'line_total', i.line_total)
+			'unit_price', i.unit_price, 'quantity', i.quantity, 'line_total', i.line_total,
+			'ikpu_code', i.ikpu_code, 'package_code', i.package_code, 'unit_code', i.unit_code,
+			'vat_percent', i.vat_percent, 'vat_amount', i.vat_amount,
+			'seller_tin', i.seller_tin, 'seller_pinfl', i.seller_pinfl)
 			ORDER BY i.position, i.product_id)
 		FROM order_items i WHERE i.order_id = orders.id), '[]') AS items
 	FROM orders WHERE id = $1`
+
+// orderItemJSON is one element of orderWithItemsRow.Items (null for NULL).
+type orderItemJSON struct {
+	OrderID     string  `json:"order_id"`
+	ProductID   string  `json:"product_id"`
+	Name        string  `json:"name"`
+	UnitPrice   int64   `json:"unit_price"`
+	Quantity    int64   `json:"quantity"`
+	LineTotal   int64   `json:"line_total"`
+	IKPUCode    *string `json:"ikpu_code"`
+	PackageCode *string `json:"package_code"`
+	UnitCode    *int64  `json:"unit_code"`
+	VATPercent  int     `json:"vat_percent"`
+	VATAmount   int64   `json:"vat_amount"`
+	SellerTIN   *string `json:"seller_tin"`
+	SellerPINFL *string `json:"seller_pinfl"`
+}
+
+func (j orderItemJSON) row() orderItemRow {
+	str := func(p *string) sql.NullString {
+		if p == nil {
+			return sql.NullString{}
+		}
+		return sql.NullString{String: *p, Valid: true}
+	}
+	unit := sql.NullInt64{}
+	if j.UnitCode != nil {
+		unit = sql.NullInt64{Int64: *j.UnitCode, Valid: true}
+	}
+	return orderItemRow{OrderID: j.OrderID, ProductID: j.ProductID, Name: j.Name, UnitPrice: j.UnitPrice,
+		Quantity: j.Quantity, LineTotal: j.LineTotal, IKPUCode: str(j.IKPUCode), PackageCode: str(j.PackageCode),
+		UnitCode: unit, VATPercent: j.VATPercent, VATAmount: j.VATAmount, SellerTIN: str(j.SellerTIN),
+		SellerPINFL: str(j.SellerPINFL)}
+}
 
 func (r orderItemRow) toDomain() (order.Item, error) {
 	price, err := money.FromTiyin(r.UnitPrice)
@@ -88,11 +136,21 @@ func (r orderItemRow) toDomain() (order.Item, error) {
 	if r.Quantity < 1 || r.Quantity > order.MaxQuantity {
 		return order.Item{}, fmt.Errorf("order %s item %s: quantity %d: %w", r.OrderID, r.ProductID, r.Quantity, ErrCorrupt)
 	}
-	it := order.Item{ProductID: r.ProductID, Name: r.Name, UnitPrice: price, Quantity: r.Quantity}
-	if line, err := price.Times(r.Quantity); err != nil || line.Tiyin() != r.LineTotal {
+	line, err := price.Times(r.Quantity)
+	if err != nil || line.Tiyin() != r.LineTotal {
 		return order.Item{}, fmt.Errorf("order %s item %s: line total %d: %w", r.OrderID, r.ProductID, r.LineTotal, ErrCorrupt)
 	}
-	return it, nil
+	vat, err := money.FromTiyin(r.VATAmount)
+	if err != nil || r.VATAmount < 0 || r.VATAmount > r.LineTotal {
+		return order.Item{}, fmt.Errorf("order %s item %s: vat amount %d: %w", r.OrderID, r.ProductID, r.VATAmount, ErrCorrupt)
+	}
+	snapshot := fiscal.RestoreLine(fiscal.LineRecord{
+		Name: r.Name, UnitPrice: price, LineTotal: line, Quantity: r.Quantity,
+		IKPUCode: r.IKPUCode.String, PackageCode: r.PackageCode.String, UnitCode: int(r.UnitCode.Int64),
+		VATPercent: r.VATPercent, VATAmount: vat,
+		Seller: fiscal.Principal{TIN: r.SellerTIN.String, PINFL: r.SellerPINFL.String},
+	})
+	return order.Item{ProductID: r.ProductID, Name: r.Name, UnitPrice: price, Quantity: r.Quantity, Fiscal: snapshot}, nil
 }
 
 // toDomain rebuilds the order from its row and item rows, re-checking what
@@ -145,30 +203,56 @@ func (r *OrderRepo) Create(ctx context.Context, o *order.Order) error {
 	prices := make([]int64, len(items))
 	quantities := make([]int64, len(items))
 	lineTotals := make([]int64, len(items))
+	var f fiscalColumns
 	for i, it := range items {
 		productIDs[i], names[i] = it.ProductID, it.Name
 		prices[i], quantities[i], lineTotals[i] = it.UnitPrice.Tiyin(), it.Quantity, it.LineTotal().Tiyin()
+		f.add(it.Fiscal)
 	}
 	a := o.Address()
 	_, err := ext(ctx, r.db).ExecContext(ctx, `WITH o AS (
 			INSERT INTO orders (`+orderColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $23)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $30)
 			RETURNING id
 		)
-		INSERT INTO order_items (order_id, product_id, position, name, unit_price, quantity, line_total)
-		SELECT o.id, i.product_id, i.ord - 1, i.name, i.unit_price, i.quantity, i.line_total
-		FROM o, unnest($18::uuid[], $19::text[], $20::bigint[], $21::bigint[], $22::bigint[])
-			WITH ORDINALITY AS i (product_id, name, unit_price, quantity, line_total, ord)`,
+		INSERT INTO order_items (order_id, product_id, position, name, unit_price, quantity, line_total,
+			ikpu_code, package_code, unit_code, vat_percent, vat_amount, seller_tin, seller_pinfl)
+		SELECT o.id, i.product_id, i.ord - 1, i.name, i.unit_price, i.quantity, i.line_total,
+			NULLIF(i.ikpu_code, ''), NULLIF(i.package_code, ''), NULLIF(i.unit_code, 0), i.vat_percent,
+			i.vat_amount, NULLIF(i.seller_tin, ''), NULLIF(i.seller_pinfl, '')
+		FROM o, unnest($18::uuid[], $19::text[], $20::bigint[], $21::bigint[], $22::bigint[],
+				$23::text[], $24::text[], $25::int[], $26::int[], $27::bigint[], $28::text[], $29::text[])
+			WITH ORDINALITY AS i (product_id, name, unit_price, quantity, line_total,
+				ikpu_code, package_code, unit_code, vat_percent, vat_amount, seller_tin, seller_pinfl, ord)`,
 		o.ID(), o.UserID(), string(o.Status()), o.Total().Tiyin(), money.Currency,
 		a.Region, a.City, a.Street, a.Phone, o.Note(),
 		dbTime(o.CreatedAt()), dbTime(o.UpdatedAt()), nullTime(o.PaidAt()), nullTime(o.ShippedAt()),
 		nullTime(o.DeliveredAt()), nullTime(o.CancelledAt()), nullTime(o.RefundedAt()),
 		pq.StringArray(productIDs), pq.StringArray(names), pq.Int64Array(prices), pq.Int64Array(quantities),
-		pq.Int64Array(lineTotals), nullTime(o.RefundAuthorizedAt()))
+		pq.Int64Array(lineTotals), pq.StringArray(f.ikpu), pq.StringArray(f.pkg), pq.Int64Array(f.unit),
+		pq.Int64Array(f.vatPercent), pq.Int64Array(f.vatAmount), pq.StringArray(f.tin), pq.StringArray(f.pinfl),
+		nullTime(o.RefundAuthorizedAt()))
 	if err != nil {
 		return fmt.Errorf("insert order %s: %w", o.ID(), mapError(err))
 	}
 	return nil
+}
+
+// fiscalColumns are the fiscal snapshots of an order's items as the
+// parallel arrays Create unnests ("" and 0 for what is not set).
+type fiscalColumns struct {
+	ikpu, pkg, tin, pinfl       []string
+	unit, vatPercent, vatAmount []int64
+}
+
+func (f *fiscalColumns) add(l fiscal.Line) {
+	f.ikpu = append(f.ikpu, l.IKPUCode())
+	f.pkg = append(f.pkg, l.PackageCode())
+	f.unit = append(f.unit, int64(l.UnitCode()))
+	f.vatPercent = append(f.vatPercent, int64(l.VATPercent()))
+	f.vatAmount = append(f.vatAmount, l.VATAmount().Tiyin())
+	f.tin = append(f.tin, l.Seller().TIN)
+	f.pinfl = append(f.pinfl, l.Seller().PINFL)
 }
 
 // Update saves the status, its timestamps and the refund authorization;
@@ -212,11 +296,23 @@ func (r *OrderRepo) get(ctx context.Context, id, suffix string) (*order.Order, e
 	if err != nil {
 		return nil, fmt.Errorf("select order %s: %w", id, mapError(err))
 	}
-	var items []orderItemRow
-	if err := json.Unmarshal(row.Items, &items); err != nil {
+	var decoded []orderItemJSON
+	if err := json.Unmarshal(row.Items, &decoded); err != nil {
 		return nil, fmt.Errorf("select order %s: decode its items: %w", id, err)
 	}
-	return row.toDomain(items)
+	items := make([]orderItemRow, len(decoded))
+	for i, it := range decoded {
+		items[i] = it.row()
+	}
+	o, err := row.toDomain(items)
+	if err != nil {
+		return nil, err
+	}
+	receipts, err := receiptsOf(ctx, ext(ctx, r.db), []string{id})
+	if err != nil {
+		return nil, err
+	}
+	return o.WithReceipts(receipts[id]), nil
 }
 
 // List returns one page of orders, newest first, and how many match in total.
@@ -291,7 +387,7 @@ func (r *OrderRepo) withItems(ctx context.Context, q sqlx.ExtContext, rows []ord
 		ids[i] = row.ID
 	}
 	var itemRows []orderItemRow
-	err := sqlx.SelectContext(ctx, q, &itemRows, `SELECT order_id, product_id, name, unit_price, quantity, line_total
+	err := sqlx.SelectContext(ctx, q, &itemRows, `SELECT `+orderItemColumns+`
 		FROM order_items WHERE order_id = ANY($1::uuid[])
 		ORDER BY order_id, position, product_id`, pq.StringArray(ids))
 	if err != nil {
@@ -301,12 +397,16 @@ func (r *OrderRepo) withItems(ctx context.Context, q sqlx.ExtContext, rows []ord
 	for _, ir := range itemRows {
 		byOrder[ir.OrderID] = append(byOrder[ir.OrderID], ir)
 	}
+	receipts, err := receiptsOf(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
 	for _, row := range rows {
 		o, err := row.toDomain(byOrder[row.ID])
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, o)
+		out = append(out, o.WithReceipts(receipts[row.ID]))
 	}
 	return out, nil
 }

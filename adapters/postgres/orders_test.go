@@ -261,12 +261,12 @@ func TestOrderQueriesAreNotNPlusOne(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, orders, 15)
 	assert.Equal(t, 20, total)
-	assert.Len(t, log.all(), 3, "count, page, items of the page: %q", log.all())
+	assert.Len(t, log.all(), 4, "count, page, items and receipts of the page: %q", log.all())
 
 	log.reset()
 	_, err = repo.Get(c, orders[0].ID())
 	require.NoError(t, err)
-	assert.Len(t, log.all(), 1, "order and its items in one statement: %q", log.all())
+	assert.Len(t, log.all(), 2, "order and its items in one statement, its receipts: %q", log.all())
 
 	log.reset()
 	require.NoError(t, tm.WithinTx(c, func(ctx context.Context) error {
@@ -274,7 +274,7 @@ func TestOrderQueriesAreNotNPlusOne(t *testing.T) {
 		require.Len(t, got, 20)
 		return err
 	}))
-	assert.Len(t, log.all(), 2, "orders, their items: %q", log.all())
+	assert.Len(t, log.all(), 3, "orders, their items, their receipts: %q", log.all())
 
 	log.reset()
 	newOrder(t, db, u.ID(), t0)

@@ -202,11 +202,13 @@ func (r *PaymeRepo) HasLive(ctx context.Context, orderID string, now time.Time) 
 	return live, nil
 }
 
-// SaveFiscalData keeps each kind in its own column (fiscal_perform,
-// fiscal_cancel).
-func (r *PaymeRepo) SaveFiscalData(ctx context.Context, paymeID string, kind ports.FiscalKind, data []byte) error {
+// SaveFiscalData keeps each kind's JSON in its own column of the
+// transaction (fiscal_perform, fiscal_cancel) and the receipt in
+// fiscal_receipts, in one statement. A replay of the same JSON leaves the
+// receipt row as it was (updated_at included).
+func (r *PaymeRepo) SaveFiscalData(ctx context.Context, paymeID string, d ports.PaymeFiscalData) error {
 	var column string
-	switch kind {
+	switch d.Kind {
 	case ports.FiscalPerform:
 		column = "fiscal_perform"
 	case ports.FiscalCancel:
@@ -215,21 +217,46 @@ func (r *PaymeRepo) SaveFiscalData(ctx context.Context, paymeID string, kind por
 		return fmt.Errorf("save payme fiscal data %s: %w", paymeID, domain.Invalid("type", domain.MsgEither, domain.Args{"Values": "PERFORM", "Last": "CANCEL"}))
 	}
 	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(data, &obj); err != nil || obj == nil {
+	if err := json.Unmarshal(d.Raw, &obj); err != nil || obj == nil {
 		return fmt.Errorf("save payme fiscal data %s: %w", paymeID, domain.Invalid("fiscal_data", domain.MsgJSONObject))
 	}
+	rc := d.Receipt
+	var statusCode sql.NullInt64
+	if d.StatusCode >= 0 {
+		statusCode = sql.NullInt64{Int64: int64(d.StatusCode), Valid: true}
+	}
 	// column is one of two constants above, never input.
-	res, err := ext(ctx, r.db).ExecContext(ctx,
-		`UPDATE payme_transactions SET `+column+` = $2::jsonb WHERE payme_id = $1`, paymeID, string(data))
+	var found int
+	err := sqlx.GetContext(ctx, ext(ctx, r.db), &found, `WITH t AS (
+			UPDATE payme_transactions SET `+column+` = $2::jsonb WHERE payme_id = $1 RETURNING order_id
+		), receipt AS (
+			INSERT INTO fiscal_receipts (order_id, provider, kind, status, provider_ref, receipt_id, status_code,
+				message, terminal_id, fiscal_sign, qr_code_url, issued_at, raw, created_at, updated_at)
+			SELECT t.order_id, 'payme', $3, $4, $1, NULLIF($5, ''), $6, NULLIF($7, ''), NULLIF($8, ''),
+				NULLIF($9, ''), NULLIF($10, ''), $11, $2::jsonb, now(), now()
+			FROM t
+			ON CONFLICT (provider, provider_ref, kind) DO UPDATE SET
+				status = EXCLUDED.status, receipt_id = EXCLUDED.receipt_id, status_code = EXCLUDED.status_code,
+				message = EXCLUDED.message, terminal_id = EXCLUDED.terminal_id, fiscal_sign = EXCLUDED.fiscal_sign,
+				qr_code_url = EXCLUDED.qr_code_url, issued_at = EXCLUDED.issued_at, raw = EXCLUDED.raw,
+				updated_at = EXCLUDED.updated_at
+			WHERE fiscal_receipts.raw IS DISTINCT FROM EXCLUDED.raw
+		)
+		SELECT count(*) FROM t`,
+		paymeID, string(d.Raw), string(rc.Kind()), string(rc.Status()), d.ReceiptID, statusCode, d.Message,
+		rc.TerminalID(), rc.FiscalSign(), rc.QRCodeURL(), nullTime(rc.IssuedAt()))
 	if pq.As(err, pqerror.UntranslatableCharacter) != nil {
 		// JSONB cannot hold \u0000; a receipt with one is invalid input, not an outage.
-		return fmt.Errorf("save payme fiscal data %s %s: %w (%w)", kind, paymeID,
+		return fmt.Errorf("save payme fiscal data %s %s: %w (%w)", d.Kind, paymeID,
 			domain.Invalid("fiscal_data", domain.MsgNoNUL), err)
 	}
 	if err != nil {
-		return fmt.Errorf("save payme fiscal data %s %s: %w", kind, paymeID, mapError(err))
+		return fmt.Errorf("save payme fiscal data %s %s: %w", d.Kind, paymeID, mapError(err))
 	}
-	return mustAffect(res, fmt.Sprintf("save payme fiscal data %s %s", kind, paymeID), payment.ErrNotFound)
+	if found == 0 {
+		return fmt.Errorf("save payme fiscal data %s %s: %w", d.Kind, paymeID, payment.ErrNotFound)
+	}
+	return nil
 }
 
 func (r *PaymeRepo) list(ctx context.Context, what, tail string, args ...any) ([]*payment.PaymeTransaction, error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/user"
@@ -40,7 +41,8 @@ func NewProductStore(db *sqlx.DB, ids ports.IDGenerator, clock ports.Clock) *Pro
 	return &ProductStore{db: db, ids: ids, clock: clock, tx: NewTxManager(db)}
 }
 
-const productColumns = `id, seller_id, name, description, category, price, stock, active, created_at, updated_at`
+const productColumns = `id, seller_id, name, description, category, price, stock, active, created_at, updated_at,
+	ikpu_code, package_code, unit_code, vat_percent`
 
 type productRow struct {
 	ID          string    `db:"id"`
@@ -53,6 +55,11 @@ type productRow struct {
 	Active      bool      `db:"active"`
 	CreatedAt   time.Time `db:"created_at"`
 	UpdatedAt   time.Time `db:"updated_at"`
+
+	IKPUCode    sql.NullString `db:"ikpu_code"`
+	PackageCode sql.NullString `db:"package_code"`
+	UnitCode    sql.NullInt64  `db:"unit_code"`
+	VATPercent  int            `db:"vat_percent"`
 }
 
 func (r productRow) toDomain() (*product.Product, error) {
@@ -63,8 +70,34 @@ func (r productRow) toDomain() (*product.Product, error) {
 	if r.Stock < 0 {
 		return nil, fmt.Errorf("product %s: stock %d: %w", r.ID, r.Stock, ErrCorrupt)
 	}
+	id, err := fiscal.NewIdentity(fiscal.IdentityDraft{IKPUCode: nullStringPtr(r.IKPUCode),
+		PackageCode: nullStringPtr(r.PackageCode), UnitCode: nullInt64Ptr(r.UnitCode), VATPercent: &r.VATPercent})
+	if err != nil {
+		return nil, fmt.Errorf("product %s: fiscal identity: %w (%w)", r.ID, ErrCorrupt, err)
+	}
 	return product.Restore(r.ID, r.Name, r.Description, r.Category, r.SellerID, price, r.Stock, r.Active,
-		r.CreatedAt.UTC(), r.UpdatedAt.UTC()), nil
+		r.CreatedAt.UTC(), r.UpdatedAt.UTC()).WithFiscal(id), nil
+}
+
+// fiscalArgs are a product's fiscal columns as statement arguments (NULL
+// for what is not set).
+func fiscalArgs(id fiscal.Identity) []any {
+	return []any{nullString(id.IKPUCode()), nullString(id.PackageCode()),
+		sql.NullInt64{Int64: int64(id.UnitCode()), Valid: id.UnitCode() != 0}, id.VATPercent()}
+}
+
+func nullStringPtr(s sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
+}
+
+func nullInt64Ptr(n sql.NullInt64) *int64 {
+	if !n.Valid {
+		return nil
+	}
+	return &n.Int64
 }
 
 func productsOf(rows []productRow) ([]*product.Product, error) {
@@ -149,10 +182,10 @@ func (c *ProductStore) Create(ctx context.Context, d product.Draft, _ user.Actor
 	}
 	var row productRow
 	err = sqlx.GetContext(ctx, ext(ctx, c.db), &row, `INSERT INTO products (`+productColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		RETURNING `+productColumns,
-		p.ID(), p.SellerID(), p.Name(), p.Description(), p.Category(), p.Price().Tiyin(), p.Stock(), p.Active(),
-		dbTime(p.CreatedAt()), dbTime(p.UpdatedAt()))
+		append([]any{p.ID(), p.SellerID(), p.Name(), p.Description(), p.Category(), p.Price().Tiyin(), p.Stock(),
+			p.Active(), dbTime(p.CreatedAt()), dbTime(p.UpdatedAt())}, fiscalArgs(p.Fiscal())...)...)
 	if err != nil {
 		return nil, fmt.Errorf("insert product %s: %w", p.ID(), mapError(err))
 	}
@@ -194,11 +227,12 @@ func (c *ProductStore) Replace(ctx context.Context, id string, d product.Draft, 
 		}
 		var row productRow
 		err = sqlx.GetContext(ctx, db, &row, `UPDATE products
-			SET name = $2, description = $3, category = $4, price = $5, stock = $6, active = $7, updated_at = $8
+			SET name = $2, description = $3, category = $4, price = $5, stock = $6, active = $7, updated_at = $8,
+				ikpu_code = $9, package_code = $10, unit_code = $11, vat_percent = $12
 			WHERE id = $1
 			RETURNING `+productColumns,
-			p.ID(), p.Name(), p.Description(), p.Category(), p.Price().Tiyin(), p.Stock(), p.Active(),
-			dbTime(p.UpdatedAt()))
+			append([]any{p.ID(), p.Name(), p.Description(), p.Category(), p.Price().Tiyin(), p.Stock(), p.Active(),
+				dbTime(p.UpdatedAt())}, fiscalArgs(p.Fiscal())...)...)
 		if err != nil {
 			return fmt.Errorf("update product %s: %w", id, mapError(err))
 		}

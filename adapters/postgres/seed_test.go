@@ -32,6 +32,9 @@ func TestSeedDemoProductsIsIdempotent(t *testing.T) {
 	assert.Equal(t, n, count)
 	assert.Equal(t, n, active)
 	assert.Zero(t, badPrice, "prices are whole so'm, in tiyin")
+	var uncoded int
+	require.NoError(t, db.GetContext(c, &uncoded, `SELECT count(*) FROM products WHERE ikpu_code IS NULL OR package_code IS NULL`))
+	assert.Zero(t, uncoded, "demo products carry fiscal codes, so demo orders get receipts")
 
 	_, err = postgres.SeedDemoProducts(c, db, "not-a-uuid", t0)
 	require.Error(t, err)

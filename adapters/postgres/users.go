@@ -24,7 +24,8 @@ var _ ports.UserRepository = (*UserRepo)(nil)
 // NewUserRepo returns a UserRepo on db.
 func NewUserRepo(db *sqlx.DB) *UserRepo { return &UserRepo{db: db} }
 
-const userColumns = `id, email, password_hash, full_name, phone, phone_verified, role, status, created_at, updated_at`
+const userColumns = `id, email, password_hash, full_name, phone, phone_verified, role, status, created_at, updated_at,
+	seller_tin, seller_pinfl, seller_vat_payer`
 
 type userRow struct {
 	ID            string         `db:"id"`
@@ -37,6 +38,10 @@ type userRow struct {
 	Status        string         `db:"status"`
 	CreatedAt     time.Time      `db:"created_at"`
 	UpdatedAt     time.Time      `db:"updated_at"`
+
+	SellerTIN      sql.NullString `db:"seller_tin"`
+	SellerPINFL    sql.NullString `db:"seller_pinfl"`
+	SellerVATPayer sql.NullBool   `db:"seller_vat_payer"`
 }
 
 func (r userRow) toDomain() (*user.User, error) {
@@ -53,17 +58,22 @@ func (r userRow) toDomain() (*user.User, error) {
 	if (!r.Email.Valid && !r.PhoneVerified) || (r.PhoneVerified && r.Phone.String == "") {
 		return nil, fmt.Errorf("user %s: neither an email nor a verified phone: %w", r.ID, ErrCorrupt)
 	}
-	return user.Restore(r.ID, r.Email.String, r.PasswordHash.String, r.FullName, r.Phone.String, role, status,
-		r.CreatedAt.UTC(), r.UpdatedAt.UTC()).WithPhoneVerified(r.PhoneVerified), nil
+	u := user.Restore(r.ID, r.Email.String, r.PasswordHash.String, r.FullName, r.Phone.String, role, status,
+		r.CreatedAt.UTC(), r.UpdatedAt.UTC()).WithPhoneVerified(r.PhoneVerified)
+	if p, ok := r.sellerProfile(); ok {
+		u.WithSellerProfile(p)
+	}
+	return u, nil
 }
 
 // Create inserts u; an email already in use returns user.ErrEmailTaken, a
 // phone another account has verified user.ErrPhoneTaken.
 func (r *UserRepo) Create(ctx context.Context, u *user.User) error {
+	tin, pinfl, vatPayer := sellerProfileArgs(u)
 	_, err := ext(ctx, r.db).ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		u.ID(), nullString(u.Email()), nullString(u.PasswordHash()), u.FullName(), nullString(u.Phone()), u.PhoneVerified(),
-		string(u.Role()), string(u.Status()), dbTime(u.CreatedAt()), dbTime(u.UpdatedAt()))
+		string(u.Role()), string(u.Status()), dbTime(u.CreatedAt()), dbTime(u.UpdatedAt()), tin, pinfl, vatPayer)
 	if err != nil {
 		return fmt.Errorf("insert user %s: %w", u.ID(), mapError(err))
 	}
@@ -75,12 +85,13 @@ func (r *UserRepo) Update(ctx context.Context, u *user.User) error {
 	if !validID(u.ID()) {
 		return fmt.Errorf("update user %s: %w", u.ID(), user.ErrNotFound)
 	}
+	tin, pinfl, vatPayer := sellerProfileArgs(u)
 	res, err := ext(ctx, r.db).ExecContext(ctx, `UPDATE users
 		SET email = $2, password_hash = $3, full_name = $4, phone = $5, phone_verified = $6, role = $7, status = $8,
-			updated_at = $9
+			updated_at = $9, seller_tin = $10, seller_pinfl = $11, seller_vat_payer = $12
 		WHERE id = $1`,
 		u.ID(), nullString(u.Email()), nullString(u.PasswordHash()), u.FullName(), nullString(u.Phone()), u.PhoneVerified(),
-		string(u.Role()), string(u.Status()), dbTime(u.UpdatedAt()))
+		string(u.Role()), string(u.Status()), dbTime(u.UpdatedAt()), tin, pinfl, vatPayer)
 	if err != nil {
 		return fmt.Errorf("update user %s: %w", u.ID(), mapError(err))
 	}

@@ -10,6 +10,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/user"
 )
 
@@ -39,6 +40,14 @@ type profileJSON struct {
 	Status        user.Status `json:"status"`
 	CreatedAt     time.Time   `json:"created_at"`
 	UpdatedAt     time.Time   `json:"updated_at"`
+	// Seller is the seller profile (issue 11), nil when none was set.
+	Seller *sellerJSON `json:"seller,omitempty"`
+}
+
+type sellerJSON struct {
+	TIN      string `json:"tin"`
+	PINFL    string `json:"pinfl"`
+	VATPayer bool   `json:"vat_payer"`
 }
 
 // cacheProfileScript fills the profile of a live session of ARGV[1] whose
@@ -63,10 +72,14 @@ return 1
 
 // CacheProfile is one EVALSHA (see cacheProfileScript).
 func (st *SessionStore) CacheProfile(ctx context.Context, sessionID string, u *user.User, gen int64) error {
-	b, err := json.Marshal(profileJSON{
+	p := profileJSON{
 		ID: u.ID(), Email: u.Email(), FullName: u.FullName(), Phone: u.Phone(), PhoneVerified: u.PhoneVerified(),
 		Role: u.Role(), Status: u.Status(), CreatedAt: u.CreatedAt(), UpdatedAt: u.UpdatedAt(),
-	})
+	}
+	if sp, ok := u.SellerProfile(); ok {
+		p.Seller = &sellerJSON{TIN: sp.TIN(), PINFL: sp.PINFL(), VATPayer: sp.VATPayer()}
+	}
+	b, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("encode profile of user %s: %w", u.ID(), err)
 	}
@@ -125,6 +138,10 @@ func decodeProfile(userID, raw, gen string) (*user.User, int64, error) {
 	if err := json.Unmarshal([]byte(raw), &p); err != nil || p.ID != userID {
 		return nil, g, nil
 	}
-	return user.Restore(p.ID, p.Email, "", p.FullName, p.Phone, p.Role, p.Status, p.CreatedAt, p.UpdatedAt).
-		WithPhoneVerified(p.PhoneVerified), g, nil
+	u := user.Restore(p.ID, p.Email, "", p.FullName, p.Phone, p.Role, p.Status, p.CreatedAt, p.UpdatedAt).
+		WithPhoneVerified(p.PhoneVerified)
+	if p.Seller != nil {
+		u.WithSellerProfile(fiscal.RestoreSellerProfile(p.Seller.TIN, p.Seller.PINFL, p.Seller.VATPayer))
+	}
+	return u, g, nil
 }

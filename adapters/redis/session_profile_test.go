@@ -9,13 +9,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/session"
 	"github.com/ultramarket/gateway/domain/user"
 )
 
 func profileOf(userID, name string, at time.Time) *user.User {
 	return user.Restore(userID, "ann@example.uz", "$argon2id$secret", name, "+998901234567",
-		user.RoleSeller, user.StatusActive, at.Add(-time.Hour).Truncate(time.Microsecond), at).WithPhoneVerified(true)
+		user.RoleSeller, user.StatusActive, at.Add(-time.Hour).Truncate(time.Microsecond), at).WithPhoneVerified(true).
+		WithSellerProfile(fiscal.RestoreSellerProfile("", "31234567890123", true))
 }
 
 func TestSessionProfileCache(t *testing.T) {
@@ -51,6 +53,10 @@ func testSessionProfileCache(t *testing.T, newStore storeMaker) {
 	assert.Equal(t, old.Role(), got.Role())
 	assert.Equal(t, old.Status(), got.Status())
 	assert.True(t, old.CreatedAt().Equal(got.CreatedAt()))
+	sp, ok := got.SellerProfile()
+	require.True(t, ok, "the seller profile me shows")
+	assert.Equal(t, "31234567890123", sp.PINFL())
+	assert.True(t, sp.VATPayer())
 	assert.False(t, got.HasPassword(), "the password hash is never cached")
 	raw, err := client.HGet(ctx, prefix+"session:"+a.ID(), "profile").Result()
 	require.NoError(t, err)

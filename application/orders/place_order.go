@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/product"
@@ -38,6 +39,10 @@ type PlaceOrder struct {
 	maxUnpaid int
 
 	events ports.OrderEvents // nil: events off
+	// sellers and fiscalRequired: WithFiscal. Without sellers every line is
+	// snapshot as if its seller had no profile.
+	sellers        ports.SellerProfiles
+	fiscalRequired bool
 }
 
 const (
@@ -98,6 +103,16 @@ func (uc *PlaceOrder) WithUnpaidLimit(slots ports.UnpaidOrderSlots, limit int) *
 // order's transaction.
 func (uc *PlaceOrder) WithEvents(events ports.OrderEvents) *PlaceOrder {
 	uc.events = events
+	return uc
+}
+
+// WithFiscal makes the order lines snapshot their sellers' profiles (read
+// from sellers) and, when required (FISCAL_REQUIRED), refuses an order with
+// a product that lacks its IKPU or package code: fiscal.ErrFiscalDataMissing
+// (422 fiscal_data_missing) naming items[i].product_id, before any stock is
+// reserved.
+func (uc *PlaceOrder) WithFiscal(sellers ports.SellerProfiles, required bool) *PlaceOrder {
+	uc.sellers, uc.fiscalRequired = sellers, required
 	return uc
 }
 
@@ -461,16 +476,26 @@ func (uc *PlaceOrder) build(ctx context.Context, in PlaceOrderInput, requested [
 		}
 	}
 
-	verr := &domain.ValidationError{}
+	profiles, err := uc.sellerProfiles(ctx, byID)
+	if err != nil {
+		return nil, err
+	}
+
+	verr, missing := &domain.ValidationError{}, &domain.ValidationError{}
 	items := make([]order.Item, len(requested))
 	for i, r := range requested {
 		it := order.Item{ProductID: r.ProductID, Quantity: r.Quantity, UnitPrice: placeholderFee}
+		field := fmt.Sprintf("items[%d].product_id", i)
 		switch p := byID[r.ProductID]; {
 		case r.ProductID == "": // order.New names it
 		case p == nil || !p.Active():
-			verr.Add(fmt.Sprintf("items[%d].product_id", i), domain.MsgUnknownProduct)
+			verr.Add(field, domain.MsgUnknownProduct)
 		default:
 			it.Name, it.UnitPrice = p.Name(), p.Price()
+			if uc.fiscalRequired && !p.Fiscal().Complete() {
+				missing.Add(field, "the product has no ikpu_code or package_code")
+			}
+			it.Fiscal = snapshot(p, r.Quantity, profiles)
 		}
 		items[i] = it
 	}
@@ -481,7 +506,45 @@ func (uc *PlaceOrder) build(ctx context.Context, in PlaceOrderInput, requested [
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
+	if err := missing.OrNil(); err != nil {
+		return nil, fmt.Errorf("%w: %w", fiscal.ErrFiscalDataMissing, err)
+	}
 	return o, nil
+}
+
+// sellerProfiles reads the profiles of the products' sellers (none without
+// WithFiscal).
+func (uc *PlaceOrder) sellerProfiles(ctx context.Context, byID map[string]*product.Product) (map[string]fiscal.SellerProfile, error) {
+	if uc.sellers == nil || len(byID) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(byID))
+	seen := make(map[string]bool, len(byID))
+	for _, p := range byID {
+		if s := p.SellerID(); s != "" && !seen[s] {
+			seen[s] = true
+			ids = append(ids, s)
+		}
+	}
+	profiles, err := uc.sellers.SellerProfilesOf(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read seller profiles: %w", err)
+	}
+	return profiles, nil
+}
+
+// snapshot is the fiscal snapshot of a line of p; a line that cannot be
+// priced gets none, and order.New names what is wrong with it.
+func snapshot(p *product.Product, quantity int64, profiles map[string]fiscal.SellerProfile) fiscal.Line {
+	d := fiscal.LineDraft{Name: p.Name(), UnitPrice: p.Price(), Quantity: quantity, Product: p.Fiscal()}
+	if prof, ok := profiles[p.SellerID()]; ok {
+		d.Seller = &prof
+	}
+	line, err := fiscal.NewLine(d)
+	if err != nil {
+		return fiscal.Line{}
+	}
+	return line
 }
 
 // hashOf identifies a request by its meaning, for callers that pass no

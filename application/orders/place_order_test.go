@@ -15,6 +15,7 @@ import (
 
 	"github.com/ultramarket/gateway/application/orders"
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/product"
@@ -72,10 +73,20 @@ func TestPlaceOrder_FromItemsPricedByTheCatalog(t *testing.T) {
 	assert.Equal(t, orderID, o.ID())
 	assert.Equal(t, buyerID, o.UserID())
 	assert.Equal(t, order.StatusPendingPayment, o.Status())
+	items := o.Items()
+	require.Len(t, items, 2)
+	// The merged line's VAT is of its whole total (5 × 150 000 so'm at 12 %),
+	// never the sum of the two requested lines' VATs.
+	assert.Equal(t, 12, items[0].VATPercent())
+	assert.Equal(t, money.MustTiyin(8_035_714), items[0].VATAmount())
+	assert.Equal(t, money.MustTiyin(267_863), items[1].VATAmount(), "267 862.5 rounds half up")
+	for i := range items {
+		items[i].Fiscal = fiscal.Line{} // compared above
+	}
 	assert.Equal(t, []order.Item{
 		{ProductID: "p1", Name: "Product p1", UnitPrice: money.MustTiyin(15_000_000), Quantity: 5},
 		{ProductID: "p2", Name: "Product p2", UnitPrice: money.MustTiyin(2_500_050), Quantity: 1},
-	}, o.Items())
+	}, items)
 	assert.Equal(t, money.MustTiyin(5*15_000_000+2_500_050), o.Total())
 	assert.Equal(t, "ring twice", o.Note())
 	assert.Equal(t, now, o.CreatedAt())

@@ -65,6 +65,16 @@ type ClickComplete struct {
 	cancels     ClickCancelVerification
 	clock       ports.Clock
 	events      ports.OrderEvents // nil: events off
+	receipts    *clickReceiptDeps // WithReceipts; nil: Click receipts are off
+}
+
+// WithReceipts makes a confirming Complete record the order's pending sale
+// receipt and the outbox row that has ClickReceiptWorker submit it, in the
+// Complete's own transaction: Click's Merchant API is never called while
+// the webhook's transaction is open.
+func (uc *ClickComplete) WithReceipts(receipts ports.ClickReceipts, outbox ports.Outbox, ids ports.IDGenerator) *ClickComplete {
+	uc.receipts = &clickReceiptDeps{receipts: receipts, outbox: outbox, ids: ids}
+	return uc
 }
 
 // ClickCancelVerification is where a cancel of a confirmed attempt waits for
@@ -172,6 +182,11 @@ func (uc *ClickComplete) confirm(ctx context.Context, o *order.Order, t *payment
 	// The order's other prepared attempts wait for nothing now.
 	if err := holds.EndClickAttempts(ctx, uc.clicks, o.ID(), now); err != nil {
 		return err
+	}
+	if uc.receipts != nil {
+		if err := enqueueClickReceipt(ctx, uc.receipts, o.ID(), t.ClickPaydocID(), now); err != nil {
+			return fmt.Errorf("click receipt of order %s: %w", o.ID(), err)
+		}
 	}
 	res.ConfirmID = t.PrepareID()
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
@@ -15,6 +16,14 @@ import (
 type PaymeCheckPerformInput struct {
 	Amount  money.Money
 	Account map[string]string
+}
+
+// PaymeCheckPerformResult is the answer to a payable order: Detail, from
+// which Payme prints the sale receipt, when HasDetail (every line of the
+// order has full fiscal data).
+type PaymeCheckPerformResult struct {
+	Detail    fiscal.PaymeDetail
+	HasDetail bool
 }
 
 // PaymeCheckPerformTransaction answers "can this order be paid with this
@@ -30,37 +39,47 @@ func NewPaymeCheckPerformTransaction(orders ports.OrderRepository, payme ports.P
 	return &PaymeCheckPerformTransaction{orders: orders, payme: payme, clock: clock}
 }
 
-// Handle returns nil when the payment may go ahead. Errors, in the order they
+// Handle returns no error when the payment may go ahead, with the fiscal
+// detail built from the order's line snapshots when they are complete. Errors, in the order they
 // are checked: ErrPaymeOrderNotFound; payment.ErrAmountMismatch when amount is
 // not the order total; order.ErrNotPayable when the order is not
 // pending_payment (paid, cancelled, refunded, shipped, ...);
 // payment.ErrOrderHeld when another Payme transaction that has not timed out
 // holds the order.
-func (uc *PaymeCheckPerformTransaction) Handle(ctx context.Context, in PaymeCheckPerformInput) error {
+func (uc *PaymeCheckPerformTransaction) Handle(ctx context.Context, in PaymeCheckPerformInput) (PaymeCheckPerformResult, error) {
+	o, err := uc.check(ctx, in)
+	if err != nil {
+		return PaymeCheckPerformResult{}, err
+	}
+	detail, ok := fiscal.PaymeDetailFor(o.FiscalLines())
+	return PaymeCheckPerformResult{Detail: detail, HasDetail: ok}, nil
+}
+
+func (uc *PaymeCheckPerformTransaction) check(ctx context.Context, in PaymeCheckPerformInput) (*order.Order, error) {
 	orderID, ok := paymeOrderID(in.Account)
 	if !ok {
-		return ErrPaymeOrderNotFound
+		return nil, ErrPaymeOrderNotFound
 	}
 	o, err := uc.orders.Get(ctx, orderID)
 	if errors.Is(err, order.ErrNotFound) {
-		return fmt.Errorf("%w (%w)", ErrPaymeOrderNotFound, err)
+		return nil, fmt.Errorf("%w (%w)", ErrPaymeOrderNotFound, err)
 	}
 	if err != nil {
-		return fmt.Errorf("payme check perform: get order %s: %w", orderID, err)
+		return nil, fmt.Errorf("payme check perform: get order %s: %w", orderID, err)
 	}
 	if !in.Amount.Equal(o.Total()) {
-		return fmt.Errorf("payme check perform: order %s: amount %d, total %d: %w",
+		return nil, fmt.Errorf("payme check perform: order %s: amount %d, total %d: %w",
 			orderID, in.Amount.Tiyin(), o.Total().Tiyin(), payment.ErrAmountMismatch)
 	}
 	if err := o.CheckPayable(); err != nil {
-		return fmt.Errorf("payme check perform: order %s is %s: %w", orderID, o.Status(), err)
+		return nil, fmt.Errorf("payme check perform: order %s is %s: %w", orderID, o.Status(), err)
 	}
 	live, err := uc.payme.HasLive(ctx, orderID, uc.clock.Now())
 	if err != nil {
-		return fmt.Errorf("payme check perform: live transactions of order %s: %w", orderID, err)
+		return nil, fmt.Errorf("payme check perform: live transactions of order %s: %w", orderID, err)
 	}
 	if live {
-		return fmt.Errorf("payme check perform: order %s: %w", orderID, payment.ErrOrderHeld)
+		return nil, fmt.Errorf("payme check perform: order %s: %w", orderID, payment.ErrOrderHeld)
 	}
-	return nil
+	return o, nil
 }

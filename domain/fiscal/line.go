@@ -118,3 +118,25 @@ func (l Line) Seller() Principal { return l.seller }
 // Complete reports whether the line has the IKPU and package code both
 // providers require on a receipt.
 func (l Line) Complete() bool { return l.ikpuCode != "" && l.packageCode != "" }
+
+// IsZero reports whether l is no snapshot at all (the zero Line).
+func (l Line) IsZero() bool { return l.name == "" && l.unitPrice.IsZero() && l.quantity == 0 }
+
+// WithQuantity is the snapshot for another quantity of the same line, its
+// total and VAT recomputed at the line's rate: an order merges the lines of
+// one product after their snapshots were taken.
+func (l Line) WithQuantity(quantity int64) (Line, error) {
+	if quantity < 1 {
+		return Line{}, domain.Invalid("quantity", "must be at least 1")
+	}
+	total, err := l.unitPrice.Times(quantity)
+	if err != nil {
+		return Line{}, domain.Invalid("quantity", "line total is too large")
+	}
+	vat, err := VATAmount(total, l.vatPercent)
+	if err != nil {
+		return Line{}, fmt.Errorf("fiscal line %q: %w", l.name, err)
+	}
+	l.quantity, l.lineTotal, l.vatAmount = quantity, total, vat
+	return l, nil
+}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/user"
 )
@@ -82,12 +83,21 @@ const (
 )
 
 // Item is one order line, priced when the order was placed so later price
-// changes do not alter what the customer agreed to pay.
+// changes do not alter what the customer agreed to pay. Fiscal is the line's
+// fiscal snapshot (codes, seller, VAT), from which receipts are built; New
+// takes it for the line's final quantity.
 type Item struct {
 	ProductID, Name string
 	UnitPrice       money.Money
 	Quantity        int64
+	Fiscal          fiscal.Line
 }
+
+// VATPercent is the line's VAT rate from its snapshot.
+func (i Item) VATPercent() int { return i.Fiscal.VATPercent() }
+
+// VATAmount is the VAT included in the line total, from its snapshot.
+func (i Item) VATAmount() money.Money { return i.Fiscal.VATAmount() }
 
 // LineTotal is UnitPrice × Quantity. New has already refused lines that
 // overflow, so the error cannot happen for items of a created order.
@@ -139,6 +149,7 @@ type Order struct {
 	total      money.Money
 	address    Address
 	note       string
+	receipts   []fiscal.Receipt
 
 	createdAt, updatedAt, paidAt, shippedAt, deliveredAt, cancelledAt, refundedAt time.Time
 	// refundAuthorizedAt: when an admin allowed the refund (zero: never). It
@@ -211,6 +222,10 @@ func New(id, userID string, items []Item, addr Address, note string, now time.Ti
 		}
 	}
 
+	if len(verr.Fields) == 0 {
+		snapshotLines(merged)
+	}
+
 	note = strings.TrimSpace(note)
 	if utf8.RuneCountInString(note) > MaxNoteChars {
 		verr.Add("note", domain.MsgMaxChars, domain.Args{"Count": MaxNoteChars})
@@ -225,11 +240,44 @@ func New(id, userID string, items []Item, addr Address, note string, now time.Ti
 	}, nil
 }
 
-// Restore rebuilds a stored order; adapters only.
+// snapshotLines gives every merged line its fiscal snapshot for the line's
+// final quantity: a line without one (no product identity given) gets the
+// snapshot of a product without codes at the default VAT rate. Quantities
+// and totals were checked already, so a line can only fail for having no
+// name, which a caller placing a real order never lets through (a line
+// priced with a placeholder while other fields are refused): it keeps no
+// snapshot.
+func snapshotLines(items []Item) {
+	for i := range items {
+		it := &items[i]
+		var (
+			line fiscal.Line
+			err  error
+		)
+		if it.Fiscal.IsZero() {
+			line, err = fiscal.NewLine(fiscal.LineDraft{Name: it.Name, UnitPrice: it.UnitPrice, Quantity: it.Quantity})
+		} else {
+			line, err = it.Fiscal.WithQuantity(it.Quantity)
+		}
+		if err != nil {
+			continue
+		}
+		it.Fiscal = line
+	}
+}
+
+// Restore rebuilds a stored order; adapters only. A line restored without a
+// snapshot gets the one New gives such a line.
 func Restore(id, userID string, status Status, items []Item, total money.Money, addr Address, note string,
 	createdAt, updatedAt, paidAt, shippedAt, deliveredAt, cancelledAt, refundedAt time.Time) *Order {
+	items = slices.Clone(items)
+	for i := range items {
+		if items[i].Fiscal.IsZero() {
+			snapshotLines(items[i : i+1])
+		}
+	}
 	return &Order{
-		id: id, userID: userID, status: status, items: slices.Clone(items), total: total, address: addr, note: note,
+		id: id, userID: userID, status: status, items: items, total: total, address: addr, note: note,
 		createdAt: createdAt, updatedAt: updatedAt, paidAt: paidAt, shippedAt: shippedAt,
 		deliveredAt: deliveredAt, cancelledAt: cancelledAt, refundedAt: refundedAt,
 	}
@@ -240,6 +288,26 @@ func Restore(id, userID string, status Status, items []Item, total money.Money, 
 func (o *Order) RestoreRefundAuthorization(at time.Time) *Order {
 	o.refundAuthorizedAt = at
 	return o
+}
+
+// WithReceipts sets the fiscal receipts of a restored order and returns it;
+// adapters only.
+func (o *Order) WithReceipts(r []fiscal.Receipt) *Order {
+	o.receipts = slices.Clone(r)
+	return o
+}
+
+// Receipts are the order's fiscal receipts, sale and refund, as the
+// providers reported them (or, for Click, as submitted).
+func (o *Order) Receipts() []fiscal.Receipt { return slices.Clone(o.receipts) }
+
+// FiscalLines are the fiscal snapshots of the order's lines, in line order.
+func (o *Order) FiscalLines() []fiscal.Line {
+	out := make([]fiscal.Line, len(o.items))
+	for i, it := range o.items {
+		out[i] = it.Fiscal
+	}
+	return out
 }
 
 func (o *Order) ID() string             { return o.id }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
 )
 
@@ -50,6 +51,7 @@ type Draft struct {
 	Price                                 int64 // tiyin
 	Stock                                 int64
 	Active                                bool
+	Fiscal                                fiscal.IdentityDraft
 }
 
 // Product is one item for sale. stock is what can be bought now: open
@@ -59,12 +61,14 @@ type Product struct {
 	price                                     money.Money
 	stock                                     int64
 	active                                    bool
+	fiscal                                    fiscal.Identity
 	createdAt, updatedAt                      time.Time
 }
 
 type cleanDraft struct {
 	name, description, category string
 	price                       money.Money
+	fiscal                      fiscal.Identity
 }
 
 func validate(d Draft) (cleanDraft, error) {
@@ -91,6 +95,11 @@ func validate(d Draft) (cleanDraft, error) {
 	if d.Stock < 0 || d.Stock > MaxStock {
 		verr.Add("stock", domain.MsgRange, domain.Args{"Min": 0, "Max": MaxStock})
 	}
+	id, err := fiscal.NewIdentity(d.Fiscal)
+	if err := verr.Merge(err); err != nil {
+		return c, err
+	}
+	c.fiscal = id
 	return c, verr.OrNil()
 }
 
@@ -102,7 +111,7 @@ func New(id string, d Draft, now time.Time) (*Product, error) {
 	}
 	return &Product{
 		id: id, name: c.name, description: c.description, category: c.category, sellerID: d.SellerID,
-		price: c.price, stock: d.Stock, active: d.Active, createdAt: now, updatedAt: now,
+		price: c.price, stock: d.Stock, active: d.Active, fiscal: c.fiscal, createdAt: now, updatedAt: now,
 	}, nil
 }
 
@@ -114,7 +123,7 @@ func (p *Product) Replace(d Draft, now time.Time) error {
 		return err
 	}
 	p.name, p.description, p.category = c.name, c.description, c.category
-	p.price, p.stock, p.active = c.price, d.Stock, d.Active
+	p.price, p.stock, p.active, p.fiscal = c.price, d.Stock, d.Active, c.fiscal
 	p.updatedAt = now
 	return nil
 }
@@ -127,6 +136,13 @@ func Restore(id, name, description, category, sellerID string, price money.Money
 	}
 }
 
+// WithFiscal sets the fiscal identity of a restored product and returns it;
+// adapters only (the identity was validated by fiscal.NewIdentity).
+func (p *Product) WithFiscal(id fiscal.Identity) *Product {
+	p.fiscal = id
+	return p
+}
+
 func (p *Product) ID() string           { return p.id }
 func (p *Product) Name() string         { return p.name }
 func (p *Product) Description() string  { return p.description }
@@ -136,7 +152,11 @@ func (p *Product) Price() money.Money   { return p.price }
 func (p *Product) Stock() int64         { return p.stock }
 func (p *Product) Active() bool         { return p.active }
 func (p *Product) CreatedAt() time.Time { return p.createdAt }
-func (p *Product) UpdatedAt() time.Time { return p.updatedAt }
+
+// Fiscal is the product's fiscal identity (IKPU, package and unit codes,
+// VAT rate); the zero Identity when it never got codes.
+func (p *Product) Fiscal() fiscal.Identity { return p.fiscal }
+func (p *Product) UpdatedAt() time.Time    { return p.updatedAt }
 
 // VisibleTo hides an inactive product from everyone but its seller and
 // admins, who still need to find it to edit or reactivate it.

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/fiscal"
 )
 
 var (
@@ -40,6 +41,7 @@ type User struct {
 	phoneVerified                            bool
 	role                                     Role
 	status                                   Status
+	sellerProfile                            *fiscal.SellerProfile // see seller_profile.go
 	createdAt, updatedAt                     time.Time
 }
 

@@ -343,17 +343,17 @@ func (m *MockFiscalStore) EXPECT() *MockFiscalStoreMockRecorder {
 }
 
 // SaveFiscalData mocks base method.
-func (m *MockFiscalStore) SaveFiscalData(ctx context.Context, paymeID string, kind ports.FiscalKind, data []byte) error {
+func (m *MockFiscalStore) SaveFiscalData(ctx context.Context, paymeID string, d ports.PaymeFiscalData) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "SaveFiscalData", ctx, paymeID, kind, data)
+	ret := m.ctrl.Call(m, "SaveFiscalData", ctx, paymeID, d)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // SaveFiscalData indicates an expected call of SaveFiscalData.
-func (mr *MockFiscalStoreMockRecorder) SaveFiscalData(ctx, paymeID, kind, data interface{}) *gomock.Call {
+func (mr *MockFiscalStoreMockRecorder) SaveFiscalData(ctx, paymeID, d interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SaveFiscalData", reflect.TypeOf((*MockFiscalStore)(nil).SaveFiscalData), ctx, paymeID, kind, data)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SaveFiscalData", reflect.TypeOf((*MockFiscalStore)(nil).SaveFiscalData), ctx, paymeID, d)
 }
 
 // MockClickMerchant is a mock of ClickMerchant interface.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ultramarket/gateway/adapters/requestid"
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/product"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
@@ -48,6 +49,7 @@ func RunCatalogSuite(t *testing.T, newCatalog func(t *testing.T) Fixture) {
 	}{
 		{"CreateGetRoundTrip", testCreateGetRoundTrip},
 		{"CreateRejectsBadDraft", testCreateRejectsBadDraft},
+		{"FiscalIdentityRoundTrip", testFiscalIdentityRoundTrip},
 		{"Replace", testReplace},
 		{"GetUnknown", testGetUnknown},
 		{"GetOnlyByAnID", testGetOnlyByAnID},
@@ -135,6 +137,41 @@ func assertSameProduct(t *testing.T, want, got *product.Product) {
 	assert.Equal(t, want.Active(), got.Active(), "active")
 	assert.True(t, want.CreatedAt().Equal(got.CreatedAt()), "created_at %v != %v", want.CreatedAt(), got.CreatedAt())
 	assert.True(t, want.UpdatedAt().Equal(got.UpdatedAt()), "updated_at %v != %v", want.UpdatedAt(), got.UpdatedAt())
+	assert.Equal(t, want.Fiscal(), got.Fiscal(), "fiscal identity")
+}
+
+// testFiscalIdentityRoundTrip: the codes and VAT rate are stored, read back
+// and replaced; a product without them has none and 12 %.
+func testFiscalIdentityRoundTrip(t *testing.T, s *suite) {
+	code, pkg, unit, zero := "08517001001000000", "1500539", int64(796), 0
+	d := draft("Phone", "phones", sellerA, 3, true)
+	d.Fiscal = fiscal.IdentityDraft{IKPUCode: &code, PackageCode: &pkg, UnitCode: &unit, VATPercent: &zero}
+	created, err := s.cat.Create(s.ctx(), d, admin)
+	require.NoError(t, err)
+	f := created.Fiscal()
+	assert.Equal(t, code, f.IKPUCode())
+	assert.Equal(t, pkg, f.PackageCode())
+	assert.Equal(t, 796, f.UnitCode())
+	assert.Equal(t, 0, f.VATPercent())
+	got, err := s.cat.Get(s.ctx(), created.ID(), admin)
+	require.NoError(t, err)
+	assertSameProduct(t, created, got)
+
+	d.Fiscal = fiscal.IdentityDraft{}
+	replaced, err := s.cat.Replace(s.ctx(), created.ID(), d, admin)
+	require.NoError(t, err)
+	assert.False(t, replaced.Fiscal().Complete(), "PUT replaces the codes too")
+	assert.Equal(t, 12, replaced.Fiscal().VATPercent())
+	looked, err := s.cat.Lookup(s.ctx(), []string{created.ID()}, admin)
+	require.NoError(t, err)
+	require.Len(t, looked, 1)
+	assert.Equal(t, replaced.Fiscal(), looked[0].Fiscal())
+
+	bad := "123"
+	d.Fiscal = fiscal.IdentityDraft{IKPUCode: &bad}
+	_, err = s.cat.Create(s.ctx(), d, admin)
+	require.ErrorIs(t, err, domain.ErrValidation)
+	assert.Equal(t, []string{"ikpu_code"}, testsupport.FieldsOf(t, err))
 }
 
 func testCreateGetRoundTrip(t *testing.T, s *suite) {

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,11 +24,13 @@ import (
 
 // Keys of the commerce bodies API.md fixes, exactly.
 var (
-	productKeys   = []string{"id", "name", "description", "category", "price", "currency", "stock", "seller_id", "active", "created_at", "updated_at"}
-	cartKeys      = []string{"items", "total", "currency"}
-	cartItemKeys  = []string{"product_id", "name", "unit_price", "quantity", "line_total", "available"}
-	orderKeys     = []string{"id", "user_id", "status", "items", "total", "currency", "shipping_address", "note", "created_at", "updated_at", "paid_at", "cancelled_at"}
-	orderItemKeys = []string{"product_id", "name", "unit_price", "quantity", "line_total"}
+	productKeys = []string{"id", "name", "description", "category", "price", "currency", "stock", "seller_id", "active",
+		"ikpu_code", "package_code", "unit_code", "vat_percent", "created_at", "updated_at"}
+	cartKeys     = []string{"items", "total", "currency"}
+	cartItemKeys = []string{"product_id", "name", "unit_price", "quantity", "line_total", "available"}
+	orderKeys    = []string{"id", "user_id", "status", "items", "total", "currency", "shipping_address", "note", "receipts",
+		"created_at", "updated_at", "paid_at", "cancelled_at", "refund_authorized_at"}
+	orderItemKeys = []string{"product_id", "name", "unit_price", "quantity", "line_total", "vat_percent", "vat_amount"}
 	addressKeys   = []string{"region", "city", "street", "phone"}
 )
 
@@ -269,7 +272,12 @@ func assertCartShape(t *testing.T, c map[string]any) {
 
 func assertOrderShape(t *testing.T, o map[string]any) {
 	t.Helper()
-	assertKeys(t, o, orderKeys, "order")
+	if refunds, admin := o["refunds"]; admin { // the refund audit, which only admins see
+		assert.IsType(t, []any{}, refunds, "order.refunds")
+		assertKeys(t, o, append(slices.Clone(orderKeys), "refunds"), "order")
+	} else {
+		assertKeys(t, o, orderKeys, "order")
+	}
 	assert.Regexp(t, uuidRe, o["id"], "order.id")
 	assert.Regexp(t, uuidRe, o["user_id"], "order.user_id")
 	assert.Equal(t, "UZS", o["currency"])
@@ -284,7 +292,7 @@ func assertOrderShape(t *testing.T, o map[string]any) {
 	assert.Equal(t, sum, num(t, o["total"]), "total is the sum of the lines")
 	assertUTCTime(t, o["created_at"].(string), "order.created_at")
 	assertUTCTime(t, o["updated_at"].(string), "order.updated_at")
-	for _, k := range []string{"paid_at", "cancelled_at"} {
+	for _, k := range []string{"paid_at", "cancelled_at", "refund_authorized_at"} {
 		if v := o[k]; v != nil {
 			assertUTCTime(t, v.(string), "order."+k)
 		}

@@ -36,8 +36,8 @@ func TestExpiry_GoesOnPastOrdersPaymeHolds(t *testing.T) {
 			FROM generate_series(1, $2::int) AS n
 			RETURNING id),
 		i AS (
-			INSERT INTO order_items (order_id, product_id, position, name, unit_price, quantity, line_total)
-			SELECT id, gen_random_uuid(), 0, 'Held', 1000, 1, 1000 FROM o)
+			INSERT INTO order_items (order_id, product_id, position, name, unit_price, quantity, line_total, vat_amount)
+			SELECT id, gen_random_uuid(), 0, 'Held', 1000, 1, 1000, 107 FROM o)
 		INSERT INTO payme_transactions (payme_id, payme_time, order_id, amount, create_time)
 		SELECT 'held-' || id, (extract(epoch FROM now()) * 1000)::bigint, id, 1000, (extract(epoch FROM now()) * 1000)::bigint
 		FROM o`, holder.ID, held)

@@ -44,7 +44,7 @@ var allRoles = []string{roleCustomer, roleSeller, roleAdmin, roleSuperAdmin}
 
 // Keys of the bodies API.md fixes, exactly.
 var (
-	userKeys    = []string{"id", "email", "full_name", "phone", "phone_verified", "role", "status", "created_at"}
+	userKeys    = []string{"id", "email", "full_name", "phone", "phone_verified", "role", "status", "seller_profile", "created_at"}
 	tokensKeys  = []string{"access_token", "refresh_token", "token_type", "expires_in"}
 	sessionKeys = []string{"id", "created_at", "last_used_at", "expires_at", "user_agent", "ip", "current"}
 	listKeys    = []string{"items", "page", "page_size", "total"}

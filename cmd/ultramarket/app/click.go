@@ -1,12 +1,16 @@
 package app
 
 import (
+	"log/slog"
+	"time"
+
 	"github.com/ultramarket/gateway/adapters/click"
 	"github.com/ultramarket/gateway/adapters/httpapi"
 	"github.com/ultramarket/gateway/adapters/payme"
 	"github.com/ultramarket/gateway/adapters/postgres"
 	"github.com/ultramarket/gateway/application/payments"
 	"github.com/ultramarket/gateway/cmd/ultramarket/config"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/ports"
 )
@@ -57,12 +61,12 @@ func (a *App) wireClick(d clickDeps) {
 		Logger:     a.log,
 	}, click.UseCases{
 		Prepare: payments.NewClickPrepare(d.tx, orders, clicks, d.ids, d.clock),
-		Complete: payments.NewClickComplete(d.tx, orders, clicks, postgres.NewSettlementRepo(a.db), payments.ClickCancelVerification{
+		Complete: a.clickComplete(d, orders, clicks, payments.ClickCancelVerification{
 			Claims: recon, Issues: recon, IDs: d.ids,
 			// The reconciliation job asks Click about cancels of confirmed
 			// payments when it can; otherwise a person is asked at once.
 			Verifiable: a.cfg.ClickAPIURL != "",
-		}, d.clock).WithEvents(d.events),
+		}),
 	}, a.metrics).Register(a.public)
 
 	links := paymentLinks{newPaymeLinks(a.cfg), click.NewLinks(a.cfg.ClickServiceID, a.cfg.ClickMerchantID)}
@@ -77,3 +81,32 @@ func (a *App) wireClick(d clickDeps) {
 		ListTransactions: payments.NewListTransactions(orders, postgres.NewPaymeRepo(a.db), clicks),
 	})
 }
+
+// clickComplete is the Complete use case; with CLICK_API_URL set it also
+// queues the sale receipt of every confirmed payment, which the Click
+// receipt worker (started here) submits to Click's Merchant API after the
+// webhook's transaction has committed.
+func (a *App) clickComplete(d clickDeps, orders *postgres.OrderRepo, clicks *postgres.ClickRepo,
+	cancels payments.ClickCancelVerification) *payments.ClickComplete {
+	uc := payments.NewClickComplete(d.tx, orders, clicks, postgres.NewSettlementRepo(a.db), cancels, d.clock).
+		WithEvents(d.events)
+	merchant, err := newClickMerchant(a.cfg)
+	if err != nil {
+		// config.Load checked the URL; what is left is a programming error.
+		a.log.Error("Click receipts off: the Merchant API client cannot be made", "err", err)
+		return uc
+	}
+	if merchant == nil {
+		return uc // CLICK_API_URL is off
+	}
+	receipts, outbox := postgres.NewClickReceiptStore(a.db), postgres.NewOutboxStore(a.db)
+	worker := payments.NewClickReceiptWorker(outbox, receipts, orders, merchant, d.clock, a.cfg.ClickFiscalMaxTries,
+		fiscal.Principal{})
+	a.addLoop("click-receipts", clickReceiptPoll, worker.Pass,
+		a.sweepLog("click receipt pass failed", "click receipts tried", slog.LevelInfo, "receipts"))
+	return uc.WithReceipts(receipts, outbox, d.ids)
+}
+
+// clickReceiptPoll is how often the Click receipt worker looks for due
+// receipts: API.md wants the first submission within 1 s of the commit.
+const clickReceiptPoll = 250 * time.Millisecond

@@ -82,7 +82,8 @@ func (a *App) wireCommerce(d commerceDeps) {
 	// ORDER_MAX_UNPAID is counted in Postgres, whatever the catalog.
 	place := orders.NewPlaceOrder(d.tx, orderRepo, carts, keys, cat, d.ids, d.clock).
 		WithUnpaidLimit(postgres.NewUnpaidOrderSlots(a.db), a.cfg.OrderMaxUnpaid).
-		WithEvents(d.events)
+		WithEvents(d.events).
+		WithFiscal(postgres.NewUserRepo(a.db), a.cfg.FiscalRequired)
 	httpapi.RegisterOrders(a.public, httpapi.OrderUseCases{
 		Authenticate: a.authenticate,
 		Place:        place,

@@ -88,10 +88,11 @@ func (a *App) wireIdentity(d identityDeps) error {
 		ResetPassword:  phone.reset,
 	})
 	httpapi.RegisterAdmin(a.public, httpapi.AdminUseCases{
-		Authenticate: authenticate,
-		ListUsers:    admin.NewListUsers(d.users),
-		ChangeRole:   admin.NewChangeRole(d.tx, d.users, sessions, d.clock),
-		ChangeStatus: admin.NewChangeStatus(d.tx, d.users, sessions, d.clock),
+		Authenticate:     authenticate,
+		ListUsers:        admin.NewListUsers(d.users),
+		ChangeRole:       admin.NewChangeRole(d.tx, d.users, sessions, d.clock),
+		ChangeStatus:     admin.NewChangeStatus(d.tx, d.users, sessions, d.clock),
+		SetSellerProfile: admin.NewSetSellerProfile(d.tx, d.users, sessions, d.clock),
 	})
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ultramarket/gateway/adapters/postgres"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/user"
 	"github.com/ultramarket/gateway/ports"
 )
@@ -36,8 +37,32 @@ func seedDemo(ctx context.Context, db *sqlx.DB, tx ports.TxManager, users ports.
 		return err
 	}
 	_ = tx
+	if err := seedSellerProfile(ctx, users, seller, clock); err != nil {
+		return err
+	}
 	_, err = postgres.SeedDemoProducts(ctx, db, seller.ID(), clock.Now())
 	return err
+}
+
+// DemoSellerTIN is the demo seller's taxpayer number: the right shape (9
+// digits), nobody's real number.
+const DemoSellerTIN = "300000001"
+
+// seedSellerProfile gives the demo seller a profile (a VAT-paying company)
+// once, so the demo orders' receipts name a seller.
+func seedSellerProfile(ctx context.Context, users ports.UserRepository, seller *user.User, clock ports.Clock) error {
+	if _, ok := seller.SellerProfile(); ok || seller.Role() != user.RoleSeller {
+		return nil
+	}
+	tin := DemoSellerTIN
+	p, err := fiscal.NewSellerProfile(fiscal.SellerProfileDraft{TIN: &tin, VATPayer: true})
+	if err != nil {
+		return err
+	}
+	if err := seller.SetSellerProfile(p, clock.Now()); err != nil {
+		return err
+	}
+	return users.Update(ctx, seller)
 }
 
 func seedUser(ctx context.Context, users ports.UserRepository, hasher ports.PasswordHasher, ids ports.IDGenerator,

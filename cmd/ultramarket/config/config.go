@@ -147,6 +147,11 @@ type Config struct {
 	// ReconcileInterval is how often the reconciliation job runs.
 	ReconcileInterval time.Duration
 
+	// ClickFiscalMaxTries bounds the submissions of one Click receipt.
+	ClickFiscalMaxTries int
+	// FiscalRequired refuses orders of products without fiscal codes.
+	FiscalRequired bool
+
 	MigrateOnStart  bool
 	SeedDemo        bool
 	ShutdownTimeout time.Duration
@@ -256,7 +261,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		clickAPIDefault = DefaultClickAPIURL
 	}
 	if c.ClickAPIURL = r.str("CLICK_API_URL", clickAPIDefault); c.ClickAPIURL != "" {
-		c.ClickAPIURL = r.url("CLICK_API_URL", clickAPIDefault, "https", "http")
+		// Without its trailing slash: the client appends "/payment/...".
+		c.ClickAPIURL = strings.TrimRight(r.url("CLICK_API_URL", clickAPIDefault, "https", "http"), "/")
 	}
 	c.ReconcileInterval = r.duration("RECONCILE_INTERVAL", 5*time.Minute)
 	if c.Env == EnvDevelopment {
@@ -269,6 +275,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		c.ClickSecretKey = orDefault(c.ClickSecretKey, DevClickSecretKey)
 		c.ClickMerchantUserID = orDefault(c.ClickMerchantUserID, DevClickMerchantUserID)
 	}
+	c.ClickFiscalMaxTries = r.positiveInt("CLICK_FISCAL_MAX_TRIES", 20)
+	c.FiscalRequired = r.boolean("FISCAL_REQUIRED", prod)
+
 	if prod {
 		for name, v := range map[string]string{
 			"PAYME_MERCHANT_ID": c.PaymeMerchantID, "PAYME_KEY": c.PaymeKey,

@@ -404,7 +404,7 @@ func TestClickAPIURL(t *testing.T) {
 
 	c, err = config.Load(env(map[string]string{"CLICK_API_URL": "http://127.0.0.1:8099/v2/merchant/"}))
 	require.NoError(t, err)
-	assert.Equal(t, "http://127.0.0.1:8099/v2/merchant/", c.ClickAPIURL)
+	assert.Equal(t, "http://127.0.0.1:8099/v2/merchant", c.ClickAPIURL, "without its trailing slash")
 
 	_, err = config.Load(env(map[string]string{"CLICK_API_URL": "ftp://click"}))
 	require.ErrorContains(t, err, "CLICK_API_URL")

@@ -47,6 +47,7 @@ import (
 
 	"github.com/ultramarket/gateway/adapters/i18n"
 	"github.com/ultramarket/gateway/domain"
+	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
 	"github.com/ultramarket/gateway/domain/product"
 )
@@ -65,6 +66,12 @@ type Product struct {
 	Active      bool      `json:"active"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// The fiscal identity; nil codes are null, and a product seeded without
+	// vat_percent is served without it (the client reads 12).
+	IKPUCode    *string `json:"ikpu_code,omitempty"`
+	PackageCode *string `json:"package_code,omitempty"`
+	UnitCode    *int64  `json:"unit_code,omitempty"`
+	VATPercent  *int    `json:"vat_percent,omitempty"`
 
 	deleted bool
 }
@@ -403,12 +410,19 @@ type draftBody struct {
 	Stock       int64  `json:"stock"`
 	Active      *bool  `json:"active"`
 	SellerID    string `json:"seller_id"`
+
+	IKPUCode    *string `json:"ikpu_code"`
+	PackageCode *string `json:"package_code"`
+	UnitCode    *int64  `json:"unit_code"`
+	VATPercent  *int    `json:"vat_percent"`
 }
 
 func (b draftBody) draft() product.Draft {
 	active := b.Active == nil || *b.Active
 	return product.Draft{Name: b.Name, Description: b.Description, Category: b.Category, SellerID: b.SellerID,
-		Price: b.Price, Stock: b.Stock, Active: active}
+		Price: b.Price, Stock: b.Stock, Active: active,
+		Fiscal: fiscal.IdentityDraft{IKPUCode: b.IKPUCode, PackageCode: b.PackageCode, UnitCode: b.UnitCode,
+			VATPercent: b.VATPercent}}
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request) {
@@ -580,17 +594,32 @@ func (s *Server) release(w http.ResponseWriter, r *http.Request) {
 }
 
 func fromDomain(p *product.Product) Product {
-	return Product{
+	f := p.Fiscal()
+	out := Product{
 		ID: p.ID(), Name: p.Name(), Description: p.Description(), Category: p.Category(),
 		Price: p.Price().Tiyin(), Currency: "UZS", Stock: p.Stock(), SellerID: p.SellerID(), Active: p.Active(),
 		CreatedAt: p.CreatedAt(), UpdatedAt: p.UpdatedAt(),
 	}
+	if c := f.IKPUCode(); c != "" {
+		out.IKPUCode = &c
+	}
+	if c := f.PackageCode(); c != "" {
+		out.PackageCode = &c
+	}
+	if u := int64(f.UnitCode()); u != 0 {
+		out.UnitCode = &u
+	}
+	vat := f.VATPercent()
+	out.VATPercent = &vat
+	return out
 }
 
 func toDomain(p Product) *product.Product {
 	price, _ := money.FromTiyin(p.Price) // a seeded negative price reads as 0
+	id, _ := fiscal.NewIdentity(fiscal.IdentityDraft{IKPUCode: p.IKPUCode, PackageCode: p.PackageCode,
+		UnitCode: p.UnitCode, VATPercent: p.VATPercent}) // a seeded bad code reads as none
 	return product.Restore(p.ID, p.Name, p.Description, p.Category, p.SellerID, price, p.Stock, p.Active,
-		p.CreatedAt, p.UpdatedAt)
+		p.CreatedAt, p.UpdatedAt).WithFiscal(id)
 }
 
 type fieldError struct {
