@@ -52,4 +52,15 @@ func TestMe_CachedProfileStaysCoherentAcrossSessions(t *testing.T) {
 	assert.Equal(t, roleSeller, got.Role)
 	assert.Equal(t, "Renamed", got.FullName)
 	assert.Equal(t, roleSeller, meOf(third.Tokens.AccessToken).Role, "and from the cache")
+
+	// An admin sets the seller's profile: the live, cached session shows it.
+	r = g.do(t, req{Method: http.MethodPut, Path: "/api/admin/users/" + first.User.ID + "/seller-profile",
+		Token: super.Access, Body: map[string]any{"tin": "123456789", "vat_payer": true}})
+	expectJSON(t, r, http.StatusOK)
+	r = g.me(t, third.Tokens.AccessToken)
+	expectJSON(t, r, http.StatusOK)
+	profile, _ := asMap(t, r)["user"].(map[string]any)["seller_profile"].(map[string]any)
+	require.NotNil(t, profile, "seller_profile after the admin set it: %s", r)
+	assert.Equal(t, "123456789", profile["tin"])
+	assert.Equal(t, true, profile["vat_payer"])
 }
