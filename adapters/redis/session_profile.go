@@ -134,9 +134,9 @@ func decodeProfile(userID, raw, gen string) (*user.User, int64, error) {
 	if raw == "" {
 		return nil, g, nil
 	}
-	var p profileJSON
-	if err := json.Unmarshal([]byte(raw), &p); err != nil || p.ID != userID {
-		return nil, g, nil
+	p, ok := parseProfile(raw)
+	if !ok || p.ID != userID {
+		return nil, g, nil // unreadable: me reads the row, and its fill replaces this
 	}
 	u := user.Restore(p.ID, p.Email, "", p.FullName, p.Phone, p.Role, p.Status, p.CreatedAt, p.UpdatedAt).
 		WithPhoneVerified(p.PhoneVerified)
@@ -144,4 +144,10 @@ func decodeProfile(userID, raw, gen string) (*user.User, int64, error) {
 		u.WithSellerProfile(fiscal.RestoreSellerProfile(p.Seller.TIN, p.Seller.PINFL, p.Seller.VATPayer))
 	}
 	return u, g, nil
+}
+
+// parseProfile is false for a profile that is not valid JSON.
+func parseProfile(raw string) (profileJSON, bool) {
+	var p profileJSON
+	return p, json.Unmarshal([]byte(raw), &p) == nil
 }
