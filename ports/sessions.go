@@ -68,6 +68,16 @@ type SessionStore interface {
 	// to userID and has not ended; session.ErrRevoked otherwise (a session
 	// the store lost counts as ended).
 	CheckAccess(ctx context.Context, sessionID, userID string, now time.Time) (SessionAccess, error)
+	// CacheProfile keeps u (what GET /api/auth/me shows) in the session for
+	// CheckAccess to return, if the session is still live and its profile
+	// generation is still gen (as CheckAccess returned it before u was read
+	// from the database); otherwise it does nothing. So a profile read before
+	// a change is never cached after that change's ForgetProfiles.
+	CacheProfile(ctx context.Context, sessionID string, u *user.User, gen int64) error
+	// ForgetProfiles drops the cached profile of every session of the user
+	// and raises each one's profile generation. Every change to what `me`
+	// shows that does not end the user's sessions calls it after its commit.
+	ForgetProfiles(ctx context.Context, userID string) error
 }
 
 // SessionAccess is what the per-request check reads from a live session:
@@ -77,6 +87,11 @@ type SessionAccess struct {
 	// Role is the role the session was granted; "" for a session stored
 	// before sessions held their role (it authorizes nothing).
 	Role user.Role
+	// Profile is the user as CacheProfile stored it, nil when none is
+	// cached. It holds only what `me` shows: no password hash.
+	Profile *user.User
+	// ProfileGen is the session's profile generation, for CacheProfile.
+	ProfileGen int64
 }
 
 // AccessClaims is what an access token asserts.

@@ -181,7 +181,7 @@ func (h authHandlers) me(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := h.uc.Me.Handle(c.Request().Context(), auth.MeInput{Claims: claims})
+	u, err := h.uc.Me.Handle(c.Request().Context(), auth.MeInput{Claims: claims, Access: accessFrom(c)})
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,10 @@ import (
 // claimsKey is where RequireAuth leaves the caller's claims in the Echo context.
 const claimsKey = "httpapi.claims"
 
+// accessKey is where RequireAuth leaves what the session check read (the
+// cached profile GET /api/auth/me answers from).
+const accessKey = "httpapi.access"
+
 // errNoBearer answers a request without a bearer token: 401 unauthorized.
 var errNoBearer = fmt.Errorf("no bearer token: %w", domain.ErrUnauthorized)
 
@@ -40,7 +44,7 @@ func RequireAuth(authenticate *auth.Authenticate) echo.MiddlewareFunc {
 			if !ok {
 				return errNoBearer // the error handler adds WWW-Authenticate: Bearer
 			}
-			claims, err := authenticate.Handle(req.Context(), auth.AuthenticateInput{AccessToken: token})
+			claims, access, err := authenticate.HandleAccess(req.Context(), auth.AuthenticateInput{AccessToken: token})
 			if err != nil {
 				if errors.Is(err, domain.ErrUnauthorized) {
 					c.Response().Header().Set(echo.HeaderWWWAuthenticate, wwwAuthenticateInvalid)
@@ -48,6 +52,7 @@ func RequireAuth(authenticate *auth.Authenticate) echo.MiddlewareFunc {
 				return err
 			}
 			c.Set(claimsKey, claims)
+			c.Set(accessKey, access)
 			c.SetRequest(req.WithContext(withUserID(req.Context(), claims.UserID)))
 			return next(c)
 		}
@@ -70,6 +75,13 @@ func bearerToken(header string) (string, bool) {
 func ClaimsFrom(c echo.Context) (ports.AccessClaims, bool) {
 	claims, ok := c.Get(claimsKey).(ports.AccessClaims)
 	return claims, ok
+}
+
+// accessFrom returns what RequireAuth's session check read; the zero value
+// (no cached profile) on a route without RequireAuth.
+func accessFrom(c echo.Context) ports.SessionAccess {
+	access, _ := c.Get(accessKey).(ports.SessionAccess)
+	return access
 }
 
 // RequireRole lets through only callers whose token carries one of roles:

@@ -83,6 +83,9 @@ func newIdentity(t *testing.T) identity {
 	clock, ids := testsupport.FixedClock(now), &seqIDs{}
 	// Every session start reads the user's revocation epoch first.
 	f.sessions.EXPECT().UserEpoch(gomock.Any(), gomock.Any()).Return(int64(0), nil).AnyTimes()
+	// The profile cache is the Redis adapter's (tested there and in e2e).
+	f.sessions.EXPECT().CacheProfile(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).Return(nil).AnyTimes()
+	f.sessions.EXPECT().ForgetProfiles(gomock.Any(), gomock.Any()).Return(nil).AnyTimes()
 	f.hasher.EXPECT().Hash(gomock.Any(), dummyPassword{}).Return("$argon2id$dummy", nil).MaxTimes(1) // Login's dummy, made by the first login
 	login, err := auth.NewLogin(f.users, f.hasher, f.guard, f.sessions, f.tokens, ids, clock,
 		auth.SessionPolicy{Lifetime: sessionLife, MaxPerUser: 20})
@@ -95,11 +98,11 @@ func newIdentity(t *testing.T) identity {
 		Refresh:        auth.NewRefresh(f.users, f.sessions, f.tokens, clock, sessionLife),
 		Logout:         auth.NewLogout(f.sessions, clock),
 		LogoutAll:      auth.NewLogoutAll(f.sessions, clock),
-		Me:             auth.NewMe(f.users),
+		Me:             auth.NewMe(f.users, f.sessions),
 		ListSessions:   auth.NewListSessions(f.sessions, clock),
 		DeleteSession:  auth.NewDeleteSession(f.sessions, clock),
 		ChangePassword: auth.NewChangePassword(testsupport.InlineTx{}, f.users, f.hasher, f.guard, f.sessions, clock),
-		UpdateMe:       auth.NewUpdateMe(testsupport.InlineTx{}, f.users, clock),
+		UpdateMe:       auth.NewUpdateMe(testsupport.InlineTx{}, f.users, f.sessions, clock),
 		RequestOTP:     auth.NewRequestOTP(f.codes, f.sms, smstexts.English{}, clock, nil, 3*time.Minute),
 		VerifyOTP: auth.NewVerifyOTP(f.codes, f.users, f.sessions, f.tokens, ids, clock,
 			auth.SessionPolicy{Lifetime: sessionLife, MaxPerUser: 20}),
@@ -110,7 +113,7 @@ func newIdentity(t *testing.T) identity {
 		ListUsers:        admin.NewListUsers(f.users),
 		ChangeRole:       admin.NewChangeRole(testsupport.InlineTx{}, f.users, f.sessions, clock),
 		ChangeStatus:     admin.NewChangeStatus(testsupport.InlineTx{}, f.users, f.sessions, clock),
-		SetSellerProfile: admin.NewSetSellerProfile(testsupport.InlineTx{}, f.users, clock),
+		SetSellerProfile: admin.NewSetSellerProfile(testsupport.InlineTx{}, f.users, f.sessions, clock),
 	})
 	return f
 }

@@ -19,6 +19,7 @@ import (
 type queryLog struct {
 	mu   sync.Mutex
 	sqls []string
+	txs  int // BEGINs: each costs a round trip, and its COMMIT or ROLLBACK another
 }
 
 func (l *queryLog) add(q string) {
@@ -31,6 +32,20 @@ func (l *queryLog) reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sqls = nil
+	l.txs = 0
+}
+
+func (l *queryLog) begin() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.txs++
+}
+
+// transactions is how many BEGINs were sent since the last reset.
+func (l *queryLog) transactions() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.txs
 }
 
 func (l *queryLog) all() []string {
@@ -79,6 +94,7 @@ func (c *countingConn) ExecContext(ctx context.Context, q string, args []driver.
 }
 
 func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	c.log.begin()
 	return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -72,6 +73,60 @@ type orderItemRow struct {
 
 const orderItemColumns = `order_id, product_id, name, unit_price, quantity, line_total,
 	ikpu_code, package_code, unit_code, vat_percent, vat_amount, seller_tin, seller_pinfl`
+
+// orderWithItemsRow is one order and its items as a JSON array, so that
+// reading (or locking) one order costs one statement for the order and its
+// items, not two: the Payme and Click calls each lock their order, and every
+// statement is a round trip. FOR UPDATE locks the orders row only; the items
+// of an order never change once it is placed.
+type orderWithItemsRow struct {
+	orderRow
+	Items []byte `db:"items"`
+}
+
+const orderWithItemsQuery = `SELECT ` + orderColumns + `,
+	COALESCE((SELECT json_agg(json_build_object('order_id', i.order_id, 'product_id', i.product_id, 'name', i.name,
+			'unit_price', i.unit_price, 'quantity', i.quantity, 'line_total', i.line_total,
+			'ikpu_code', i.ikpu_code, 'package_code', i.package_code, 'unit_code', i.unit_code,
+			'vat_percent', i.vat_percent, 'vat_amount', i.vat_amount,
+			'seller_tin', i.seller_tin, 'seller_pinfl', i.seller_pinfl)
+			ORDER BY i.position, i.product_id)
+		FROM order_items i WHERE i.order_id = orders.id), '[]') AS items
+	FROM orders WHERE id = $1`
+
+// orderItemJSON is one element of orderWithItemsRow.Items (null for NULL).
+type orderItemJSON struct {
+	OrderID     string  `json:"order_id"`
+	ProductID   string  `json:"product_id"`
+	Name        string  `json:"name"`
+	UnitPrice   int64   `json:"unit_price"`
+	Quantity    int64   `json:"quantity"`
+	LineTotal   int64   `json:"line_total"`
+	IKPUCode    *string `json:"ikpu_code"`
+	PackageCode *string `json:"package_code"`
+	UnitCode    *int64  `json:"unit_code"`
+	VATPercent  int     `json:"vat_percent"`
+	VATAmount   int64   `json:"vat_amount"`
+	SellerTIN   *string `json:"seller_tin"`
+	SellerPINFL *string `json:"seller_pinfl"`
+}
+
+func (j orderItemJSON) row() orderItemRow {
+	str := func(p *string) sql.NullString {
+		if p == nil {
+			return sql.NullString{}
+		}
+		return sql.NullString{String: *p, Valid: true}
+	}
+	unit := sql.NullInt64{}
+	if j.UnitCode != nil {
+		unit = sql.NullInt64{Int64: *j.UnitCode, Valid: true}
+	}
+	return orderItemRow{OrderID: j.OrderID, ProductID: j.ProductID, Name: j.Name, UnitPrice: j.UnitPrice,
+		Quantity: j.Quantity, LineTotal: j.LineTotal, IKPUCode: str(j.IKPUCode), PackageCode: str(j.PackageCode),
+		UnitCode: unit, VATPercent: j.VATPercent, VATAmount: j.VATAmount, SellerTIN: str(j.SellerTIN),
+		SellerPINFL: str(j.SellerPINFL)}
+}
 
 func (r orderItemRow) toDomain() (order.Item, error) {
 	price, err := money.FromTiyin(r.UnitPrice)
@@ -233,20 +288,31 @@ func (r *OrderRepo) get(ctx context.Context, id, suffix string) (*order.Order, e
 	if !validID(id) {
 		return nil, fmt.Errorf("select order %s: %w", id, order.ErrNotFound)
 	}
-	q := ext(ctx, r.db)
-	var row orderRow
-	err := sqlx.GetContext(ctx, q, &row, `SELECT `+orderColumns+` FROM orders WHERE id = $1`+suffix, id)
+	var row orderWithItemsRow
+	err := sqlx.GetContext(ctx, ext(ctx, r.db), &row, orderWithItemsQuery+suffix, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("select order %s: %w", id, order.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("select order %s: %w", id, mapError(err))
 	}
-	orders, err := r.withItems(ctx, q, []orderRow{row})
+	var decoded []orderItemJSON
+	if err := json.Unmarshal(row.Items, &decoded); err != nil {
+		return nil, fmt.Errorf("select order %s: decode its items: %w", id, err)
+	}
+	items := make([]orderItemRow, len(decoded))
+	for i, it := range decoded {
+		items[i] = it.row()
+	}
+	o, err := row.toDomain(items)
 	if err != nil {
 		return nil, err
 	}
-	return orders[0], nil
+	receipts, err := receiptsOf(ctx, ext(ctx, r.db), []string{id})
+	if err != nil {
+		return nil, err
+	}
+	return o.WithReceipts(receipts[id]), nil
 }
 
 // List returns one page of orders, newest first, and how many match in total.

@@ -321,22 +321,24 @@ func (c *ProductStore) Reserve(ctx context.Context, orderID string, items []port
 		productIDs := make([]string, len(lines))
 		quantities := make([]int64, len(lines))
 		for i, l := range lines {
-			res, err := db.ExecContext(ctx, `UPDATE products SET stock = stock - $2
-				WHERE id = $1 AND stock >= $2 AND active AND deleted_at IS NULL`, l.ProductID, l.Quantity)
-			if err != nil {
-				return fmt.Errorf("take stock of product %s: %w", l.ProductID, mapError(err))
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return fmt.Errorf("take stock of product %s: %w", l.ProductID, err)
-			}
-			if n == 0 {
-				return c.whyNotReserved(ctx, db, l.ProductID)
-			}
 			productIDs[i], quantities[i] = l.ProductID, l.Quantity
 		}
-		_, err = db.ExecContext(ctx, `INSERT INTO stock_reservations (order_id, product_id, quantity, created_at)
-			SELECT $1, p, q, $4 FROM unnest($2::uuid[], $3::bigint[]) AS i (p, q)`,
+		// Three statements whatever the number of products (it was one
+		// UPDATE per product): lock them all in id order, decide in Go on
+		// the rows as locked, then take the stock and record the reservation
+		// in one statement.
+		var locked []stockRow
+		err = sqlx.SelectContext(ctx, db, &locked, `SELECT id, stock, active, deleted_at IS NOT NULL AS deleted
+			FROM products WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, pq.StringArray(productIDs))
+		if err != nil {
+			return fmt.Errorf("lock %d products: %w", len(productIDs), mapError(err))
+		}
+		if err := checkStock(lines, locked); err != nil {
+			return err
+		}
+		_, err = db.ExecContext(ctx, `WITH w AS (SELECT p, q FROM unnest($2::uuid[], $3::bigint[]) AS i (p, q)),
+			taken AS (UPDATE products SET stock = stock - w.q FROM w WHERE products.id = w.p)
+			INSERT INTO stock_reservations (order_id, product_id, quantity, created_at) SELECT $1, p, q, $4 FROM w`,
 			orderID, pq.StringArray(productIDs), pq.Int64Array(quantities), dbTime(c.clock.Now()))
 		if err != nil {
 			return fmt.Errorf("record reservation: %w", mapError(err))
@@ -375,23 +377,35 @@ func mergeLines(items []ports.ReservationItem) ([]ports.ReservationItem, error) 
 	return lines, nil
 }
 
-// whyNotReserved tells apart the reasons the conditional UPDATE matched no row.
-func (c *ProductStore) whyNotReserved(ctx context.Context, db sqlx.ExtContext, productID string) error {
-	var st struct {
-		Active  bool `db:"active"`
-		Deleted bool `db:"deleted"`
+// stockRow is a product as Reserve locked it.
+type stockRow struct {
+	ID      string `db:"id"`
+	Stock   int64  `db:"stock"`
+	Active  bool   `db:"active"`
+	Deleted bool   `db:"deleted"`
+}
+
+// checkStock refuses the reservation for the first line, in id order, whose
+// product is unknown or deleted (product.ErrNotFound), inactive
+// (product.ErrInactive) or short of stock (*product.InsufficientStockError).
+// lines and locked are both in id order.
+func checkStock(lines []ports.ReservationItem, locked []stockRow) error {
+	byID := make(map[string]stockRow, len(locked))
+	for _, r := range locked {
+		byID[r.ID] = r
 	}
-	err := sqlx.GetContext(ctx, db, &st,
-		`SELECT active, deleted_at IS NOT NULL AS deleted FROM products WHERE id = $1`, productID)
-	switch {
-	case errors.Is(err, sql.ErrNoRows) || (err == nil && st.Deleted):
-		return fmt.Errorf("product %s: %w", productID, product.ErrNotFound)
-	case err != nil:
-		return fmt.Errorf("select product %s: %w", productID, mapError(err))
-	case !st.Active:
-		return fmt.Errorf("product %s: %w", productID, product.ErrInactive)
+	for _, l := range lines {
+		r, ok := byID[l.ProductID]
+		switch {
+		case !ok || r.Deleted:
+			return fmt.Errorf("product %s: %w", l.ProductID, product.ErrNotFound)
+		case !r.Active:
+			return fmt.Errorf("product %s: %w", l.ProductID, product.ErrInactive)
+		case r.Stock < l.Quantity:
+			return &product.InsufficientStockError{ProductID: l.ProductID}
+		}
 	}
-	return &product.InsufficientStockError{ProductID: productID}
+	return nil
 }
 
 type reservationRow struct {

@@ -269,7 +269,12 @@ func (st *SessionStore) Update(ctx context.Context, id string, fn func(s *sessio
 			}
 			fnErr = fn(s)
 			fields := encode(s)
-			if maps.Equal(fields, vals) {
+			// The profile cache's fields are not the session's: HSET below
+			// leaves them as they are.
+			stored := maps.Clone(vals)
+			delete(stored, fieldProfile)
+			delete(stored, fieldProfileGen)
+			if maps.Equal(fields, stored) {
 				saved = s // nothing to write (e.g. an unknown token)
 				return nil
 			}
@@ -450,19 +455,23 @@ func (st *SessionStore) ListActive(ctx context.Context, userID string, now time.
 }
 
 // CheckAccess is one HMGET: it runs on every authenticated request, so what
-// it returns grows by fields of this one hash, never by another lookup.
+// it returns grows by fields of this one hash, never by another lookup. It
+// returns the cached profile too (session_profile.go).
 func (st *SessionStore) CheckAccess(ctx context.Context, sessionID, userID string, now time.Time) (ports.SessionAccess, error) {
-	vals, err := st.client.HMGet(ctx, st.sessionKey(sessionID), fieldUserID, fieldRevoked, fieldExpires, fieldRole).Result()
+	vals, err := st.client.HMGet(ctx, st.sessionKey(sessionID),
+		fieldUserID, fieldRevoked, fieldExpires, fieldRole, fieldProfile, fieldProfileGen).Result()
 	if err != nil && !errors.Is(err, goredis.Nil) {
 		return ports.SessionAccess{}, storeError("check session "+sessionID, err)
 	}
-	if len(vals) != 4 {
+	if len(vals) != 6 {
 		return ports.SessionAccess{}, fmt.Errorf("check session %s: %w", sessionID, session.ErrRevoked)
 	}
 	owner, _ := vals[0].(string)
 	revoked, _ := vals[1].(string)
 	expires, _ := vals[2].(string)
 	role, _ := vals[3].(string)
+	rawProfile, _ := vals[4].(string)
+	gen, _ := vals[5].(string)
 	if owner == "" || owner != userID {
 		// Unknown (Redis lost it, or it was never ours) counts as ended.
 		return ports.SessionAccess{}, fmt.Errorf("check session %s: %w", sessionID, session.ErrRevoked)
@@ -481,7 +490,11 @@ func (st *SessionStore) CheckAccess(ctx context.Context, sessionID, userID strin
 	if err != nil {
 		return ports.SessionAccess{}, fmt.Errorf("check session %s: %w", sessionID, err)
 	}
-	return ports.SessionAccess{Role: r}, nil
+	profile, pgen, err := decodeProfile(userID, rawProfile, gen)
+	if err != nil {
+		return ports.SessionAccess{}, fmt.Errorf("check session %s: %w", sessionID, err)
+	}
+	return ports.SessionAccess{Role: r, Profile: profile, ProfileGen: pgen}, nil
 }
 
 // addToUserSet queues SADD and a TTL for the user's set that never shortens

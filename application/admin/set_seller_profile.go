@@ -12,14 +12,15 @@ import (
 // SetSellerProfile lets an admin record a seller's taxpayer number (TIN or
 // PINFL) and VAT status, which the receipts of their products name.
 type SetSellerProfile struct {
-	tx    ports.TxManager
-	users ports.UserRepository
-	clock ports.Clock
+	tx       ports.TxManager
+	users    ports.UserRepository
+	sessions ports.SessionStore
+	clock    ports.Clock
 }
 
 // NewSetSellerProfile wires the use case.
-func NewSetSellerProfile(tx ports.TxManager, users ports.UserRepository, clock ports.Clock) *SetSellerProfile {
-	return &SetSellerProfile{tx: tx, users: users, clock: clock}
+func NewSetSellerProfile(tx ports.TxManager, users ports.UserRepository, sessions ports.SessionStore, clock ports.Clock) *SetSellerProfile {
+	return &SetSellerProfile{tx: tx, users: users, sessions: sessions, clock: clock}
 }
 
 // SetSellerProfileInput names the acting user (from the token), the seller
@@ -56,6 +57,11 @@ func (uc *SetSellerProfile) Handle(ctx context.Context, in SetSellerProfileInput
 	})
 	if err != nil {
 		return nil, err
+	}
+	// After commit: the seller's sessions show the profile in GET me from
+	// their cached copy, which must go (ports.SessionStore.CacheProfile).
+	if err := uc.sessions.ForgetProfiles(ctx, target.ID()); err != nil {
+		return nil, fmt.Errorf("forget cached profiles of user %s: %w", target.ID(), err)
 	}
 	return target, nil
 }

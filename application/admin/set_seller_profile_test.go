@@ -17,7 +17,7 @@ import (
 
 func newSetSellerProfile(t *testing.T) (*admin.SetSellerProfile, adminMocks) {
 	m := newAdminMocks(t)
-	return admin.NewSetSellerProfile(testsupport.InlineTx{}, m.users, testsupport.FixedClock(now)), m
+	return admin.NewSetSellerProfile(testsupport.InlineTx{}, m.users, m.sessions, testsupport.FixedClock(now)), m
 }
 
 func tin(s string) *string { return &s }
@@ -32,6 +32,8 @@ func TestSetSellerProfile_StoresTheSellersProfile(t *testing.T) {
 	target := restore(targetID, user.RoleSeller, user.StatusActive)
 	expectPair(m, target, user.RoleAdmin)
 	m.users.EXPECT().Update(gomock.Any(), target).Return(nil)
+	// after the commit: the seller's sessions drop the profile GET me showed
+	m.sessions.EXPECT().ForgetProfiles(gomock.Any(), targetID).Return(nil)
 
 	got, err := uc.Handle(context.Background(), admin.SetSellerProfileInput{ActorID: actorID, TargetID: targetID,
 		Profile: fiscal.SellerProfileDraft{TIN: tin("123456789"), VATPayer: true}})

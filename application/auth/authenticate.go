@@ -36,16 +36,24 @@ type AuthenticateInput struct {
 // the signing key, or predates a role change. So the signing key alone makes
 // nobody an admin; it would also take a session granted that role.
 func (uc *Authenticate) Handle(ctx context.Context, in AuthenticateInput) (ports.AccessClaims, error) {
+	claims, _, err := uc.HandleAccess(ctx, in)
+	return claims, err
+}
+
+// HandleAccess is Handle that also returns what the session check read, so
+// GET /api/auth/me can be served from it (MeInput.Access) without another
+// lookup.
+func (uc *Authenticate) HandleAccess(ctx context.Context, in AuthenticateInput) (ports.AccessClaims, ports.SessionAccess, error) {
 	claims, err := uc.tokens.ParseAccess(in.AccessToken)
 	if err != nil {
-		return ports.AccessClaims{}, err
+		return ports.AccessClaims{}, ports.SessionAccess{}, err
 	}
 	access, err := uc.sessions.CheckAccess(ctx, claims.SessionID, claims.UserID, uc.clock.Now())
 	if err != nil {
-		return ports.AccessClaims{}, err
+		return ports.AccessClaims{}, ports.SessionAccess{}, err
 	}
 	if access.Role != claims.Role {
-		return ports.AccessClaims{}, fmt.Errorf("session %s: %w", claims.SessionID, session.ErrRoleMismatch)
+		return ports.AccessClaims{}, ports.SessionAccess{}, fmt.Errorf("session %s: %w", claims.SessionID, session.ErrRoleMismatch)
 	}
-	return claims, nil
+	return claims, access, nil
 }

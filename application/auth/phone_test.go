@@ -242,7 +242,7 @@ func TestResetPassword_NoAccountAnswersLikeAWrongCode(t *testing.T) {
 
 func TestUpdateMe(t *testing.T) {
 	m := newOTPMocks(t)
-	uc := auth.NewUpdateMe(testsupport.InlineTx{}, m.users, testsupport.FixedClock(now))
+	uc := auth.NewUpdateMe(testsupport.InlineTx{}, m.users, m.sessions, testsupport.FixedClock(now))
 	m.users.EXPECT().GetForUpdate(gomock.Any(), userID).Return(phoneUser(user.StatusActive), nil)
 	m.users.EXPECT().Update(gomock.Any(), gomock.Any()).Return(fmt.Errorf("update: %w", user.ErrEmailTaken))
 	name, mail := "Ann", "taken@example.uz"
@@ -251,9 +251,18 @@ func TestUpdateMe(t *testing.T) {
 
 	m.users.EXPECT().GetForUpdate(gomock.Any(), userID).Return(phoneUser(user.StatusActive), nil)
 	m.users.EXPECT().Update(gomock.Any(), gomock.Any()).Return(nil)
+	// after the commit, every session of the user drops its cached profile
+	m.sessions.EXPECT().ForgetProfiles(gomock.Any(), userID).Return(nil)
 	mail = "ann@example.uz"
 	got, err := uc.Handle(context.Background(), auth.UpdateMeInput{Claims: claimsOf(userID, sessionID), FullName: &name, Email: &mail})
 	require.NoError(t, err)
 	assert.Equal(t, "ann@example.uz", got.Email())
 	assert.Equal(t, "Ann", got.FullName())
+
+	// a failed forget is reported: other sessions might show the old profile
+	m.users.EXPECT().GetForUpdate(gomock.Any(), userID).Return(phoneUser(user.StatusActive), nil)
+	m.users.EXPECT().Update(gomock.Any(), gomock.Any()).Return(nil)
+	m.sessions.EXPECT().ForgetProfiles(gomock.Any(), userID).Return(fmt.Errorf("redis: %w", domain.ErrUnavailable))
+	_, err = uc.Handle(context.Background(), auth.UpdateMeInput{Claims: claimsOf(userID, sessionID), FullName: &name})
+	require.ErrorIs(t, err, domain.ErrUnavailable)
 }

@@ -13,14 +13,15 @@ import (
 // UpdateMe changes the caller's name and email (PATCH /api/auth/me), as an
 // account made by phone login gets its name and email.
 type UpdateMe struct {
-	tx    ports.TxManager
-	users ports.UserRepository
-	clock ports.Clock
+	tx       ports.TxManager
+	users    ports.UserRepository
+	sessions ports.SessionStore
+	clock    ports.Clock
 }
 
 // NewUpdateMe wires the use case.
-func NewUpdateMe(tx ports.TxManager, users ports.UserRepository, clock ports.Clock) *UpdateMe {
-	return &UpdateMe{tx: tx, users: users, clock: clock}
+func NewUpdateMe(tx ports.TxManager, users ports.UserRepository, sessions ports.SessionStore, clock ports.Clock) *UpdateMe {
+	return &UpdateMe{tx: tx, users: users, sessions: sessions, clock: clock}
 }
 
 // UpdateMeInput is the authenticated caller and the fields to change (nil:
@@ -57,6 +58,13 @@ func (uc *UpdateMe) Handle(ctx context.Context, in UpdateMeInput) (*user.User, e
 	})
 	if err != nil {
 		return nil, err
+	}
+	// After commit, so a `me` reading the row before it cannot cache the old
+	// profile after this (ports.SessionStore.CacheProfile). On an error the
+	// change is saved but other sessions may show the old profile: the
+	// caller sees 503 and a retry forgets again.
+	if err := uc.sessions.ForgetProfiles(ctx, out.ID()); err != nil {
+		return nil, fmt.Errorf("forget cached profiles of user %s: %w", out.ID(), err)
 	}
 	return out, nil
 }

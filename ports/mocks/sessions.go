@@ -11,6 +11,7 @@ import (
 
 	gomock "github.com/golang/mock/gomock"
 	session "github.com/ultramarket/gateway/domain/session"
+	user "github.com/ultramarket/gateway/domain/user"
 	ports "github.com/ultramarket/gateway/ports"
 )
 
@@ -35,6 +36,20 @@ func NewMockSessionStore(ctrl *gomock.Controller) *MockSessionStore {
 // EXPECT returns an object that allows the caller to indicate expected use.
 func (m *MockSessionStore) EXPECT() *MockSessionStoreMockRecorder {
 	return m.recorder
+}
+
+// CacheProfile mocks base method.
+func (m *MockSessionStore) CacheProfile(ctx context.Context, sessionID string, u *user.User, gen int64) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "CacheProfile", ctx, sessionID, u, gen)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// CacheProfile indicates an expected call of CacheProfile.
+func (mr *MockSessionStoreMockRecorder) CacheProfile(ctx, sessionID, u, gen interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CacheProfile", reflect.TypeOf((*MockSessionStore)(nil).CacheProfile), ctx, sessionID, u, gen)
 }
 
 // CheckAccess mocks base method.
@@ -64,6 +79,20 @@ func (m *MockSessionStore) Create(ctx context.Context, s *session.Session, epoch
 func (mr *MockSessionStoreMockRecorder) Create(ctx, s, epoch interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Create", reflect.TypeOf((*MockSessionStore)(nil).Create), ctx, s, epoch)
+}
+
+// ForgetProfiles mocks base method.
+func (m *MockSessionStore) ForgetProfiles(ctx context.Context, userID string) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ForgetProfiles", ctx, userID)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// ForgetProfiles indicates an expected call of ForgetProfiles.
+func (mr *MockSessionStoreMockRecorder) ForgetProfiles(ctx, userID interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ForgetProfiles", reflect.TypeOf((*MockSessionStore)(nil).ForgetProfiles), ctx, userID)
 }
 
 // Get mocks base method.

@@ -79,11 +79,11 @@ func (a *App) wireIdentity(d identityDeps) error {
 		Refresh:        auth.NewRefresh(d.users, sessions, tokens, d.clock, policy.Lifetime),
 		Logout:         auth.NewLogout(sessions, d.clock),
 		LogoutAll:      auth.NewLogoutAll(sessions, d.clock),
-		Me:             auth.NewMe(d.users),
+		Me:             auth.NewMe(d.users, sessions),
 		ListSessions:   auth.NewListSessions(sessions, d.clock),
 		DeleteSession:  auth.NewDeleteSession(sessions, d.clock),
 		ChangePassword: auth.NewChangePassword(d.tx, d.users, d.hasher, guard, sessions, d.clock),
-		UpdateMe:       auth.NewUpdateMe(d.tx, d.users, d.clock),
+		UpdateMe:       auth.NewUpdateMe(d.tx, d.users, sessions, d.clock),
 		RequestOTP:     phone.request,
 		VerifyOTP:      phone.verify,
 		ResetPassword:  phone.reset,
@@ -93,7 +93,7 @@ func (a *App) wireIdentity(d identityDeps) error {
 		ListUsers:        admin.NewListUsers(d.users),
 		ChangeRole:       admin.NewChangeRole(d.tx, d.users, sessions, d.clock),
 		ChangeStatus:     admin.NewChangeStatus(d.tx, d.users, sessions, d.clock),
-		SetSellerProfile: admin.NewSetSellerProfile(d.tx, d.users, d.clock),
+		SetSellerProfile: admin.NewSetSellerProfile(d.tx, d.users, sessions, d.clock),
 	})
 	return nil
 }
