@@ -6,7 +6,6 @@ package e2e
 // share this package.
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5" //nolint:gosec // G501, G401: MD5 is what Click's SHOP-API signs with (shared/payments/SPEC.md)
 	"encoding/hex"
@@ -155,21 +154,9 @@ func (g *gateway) clickMetric(t *testing.T, outcome string) float64 {
 // newPayGateway and returns its result, failing on a JSON-RPC error.
 func (g *gateway) payPaymeOK(t *testing.T, method string, params map[string]any) map[string]any {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"method": method, "params": params, "id": 1})
-	require.NoError(t, err)
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, g.BaseURL+"/api/payments/payme", bytes.NewReader(body))
-	require.NoError(t, err)
-	req.SetBasicAuth("Paycom", payPaymeKey)
-	resp, err := httpClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var out struct {
-		Result map[string]any  `json:"result"`
-		Error  json.RawMessage `json:"error"`
-	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
-	require.Nil(t, out.Error, "%s: %s", method, out.Error)
-	return out.Result
+	code, result := g.payPaymeCode(t, method, params)
+	require.Zero(t, code, "%s answered JSON-RPC error %d", method, code)
+	return result
 }
 
 // payAssertUUID checks that v is a UUID string in its canonical form.

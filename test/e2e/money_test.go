@@ -27,7 +27,9 @@ import (
 // newMoneyGateway is newPayGateway with CLICK_API_URL pointing at a fake
 // Click Merchant API of the same merchant (SPEC §7's example credentials,
 // which are the gateway's Click credentials here).
-func newMoneyGateway(t *testing.T) (*gateway, *clickmerchant.Server) {
+// newMoneyGateway is a gateway with both providers configured and Click's
+// Merchant API served by a fake; more changes the configuration further.
+func newMoneyGateway(t *testing.T, more ...func(*config.Config)) (*gateway, *clickmerchant.Server) {
 	t.Helper()
 	fake := clickmerchant.New(clickmerchant.Config{})
 	t.Cleanup(fake.Close)
@@ -37,6 +39,9 @@ func newMoneyGateway(t *testing.T) (*gateway, *clickmerchant.Server) {
 		c.PaymeMerchantID, c.PaymeKey = payPaymeMerchant, payPaymeKey
 		c.PaymentReturnHosts = []string{"shop.example.uz"}
 		c.ClickAPIURL = fake.URL()
+		for _, f := range more {
+			f(c)
+		}
 	})
 	return g, fake
 }

@@ -31,16 +31,7 @@ type reconGateway struct {
 
 func newReconGateway(t *testing.T) *reconGateway {
 	t.Helper()
-	fake := clickmerchant.New(clickmerchant.Config{})
-	t.Cleanup(fake.Close)
-	g := newGateway(t, func(c *config.Config) {
-		c.ClickServiceID, c.ClickMerchantID, c.ClickSecretKey = clickServiceID, clickMerchantID, clickSecret
-		c.ClickMerchantUserID = clickmerchant.SpecMerchantUserID
-		c.PaymeMerchantID, c.PaymeKey = payPaymeMerchant, payPaymeKey
-		c.PaymentReturnHosts = []string{"shop.example.uz"}
-		c.ClickAPIURL = fake.URL()
-		c.ReconcileInterval = time.Hour
-	})
+	g, fake := newMoneyGateway(t, func(c *config.Config) { c.ReconcileInterval = time.Hour })
 	return &reconGateway{gateway: g, click: fake, admin: g.newAccount(t, roleAdmin)}
 }
 
