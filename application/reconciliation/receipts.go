@@ -45,26 +45,15 @@ func (c *ReceiptFailed) Run(ctx context.Context, now time.Time) (map[reconciliat
 	if err != nil {
 		return opened, err
 	}
-	var errs []error
-	for _, r := range failed {
-		if ctx.Err() != nil {
-			break
-		}
+	return openEach(ctx, c.issues, c.ids, now, failed, func(r ports.FailedReceipt) issueFacts {
 		detail := fmt.Sprintf("The %s receipt of order %s (%s) failed", r.Kind, r.OrderID, r.Provider)
 		if r.Reason != "" {
 			detail += ": " + r.Reason
 		}
 		detail += ". Issue it by hand in the provider's cabinet."
-		ok, err := openIssue(ctx, c.issues, c.ids, reconciliation.KindReceiptFailed, r.ID, r.OrderID, r.Provider,
-			r.ProviderTransactionID, detail, now)
-		if ok {
-			opened[reconciliation.KindReceiptFailed]++
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("receipt %s: %w", r.ID, err))
-		}
-	}
-	return opened, errors.Join(errs...)
+		return issueFacts{kind: reconciliation.KindReceiptFailed, subject: r.ID, orderID: r.OrderID, provider: r.Provider,
+			txID: r.ProviderTransactionID, detail: detail, what: "receipt " + r.ID}
+	})
 }
 
 // ReceiptMissing opens a receipt_missing issue, once, for each order paid
@@ -91,21 +80,39 @@ func (c *ReceiptMissing) Run(ctx context.Context, now time.Time) (map[reconcilia
 	if err != nil {
 		return opened, err
 	}
-	var errs []error
-	for _, o := range orders {
-		if ctx.Err() != nil {
-			break
-		}
+	return openEach(ctx, c.issues, c.ids, now, orders, func(o ports.UnreceiptedOrder) issueFacts {
 		detail := fmt.Sprintf("Order %s was paid at %s and has no issued sale receipt. "+
 			"Check the provider's fiscal data and issue the receipt by hand if it is missing.",
 			o.OrderID, o.PaidAt.UTC().Format(time.RFC3339))
-		ok, err := openIssue(ctx, c.issues, c.ids, reconciliation.KindReceiptMissing, o.OrderID, o.OrderID, o.Provider,
-			o.ProviderTransactionID, detail, now)
+		return issueFacts{kind: reconciliation.KindReceiptMissing, subject: o.OrderID, orderID: o.OrderID, provider: o.Provider,
+			txID: o.ProviderTransactionID, detail: detail, what: "order " + o.OrderID}
+	})
+}
+
+// issueFacts is what one found problem makes of its issue; what names the
+// problem in an error.
+type issueFacts struct {
+	kind                                           reconciliation.Kind
+	subject, orderID, provider, txID, detail, what string
+}
+
+// openEach opens the issue of every item, each once, counting those opened;
+// an item that fails does not stop the others.
+func openEach[T any](ctx context.Context, issues ports.ReconciliationIssues, ids ports.IDGenerator, now time.Time,
+	items []T, facts func(T) issueFacts) (map[reconciliation.Kind]int, error) {
+	opened := map[reconciliation.Kind]int{}
+	var errs []error
+	for _, item := range items {
+		if ctx.Err() != nil {
+			break
+		}
+		f := facts(item)
+		ok, err := openIssue(ctx, issues, ids, f.kind, f.subject, f.orderID, f.provider, f.txID, f.detail, now)
 		if ok {
-			opened[reconciliation.KindReceiptMissing]++
+			opened[f.kind]++
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("order %s: %w", o.OrderID, err))
+			errs = append(errs, fmt.Errorf("%s: %w", f.what, err))
 		}
 	}
 	return opened, errors.Join(errs...)
