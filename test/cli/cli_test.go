@@ -66,7 +66,7 @@ func run(t *testing.T, env []string, args ...string) runResult {
 
 // baseEnv keeps PATH and HOME but none of the service's own variables.
 func baseEnv() []string {
-	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "APP_ENV=test"}
+	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "APP_ENV=test", "SMS_PROVIDER=console"}
 }
 
 func TestMigrateStatusUpDown(t *testing.T) {

@@ -40,7 +40,7 @@ func newPhoneGateway(t *testing.T) *phoneGateway {
 	t.Helper()
 	client, prefix := testenv.Redis(t)
 	cfg := identityConfig(t)
-	require.Equal(t, config.SMSConsole, cfg.SMSProvider, "APP_ENV=test texts through the console")
+	require.Equal(t, config.SMSConsole, cfg.SMSProvider, "the test configuration texts through the console")
 	return &phoneGateway{gateway: startGateway(t, cfg, prefix), redis: client, prefix: prefix}
 }
 

@@ -59,7 +59,7 @@ func TestSIGTERMDuringLoadDrainsAndExitsZero(t *testing.T) {
 	cmd := exec.CommandContext(context.Background(), bin, "serve")
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-		"APP_ENV=test", "DATABASE_URL=" + dbURL, "REDIS_URL=" + rds.URL(),
+		"APP_ENV=test", "SMS_PROVIDER=console", "DATABASE_URL=" + dbURL, "REDIS_URL=" + rds.URL(),
 		"HTTP_ADDR=127.0.0.1:0", "OPS_ADDR=127.0.0.1:0",
 		"RATE_LIMIT_AUTH=off", "RATE_LIMIT_API=off",
 		"SHUTDOWN_TIMEOUT=" + shutdownTimeout.String(),

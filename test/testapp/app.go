@@ -43,7 +43,7 @@ type SyncBuffer = testsupport.SyncBuffer
 func Config(t testing.TB) config.Config {
 	t.Helper()
 	cfg, err := config.Load(func(k string) (string, bool) {
-		v, ok := map[string]string{"APP_ENV": "test"}[k]
+		v, ok := map[string]string{"APP_ENV": "test", "SMS_PROVIDER": "console"}[k]
 		return v, ok
 	})
 	require.NoError(t, err)

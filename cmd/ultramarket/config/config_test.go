@@ -283,7 +283,7 @@ func TestDevelopmentHasPaymentCredentialsTestHasNone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "mine", own.PaymeKey)
 
-	test, err := config.Load(env(map[string]string{"APP_ENV": "test"}))
+	test, err := config.Load(env(map[string]string{"APP_ENV": "test", "SMS_PROVIDER": "console"}))
 	require.NoError(t, err)
 	assert.Empty(t, test.PaymeKey)
 	assert.Empty(t, test.ClickSecretKey)
@@ -345,7 +345,7 @@ func TestCheckServe_RefusesDevelopmentSecretsOffLoopback(t *testing.T) {
 
 	// APP_ENV=test listens on every interface by default and signs with the
 	// development JWT key when none is set.
-	err = load(map[string]string{"APP_ENV": "test"}).CheckServe()
+	err = load(map[string]string{"APP_ENV": "test", "SMS_PROVIDER": "console"}).CheckServe()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "JWT_SECRET")
 
@@ -354,9 +354,9 @@ func TestCheckServe_RefusesDevelopmentSecretsOffLoopback(t *testing.T) {
 		nil, // development: 127.0.0.1:5000
 		{"HTTP_ADDR": "localhost:5000"},
 		{"HTTP_ADDR": "[::1]:5000"},
-		{"APP_ENV": "test", "HTTP_ADDR": "127.0.0.1:0"},
+		{"APP_ENV": "test", "SMS_PROVIDER": "console", "HTTP_ADDR": "127.0.0.1:0"},
 		{"HTTP_ADDR": "0.0.0.0:5000", "JWT_SECRET": "j", "PAYME_KEY": "p", "CLICK_SECRET_KEY": "c"},
-		{"APP_ENV": "test", "JWT_SECRET": strings.Repeat("j", 32)},
+		{"APP_ENV": "test", "SMS_PROVIDER": "console", "JWT_SECRET": strings.Repeat("j", 32)},
 		prodEnv(),
 	} {
 		assert.NoError(t, load(m).CheckServe(), "%v", m)
@@ -364,15 +364,18 @@ func TestCheckServe_RefusesDevelopmentSecretsOffLoopback(t *testing.T) {
 }
 
 func TestSMSSettings(t *testing.T) {
-	for _, appEnv := range []string{"development", "test"} {
-		c, err := config.Load(env(map[string]string{"APP_ENV": appEnv}))
-		require.NoError(t, err, appEnv)
-		assert.Equal(t, config.SMSConsole, c.SMSProvider, "%s: no SMS account needed", appEnv)
-		assert.Equal(t, 3*time.Minute, c.OTPTTL)
-		assert.Equal(t, "https://notify.eskiz.uz/api", c.EskizURL)
-		assert.Equal(t, "4546", c.EskizFrom)
-	}
-	c, err := config.Load(env(map[string]string{"SMS_PROVIDER": "eskiz", "ESKIZ_EMAIL": "a@b.uz", "ESKIZ_PASSWORD": "p",
+	c, err := config.Load(env(map[string]string{"APP_ENV": "development"}))
+	require.NoError(t, err)
+	assert.Equal(t, config.SMSConsole, c.SMSProvider, "development needs no SMS account")
+	assert.Equal(t, 3*time.Minute, c.OTPTTL)
+	assert.Equal(t, "https://notify.eskiz.uz/api", c.EskizURL)
+	assert.Equal(t, "4546", c.EskizFrom)
+	_, err = config.Load(env(map[string]string{"APP_ENV": "test"}))
+	require.ErrorContains(t, err, "SMS_PROVIDER", "required outside development (DESIGN.md)")
+	c, err = config.Load(env(map[string]string{"APP_ENV": "test", "SMS_PROVIDER": "console"}))
+	require.NoError(t, err)
+	assert.Equal(t, config.SMSConsole, c.SMSProvider)
+	c, err = config.Load(env(map[string]string{"SMS_PROVIDER": "eskiz", "ESKIZ_EMAIL": "a@b.uz", "ESKIZ_PASSWORD": "p",
 		"ESKIZ_URL": "http://127.0.0.1:8089/api/", "ESKIZ_FROM": "UltraMarket", "OTP_TTL": "5m"}))
 	require.NoError(t, err)
 	assert.Equal(t, config.Config{}.EskizURL+"http://127.0.0.1:8089/api", c.EskizURL)
