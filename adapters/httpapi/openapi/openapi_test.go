@@ -182,8 +182,8 @@ func TestSpec_ProblemCodes(t *testing.T) {
 	contract := []string{
 		"bad_request", "unauthorized", "invalid_credentials", "token_expired", "token_revoked", "forbidden",
 		"not_found", "method_not_allowed", "conflict", "email_taken", "idempotency_key_reused", "payload_too_large",
-		"validation_failed", "order_not_payable", "insufficient_stock", "too_many_unpaid_orders", "rate_limited", "upstream_unavailable",
-		"service_unavailable", "internal",
+		"validation_failed", "order_not_payable", "insufficient_stock", "too_many_unpaid_orders", "order_not_refundable",
+		"refund_refused", "fiscal_data_missing", "rate_limited", "upstream_unavailable", "service_unavailable", "internal",
 	}
 	var inProblem []string
 	for _, v := range doc.Components.Schemas["Problem"].Value.Properties["code"].Value.Enum {
