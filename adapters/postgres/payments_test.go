@@ -548,8 +548,10 @@ func TestSettlementsOnePaymentPerOrder(t *testing.T) {
 	}
 	assert.Equal(t, 1, ok)
 
-	assert.ErrorIs(t, repo.Record(c, uuid.NewString(), payment.ProviderClick, "1"), order.ErrNotFound)
-	assert.ErrorIs(t, repo.Record(c, "junk", payment.ProviderClick, "1"), order.ErrNotFound)
+	// Transaction ids no settlement above holds: the race may have settled
+	// by Click's "1", whose unique key would answer first.
+	assert.ErrorIs(t, repo.Record(c, uuid.NewString(), payment.ProviderClick, "no-order-1"), order.ErrNotFound)
+	assert.ErrorIs(t, repo.Record(c, "junk", payment.ProviderClick, "no-order-2"), order.ErrNotFound)
 	o2 := newOrder(t, db, someUser(t, db).ID(), t0)
 	assert.ErrorIs(t, repo.Record(c, o2.ID(), payment.Provider("cash"), "1"), domain.ErrValidation)
 	assert.ErrorIs(t, repo.Record(c, o2.ID(), payment.ProviderClick, ""), domain.ErrValidation)
