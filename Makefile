@@ -138,7 +138,7 @@ bench:
 	./bin/bench -binary $(BIN)
 
 ## profile: a CPU and an allocation profile of the gateway under one bench scenario, e.g.
-## `make profile SCENARIO=products` (health, me, products, products-cached, orders, payme, login), read
+## `make profile SCENARIO=products` (health, me, products, products-cached, orders, orders-wide, payme, login), read
 ## from the ops listener's /debug/pprof/ into profiles/<scenario>/ (git-ignored); prints their top entries
 SCENARIO ?= products
 profile:

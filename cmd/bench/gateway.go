@@ -236,6 +236,8 @@ type fixture struct {
 	productID  string
 	price      int64
 	buyers     []buyer
+	// wide are the products every wide order buys one unit of each of.
+	wide []string
 }
 
 // prepare makes the super_admin (CLI), the product (API) and n buyers (API).
@@ -294,4 +296,36 @@ func (f *fixture) createProduct(ctx context.Context, g *gateway) error {
 	}
 	f.productID, f.price = p.ID, p.Price
 	return nil
+}
+
+// wideProducts is how many distinct products a wide order holds: the most
+// one order may (domain/order.MaxItems).
+const wideProducts = 100
+
+// createWideProducts makes the wideProducts products of the wide-order
+// scenario, a few at a time, each with stock at the maximum.
+func (f *fixture) createWideProducts(ctx context.Context, g *gateway) error {
+	a := newAPI(g.base)
+	f.wide = make([]string, wideProducts)
+	errs := make([]error, wideProducts)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i := range wideProducts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var p struct {
+				ID string `json:"id"`
+			}
+			errs[i] = a.call(ctx, http.MethodPost, "/api/products", f.adminToken, map[string]any{
+				"name": fmt.Sprintf("Bench choyxona piyola no. %03d", i), "description": "One of the wide order's hundred products.",
+				"category": "kitchen", "price": 25_000, "stock": 1_000_000,
+			}, http.StatusCreated, &p)
+			f.wide[i] = p.ID
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

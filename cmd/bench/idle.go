@@ -36,8 +36,13 @@ type idleResult struct {
 }
 
 func (r idleResult) String() string {
+	// /proc counts CPU time in 10 ms ticks: none means less than one.
+	cpu := fmtDur(r.readyCPU)
+	if r.readyCPU <= 0 {
+		cpu = "under 10 ms"
+	}
 	return fmt.Sprintf("ready in %s (%s of CPU); %s after: VmRSS %s, heap in use %s (targets: ready < 100 ms, RSS < 30 MiB)",
-		fmtDur(r.ready), fmtDur(r.readyCPU), idleRest, mib(r.rss), mib(r.heapInuse))
+		fmtDur(r.ready), cpu, idleRest, mib(r.rss), mib(r.heapInuse))
 }
 
 var reHeapInuse = regexp.MustCompile(`(?m)^# HeapInuse = (\d+)$`)

@@ -315,6 +315,8 @@ func bench(s settings) (code int) {
 		prepErr = fx.createProduct(ctx, gwA)
 		if prepErr != nil {
 			prepErr = fmt.Errorf("create product: %w", prepErr)
+		} else if prepErr = fx.createWideProducts(ctx, gwA); prepErr != nil {
+			prepErr = fmt.Errorf("create the wide order's products: %w", prepErr)
 		}
 	}
 	if prepErr != nil {
@@ -429,11 +431,17 @@ func bench(s settings) (code int) {
 
 	pool := &orderPool{}
 	switch na := prepNA(); {
-	case !want(keyOrders) && !want(keyPayme):
+	case !want(keyOrders) && !want(keyOrdersWide) && !want(keyPayme):
 	case na != "":
-		r.row(keyOrders).na, r.row(keyPayme).na = na, na
+		r.row(keyOrders).na, r.row(keyOrdersWide).na, r.row(keyPayme).na = na, na, na
 	default:
-		scenario(keyOrders, on(gwA.p), placeOrderOp(gwA.base, fx, pool))
+		if want(keyOrders) || want(keyPayme) {
+			scenario(keyOrders, on(gwA.p), placeOrderOp(gwA.base, fx, []string{fx.productID}, pool))
+		}
+		if want(keyOrdersWide) {
+			// Not in the pool: Payme pays one-line orders, like the row.
+			scenario(keyOrdersWide, on(gwA.p), placeOrderOp(gwA.base, fx, fx.wide, nil))
+		}
 		// More orders for Payme, unmeasured: a pair may well run faster than
 		// an order is placed, and every pair needs a fresh order.
 		if pool.len() > 0 && ctx.Err() == nil {
@@ -441,7 +449,7 @@ func bench(s settings) (code int) {
 			top := cfg
 			top.warmup = 0
 			top.duration = s.warmup + s.duration
-			drive(ctx, top, placeOrderOp(gwA.base, fx, pool))
+			drive(ctx, top, placeOrderOp(gwA.base, fx, []string{fx.productID}, pool))
 			logf("placed %d more orders for Payme (unmeasured): pool %d", pool.len()-placed, pool.len())
 		}
 		switch n := pool.len(); {

@@ -20,7 +20,7 @@ import (
 )
 
 // profileScenarios are the scenarios -profile accepts (report.go's keys).
-var profileScenarios = []string{keyHealth, keyMe, keyProducts, keyProductsCached, keyOrders, keyPayme, keyLogin}
+var profileScenarios = []string{keyHealth, keyMe, keyProducts, keyProductsCached, keyOrders, keyOrdersWide, keyPayme, keyLogin}
 
 // captureProfiles starts fetching the profiles of the gateway whose ops
 // listener is ops into dir/<scenario>: after delay, for dur. The returned

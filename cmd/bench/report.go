@@ -23,6 +23,7 @@ const (
 	keyNginxGo        = "nginx-go"
 	keyNginxCache     = "nginx-cache"
 	keyOrders         = "orders"
+	keyOrdersWide     = "orders-wide"
 	keyPayme          = "payme"
 	keyLogin          = "login"
 	keyLoginBurst     = "login-burst"
@@ -34,7 +35,7 @@ const foreignFlag = 0.15
 
 var rowOrder = []string{
 	keyHealth, keyMe, keyProducts, keyProductsCached, keyUpstream, keyUpstreamGo, keyRevProxy, keyNginx, keyNginxGo, keyNginxCache,
-	keyOrders, keyPayme, keyPgbench, keyLogin, keyLoginBurst,
+	keyOrders, keyOrdersWide, keyPayme, keyPgbench, keyLogin, keyLoginBurst,
 }
 
 var rowTitle = map[string]string{
@@ -49,6 +50,7 @@ var rowTitle = map[string]string{
 	keyNginxGo:        "· same, Go driver instead of wrk",
 	keyNginxCache:     "· base: nginx proxy_cache 1s → upstream",
 	keyOrders:         "POST /api/orders (built-in catalog)",
+	keyOrdersWide:     "POST /api/orders, 100 distinct products",
 	keyPayme:          "Payme Create+Perform pairs/s",
 	keyPgbench:        "· base: pgbench -N (tps)",
 	keyLogin:          "POST /api/auth/login (argon2id)",
@@ -144,6 +146,7 @@ func (r *report) render() string {
 		keyUpstreamGo:     {r.ratioText("÷ wrk's =", keyUpstreamGo, keyUpstream)},
 		keyNginxGo:        {r.ratioText("÷ wrk's =", keyNginxGo, keyNginx)},
 		keyOrders:         {"1 unit of one product each"},
+		keyOrdersWide:     {fmt.Sprintf("1 unit of each of the same %d products", wideProducts)},
 		keyPayme:          {r.ratioText("÷ pgbench tps =", keyPayme, keyPgbench), "each on a fresh order"},
 		keyLogin:          {fmt.Sprintf("ceiling %d cores ÷ %s = %.1f/s", cores, fmtDur(r.hashTime), ceiling)},
 	}

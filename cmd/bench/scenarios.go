@@ -66,11 +66,15 @@ func (p *orderPool) pop() (pendingOrder, bool) {
 
 func (p *orderPool) len() int { p.mu.Lock(); defer p.mu.Unlock(); return len(p.orders) }
 
-// placeOrderOp is POST /api/orders of one unit of the fixture's product by
-// the worker's buyer; each order placed goes into pool.
-func placeOrderOp(base string, f *fixture, pool *orderPool) opFunc {
+// placeOrderOp is POST /api/orders of one unit of each of products by the
+// worker's buyer; each order placed goes into pool when there is one.
+func placeOrderOp(base string, f *fixture, products []string, pool *orderPool) opFunc {
+	items := make([]map[string]any, len(products))
+	for i, id := range products {
+		items[i] = map[string]any{"product_id": id, "quantity": 1}
+	}
 	body, _ := json.Marshal(map[string]any{
-		"items": []map[string]any{{"product_id": f.productID, "quantity": 1}},
+		"items": items,
 		"shipping_address": map[string]any{
 			"region": "Toshkent", "city": "Toshkent", "street": "Amir Temur ko'chasi 1", "phone": "+998901234567",
 		},
@@ -93,7 +97,9 @@ func placeOrderOp(base string, f *fixture, pool *orderPool) opFunc {
 		if err := json.Unmarshal(resp, &o); err != nil || o.ID == "" || o.Total <= 0 {
 			return fmt.Errorf("POST /api/orders: unexpected body %.120s", resp)
 		}
-		pool.push(pendingOrder{id: o.ID, total: o.Total})
+		if pool != nil {
+			pool.push(pendingOrder{id: o.ID, total: o.Total})
+		}
 		return nil
 	}
 }
