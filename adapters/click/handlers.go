@@ -6,9 +6,10 @@
 // application/x-www-form-urlencoded POST in, HTTP 200 with a JSON body out,
 // errors included (shared/payments/SPEC.md §5); adapters/webhook does the
 // counting, logging and panic handling both gateways share. Register routes
-// POST only: any other method gets the edge's 405. The checks of the protocol
+// the usual methods, and any but POST is answered -8 in Click's format (API.md:
+// the webhooks never answer problem+json). The checks of the protocol
 // itself — the caller's address (CLICK_ALLOWED_IPS, decided before the body
-// is read), a readable form, our service_id, the signature, the action — are
+// is read), the method, a readable form, our service_id, the signature, the action — are
 // made here; what they mean for the order is the use cases' business
 // (application/payments), whose errors map to Click's codes in one place,
 // codeFor.
@@ -132,12 +133,18 @@ func NewWebhook(cfg Config, uc UseCases, rec webhook.Recorder) *Webhook {
 	}
 }
 
-// Register mounts the webhooks on the public server, POST only. They need no
-// other middleware: Click signs its calls, and the edge exempts these routes
-// from the body limit and the rate limits.
+// routedMethods are the HTTP methods Register routes to the webhooks. Click
+// only POSTs; anything else a client sends is answered -8 in Click's format
+// rather than by the edge's 405 problem (API.md: the payment webhooks never
+// answer problem+json).
+var routedMethods = []string{http.MethodPost, http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// Register mounts the webhooks on the public server. They need no other
+// middleware: Click signs its calls, and the edge exempts these routes from
+// the body limit and the rate limits.
 func (w *Webhook) Register(e *echo.Echo) {
-	e.POST(PreparePath, w.prepare)
-	e.POST(CompletePath, w.complete)
+	e.Match(routedMethods, PreparePath, w.prepare)
+	e.Match(routedMethods, CompletePath, w.complete)
 }
 
 // handler holds what both routes share.
@@ -199,6 +206,12 @@ func (rt route) Answer(c echo.Context, cl *call) {
 	if ip := c.RealIP(); !rt.h.allowed.Allows(ip) {
 		cl.ans = answer{code: codeSignFailed, attrs: []slog.Attr{
 			slog.String("reason", "client ip not allowed"), slog.String("client_ip", ip)}}
+		return
+	}
+	// Click's calls are form POSTs; the body of anything else is not read,
+	// so a signed query string on a GET changes nothing.
+	if m := c.Request().Method; m != http.MethodPost {
+		cl.ans = answer{code: codeBadRequest, attrs: []slog.Attr{slog.String("reason", "method not POST"), slog.String("method", m)}}
 		return
 	}
 	cl.ans = rt.h.handle(c.Request().Context(), c.Request().Body, rt.complete, &cl.r)

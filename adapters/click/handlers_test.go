@@ -594,20 +594,35 @@ func TestLogsNameTheAttemptByItsUUID(t *testing.T) {
 	assert.Contains(t, lines[1], `"transaction_id":"6512bd43-d9ca-46e0-8c1b-b0a4c3d7e5f6"`)
 }
 
-// Register routes what production routes (the app calls it too): POST only,
-// on both paths; any other method gets Echo's 405.
-func TestRegisterRoutesOnlyPOST(t *testing.T) {
+// Register routes what production routes (the app calls it too): Click's
+// format on both paths whatever the method, -8 for any but POST, without
+// running a use case, even for a correctly signed query string.
+func TestRegisterAnswersEveryMethodInClicksFormat(t *testing.T) {
 	fx := configured(t)
 	for _, path := range []string{click.PreparePath, click.CompletePath} {
 		t.Run(endpoint(path), func(t *testing.T) {
-			for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodTrace} {
+			form := prepareForm()
+			if path == click.CompletePath {
+				form = completeForm()
+			}
+			signed := form.sign(testSecret).encode()
+			for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 				t.Run(m, func(t *testing.T) {
-					req := httptest.NewRequestWithContext(context.Background(), m, path, nil)
+					req := httptest.NewRequestWithContext(context.Background(), m, path+"?"+signed, strings.NewReader(signed))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 					rec := httptest.NewRecorder()
 					fx.e.ServeHTTP(rec, req)
-					assert.Equal(t, http.StatusMethodNotAllowed, rec.Code, "%s %s", m, path)
+					require.Equal(t, http.StatusOK, rec.Code, "%s %s", m, path)
+					assert.True(t, strings.HasPrefix(rec.Header().Get(echo.HeaderContentType), "application/json"))
+					var out map[string]any
+					require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &out), rec.Body.String())
+					expectCode(t, out, -8)
 				})
 			}
+			req := httptest.NewRequestWithContext(context.Background(), http.MethodHead, path, nil)
+			rec := httptest.NewRecorder()
+			fx.e.ServeHTTP(rec, req)
+			assert.Equal(t, http.StatusOK, rec.Code, "HEAD %s", path)
 			expectCode(t, fx.post(t, path, "x=1"), -8)
 		})
 	}

@@ -3,8 +3,10 @@ package e2e
 // Which HTTP methods the payment webhooks answer, and how (API.md, "Exact
 // rules → Payments"; shared/payments/SPEC.md §2.3 and §5). Payme's protocol
 // answers a request that is not a POST with HTTP 200 and -32300, so its route
-// takes the methods a client may send it; Click's two routes take POST only,
-// and anything else gets the edge's 405 with an Allow header.
+// takes the methods a client may send it. Click's protocol has no code for a
+// method, but API.md says its webhooks never answer problem+json: its two
+// routes take the same methods and answer any but POST with -8 (a malformed
+// call), reading no body. Methods no client sends get the edge's 405.
 
 import (
 	"encoding/base64"
@@ -55,21 +57,26 @@ func TestWebhooks_PaymeAnswersEveryMethodItRoutesInItsProtocol(t *testing.T) {
 	})
 }
 
-func TestWebhooks_ClickRoutesTakeOnlyPOST(t *testing.T) {
+func TestWebhooks_ClickAnswersEveryMethodItRoutesInItsProtocol(t *testing.T) {
 	t.Parallel()
 	g := newPayGateway(t)
 	for _, path := range []string{"/api/payments/click/prepare", "/api/payments/click/complete"} {
 		t.Run(path, func(t *testing.T) {
-			for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodTrace} {
+			for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 				r := g.do(t, req{Method: m, Path: path})
-				expectProblem(t, r, http.StatusMethodNotAllowed, "method_not_allowed")
-				assert.Equal(t, "OPTIONS, POST", r.Header.Get("Allow"), m)
+				require.Equal(t, http.StatusOK, r.Status, "%s %s", m, r)
+				assert.Equal(t, "application/json", r.Header.Get("Content-Type"), m)
+				assert.Equal(t, -8.0, decode[map[string]any](t, r)["error"], "%s %s", m, r)
 			}
 			head := g.do(t, req{Method: http.MethodHead, Path: path})
-			assert.Equal(t, http.StatusMethodNotAllowed, head.Status)
-			assert.Equal(t, "OPTIONS, POST", head.Header.Get("Allow"))
+			assert.Equal(t, http.StatusOK, head.Status)
+			assert.Empty(t, head.Body)
 
-			r := g.do(t, req{Method: http.MethodPost, Path: path, Body: rawJSON("x=1")})
+			r := g.do(t, req{Method: http.MethodTrace, Path: path})
+			expectProblem(t, r, http.StatusMethodNotAllowed, "method_not_allowed")
+			assert.Equal(t, "OPTIONS, DELETE, GET, HEAD, PATCH, POST, PUT", r.Header.Get("Allow"))
+
+			r = g.do(t, req{Method: http.MethodPost, Path: path, Body: rawJSON("x=1")})
 			require.Equal(t, http.StatusOK, r.Status, "%s", r)
 			assert.Equal(t, -8.0, decode[map[string]any](t, r)["error"], "%s", r)
 		})
