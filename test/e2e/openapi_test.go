@@ -58,9 +58,10 @@ func registeredEndpoints(t *testing.T, e *echo.Echo) []endpoint {
 		if r.Method == echo.RouteNotFound {
 			continue
 		}
-		// The Payme webhook answers every method in its own protocol (-32300
-		// for a non-POST, HTTP 200); the document describes its POST.
-		if r.Path == "/api/payments/payme" && r.Method != http.MethodPost {
+		// The payment webhooks answer every method in their own protocol
+		// (Payme -32300, Click -8 for a non-POST, HTTP 200); the document
+		// describes their POST.
+		if (r.Path == "/api/payments/payme" || strings.HasPrefix(r.Path, "/api/payments/click/")) && r.Method != http.MethodPost {
 			continue
 		}
 		// The files the /docs page loads are served on the public listener but
