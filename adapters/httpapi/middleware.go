@@ -162,10 +162,13 @@ func recoverer(log *slog.Logger) echo.MiddlewareFunc {
 func corsFor(origins []string) echo.MiddlewareFunc {
 	cfg := middleware.CORSConfig{
 		AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
-		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "Idempotency-Key", echo.HeaderXRequestID},
-		// Lets the browser app read what it needs to retry well and to quote
-		// an id when reporting a problem.
-		ExposeHeaders:    []string{echo.HeaderXRequestID, "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", echo.HeaderRetryAfter},
+		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "Idempotency-Key", echo.HeaderXRequestID, "If-None-Match"},
+		// Lets the browser app read what it needs to retry well, to quote an
+		// id when reporting a problem, to follow a 201 to what it made, to
+		// revalidate product reads and to tell a replayed order from a new
+		// one. (Content-Language is readable without being listed.)
+		ExposeHeaders: []string{echo.HeaderXRequestID, "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", echo.HeaderRetryAfter,
+			echo.HeaderLocation, "ETag", headerIdempotentReplayed},
 		AllowCredentials: true,
 		MaxAge:           600,
 	}

@@ -133,7 +133,7 @@ func TestCORS(t *testing.T) {
 		assert.Equal(t, allowed, rec.Header().Get("Access-Control-Allow-Origin"))
 		assert.Equal(t, "true", rec.Header().Get("Access-Control-Allow-Credentials"))
 		exposed := rec.Header().Get("Access-Control-Expose-Headers")
-		for _, h := range []string{"X-Request-Id", "Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit-Reset", "Retry-After"} {
+		for _, h := range []string{"X-Request-Id", "Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit-Reset", "Retry-After", "Location", "ETag", "Idempotent-Replayed"} {
 			assert.Contains(t, strings.ToLower(exposed), strings.ToLower(h))
 		}
 	})
