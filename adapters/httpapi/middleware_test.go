@@ -163,6 +163,7 @@ func TestCORS(t *testing.T) {
 		assert.Equal(t, allowed, rec.Header().Get("Access-Control-Allow-Origin"))
 		assert.Contains(t, rec.Header().Get("Access-Control-Allow-Methods"), http.MethodPost)
 		assert.Contains(t, rec.Header().Get("Access-Control-Allow-Headers"), "Authorization")
+		assert.Contains(t, rec.Header().Get("Access-Control-Allow-Headers"), "If-None-Match", "a browser revalidates product reads")
 		assertSecurityHeaders(t, rec.Header())
 	})
 	t.Run("preflight from other origin", func(t *testing.T) {
@@ -373,4 +374,41 @@ func TestMetrics_RouteTemplateLabelAndUnmatched(t *testing.T) {
 	assert.Contains(t, out, `method="OTHER"`)
 	assert.NotContains(t, out, "wp-admin")
 	assert.NotContains(t, out, "/api/things/1")
+}
+
+// HEAD on a GET route is that GET without its body, on a real server (a
+// recorder keeps what a handler writes; net/http drops a HEAD's body). A path
+// without a GET still answers 405, and the access log says HEAD.
+func TestHEAD_IsTheGETWithoutItsBody(t *testing.T) {
+	f := newFixture(t, nil)
+	f.e.POST("/only-post", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+	srv := httptest.NewServer(f.e)
+	t.Cleanup(srv.Close)
+	do := func(method, path string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, nil)
+		require.NoError(t, err)
+		resp, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp, body
+	}
+
+	getResp, getBody := do(http.MethodGet, "/health")
+	require.Equal(t, http.StatusOK, getResp.StatusCode)
+	require.NotEmpty(t, getBody)
+	head, body := do(http.MethodHead, "/health")
+	assert.Equal(t, http.StatusOK, head.StatusCode)
+	assert.Empty(t, body)
+	assert.Equal(t, getResp.Header.Get("Content-Type"), head.Header.Get("Content-Type"))
+	assert.Equal(t, int64(len(getBody)), head.ContentLength, "the GET's length")
+	assert.NotEmpty(t, head.Header.Get("X-Request-Id"))
+	assert.Contains(t, f.logs.String(), `"method":"HEAD"`)
+
+	notAllowed, _ := do(http.MethodHead, "/only-post")
+	assert.Equal(t, http.StatusMethodNotAllowed, notAllowed.StatusCode)
+	missing, _ := do(http.MethodHead, "/nowhere")
+	assert.Equal(t, http.StatusNotFound, missing.StatusCode)
 }

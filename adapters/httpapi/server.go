@@ -151,8 +151,40 @@ func newEcho(cfg Config, deps Deps) *echo.Echo {
 	e.HTTPErrorHandler = errorHandler(deps.logger(), deps.texts())
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	e.JSONSerializer = jsonSerializer{}
+	routeHeadAsGet(e)
 	// Timeouts on slow clients live on the http.Server that cmd/ultramarket builds.
 	return e
+}
+
+// headRequest is the context key under which routeHeadAsGet keeps the
+// original request of a HEAD.
+const headRequest = "httpapi.head"
+
+// routeHeadAsGet answers HEAD on every GET route (RFC 9110 §9.3.2: the GET's
+// answer without its body; probes and CDNs send it) without registering each
+// route twice. Echo routes by the request's method, so a HEAD is routed as a
+// GET, then told HEAD again before any middleware or handler runs: net/http
+// then sends the GET's status and headers (Content-Length included) and
+// drops the body. A path without a GET still gets the 405, and a HEAD route
+// of its own is never reached: the GET route answers.
+func routeHeadAsGet(e *echo.Echo) {
+	e.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if r := c.Request(); r.Method == http.MethodHead {
+				r.Method = http.MethodGet
+				c.Set(headRequest, r)
+			}
+			return next(c)
+		}
+	})
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if r, ok := c.Get(headRequest).(*http.Request); ok {
+				r.Method = http.MethodHead // the request net/http holds: it drops the body of a HEAD
+			}
+			return next(c)
+		}
+	})
 }
 
 // jsonSerializer writes JSON without HTML escaping: our bodies are read by
