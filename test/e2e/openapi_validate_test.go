@@ -390,6 +390,16 @@ func TestOpenAPI_CommerceResponsesMatchTheDocument(t *testing.T) {
 	payme("PerformTransaction", map[string]any{"id": paymeID}, basic)
 	payme("GetStatement", map[string]any{"from": now - 1000, "to": now + 1000}, basic)
 	payme("ChangePassword", map[string]any{"password": "x"}, basic)
+	// An order whose every line has its fiscal identity: CheckPerformTransaction
+	// answers {"allow": true, "detail": {...}} (API.md, "Fiscal receipts").
+	fiscalProduct := map[string]any{"name": "Rishton lagan", "description": "", "category": "ceramics", "price": 4_500_000,
+		"stock": 5, "ikpu_code": "06912001001000000", "package_code": "1500447", "unit_code": 796}
+	fiscalProductID := id(oaCheck(t, a, http.MethodPost, "/api/products", as(seller), fiscalProduct, http.StatusCreated))
+	fiscalOrderID := id(oaCheck(t, a, http.MethodPost, "/api/orders", as(buyer), map[string]any{
+		"items": []map[string]any{{"product_id": fiscalProductID, "quantity": 2}}, "shipping_address": shipTo,
+	}, http.StatusCreated))
+	allowed := payme("CheckPerformTransaction", map[string]any{"amount": 9_000_000, "account": map[string]any{"order_id": fiscalOrderID}}, basic)
+	assert.Contains(t, string(allowed), `"result":{"allow":true,"detail":{"receipt_type":0,`, "the answer validated carries the fiscal detail")
 	payme("CheckTransaction", map[string]any{"id": paymeID}, nil)
 	resp, out := oaRaw(t, http.MethodPost, a.BaseURL+"/api/payments/payme", "application/json", basic, []byte("not json"))
 	validateResponse(t, http.MethodPost, "/api/payments/payme", resp.StatusCode, resp.Header, out)
