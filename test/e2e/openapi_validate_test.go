@@ -449,3 +449,51 @@ func TestOpenAPI_CommerceResponsesMatchTheDocument(t *testing.T) {
 	oaCheck(t, a, http.MethodGet, "/api/analytics/sales?interval=year", as(admin), nil, http.StatusUnprocessableEntity)
 	oaCheck(t, a, http.MethodGet, "/api/analytics/orders", as(buyer), nil, http.StatusForbidden)
 }
+
+// checkRequest validates a JSON request body against what the OpenAPI
+// document says the operation takes.
+func checkRequest(method, path string, body []byte) error {
+	c, err := loadOpenAPIContract()
+	if err != nil {
+		return fmt.Errorf("load the OpenAPI document: %w", err)
+	}
+	req := httptest.NewRequestWithContext(context.Background(), method, path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	route, pathParams, err := c.router.FindRoute(req)
+	if err != nil {
+		return err
+	}
+	return openapi3filter.ValidateRequestBody(context.Background(), &openapi3filter.RequestValidationInput{
+		Request: req, PathParams: pathParams, Route: route, Options: openAPIOptions,
+	}, route.Operation.RequestBody.Value)
+}
+
+// A body the document accepts is one the service accepts, and one it refuses
+// the service refuses (422) too, at the edges of the documented limits.
+func TestOpenAPI_DocumentedRequestLimitsAreTheServices(t *testing.T) {
+	a := testapp.StartApp(t, testapp.Config(t), "")
+	register := func(fullName string) []byte {
+		b, err := json.Marshal(map[string]any{
+			"email": "limits-" + uuid.NewString() + "@example.uz", "password": "Tr0ub4dor&3x-limits", "full_name": fullName,
+		})
+		require.NoError(t, err)
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		body []byte
+		want int
+	}{
+		{"full_name of 200 characters", register(strings.Repeat("a", 200)), http.StatusCreated},
+		{"full_name of 201 characters", register(strings.Repeat("a", 201)), http.StatusUnprocessableEntity},
+	} {
+		resp, out := oaRaw(t, http.MethodPost, a.BaseURL+"/api/auth/register", "application/json", nil, tc.body)
+		require.Equal(t, tc.want, resp.StatusCode, "%s: %s", tc.name, truncateBody(out))
+		docErr := checkRequest(http.MethodPost, "/api/auth/register", tc.body)
+		if tc.want == http.StatusCreated {
+			assert.NoError(t, docErr, "%s: the service takes it, the document must too", tc.name)
+		} else {
+			assert.Error(t, docErr, "%s: the service refuses it, the document must too", tc.name)
+		}
+	}
+}
