@@ -390,6 +390,16 @@ func TestOpenAPI_CommerceResponsesMatchTheDocument(t *testing.T) {
 	payme("PerformTransaction", map[string]any{"id": paymeID}, basic)
 	payme("GetStatement", map[string]any{"from": now - 1000, "to": now + 1000}, basic)
 	payme("ChangePassword", map[string]any{"password": "x"}, basic)
+	// An order whose every line has its fiscal identity: CheckPerformTransaction
+	// answers {"allow": true, "detail": {...}} (API.md, "Fiscal receipts").
+	fiscalProduct := map[string]any{"name": "Rishton lagan", "description": "", "category": "ceramics", "price": 4_500_000,
+		"stock": 5, "ikpu_code": "06912001001000000", "package_code": "1500447", "unit_code": 796}
+	fiscalProductID := id(oaCheck(t, a, http.MethodPost, "/api/products", as(seller), fiscalProduct, http.StatusCreated))
+	fiscalOrderID := id(oaCheck(t, a, http.MethodPost, "/api/orders", as(buyer), map[string]any{
+		"items": []map[string]any{{"product_id": fiscalProductID, "quantity": 2}}, "shipping_address": shipTo,
+	}, http.StatusCreated))
+	allowed := payme("CheckPerformTransaction", map[string]any{"amount": 9_000_000, "account": map[string]any{"order_id": fiscalOrderID}}, basic)
+	assert.Contains(t, string(allowed), `"result":{"allow":true,"detail":{"receipt_type":0,`, "the answer validated carries the fiscal detail")
 	payme("CheckTransaction", map[string]any{"id": paymeID}, nil)
 	resp, out := oaRaw(t, http.MethodPost, a.BaseURL+"/api/payments/payme", "application/json", basic, []byte("not json"))
 	validateResponse(t, http.MethodPost, "/api/payments/payme", resp.StatusCode, resp.Header, out)
@@ -438,4 +448,52 @@ func TestOpenAPI_CommerceResponsesMatchTheDocument(t *testing.T) {
 	}
 	oaCheck(t, a, http.MethodGet, "/api/analytics/sales?interval=year", as(admin), nil, http.StatusUnprocessableEntity)
 	oaCheck(t, a, http.MethodGet, "/api/analytics/orders", as(buyer), nil, http.StatusForbidden)
+}
+
+// checkRequest validates a JSON request body against what the OpenAPI
+// document says the operation takes.
+func checkRequest(method, path string, body []byte) error {
+	c, err := loadOpenAPIContract()
+	if err != nil {
+		return fmt.Errorf("load the OpenAPI document: %w", err)
+	}
+	req := httptest.NewRequestWithContext(context.Background(), method, path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	route, pathParams, err := c.router.FindRoute(req)
+	if err != nil {
+		return err
+	}
+	return openapi3filter.ValidateRequestBody(context.Background(), &openapi3filter.RequestValidationInput{
+		Request: req, PathParams: pathParams, Route: route, Options: openAPIOptions,
+	}, route.Operation.RequestBody.Value)
+}
+
+// A body the document accepts is one the service accepts, and one it refuses
+// the service refuses (422) too, at the edges of the documented limits.
+func TestOpenAPI_DocumentedRequestLimitsAreTheServices(t *testing.T) {
+	a := testapp.StartApp(t, testapp.Config(t), "")
+	register := func(fullName string) []byte {
+		b, err := json.Marshal(map[string]any{
+			"email": "limits-" + uuid.NewString() + "@example.uz", "password": "Tr0ub4dor&3x-limits", "full_name": fullName,
+		})
+		require.NoError(t, err)
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		body []byte
+		want int
+	}{
+		{"full_name of 200 characters", register(strings.Repeat("a", 200)), http.StatusCreated},
+		{"full_name of 201 characters", register(strings.Repeat("a", 201)), http.StatusUnprocessableEntity},
+	} {
+		resp, out := oaRaw(t, http.MethodPost, a.BaseURL+"/api/auth/register", "application/json", nil, tc.body)
+		require.Equal(t, tc.want, resp.StatusCode, "%s: %s", tc.name, truncateBody(out))
+		docErr := checkRequest(http.MethodPost, "/api/auth/register", tc.body)
+		if tc.want == http.StatusCreated {
+			assert.NoError(t, docErr, "%s: the service takes it, the document must too", tc.name)
+		} else {
+			assert.Error(t, docErr, "%s: the service refuses it, the document must too", tc.name)
+		}
+	}
 }
