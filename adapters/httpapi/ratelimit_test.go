@@ -135,7 +135,7 @@ func TestRateLimit_HeadersThen429(t *testing.T) {
 	out := readAll(t, get(f.ops, "/metrics").Body)
 	assert.Contains(t, out, `rate_limit_rejections_total{scope="api"} 1`)
 	assert.Contains(t, out, `http_requests_total{method="GET",route="/api/products",status="429"} 1`)
-	assert.NotContains(t, out, `rate_limit_rejections_total{scope="auth"}`)
+	assert.Contains(t, out, `rate_limit_rejections_total{scope="auth"} 0`)
 }
 
 // Refused before the handler or the body limit run: the handler never sees
@@ -314,7 +314,8 @@ func TestRateLimit_FailsOpen(t *testing.T) {
 
 	out := readAll(t, get(f.ops, "/metrics").Body)
 	assert.Contains(t, out, "rate_limit_fail_open_total 3")
-	assert.NotContains(t, out, "rate_limit_rejections_total{")
+	assert.Contains(t, out, `rate_limit_rejections_total{scope="api"} 0`, "fail-open refuses nobody")
+	assert.Contains(t, out, `rate_limit_rejections_total{scope="auth"} 0`)
 
 	logs := f.logs.String()
 	assert.Equal(t, 3, strings.Count(logs, "rate limiter unavailable"), logs)

@@ -96,6 +96,18 @@ func New() *Metrics {
 		m.dbPool,
 		m.outbox,
 	)
+	// The series alerts watch exist at 0 from the start (Prometheus' advice
+	// for label values known in advance): a family that appears only with
+	// its first sample reads as "no data" on a dashboard, and rate() over it
+	// misses the first increase.
+	for _, scope := range []string{"auth", "api"} { // httpapi.ScopeAuth, ScopeAPI
+		m.rateLimitRejections.WithLabelValues(scope)
+	}
+	for _, provider := range []string{"payme", "click"} {
+		for _, outcome := range []string{"error", "rejected"} { // webhook.OutcomeError, OutcomeRejected
+			m.payments.WithLabelValues(provider, outcome)
+		}
+	}
 	return m
 }
 

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -94,5 +93,19 @@ func TestMetrics_InstancesAreIndependent(t *testing.T) {
 	a, b := metrics.New(), metrics.New() // a private registry each: no duplicate-registration panic
 	a.RateLimitRejected("api")
 	assert.Contains(t, scrape(t, a), `rate_limit_rejections_total{scope="api"} 1`)
-	assert.False(t, strings.Contains(scrape(t, b), `rate_limit_rejections_total{scope="api"}`))
+	assert.Contains(t, scrape(t, b), `rate_limit_rejections_total{scope="api"} 0`)
+}
+
+// API.md names rate_limit_rejections_total and payments_total: a fresh
+// process shows both, at 0, for the series alerts watch.
+func TestMetrics_KnownSeriesStartAtZero(t *testing.T) {
+	out := scrape(t, metrics.New())
+	for _, want := range []string{
+		`rate_limit_rejections_total{scope="auth"} 0`,
+		`rate_limit_rejections_total{scope="api"} 0`,
+		`payments_total{outcome="error",provider="payme"} 0`,
+		`payments_total{outcome="rejected",provider="click"} 0`,
+	} {
+		assert.Contains(t, out, want)
+	}
 }

@@ -153,6 +153,8 @@ func TestClick_OfficialSequence(t *testing.T) {
 	for _, outcome := range []string{"prepared", "confirmed", "cancelled", "cancel_claimed", "rejected"} {
 		assert.Contains(t, string(metrics), `payments_total{outcome="`+outcome+`",provider="click"}`)
 	}
+	// rejected is there from the start, at 0 (adapters/metrics): it counted.
+	assert.NotContains(t, string(metrics), `payments_total{outcome="rejected",provider="click"} 0`+"\n")
 	// Nothing secret reaches the log.
 	logs := g.Logs.String()
 	assert.NotContains(t, logs, clickSecret)
