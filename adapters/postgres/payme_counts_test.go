@@ -100,10 +100,10 @@ func TestPaymeStatementCounts(t *testing.T) {
 		"CheckPerformTransaction":   {statements: 2, transactions: 0},
 		"CreateTransaction":         {statements: 4, transactions: 1},
 		"CreateTransaction replay":  {statements: 2, transactions: 1},
-		"PerformTransaction":        {statements: 9, transactions: 1},
-		"PerformTransaction replay": {statements: 3, transactions: 1},
+		"PerformTransaction":        {statements: 8, transactions: 1},
+		"PerformTransaction replay": {statements: 2, transactions: 1},
 		"CheckTransaction":          {statements: 1, transactions: 0},
 		"GetStatement":              {statements: 1, transactions: 0},
-		"CancelTransaction":         {statements: 4, transactions: 1},
+		"CancelTransaction":         {statements: 3, transactions: 1},
 	}, costs, "update the README's Performance section with the new counts")
 }
