@@ -100,7 +100,7 @@ func TestPaymeStatementCounts(t *testing.T) {
 		"CheckPerformTransaction":   {statements: 2, transactions: 0},
 		"CreateTransaction":         {statements: 4, transactions: 1},
 		"CreateTransaction replay":  {statements: 2, transactions: 1},
-		"PerformTransaction":        {statements: 8, transactions: 1},
+		"PerformTransaction":        {statements: 7, transactions: 1},
 		"PerformTransaction replay": {statements: 2, transactions: 1},
 		"CheckTransaction":          {statements: 1, transactions: 0},
 		"GetStatement":              {statements: 1, transactions: 0},
