@@ -8,6 +8,7 @@ import (
 
 	"github.com/ultramarket/gateway/domain/fiscal"
 	"github.com/ultramarket/gateway/domain/money"
+	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
 )
 
@@ -37,6 +38,13 @@ type PaymeRepository interface {
 	GetByPaymeID(ctx context.Context, paymeID string) (*payment.PaymeTransaction, error)
 	// GetByPaymeIDForUpdate is GetByPaymeID, locked.
 	GetByPaymeIDForUpdate(ctx context.Context, paymeID string) (*payment.PaymeTransaction, error)
+	// LockOrderOf locks the order of the transaction with Payme's id and
+	// returns it as OrderRepository.GetForUpdate does, learning which order
+	// that is in the same step: the first lock of a call on a stored
+	// transaction, taken before the transaction's own row
+	// (GetByPaymeIDForUpdate), as every Payme call on the order takes it.
+	// payment.ErrNotFound when no transaction has that id.
+	LockOrderOf(ctx context.Context, paymeID string) (*order.Order, error)
 	// ListHoldersForUpdate returns, locked and oldest first, the order's
 	// transactions in state 1 (live or timed out) or 2: those the order may
 	// have only one of, which a new transaction for it would collide with.

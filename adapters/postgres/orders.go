@@ -19,7 +19,9 @@ import (
 )
 
 // OrderRepo implements ports.OrderRepository. An order is always read with its
-// items: one query for the order rows, one for all their items.
+// items and receipts: one order in one query (orderWithItemsSelect), a page
+// or batch of orders in three (the orders, all their items, all their
+// receipts).
 type OrderRepo struct {
 	db *sqlx.DB
 }
@@ -74,25 +76,38 @@ type orderItemRow struct {
 const orderItemColumns = `order_id, product_id, name, unit_price, quantity, line_total,
 	ikpu_code, package_code, unit_code, vat_percent, vat_amount, seller_tin, seller_pinfl`
 
-// orderWithItemsRow is one order and its items as a JSON array, so that
-// reading (or locking) one order costs one statement for the order and its
-// items, not two: the Payme and Click calls each lock their order, and every
-// statement is a round trip. FOR UPDATE locks the orders row only; the items
-// of an order never change once it is placed.
+// orderWithItemsRow is one order with its items and its fiscal receipts,
+// each a JSON array in the same row, so that reading (or locking) one order
+// costs one statement, not three: the Payme and Click calls each lock their
+// order, and every statement is a round trip. FOR UPDATE locks the orders
+// row only; the items of an order never change once it is placed, and a
+// receipt is the provider's report, which no lock of ours orders.
 type orderWithItemsRow struct {
 	orderRow
-	Items []byte `db:"items"`
+	Items    []byte `db:"items"`
+	Receipts []byte `db:"receipts"`
 }
 
-const orderWithItemsQuery = `SELECT ` + orderColumns + `,
+// orderWithItemsSelect reads orders (unaliased: the subselects name
+// orders.id) as orderWithItemsRow; the caller adds WHERE and any FOR UPDATE.
+// Receipts come oldest first, as receiptsOf sorts them; issued_at travels as
+// Unix microseconds, exact whatever the session's time zone.
+const orderWithItemsSelect = `SELECT ` + orderColumns + `,
 	COALESCE((SELECT json_agg(json_build_object('order_id', i.order_id, 'product_id', i.product_id, 'name', i.name,
 			'unit_price', i.unit_price, 'quantity', i.quantity, 'line_total', i.line_total,
 			'ikpu_code', i.ikpu_code, 'package_code', i.package_code, 'unit_code', i.unit_code,
 			'vat_percent', i.vat_percent, 'vat_amount', i.vat_amount,
 			'seller_tin', i.seller_tin, 'seller_pinfl', i.seller_pinfl)
 			ORDER BY i.position, i.product_id)
-		FROM order_items i WHERE i.order_id = orders.id), '[]') AS items
-	FROM orders WHERE id = $1`
+		FROM order_items i WHERE i.order_id = orders.id), '[]') AS items,
+	COALESCE((SELECT json_agg(json_build_object('provider', r.provider, 'kind', r.kind, 'status', r.status,
+			'qr_code_url', r.qr_code_url, 'fiscal_sign', r.fiscal_sign, 'terminal_id', r.terminal_id,
+			'issued_at_us', (extract(epoch FROM r.issued_at) * 1000000)::bigint)
+			ORDER BY r.created_at, r.kind, r.provider)
+		FROM fiscal_receipts r WHERE r.order_id = orders.id), '[]') AS receipts
+	FROM orders`
+
+const orderWithItemsQuery = orderWithItemsSelect + ` WHERE id = $1`
 
 // orderItemJSON is one element of orderWithItemsRow.Items (null for NULL).
 type orderItemJSON struct {
@@ -126,6 +141,33 @@ func (j orderItemJSON) row() orderItemRow {
 		Quantity: j.Quantity, LineTotal: j.LineTotal, IKPUCode: str(j.IKPUCode), PackageCode: str(j.PackageCode),
 		UnitCode: unit, VATPercent: j.VATPercent, VATAmount: j.VATAmount, SellerTIN: str(j.SellerTIN),
 		SellerPINFL: str(j.SellerPINFL)}
+}
+
+// orderReceiptJSON is one element of orderWithItemsRow.Receipts (null for
+// NULL).
+type orderReceiptJSON struct {
+	Provider   string  `json:"provider"`
+	Kind       string  `json:"kind"`
+	Status     string  `json:"status"`
+	QRCodeURL  *string `json:"qr_code_url"`
+	FiscalSign *string `json:"fiscal_sign"`
+	TerminalID *string `json:"terminal_id"`
+	IssuedAtUs *int64  `json:"issued_at_us"`
+}
+
+func (j orderReceiptJSON) row(orderID string) receiptRow {
+	str := func(p *string) sql.NullString {
+		if p == nil {
+			return sql.NullString{}
+		}
+		return sql.NullString{String: *p, Valid: true}
+	}
+	issued := sql.NullTime{}
+	if j.IssuedAtUs != nil {
+		issued = sql.NullTime{Time: time.UnixMicro(*j.IssuedAtUs).UTC(), Valid: true}
+	}
+	return receiptRow{OrderID: orderID, Provider: j.Provider, Kind: j.Kind, Status: j.Status,
+		QRCodeURL: str(j.QRCodeURL), FiscalSign: str(j.FiscalSign), TerminalID: str(j.TerminalID), IssuedAt: issued}
 }
 
 func (r orderItemRow) toDomain() (order.Item, error) {
@@ -288,17 +330,30 @@ func (r *OrderRepo) get(ctx context.Context, id, suffix string) (*order.Order, e
 	if !validID(id) {
 		return nil, fmt.Errorf("select order %s: %w", id, order.ErrNotFound)
 	}
-	var row orderWithItemsRow
-	err := sqlx.GetContext(ctx, ext(ctx, r.db), &row, orderWithItemsQuery+suffix, id)
+	o, err := getOrder(ctx, ext(ctx, r.db), orderWithItemsQuery+suffix, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("select order %s: %w", id, order.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("select order %s: %w", id, mapError(err))
+		return nil, fmt.Errorf("select order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// getOrder runs query, an orderWithItemsSelect, and builds the one order it
+// returns with its items and receipts; no row is sql.ErrNoRows, for the
+// caller to name.
+func getOrder(ctx context.Context, q sqlx.QueryerContext, query string, args ...any) (*order.Order, error) {
+	var row orderWithItemsRow
+	if err := sqlx.GetContext(ctx, q, &row, query, args...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		return nil, mapError(err)
 	}
 	var decoded []orderItemJSON
 	if err := json.Unmarshal(row.Items, &decoded); err != nil {
-		return nil, fmt.Errorf("select order %s: decode its items: %w", id, err)
+		return nil, fmt.Errorf("decode the items of order %s: %w", row.ID, err)
 	}
 	items := make([]orderItemRow, len(decoded))
 	for i, it := range decoded {
@@ -308,11 +363,19 @@ func (r *OrderRepo) get(ctx context.Context, id, suffix string) (*order.Order, e
 	if err != nil {
 		return nil, err
 	}
-	receipts, err := receiptsOf(ctx, ext(ctx, r.db), []string{id})
-	if err != nil {
-		return nil, err
+	var receiptsJSON []orderReceiptJSON
+	if err := json.Unmarshal(row.Receipts, &receiptsJSON); err != nil {
+		return nil, fmt.Errorf("decode the receipts of order %s: %w", row.ID, err)
 	}
-	return o.WithReceipts(receipts[id]), nil
+	var receipts []fiscal.Receipt
+	for _, j := range receiptsJSON {
+		rc, err := j.row(row.ID).toDomain()
+		if err != nil {
+			return nil, err
+		}
+		receipts = append(receipts, rc)
+	}
+	return o.WithReceipts(receipts), nil
 }
 
 // List returns one page of orders, newest first, and how many match in total.

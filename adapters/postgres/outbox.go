@@ -74,7 +74,7 @@ func (r outboxRow) toPort() (ports.ClaimedMessage, error) {
 }
 
 // Append inserts msg in the transaction ctx carries (ErrNoTx without one).
-// It first takes a transaction-level advisory lock on (kind, aggregate), held
+// The same statement first takes a transaction-level advisory lock on (kind, aggregate), held
 // until that transaction ends: a second transaction appending for the same
 // aggregate waits, and so gets its seq only after the first committed or
 // rolled back. Without it, two writers of one order that do not lock the
@@ -98,15 +98,18 @@ func (s *OutboxStore) Append(ctx context.Context, msg ports.OutboxMessage) error
 	if len(bad) > 0 {
 		return &domain.ValidationError{Fields: bad}
 	}
-	q := ext(ctx, s.db)
-	if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`,
-		outboxLockClass, string(msg.Kind)+"/"+msg.AggregateID); err != nil {
-		return fmt.Errorf("append outbox message %s: lock aggregate: %w", msg.ID, mapError(ctxErr(ctx, err)))
-	}
+	// One statement, one round trip: the row is made from the CTE's one row,
+	// so the lock is granted before the row, and its seq (the identity
+	// default, drawn as the row is made), exists. A seq drawn before the
+	// lock could be lower than the one the lock's holder draws, and commit
+	// after it. pg_advisory_xact_lock is volatile: the CTE is never inlined
+	// nor skipped.
 	created := dbTime(msg.CreatedAt)
-	_, err := q.ExecContext(ctx, `INSERT INTO outbox (id, kind, aggregate_id, subject, payload, created_at, available_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $6)`,
-		msg.ID, string(msg.Kind), msg.AggregateID, msg.Subject, msg.Payload, created)
+	_, err := ext(ctx, s.db).ExecContext(ctx, `WITH locked AS (SELECT pg_advisory_xact_lock($7, hashtext($8)))
+		INSERT INTO outbox (id, kind, aggregate_id, subject, payload, created_at, available_at)
+		SELECT $1, $2, $3, $4, $5, $6, $6 FROM locked`,
+		msg.ID, string(msg.Kind), msg.AggregateID, msg.Subject, msg.Payload, created,
+		outboxLockClass, string(msg.Kind)+"/"+msg.AggregateID)
 	if err != nil {
 		return fmt.Errorf("append outbox message %s: %w", msg.ID, mapError(ctxErr(ctx, err)))
 	}

@@ -342,15 +342,22 @@ func TestOutboxAppendSerialisesOneAggregate(t *testing.T) {
 		t.Fatalf("second append committed while the first transaction was open: %v", err)
 	default:
 	}
+	// Drawn while the second waits: the second's seq must come after it,
+	// or the second drew its seq before it had the lock (and the first's
+	// holder could then draw a higher one and commit first).
+	meanwhile := outboxMsg(uuid.NewString(), 4)
+	appendCommitted(t, tm, box, meanwhile)
 	close(release)
 	require.NoError(t, <-firstDone)
 	require.NoError(t, <-secondDone)
 
-	var seqs []int64
-	require.NoError(t, db.SelectContext(c, &seqs, `SELECT seq FROM outbox WHERE id = ANY(ARRAY[$1, $2]::uuid[]) ORDER BY id = $1 DESC`,
-		first.ID, second.ID))
-	require.Len(t, seqs, 2)
-	assert.Less(t, seqs[0], seqs[1], "the transaction that committed first has the lower seq")
+	seq := func(id string) int64 {
+		var n int64
+		require.NoError(t, db.GetContext(c, &n, `SELECT seq FROM outbox WHERE id = $1`, id))
+		return n
+	}
+	assert.Less(t, seq(first.ID), seq(second.ID), "the transaction that committed first has the lower seq")
+	assert.Less(t, seq(meanwhile.ID), seq(second.ID), "the waiting append draws its seq once it holds the lock")
 }
 
 // waitForAdvisoryWaiter waits until some session of db waits for an advisory lock.

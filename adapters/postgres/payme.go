@@ -14,6 +14,7 @@ import (
 
 	"github.com/ultramarket/gateway/domain"
 	"github.com/ultramarket/gateway/domain/money"
+	"github.com/ultramarket/gateway/domain/order"
 	"github.com/ultramarket/gateway/domain/payment"
 	"github.com/ultramarket/gateway/ports"
 )
@@ -132,6 +133,25 @@ func (r *PaymeRepo) GetByPaymeIDForUpdate(ctx context.Context, paymeID string) (
 		return nil, fmt.Errorf("lock payme transaction %s: %w", paymeID, ErrNoTx)
 	}
 	return r.get(ctx, paymeID, " FOR UPDATE")
+}
+
+// LockOrderOf finds the order through the transaction's row without locking
+// that row, so the lock order stays order, then transaction. The transaction's
+// order_id never changes, so the order found is the transaction's for good.
+func (r *PaymeRepo) LockOrderOf(ctx context.Context, paymeID string) (*order.Order, error) {
+	if !inTx(ctx, r.db) {
+		return nil, fmt.Errorf("lock the order of payme transaction %s: %w", paymeID, ErrNoTx)
+	}
+	o, err := getOrder(ctx, ext(ctx, r.db), orderWithItemsSelect+`
+		WHERE id = (SELECT p.order_id FROM payme_transactions p WHERE p.payme_id = $1)
+		FOR UPDATE OF orders`, paymeID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("lock the order of payme transaction %s: %w", paymeID, payment.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock the order of payme transaction %s: %w", paymeID, err)
+	}
+	return o, nil
 }
 
 func (r *PaymeRepo) get(ctx context.Context, paymeID, suffix string) (*payment.PaymeTransaction, error) {

@@ -97,13 +97,13 @@ func TestPaymeStatementCounts(t *testing.T) {
 	})
 
 	assert.Equal(t, map[string]cost{
-		"CheckPerformTransaction":   {statements: 3, transactions: 0},
-		"CreateTransaction":         {statements: 5, transactions: 1},
-		"CreateTransaction replay":  {statements: 3, transactions: 1},
-		"PerformTransaction":        {statements: 10, transactions: 1},
-		"PerformTransaction replay": {statements: 4, transactions: 1},
+		"CheckPerformTransaction":   {statements: 2, transactions: 0},
+		"CreateTransaction":         {statements: 4, transactions: 1},
+		"CreateTransaction replay":  {statements: 2, transactions: 1},
+		"PerformTransaction":        {statements: 7, transactions: 1},
+		"PerformTransaction replay": {statements: 2, transactions: 1},
 		"CheckTransaction":          {statements: 1, transactions: 0},
 		"GetStatement":              {statements: 1, transactions: 0},
-		"CancelTransaction":         {statements: 5, transactions: 1},
+		"CancelTransaction":         {statements: 3, transactions: 1},
 	}, costs, "update the README's Performance section with the new counts")
 }

@@ -280,6 +280,64 @@ func TestPaymeGetByPaymeIDIsAPlainRead(t *testing.T) {
 	assert.Error(t, err, "the locking read waits for the other transaction's lock")
 }
 
+// LockOrderOf locks the transaction's order, the same order Get reads, and
+// not the transaction's row: that one is the caller's next lock.
+func TestPaymeLockOrderOf(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t)
+	repo, orders, tm := postgres.NewPaymeRepo(db), postgres.NewOrderRepo(db), postgres.NewTxManager(db)
+	c := ctx(t)
+	o := newOrder(t, db, someUser(t, db).ID(), t0)
+	tx := newPayme(t, o, paymeT0)
+	require.NoError(t, repo.Insert(c, tx))
+
+	require.NoError(t, tm.WithinTx(c, func(ctx context.Context) error {
+		_, err := repo.LockOrderOf(ctx, "no-such-payme-id")
+		assert.ErrorIs(t, err, payment.ErrNotFound, "Payme's -31003, not an order's error")
+		assert.NotErrorIs(t, err, order.ErrNotFound)
+		return nil
+	}))
+
+	hold, held := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- tm.WithinTx(context.Background(), func(ctx context.Context) error {
+			got, err := repo.LockOrderOf(ctx, tx.PaymeID())
+			close(held)
+			if err != nil {
+				return err
+			}
+			want, err := orders.Get(ctx, o.ID())
+			if err != nil {
+				return err
+			}
+			assert.Equal(t, want, got)
+			<-hold
+			return nil
+		})
+	}()
+	<-held
+	defer func() {
+		close(hold)
+		require.NoError(t, <-done)
+	}()
+
+	short, cancelShort := context.WithTimeout(c, 300*time.Millisecond)
+	defer cancelShort()
+	err := tm.WithinTx(short, func(ctx context.Context) error {
+		_, err := orders.GetForUpdate(ctx, o.ID())
+		return err
+	})
+	assert.Error(t, err, "the order is locked until the other transaction ends")
+
+	bounded, cancel := context.WithTimeout(c, 10*time.Second)
+	defer cancel()
+	require.NoError(t, tm.WithinTx(bounded, func(ctx context.Context) error {
+		_, err := repo.GetByPaymeIDForUpdate(ctx, tx.PaymeID())
+		return err
+	}), "the transaction's row is not locked")
+}
+
 func TestPaymentLockingReadsRunOnlyInATransaction(t *testing.T) {
 	t.Parallel()
 	db := testenv.Postgres(t)
@@ -293,6 +351,7 @@ func TestPaymentLockingReadsRunOnlyInATransaction(t *testing.T) {
 
 	for name, read := range map[string]func() error{
 		"GetByPaymeIDForUpdate": func() error { _, err := payme.GetByPaymeIDForUpdate(c, p.PaymeID()); return err },
+		"LockOrderOf":           func() error { _, err := payme.LockOrderOf(c, p.PaymeID()); return err },
 		"ListHoldersForUpdate":  func() error { _, err := payme.ListHoldersForUpdate(c, o.ID()); return err },
 		"LockTimedOut":          func() error { _, err := payme.LockTimedOut(c, liveAt(paymeT0+1), 10); return err },
 		"GetByClickTransIDForUpdate": func() error {

@@ -59,20 +59,18 @@ func (uc *PaymeCancelTransaction) Handle(ctx context.Context, paymeID string, re
 	if _, err := payment.ParseReason(int(reason)); err != nil {
 		return PaymeCancelResult{}, fmt.Errorf("payme cancel %s: reason %d: %w", paymeID, reason, err)
 	}
-	// Outside the transaction: only to learn which order to lock first.
-	peek, err := uc.payme.GetByPaymeID(ctx, paymeID)
-	if err != nil {
-		return PaymeCancelResult{}, fmt.Errorf("payme cancel %s: %w", paymeID, err)
-	}
 	var (
 		res     PaymeResult
 		shipped bool // the refunded goods had left: their stock does not come back
 	)
-	err = uc.tx.WithinTx(ctx, func(ctx context.Context) error {
+	err := uc.tx.WithinTx(ctx, func(ctx context.Context) error {
 		res, shipped = PaymeResult{}, false
-		o, err := uc.orders.GetForUpdate(ctx, peek.OrderID())
+		// The order first, found by the Payme id in the same step: every
+		// Payme call locks the order before the transaction's row, so calls
+		// on one order never deadlock.
+		o, err := uc.payme.LockOrderOf(ctx, paymeID)
 		if err != nil {
-			return fmt.Errorf("payme cancel %s: lock order %s: %w", paymeID, peek.OrderID(), err)
+			return fmt.Errorf("payme cancel %s: %w", paymeID, err)
 		}
 		t, err := uc.payme.GetByPaymeIDForUpdate(ctx, paymeID)
 		if err != nil {

@@ -174,10 +174,10 @@ func TestPaymeCancel_ReplayAnswersTheStoredValuesAndKeepsTheFirstReason(t *testi
 
 func TestPaymeCancel_UnknownID(t *testing.T) {
 	uc, m := newPaymeCancel(t)
-	m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
+	m.payme.EXPECT().LockOrderOf(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
 	_, err := uc.Handle(context.Background(), paymeID, payment.ReasonRefund)
 	assert.ErrorIs(t, err, payment.ErrNotFound)
-	assert.Zero(t, m.tx.Runs())
+	assert.False(t, m.tx.Committed())
 }
 
 func TestPaymeCancel_ReasonOutsidePaymesSet(t *testing.T) {
@@ -190,17 +190,12 @@ func TestPaymeCancel_ReasonOutsidePaymesSet(t *testing.T) {
 
 func TestPaymeCancel_DatabaseFailuresAreInternalAndRollBack(t *testing.T) {
 	steps := map[string]func(m *paymeMocks){
-		"peek": func(m *paymeMocks) {
-			m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(nil, errPaymeDB)
-		},
 		"lock order": func(m *paymeMocks) {
-			m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(paymeStoredTx(payment.PaymePerformed, paymeFresh), nil)
-			m.orders.EXPECT().GetForUpdate(paymeAny, paymeOrderID).Return(nil, errPaymeDB)
+			m.payme.EXPECT().LockOrderOf(paymeAny, paymeID).Return(nil, errPaymeDB)
 		},
 		"lock transaction": func(m *paymeMocks) {
 			gomockInOrder(
-				m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(paymeStoredTx(payment.PaymePerformed, paymeFresh), nil),
-				m.orders.EXPECT().GetForUpdate(paymeAny, paymeOrderID).Return(paymeOrder(paymeOrderID, order.StatusPaid), nil),
+				m.payme.EXPECT().LockOrderOf(paymeAny, paymeID).Return(paymeOrder(paymeOrderID, order.StatusPaid), nil),
 				m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, errPaymeDB),
 			)
 		},

@@ -45,18 +45,16 @@ func (uc *PaymePerformTransaction) WithEvents(events ports.OrderEvents) *PaymePe
 // pending_payment, and payment.ErrAlreadyPaid when another provider's
 // payment settled it first (both roll back: nothing changes).
 func (uc *PaymePerformTransaction) Handle(ctx context.Context, paymeID string) (PaymeResult, error) {
-	// Outside the transaction: only to learn which order to lock first.
-	peek, err := uc.payme.GetByPaymeID(ctx, paymeID)
-	if err != nil {
-		return PaymeResult{}, fmt.Errorf("payme perform %s: %w", paymeID, err)
-	}
 	var res PaymeResult
 	var outcome error
-	err = uc.tx.WithinTx(ctx, func(ctx context.Context) error {
+	err := uc.tx.WithinTx(ctx, func(ctx context.Context) error {
 		res, outcome = PaymeResult{}, nil
-		o, err := uc.orders.GetForUpdate(ctx, peek.OrderID())
+		// The order first, found by the Payme id in the same step: every
+		// Payme call locks the order before the transaction's row, so calls
+		// on one order never deadlock.
+		o, err := uc.payme.LockOrderOf(ctx, paymeID)
 		if err != nil {
-			return fmt.Errorf("payme perform %s: lock order %s: %w", paymeID, peek.OrderID(), err)
+			return fmt.Errorf("payme perform %s: %w", paymeID, err)
 		}
 		t, err := uc.payme.GetByPaymeIDForUpdate(ctx, paymeID)
 		if err != nil {

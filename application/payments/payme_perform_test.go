@@ -18,14 +18,13 @@ func newPaymePerform(t *testing.T) (*payments.PaymePerformTransaction, *paymeMoc
 	return payments.NewPaymePerformTransaction(m.tx, m.orders, m.payme, m.clicks, m.settlements, m.clock), m
 }
 
-// expectLocked: a plain read to learn the order, then order lock, then the
-// transaction's lock, in that order.
+// expectLocked: the order locked by the Payme id, then the transaction's
+// lock, in that order; no plain read of the transaction before them.
 func (m *paymeMocks) expectLocked(status order.Status, state payment.PaymeState, paymeTime int64) (*order.Order, *payment.PaymeTransaction) {
 	o := paymeOrder(paymeOrderID, status)
 	t := paymeStoredTx(state, paymeTime)
 	gomockInOrder(
-		m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(paymeStoredTx(state, paymeTime), nil),
-		m.orders.EXPECT().GetForUpdate(paymeAny, paymeOrderID).Return(o, nil),
+		m.payme.EXPECT().LockOrderOf(paymeAny, paymeID).Return(o, nil),
 		m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(t, nil),
 	)
 	return o, t
@@ -132,10 +131,10 @@ func TestPaymePerform_CancelledTransactionIsRefused(t *testing.T) {
 
 func TestPaymePerform_UnknownID(t *testing.T) {
 	uc, m := newPaymePerform(t)
-	m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
+	m.payme.EXPECT().LockOrderOf(paymeAny, paymeID).Return(nil, payment.ErrNotFound)
 	_, err := uc.Handle(context.Background(), paymeID)
 	assert.ErrorIs(t, err, payment.ErrNotFound)
-	assert.Zero(t, m.tx.Runs())
+	assert.False(t, m.tx.Committed())
 }
 
 func TestPaymePerform_OrderNoLongerPayableChangesNothing(t *testing.T) {
@@ -164,17 +163,12 @@ func TestPaymePerform_SettlementTakenByAnotherProviderRollsBack(t *testing.T) {
 
 func TestPaymePerform_DatabaseFailuresAreInternalAndRollBack(t *testing.T) {
 	steps := map[string]func(m *paymeMocks){
-		"peek": func(m *paymeMocks) {
-			m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(nil, errPaymeDB)
-		},
 		"lock order": func(m *paymeMocks) {
-			m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(paymeStoredTx(payment.PaymeCreated, paymeFresh), nil)
-			m.orders.EXPECT().GetForUpdate(paymeAny, paymeOrderID).Return(nil, errPaymeDB)
+			m.payme.EXPECT().LockOrderOf(paymeAny, paymeID).Return(nil, errPaymeDB)
 		},
 		"lock transaction": func(m *paymeMocks) {
 			gomockInOrder(
-				m.payme.EXPECT().GetByPaymeID(paymeAny, paymeID).Return(paymeStoredTx(payment.PaymeCreated, paymeFresh), nil),
-				m.orders.EXPECT().GetForUpdate(paymeAny, paymeOrderID).Return(paymeOrder(paymeOrderID, order.StatusPendingPayment), nil),
+				m.payme.EXPECT().LockOrderOf(paymeAny, paymeID).Return(paymeOrder(paymeOrderID, order.StatusPendingPayment), nil),
 				m.payme.EXPECT().GetByPaymeIDForUpdate(paymeAny, paymeID).Return(nil, errPaymeDB),
 			)
 		},

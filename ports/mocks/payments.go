@@ -11,6 +11,7 @@ import (
 
 	gomock "github.com/golang/mock/gomock"
 	fiscal "github.com/ultramarket/gateway/domain/fiscal"
+	order "github.com/ultramarket/gateway/domain/order"
 	payment "github.com/ultramarket/gateway/domain/payment"
 	ports "github.com/ultramarket/gateway/ports"
 )
@@ -140,6 +141,21 @@ func (m *MockPaymeRepository) ListHoldersForUpdate(ctx context.Context, orderID 
 func (mr *MockPaymeRepositoryMockRecorder) ListHoldersForUpdate(ctx, orderID interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListHoldersForUpdate", reflect.TypeOf((*MockPaymeRepository)(nil).ListHoldersForUpdate), ctx, orderID)
+}
+
+// LockOrderOf mocks base method.
+func (m *MockPaymeRepository) LockOrderOf(ctx context.Context, paymeID string) (*order.Order, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "LockOrderOf", ctx, paymeID)
+	ret0, _ := ret[0].(*order.Order)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// LockOrderOf indicates an expected call of LockOrderOf.
+func (mr *MockPaymeRepositoryMockRecorder) LockOrderOf(ctx, paymeID interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockOrderOf", reflect.TypeOf((*MockPaymeRepository)(nil).LockOrderOf), ctx, paymeID)
 }
 
 // LockTimedOut mocks base method.
