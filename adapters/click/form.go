@@ -70,7 +70,7 @@ func parseForm(body []byte, complete bool) (request, int) {
 	r.raw = values
 	// Echo what can be echoed even when the rest is malformed.
 	r.merchantTransID = values.Get(fMerchantTransID)
-	r.clickTransID, _ = digits(values.Get(fClickTransID))
+	r.clickTransID = echoedID(values.Get(fClickTransID))
 	if err != nil {
 		return r, codeBadRequest
 	}
@@ -89,7 +89,9 @@ func parseForm(body []byte, complete bool) (request, int) {
 	}
 
 	p := numbers{ok: true}
-	r.clickTransID = p.id(values.Get(fClickTransID))
+	if id := p.id(values.Get(fClickTransID)); p.ok {
+		r.clickTransID = id // else the echo above stands
+	}
 	r.serviceID = p.id(values.Get(fServiceID))
 	r.clickPaydocID = p.count(values.Get(fClickPaydocID))
 	r.action = p.small(values.Get(fAction))
@@ -107,6 +109,16 @@ func parseForm(body []byte, complete bool) (request, int) {
 	}
 	r.amount = amount
 	return r, codeOK
+}
+
+// echoedID is click_trans_id as the answer echoes it: any int64 Click sent,
+// a malformed one (-5, say) included, and 0 when it is not an integer at all.
+func echoedID(s string) int64 {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // parseAmount converts Click's so'm exactly to tiyin. A leading '-' is kept:

@@ -338,11 +338,21 @@ func TestMalformedRequestsAreMinus8WithoutReachingTheUseCase(t *testing.T) {
 			out := fx.post(t, c.path, c.body)
 			expectCode(t, out, -8)
 			assert.Nil(t, out[idKeyOf(c.path)])
+			if want, ok := echoedClickTransID[c.name]; ok {
+				assert.EqualValues(t, want, out["click_trans_id"], "click_trans_id echoed as sent")
+			}
 			assert.Empty(t, fx.prepare.calls)
 			assert.Empty(t, fx.complete.calls)
 			assert.Equal(t, []string{"click/rejected"}, fx.metrics.outcomes)
 		})
 	}
+}
+
+// echoedClickTransID is what the -8 answers above echo for some malformed
+// click_trans_id values: the integer Click sent, or 0 for no integer.
+var echoedClickTransID = map[string]int64{
+	`click_trans_id="-1"`: -1, `click_trans_id="0"`: 0, `click_trans_id="abc"`: 0, `click_trans_id="1.5"`: 0,
+	`without service_id`: 2100000001,
 }
 
 // endpoint names a webhook path in a subtest name by its last segment: a
