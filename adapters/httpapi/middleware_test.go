@@ -384,7 +384,13 @@ func TestHEAD_IsTheGETWithoutItsBody(t *testing.T) {
 	f.e.POST("/only-post", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 	srv := httptest.NewServer(f.e)
 	t.Cleanup(srv.Close)
-	do := func(method, path string) (*http.Response, []byte) {
+	type answer struct {
+		status int
+		header http.Header
+		length int64
+		body   []byte
+	}
+	do := func(method, path string) answer {
 		t.Helper()
 		req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, nil)
 		require.NoError(t, err)
@@ -393,22 +399,20 @@ func TestHEAD_IsTheGETWithoutItsBody(t *testing.T) {
 		defer resp.Body.Close()
 		body, err := io.ReadAll(resp.Body)
 		require.NoError(t, err)
-		return resp, body
+		return answer{status: resp.StatusCode, header: resp.Header, length: resp.ContentLength, body: body}
 	}
 
-	getResp, getBody := do(http.MethodGet, "/health")
-	require.Equal(t, http.StatusOK, getResp.StatusCode)
-	require.NotEmpty(t, getBody)
-	head, body := do(http.MethodHead, "/health")
-	assert.Equal(t, http.StatusOK, head.StatusCode)
-	assert.Empty(t, body)
-	assert.Equal(t, getResp.Header.Get("Content-Type"), head.Header.Get("Content-Type"))
-	assert.Equal(t, int64(len(getBody)), head.ContentLength, "the GET's length")
-	assert.NotEmpty(t, head.Header.Get("X-Request-Id"))
+	get := do(http.MethodGet, "/health")
+	require.Equal(t, http.StatusOK, get.status)
+	require.NotEmpty(t, get.body)
+	head := do(http.MethodHead, "/health")
+	assert.Equal(t, http.StatusOK, head.status)
+	assert.Empty(t, head.body)
+	assert.Equal(t, get.header.Get("Content-Type"), head.header.Get("Content-Type"))
+	assert.Equal(t, int64(len(get.body)), head.length, "the GET's length")
+	assert.NotEmpty(t, head.header.Get("X-Request-Id"))
 	assert.Contains(t, f.logs.String(), `"method":"HEAD"`)
 
-	notAllowed, _ := do(http.MethodHead, "/only-post")
-	assert.Equal(t, http.StatusMethodNotAllowed, notAllowed.StatusCode)
-	missing, _ := do(http.MethodHead, "/nowhere")
-	assert.Equal(t, http.StatusNotFound, missing.StatusCode)
+	assert.Equal(t, http.StatusMethodNotAllowed, do(http.MethodHead, "/only-post").status)
+	assert.Equal(t, http.StatusNotFound, do(http.MethodHead, "/nowhere").status)
 }
