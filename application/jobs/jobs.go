@@ -19,8 +19,11 @@
 //     row (up to MaxBackoff), so a loop whose dependency is down (the
 //     outbox relay while NATS is) does not hammer it;
 //   - a pass that panics is reported as a *PanicError and the loop goes on;
-//   - when ctx ends Run returns promptly (a pass in flight gets the same
-//     ctx), and the pass it cut short is not reported.
+//   - when ctx ends Run returns promptly, and a pass in flight then is not
+//     reported. With Config.Grace that pass may finish first: its context
+//     ends only Grace later, so shutdown does not cancel the statements it
+//     has in flight (each cancel is a CancelRequest to Postgres, or to the
+//     PgBouncer in front of it) and waits at most Grace for it.
 //
 // Jobs run on several instances at once: a pass must claim its work in the
 // database (FOR UPDATE SKIP LOCKED, an advisory lock), never in memory.
@@ -66,6 +69,10 @@ type Config struct {
 	// error (a panic arrives as a *PanicError). A pass cut short because
 	// ctx ended is not reported.
 	Report func(n int, err error)
+	// Grace, when positive, is how long a pass in flight when ctx ends may
+	// go on: its context ends Grace after ctx does (or when it returns).
+	// Zero: the pass's context is ctx itself.
+	Grace time.Duration
 	// Ticker, when not nil, is used instead of a time.Ticker of Interval
 	// (tests drive one by hand). Run stops it when it returns.
 	Ticker Ticker
@@ -98,7 +105,7 @@ func Run(ctx context.Context, pass Pass, cfg Config) error {
 	}
 	failures := 0
 	for {
-		n, err := runPass(ctx, pass)
+		n, err := runPass(ctx, pass, cfg.Grace)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -145,13 +152,38 @@ func wait(ctx context.Context, ticker Ticker) bool {
 
 // runPass turns a panic of pass into its error, so one bad pass (a nil map,
 // a driver bug) costs one interval, not the job.
-func runPass(ctx context.Context, pass Pass) (n int, err error) {
+func runPass(ctx context.Context, pass Pass, grace time.Duration) (n int, err error) {
+	pctx, done := passContext(ctx, grace)
+	defer done()
 	defer func() {
 		if r := recover(); r != nil {
 			n, err = 0, &PanicError{Value: r, Stack: debug.Stack()}
 		}
 	}()
-	return pass(ctx)
+	return pass(pctx)
+}
+
+// passContext is the context of one pass: ctx, or with a grace, a context
+// with ctx's values that ends grace after ctx ends (with ctx's cause). done
+// releases it once the pass has returned.
+func passContext(ctx context.Context, grace time.Duration) (_ context.Context, done func()) {
+	if grace <= 0 {
+		return ctx, func() {}
+	}
+	pctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel(context.Cause(ctx))
+		case <-pctx.Done():
+		}
+	})
+	return pctx, func() {
+		stop()
+		cancel(nil)
+	}
 }
 
 type timeTicker struct{ t *time.Ticker }

@@ -190,6 +190,52 @@ func TestRun_StopsPromptlyAndDoesNotReportACutShortPass(t *testing.T) {
 	})
 }
 
+// With a grace, shutdown lets a pass in flight finish rather than cancel
+// what it is doing (each cancelled statement is a CancelRequest to Postgres
+// or PgBouncer), and Run returns once it has; it is still not reported.
+func TestRun_GraceLetsAPassInFlightFinish(t *testing.T) {
+	inPass, finish := make(chan struct{}), make(chan struct{})
+	var sawEnd atomic.Bool
+	pass := func(ctx context.Context) (int, error) {
+		close(inPass)
+		<-finish
+		sawEnd.Store(ctx.Err() != nil)
+		return 3, nil
+	}
+	l := testsupport.StartJob(t, pass, jobs.Config{Grace: time.Hour})
+	<-inPass
+	stopped := make(chan error, 1)
+	go func() { stopped <- l.Stop(t) }()
+	select {
+	case err := <-stopped:
+		t.Fatalf("Run returned (%v) while its pass was still running", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(finish)
+	require.NoError(t, <-stopped)
+	assert.False(t, sawEnd.Load(), "the pass's context was still live when it finished")
+	assert.Zero(t, l.Unread(), "a pass in flight at shutdown is not reported")
+}
+
+// A pass that outlasts the grace sees its context end then, with the cause
+// of the shutdown.
+func TestRun_GraceEndsThePassAfterItsLength(t *testing.T) {
+	inPass := make(chan struct{})
+	cause := make(chan error, 1)
+	pass := func(ctx context.Context) (int, error) {
+		close(inPass)
+		<-ctx.Done()
+		cause <- context.Cause(ctx)
+		return 0, ctx.Err()
+	}
+	l := testsupport.StartJob(t, pass, jobs.Config{Grace: 20 * time.Millisecond})
+	<-inPass
+	began := time.Now()
+	require.NoError(t, l.Stop(t))
+	assert.GreaterOrEqual(t, time.Since(began), 20*time.Millisecond)
+	assert.ErrorIs(t, <-cause, context.Canceled)
+}
+
 func TestRun_WithoutAReportHook(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pass := func(context.Context) (int, error) {

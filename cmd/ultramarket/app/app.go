@@ -103,9 +103,19 @@ func (a *App) addPacedLoop(name string, cfg jobs.Config, pass jobs.Pass, report 
 	a.addJob(name, func(ctx context.Context) { a.runLoop(ctx, name, cfg, pass, report) })
 }
 
+// jobGrace is how long a background pass in flight at shutdown may finish
+// before its statements are cancelled. A pass takes milliseconds; cancelling
+// one costs a CancelRequest, and PgBouncer 1.18 (Debian 12's) can crash on a
+// CancelRequest that races the statement's end (pgbouncer#822, fixed in
+// 1.20.1), so shutdown waits for the pass instead, as it waits for requests.
+const jobGrace = 5 * time.Second
+
 // runLoop runs the loop of addPacedLoop until ctx ends, for a job that has
 // more to do around it (closing what the loop used once it has stopped).
 func (a *App) runLoop(ctx context.Context, name string, cfg jobs.Config, pass jobs.Pass, report func(n int, err error)) {
+	if cfg.Grace == 0 {
+		cfg.Grace = jobGrace
+	}
 	cfg.Report = func(n int, err error) {
 		var p *jobs.PanicError
 		if errors.As(err, &p) {
