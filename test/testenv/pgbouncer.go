@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -43,7 +44,9 @@ type PgBouncer struct {
 	dir  string
 	log  string
 	cmd  *exec.Cmd
-	done chan struct{}
+	done <-chan struct{}
+	// stopping is set by Stop: an exit before it is a failure to report.
+	stopping atomic.Bool
 }
 
 // PgBouncerBinary is PGBOUNCER_BIN, or pgbouncer on PATH, or Debian's
@@ -86,7 +89,7 @@ func StartPgBouncer(opts PgBouncerOptions) (_ *PgBouncer, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("testenv: pgbouncer dir: %w", err)
 	}
-	b := &PgBouncer{port: port, dir: dir, log: filepath.Join(dir, "pgbouncer.log"), done: make(chan struct{})}
+	b := &PgBouncer{port: port, dir: dir, log: filepath.Join(dir, "pgbouncer.log")}
 	defer func() {
 		if err != nil {
 			b.Stop()
@@ -160,16 +163,23 @@ func StartPgBouncer(opts PgBouncerOptions) (_ *PgBouncer, err error) {
 	// opened, so the unprivileged user needs no write access to it.
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Killed with the test binary even if Stop never runs (a panic, a kill).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	done, err := startChild(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("testenv: start pgbouncer: %w", err)
 	}
-	b.cmd = cmd
-	go func() { _ = cmd.Wait(); close(b.done) }()
+	b.cmd, b.done = cmd, done
 
 	if err := b.waitReady(target.Database, userName); err != nil {
 		return nil, err
 	}
+	// Every test through it fails if it dies mid-run ("connection
+	// refused"): say so once, with its log and how it ended.
+	go func() {
+		<-done
+		if !b.stopping.Load() {
+			fmt.Fprintf(os.Stderr, "testenv: pgbouncer on port %d exited during the run (%v); its log:\n%s\n", b.port, cmd.ProcessState, b.Log())
+		}
+	}()
 	return b, nil
 }
 
@@ -257,6 +267,7 @@ func (b *PgBouncer) Log() string {
 // Stop stops PgBouncer (SIGINT: at once, dropping its connections) and
 // removes its directory. Safe to call more than once.
 func (b *PgBouncer) Stop() {
+	b.stopping.Store(true)
 	if b.cmd != nil && b.cmd.Process != nil {
 		_ = b.cmd.Process.Signal(syscall.SIGINT)
 		select {

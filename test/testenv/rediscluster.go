@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,7 +30,7 @@ type redisNode struct {
 	port int
 	log  string
 	cmd  *exec.Cmd
-	done chan struct{}
+	done <-chan struct{}
 }
 
 // redisBinaries are redis-server and redis-cli: REDIS_SERVER_BIN and
@@ -156,7 +155,7 @@ func startClusterNode(server, dir string, port, bus int) (*redisNode, error) {
 
 // startRedisProcess starts redis-server with args, its output in logPath.
 func startRedisProcess(server, logPath string, args ...string) (*redisNode, error) {
-	n := &redisNode{log: logPath, done: make(chan struct{})}
+	n := &redisNode{log: logPath}
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("testenv: redis log: %w", err)
@@ -166,12 +165,11 @@ func startRedisProcess(server, logPath string, args ...string) (*redisNode, erro
 	cmd := exec.CommandContext(context.Background(), server, args...) // #nosec G204 -- the binary the test environment names
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Killed with the test binary even if nothing else stops it (a panic, a kill).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	done, err := startChild(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("testenv: start redis-server: %w", err)
 	}
-	n.cmd = cmd
-	go func() { _ = cmd.Wait(); close(n.done) }()
+	n.cmd, n.done = cmd, done
 	return n, nil
 }
 
