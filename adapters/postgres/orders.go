@@ -127,20 +127,14 @@ type orderItemJSON struct {
 }
 
 func (j orderItemJSON) row() orderItemRow {
-	str := func(p *string) sql.NullString {
-		if p == nil {
-			return sql.NullString{}
-		}
-		return sql.NullString{String: *p, Valid: true}
-	}
 	unit := sql.NullInt64{}
 	if j.UnitCode != nil {
 		unit = sql.NullInt64{Int64: *j.UnitCode, Valid: true}
 	}
 	return orderItemRow{OrderID: j.OrderID, ProductID: j.ProductID, Name: j.Name, UnitPrice: j.UnitPrice,
-		Quantity: j.Quantity, LineTotal: j.LineTotal, IKPUCode: str(j.IKPUCode), PackageCode: str(j.PackageCode),
-		UnitCode: unit, VATPercent: j.VATPercent, VATAmount: j.VATAmount, SellerTIN: str(j.SellerTIN),
-		SellerPINFL: str(j.SellerPINFL)}
+		Quantity: j.Quantity, LineTotal: j.LineTotal, IKPUCode: nullStringOf(j.IKPUCode), PackageCode: nullStringOf(j.PackageCode),
+		UnitCode: unit, VATPercent: j.VATPercent, VATAmount: j.VATAmount, SellerTIN: nullStringOf(j.SellerTIN),
+		SellerPINFL: nullStringOf(j.SellerPINFL)}
 }
 
 // orderReceiptJSON is one element of orderWithItemsRow.Receipts (null for
@@ -156,18 +150,12 @@ type orderReceiptJSON struct {
 }
 
 func (j orderReceiptJSON) row(orderID string) receiptRow {
-	str := func(p *string) sql.NullString {
-		if p == nil {
-			return sql.NullString{}
-		}
-		return sql.NullString{String: *p, Valid: true}
-	}
 	issued := sql.NullTime{}
 	if j.IssuedAtUs != nil {
 		issued = sql.NullTime{Time: time.UnixMicro(*j.IssuedAtUs).UTC(), Valid: true}
 	}
 	return receiptRow{OrderID: orderID, Provider: j.Provider, Kind: j.Kind, Status: j.Status,
-		QRCodeURL: str(j.QRCodeURL), FiscalSign: str(j.FiscalSign), TerminalID: str(j.TerminalID), IssuedAt: issued}
+		QRCodeURL: nullStringOf(j.QRCodeURL), FiscalSign: nullStringOf(j.FiscalSign), TerminalID: nullStringOf(j.TerminalID), IssuedAt: issued}
 }
 
 func (r orderItemRow) toDomain() (order.Item, error) {

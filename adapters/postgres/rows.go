@@ -38,6 +38,15 @@ func nullString(s string) sql.NullString {
 	return sql.NullString{String: s, Valid: true}
 }
 
+// nullStringOf writes a nil pointer as NULL (and "" as "": a JSON string
+// that is there is kept as it is).
+func nullStringOf(p *string) sql.NullString {
+	if p == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: *p, Valid: true}
+}
+
 // validID reports whether id can be a stored id (domain.IsID decides what an
 // id looks like). Lookups of anything else are answered "not found" without
 // asking Postgres, which would fail on the cast.
