@@ -257,25 +257,16 @@ func prepare(ctx context.Context, s settings, g *gateway, n int) (*fixture, erro
 
 	// Buyers, registered a few at a time (each registration is one argon2id hash).
 	f.buyers = make([]buyer, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			email := fmt.Sprintf("bench-buyer-%03d@example.uz", i)
-			var reg authAnswer
-			errs[i] = a.call(ctx, http.MethodPost, "/api/auth/register", "",
-				map[string]any{"email": email, "password": benchPassword, "full_name": fmt.Sprintf("Bench Buyer %d", i)},
-				http.StatusCreated, &reg)
-			f.buyers[i] = buyer{email: email, token: reg.Tokens.AccessToken}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err := eachAFewAtATime(n, func(i int) error {
+		email := fmt.Sprintf("bench-buyer-%03d@example.uz", i)
+		var reg authAnswer
+		err := a.call(ctx, http.MethodPost, "/api/auth/register", "",
+			map[string]any{"email": email, "password": benchPassword, "full_name": fmt.Sprintf("Bench Buyer %d", i)},
+			http.StatusCreated, &reg)
+		f.buyers[i] = buyer{email: email, token: reg.Tokens.AccessToken}
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("register buyers: %w", err)
 	}
 	return f, nil
@@ -307,23 +298,33 @@ const wideProducts = 100
 func (f *fixture) createWideProducts(ctx context.Context, g *gateway) error {
 	a := newAPI(g.base)
 	f.wide = make([]string, wideProducts)
-	errs := make([]error, wideProducts)
+	return eachAFewAtATime(wideProducts, func(i int) error {
+		var p struct {
+			ID string `json:"id"`
+		}
+		err := a.call(ctx, http.MethodPost, "/api/products", f.adminToken, map[string]any{
+			"name": fmt.Sprintf("Bench choyxona piyola no. %03d", i), "description": "One of the wide order's hundred products.",
+			"category": "kitchen", "price": 25_000, "stock": 1_000_000,
+		}, http.StatusCreated, &p)
+		f.wide[i] = p.ID
+		return err
+	})
+}
+
+// eachAFewAtATime calls f for 0..n-1, eight at a time (the gateway hashes a
+// password per registration on 2 cores: more would only queue), and joins
+// their errors.
+func eachAFewAtATime(n int, f func(i int) error) error {
+	errs := make([]error, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
-	for i := range wideProducts {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			var p struct {
-				ID string `json:"id"`
-			}
-			errs[i] = a.call(ctx, http.MethodPost, "/api/products", f.adminToken, map[string]any{
-				"name": fmt.Sprintf("Bench choyxona piyola no. %03d", i), "description": "One of the wide order's hundred products.",
-				"category": "kitchen", "price": 25_000, "stock": 1_000_000,
-			}, http.StatusCreated, &p)
-			f.wide[i] = p.ID
+			errs[i] = f(i)
 		}()
 	}
 	wg.Wait()
