@@ -125,6 +125,9 @@ type problemRule struct {
 	status int
 	code   string
 	detail string
+	// field and message, when set, are the one entry of errors[]: a
+	// validation_failed answer names the field it is about, like every other.
+	field, message string
 }
 
 // specificProblems are the errors API.md gives a code of their own. They are
@@ -180,8 +183,9 @@ var specificProblems = [...]problemRule{
 	{err: payment.ErrGatewayUnavailable, status: http.StatusServiceUnavailable, code: "upstream_unavailable",
 		detail: "problem.detail.gateway_unavailable"},
 	// A validation sentinel without a field: say what is wrong in the detail.
+	// Only a cart line is refused this way; its product is the path's.
 	{err: product.ErrInactive, status: http.StatusUnprocessableEntity, code: "validation_failed",
-		detail: "problem.detail.product_inactive"},
+		detail: "problem.detail.product_inactive", field: "product_id", message: domain.MsgUnknownProduct},
 }
 
 // categoryProblems maps domain error categories. The upstream one wraps
@@ -288,7 +292,11 @@ func problemFor(err error) Problem {
 	}
 	for _, r := range specificProblems {
 		if errors.Is(err, r.err) {
-			return newProblem(r.status, r.code, r.detail)
+			p := newProblem(r.status, r.code, r.detail)
+			if r.field != "" {
+				p.Errors = []FieldProblem{{Field: r.field, Message: r.message}}
+			}
+			return p
 		}
 	}
 	// The upstream catalog's 4xx answer passes through as it said it (API.md),

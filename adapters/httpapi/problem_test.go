@@ -124,6 +124,16 @@ func TestErrorMapping_SpecificProblems(t *testing.T) {
 	}
 }
 
+// A cart line refused for an inactive product is a validation_failed like
+// any other: errors[] names the field, in the request's language.
+func TestErrorMapping_InactiveProductNamesItsField(t *testing.T) {
+	p := decodeProblem(t, returning(t, newFixture(t, nil), fmt.Errorf("product p1: %w", product.ErrInactive)))
+	assert.Equal(t, "validation_failed", p.Code)
+	require.Len(t, p.Errors, 1)
+	assert.Equal(t, "product_id", p.Errors[0].Field)
+	assert.Equal(t, "unknown or inactive product", p.Errors[0].Message)
+}
+
 func TestErrorMapping_SpecificProblemUsesItsDetail(t *testing.T) {
 	p := decodeProblem(t, returning(t, newFixture(t, nil), user.ErrEmailTaken))
 	assert.Equal(t, "https://ultramarket.uz/problems/email-taken", p.Type)

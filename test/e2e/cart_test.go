@@ -104,7 +104,7 @@ func TestCart_Refusals(t *testing.T) {
 		hidden := productBody(1_000, 5)
 		hidden["active"] = false
 		inactive := s.createProduct(t, s.seller.Access, hidden)["id"].(string)
-		expectProblem(t, s.putCart(t, buyer, inactive, 1), http.StatusUnprocessableEntity, "validation_failed")
+		expectValidation(t, s.putCart(t, buyer, inactive, 1), "product_id")
 
 		assert.Empty(t, s.cart(t, buyer)["items"], "nothing refused was stored")
 
