@@ -1,11 +1,14 @@
 package httpapi_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/golang/mock/gomock"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -71,6 +74,39 @@ func TestProductReads_ETagAnd304WithoutTheCache(t *testing.T) {
 	assert.Equal(t, productKeys, keysOf(object(t, rec)))
 	rec = f.call(http.MethodGet, "/api/products/"+phoneID, "", "", "If-None-Match", other)
 	assert.Equal(t, http.StatusNotModified, rec.Code)
+}
+
+// A product read says its length, on a real server too (no chunking), so a
+// HEAD of it tells the length the GET would send.
+func TestProductReads_SayTheirLength(t *testing.T) {
+	f := newCachedProducts(t, 0)
+	// Larger than what net/http buffers before it chunks an answer of
+	// unknown length (2 KiB).
+	page := ports.ProductPage{Total: 40}
+	for range 40 {
+		page.Items = append(page.Items, storedProduct(uuid.NewString(), bobID, 1_500_000, 7, true))
+	}
+	f.catalog.EXPECT().List(gomock.Any(), gomock.Any(), gomock.Any()).Return(page, nil).Times(2)
+	srv := httptest.NewServer(f.e)
+	t.Cleanup(srv.Close)
+	lengthOf := func(method string) (int64, []string, int) {
+		req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+"/api/products", nil)
+		require.NoError(t, err)
+		resp, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		return resp.ContentLength, resp.TransferEncoding, len(body)
+	}
+	getLength, chunked, read := lengthOf(http.MethodGet)
+	require.Greater(t, read, 4096)
+	assert.Equal(t, int64(read), getLength)
+	assert.Empty(t, chunked)
+	headLength, _, headRead := lengthOf(http.MethodHead)
+	assert.Equal(t, getLength, headLength)
+	assert.Zero(t, headRead)
 }
 
 func TestProductReads_CacheServesAnonymousReadsForTheTTL(t *testing.T) {
