@@ -244,24 +244,11 @@ func TestPaymeGetByPaymeIDIsAPlainRead(t *testing.T) {
 	tx := newPayme(t, newOrder(t, db, someUser(t, db).ID(), t0), paymeT0)
 	require.NoError(t, repo.Insert(c, tx))
 
-	hold, held := make(chan struct{}), make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- tm.WithinTx(context.Background(), func(ctx context.Context) error {
-			_, err := repo.GetByPaymeIDForUpdate(ctx, tx.PaymeID())
-			close(held)
-			if err != nil {
-				return err
-			}
-			<-hold
-			return nil
-		})
-	}()
-	<-held
-	defer func() {
-		close(hold)
-		require.NoError(t, <-done)
-	}()
+	release := holdInTx(t, tm, func(ctx context.Context) error {
+		_, err := repo.GetByPaymeIDForUpdate(ctx, tx.PaymeID())
+		return err
+	})
+	defer release()
 
 	// The lock is held until this test lets go: a read that waited for it
 	// would wait past any deadline.
@@ -298,29 +285,19 @@ func TestPaymeLockOrderOf(t *testing.T) {
 		return nil
 	}))
 
-	hold, held := make(chan struct{}), make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- tm.WithinTx(context.Background(), func(ctx context.Context) error {
-			got, err := repo.LockOrderOf(ctx, tx.PaymeID())
-			close(held)
-			if err != nil {
-				return err
-			}
-			want, err := orders.Get(ctx, o.ID())
-			if err != nil {
-				return err
-			}
-			assert.Equal(t, want, got)
-			<-hold
-			return nil
-		})
-	}()
-	<-held
-	defer func() {
-		close(hold)
-		require.NoError(t, <-done)
-	}()
+	release := holdInTx(t, tm, func(ctx context.Context) error {
+		got, err := repo.LockOrderOf(ctx, tx.PaymeID())
+		if err != nil {
+			return err
+		}
+		want, err := orders.Get(ctx, o.ID())
+		if err != nil {
+			return err
+		}
+		assert.Equal(t, want, got)
+		return nil
+	})
+	defer release()
 
 	short, cancelShort := context.WithTimeout(c, 300*time.Millisecond)
 	defer cancelShort()
@@ -336,6 +313,31 @@ func TestPaymeLockOrderOf(t *testing.T) {
 		_, err := repo.GetByPaymeIDForUpdate(ctx, tx.PaymeID())
 		return err
 	}), "the transaction's row is not locked")
+}
+
+// holdInTx runs lock in a transaction of its own and keeps that transaction
+// open, with whatever lock took, until release is called; release fails the
+// test when lock or the transaction failed.
+func holdInTx(t *testing.T, tm *postgres.TxManager, lock func(ctx context.Context) error) (release func()) {
+	t.Helper()
+	hold, held := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- tm.WithinTx(context.Background(), func(ctx context.Context) error {
+			err := lock(ctx)
+			close(held)
+			if err != nil {
+				return err
+			}
+			<-hold
+			return nil
+		})
+	}()
+	<-held
+	return func() {
+		close(hold)
+		require.NoError(t, <-done)
+	}
 }
 
 func TestPaymentLockingReadsRunOnlyInATransaction(t *testing.T) {
