@@ -133,18 +133,13 @@ func NewWebhook(cfg Config, uc UseCases, rec webhook.Recorder) *Webhook {
 	}
 }
 
-// routedMethods are the HTTP methods Register routes to the webhooks. Click
-// only POSTs; anything else a client sends is answered -8 in Click's format
-// rather than by the edge's 405 problem (API.md: the payment webhooks never
-// answer problem+json).
-var routedMethods = []string{http.MethodPost, http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete}
-
-// Register mounts the webhooks on the public server. They need no other
+// Register mounts the webhooks on the public server, for webhook.Methods
+// (Click only POSTs; anything else is answered -8). They need no other
 // middleware: Click signs its calls, and the edge exempts these routes from
 // the body limit and the rate limits.
 func (w *Webhook) Register(e *echo.Echo) {
-	e.Match(routedMethods, PreparePath, w.prepare)
-	e.Match(routedMethods, CompletePath, w.complete)
+	e.Match(webhook.Methods, PreparePath, w.prepare)
+	e.Match(webhook.Methods, CompletePath, w.complete)
 }
 
 // handler holds what both routes share.

@@ -51,11 +51,6 @@ import (
 // Route is where Payme calls us.
 const Route = "/api/payments/payme"
 
-// routedMethods are the HTTP methods Register routes to the webhook: a client
-// may send any of them, and Payme's protocol answers all but POST with
-// -32300 (SPEC §2.3). Others get the edge's 405.
-var routedMethods = []string{http.MethodPost, http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete}
-
 // Config is the webhook's configuration. An empty Key refuses every call
 // (-32504): an unconfigured cashbox must not accept anyone.
 type Config struct {
@@ -146,10 +141,10 @@ func NewWebhook(cfg Config, uc UseCases, rec webhook.Recorder) *Webhook {
 }
 
 // Register mounts the webhook at Route on the public server, for every
-// method in routedMethods. It needs no other middleware: it decides who calls
+// method in webhook.Methods. It needs no other middleware: it decides who calls
 // itself, and the edge exempts it from the body limit and the rate limits.
 func (w *Webhook) Register(e *echo.Echo) {
-	e.Match(routedMethods, Route, w.serve)
+	e.Match(webhook.Methods, Route, w.serve)
 }
 
 // handler is the webhook's side of the protocol (a webhook.Protocol).

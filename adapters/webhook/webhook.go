@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"runtime/debug"
 
 	"github.com/labstack/echo/v4"
@@ -28,6 +29,14 @@ const (
 	// of its own.
 	OutcomeRejected = "rejected"
 )
+
+// Methods are the HTTP methods a gateway's adapter routes to its webhook: a
+// client may send any of them, and both protocols answer all but POST in
+// their own format, HTTP 200 (Payme -32300, SPEC §2.3; Click -8), never with
+// the edge's 405 problem (API.md). Methods nobody sends (TRACE, ...) still
+// get the 405. HEAD is answered by the GET route (the edge routes it so); it
+// is listed so that a 405's Allow names it.
+var Methods = []string{http.MethodPost, http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
 // Recorder counts webhook outcomes: payments_total{provider,outcome}.
 // *metrics.Metrics is one (and does nothing when nil).
