@@ -82,6 +82,7 @@ func (d Deps) logger() *slog.Logger {
 func NewPublic(cfg Config, deps Deps) *echo.Echo {
 	e := newEcho(cfg, deps)
 	log := deps.logger()
+	deps.Metrics.RateLimitScopes(ScopeAuth, ScopeAPI)
 	// Order matters. The request id and security headers come first so that
 	// every response, errors and 404s included, carries them. observe writes
 	// error responses itself (c.Error) so it logs and counts the status the

@@ -20,6 +20,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ultramarket/gateway/adapters/webhook"
+	"github.com/ultramarket/gateway/domain/payment"
 )
 
 // CircuitState is the value of the catalog_circuit_state gauge.
@@ -99,16 +102,25 @@ func New() *Metrics {
 	// The series alerts watch exist at 0 from the start (Prometheus' advice
 	// for label values known in advance): a family that appears only with
 	// its first sample reads as "no data" on a dashboard, and rate() over it
-	// misses the first increase.
-	for _, scope := range []string{"auth", "api"} { // httpapi.ScopeAuth, ScopeAPI
-		m.rateLimitRejections.WithLabelValues(scope)
-	}
-	for _, provider := range []string{"payme", "click"} {
-		for _, outcome := range []string{"error", "rejected"} { // webhook.OutcomeError, OutcomeRejected
-			m.payments.WithLabelValues(provider, outcome)
+	// misses the first increase. The rate-limit scopes are the edge's to
+	// name (RateLimitScopes).
+	for _, provider := range []payment.Provider{payment.ProviderPayme, payment.ProviderClick} {
+		for _, outcome := range []string{webhook.OutcomeError, webhook.OutcomeRejected} {
+			m.payments.WithLabelValues(string(provider), outcome)
 		}
 	}
 	return m
+}
+
+// RateLimitScopes makes rate_limit_rejections_total{scope} exist at 0 for
+// each scope, before any refusal.
+func (m *Metrics) RateLimitScopes(scopes ...string) {
+	if m == nil {
+		return
+	}
+	for _, scope := range scopes {
+		m.rateLimitRejections.WithLabelValues(scope)
+	}
 }
 
 // Handler serves the registry in the Prometheus exposition format.
